@@ -1,0 +1,76 @@
+"""One check, callable from any entry point (CLI, API, events) with a deadline.
+
+Rules run first; settings whose rules already produced an error are not dialled. The handshake gets
+one overall deadline: the settings' own timeout, capped by the caller's (e.g. the Lambda's remaining
+time), so no interface can be held open by a slow server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+
+from ulid import ULID
+
+from .config import Policy
+from .findings import Finding, has_errors, overall_status
+from .guard import Resolver
+from .handshake import perform_handshake
+from .models import SmtpSettings
+from .providers import identify_provider
+from .report import Handshake, Report
+from .rules import evaluate_rules
+
+
+async def check_settings(
+    settings: SmtpSettings,
+    *,
+    connect: bool = True,
+    deadline: float | None = None,
+    policy: Policy | None = None,
+    resolver: Resolver | None = None,
+) -> Report:
+    """Evaluate the rules, then (if `connect` and no rule error) attempt the real handshake.
+
+    `deadline` is an absolute `time.monotonic()` value; the earlier of it and the settings' timeout wins.
+    """
+    started = time.monotonic()
+    created_at = datetime.now(UTC)
+    policy = policy or Policy.from_env()
+    own_deadline = started + settings.timeout
+    effective_deadline = own_deadline if deadline is None else min(deadline, own_deadline)
+
+    findings: list[Finding] = evaluate_rules(settings, policy)
+    handshake: Handshake | None = None
+    if connect and not has_errors(findings):
+        outcome = await perform_handshake(
+            settings, policy=policy, deadline=effective_deadline, resolver=resolver
+        )
+        handshake = outcome.handshake
+        findings.extend(outcome.findings)
+
+    return Report(
+        check_id=str(ULID()),
+        status=overall_status(findings),
+        settings=settings.public_view(),
+        provider=identify_provider(settings.host),
+        findings=findings,
+        handshake=handshake,
+        duration_ms=round((time.monotonic() - started) * 1000),
+        created_at=created_at,
+    )
+
+
+def run_check(
+    settings: SmtpSettings,
+    *,
+    connect: bool = True,
+    deadline: float | None = None,
+    policy: Policy | None = None,
+    resolver: Resolver | None = None,
+) -> Report:
+    """Synchronous entry point for callers without an event loop (CLI, Lambda handlers)."""
+    return asyncio.run(
+        check_settings(settings, connect=connect, deadline=deadline, policy=policy, resolver=resolver)
+    )

@@ -1,0 +1,187 @@
+"""The `smtp-preflight` command line: check SMTP settings and explain the result.
+
+Secrets are never accepted as plain arguments (they would land in shell history and `ps`): the
+password or token comes from a named environment variable or from standard input.
+Exit status: 0 passed or warning, 1 failed, 2 invalid invocation or settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from pydantic import ValidationError
+
+from .check import run_check
+from .codes import Severity
+from .config import ConfigError, Policy
+from .findings import Status
+from .models import DEFAULT_TIMEOUT_SECONDS, AuthMethod, Security, SmtpSettings
+from .report import Report
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """The invocation cannot be turned into settings; the message is shown as is."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="smtp-preflight",
+        description="Check SMTP settings (host, port, TLS, login) before anyone relies on them.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    check = commands.add_parser(
+        "check",
+        help="check one set of SMTP settings",
+        description="Evaluate provider rules, then attempt the real SMTP handshake (unless --no-connect).",
+    )
+    check.add_argument("--host", required=True, help="SMTP server host name, e.g. smtp.gmail.com")
+    check.add_argument("--port", required=True, type=int, help="587 (STARTTLS) or 465 (TLS)")
+    check.add_argument("--security", required=True, choices=[s.value for s in Security])
+    check.add_argument("--username", help="login name, usually the full e-mail address")
+    secret = check.add_mutually_exclusive_group()
+    secret.add_argument("--password-env", metavar="VAR", help="read the password from environment variable VAR")
+    secret.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    secret.add_argument(
+        "--oauth-token-env", metavar="VAR", help="read an OAuth 2.0 access token (XOAUTH2) from variable VAR"
+    )
+    check.add_argument("--from", dest="from_address", metavar="ADDR", help="the From address to send as")
+    check.add_argument(
+        "--test-recipient", metavar="ADDR", help="also submit a real test message to this address"
+    )
+    check.add_argument(
+        "--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, help="overall deadline in seconds"
+    )
+    check.add_argument("--no-connect", action="store_true", help="only evaluate the rules, do not connect")
+    check.add_argument("--json", action="store_true", help="print exactly one JSON report on stdout")
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace, stdin: TextIO, environ: dict[str, str]) -> SmtpSettings:
+    """Assemble the settings; raises UsageError for missing secrets, ValidationError for bad values."""
+    data: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "security": args.security,
+        "username": args.username,
+        "fromAddress": args.from_address,
+        "testRecipient": args.test_recipient,
+        "timeout": args.timeout,
+    }
+    if args.password_env:
+        data["password"] = _from_env(environ, args.password_env)
+    elif args.password_stdin:
+        data["password"] = stdin.readline().rstrip("\r\n")
+    elif args.oauth_token_env:
+        data["authMethod"] = AuthMethod.XOAUTH2.value
+        data["oauthToken"] = _from_env(environ, args.oauth_token_env)
+    return SmtpSettings.model_validate({key: value for key, value in data.items() if value is not None})
+
+
+def _from_env(environ: dict[str, str], name: str) -> str:
+    value = environ.get(name)
+    if not value:
+        raise UsageError(f"environment variable {name} is not set or empty")
+    return value
+
+
+def describe_validation_error(error: ValidationError) -> list[str]:
+    """One line per invalid field, named as in the JSON contract, without ever echoing the input."""
+    lines = []
+    for item in error.errors(include_input=False, include_url=False):
+        field = ".".join(str(part) for part in item["loc"]) or "settings"
+        lines.append(f"{_camel(field)}: {item['msg']}")
+    return lines
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        policy = Policy.from_env()
+        settings = settings_from_args(args, sys.stdin, dict(os.environ))
+    except (UsageError, ConfigError) as exc:
+        print(f"smtp-preflight: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ValidationError as exc:
+        for line in describe_validation_error(exc):
+            print(f"smtp-preflight: invalid settings: {line}", file=sys.stderr)
+        return EXIT_USAGE
+    report = run_check(settings, connect=not args.no_connect, policy=policy)
+    if args.json:
+        print(json.dumps(report.to_json_dict(), indent=2))
+    else:
+        print(render_text(report, colour=_wants_colour(sys.stdout)))
+    return EXIT_FAILED if report.status is Status.FAILED else EXIT_OK
+
+
+def _wants_colour(stream: TextIO) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+_COLOURS = {"red": "31", "yellow": "33", "green": "32", "dim": "2", "bold": "1"}
+_STATUS_STYLE = {Status.PASSED: ("✓ PASSED", "green"), Status.WARNING: ("! WARNING", "yellow"),
+                 Status.FAILED: ("✗ FAILED", "red")}  # fmt: skip
+_SEVERITY_STYLE = {Severity.ERROR: ("✗", "red"), Severity.WARNING: ("!", "yellow"), Severity.INFO: ("i", "dim")}
+
+
+def render_text(report: Report, *, colour: bool = False) -> str:
+    """A report for people: verdict, what was checked, each finding with who acts and what to do."""
+
+    def paint(text: str, style: str) -> str:
+        return f"\033[{_COLOURS[style]}m{text}\033[0m" if colour else text
+
+    settings = report.settings
+    verdict, style = _STATUS_STYLE[report.status]
+    lines = [
+        f"{paint(verdict, style)}  {settings['host']}:{settings['port']} ({settings['security']})"
+        f" · {report.provider.name}",
+        paint(f"check {report.check_id} · {report.duration_ms} ms", "dim"),
+    ]
+    handshake = report.handshake
+    if handshake is not None and handshake.attempted:
+        lines.append("")
+        where = f" via {handshake.address}" if handshake.address else ""
+        lines.append(f"Handshake{where}:")
+        for stage in handshake.stages:
+            mark = paint("✓", "green") if stage.ok else paint("✗", "red")
+            reply = f"  {stage.reply.code} {stage.reply.text}" if stage.reply else ""
+            lines.append(f"  {mark} {stage.name.value:<9} {stage.duration_ms:>5} ms{reply}")
+        if handshake.tls is not None:
+            tls = handshake.tls
+            lines.append(f"  TLS {tls.version}, {tls.cipher}")
+            if tls.certificate is not None:
+                cert = tls.certificate
+                lines.append(
+                    f"  certificate for {', '.join(cert.sans) or cert.subject}, issued by {cert.issuer},"
+                    f" valid {cert.days_left} more days"
+                )
+        if handshake.auth_mechanisms:
+            lines.append(f"  login methods offered: {' '.join(handshake.auth_mechanisms)}")
+    if report.findings:
+        lines.append("")
+    for finding in report.findings:
+        mark, mark_style = _SEVERITY_STYLE[finding.severity]
+        blame = f"{finding.field.value} · " if finding.field else ""
+        lines.append(
+            f"{paint(mark, mark_style)} {paint(finding.code, 'bold')}"
+            f"  {paint(f'[{blame}{finding.actor.value} must act]', 'dim')}"
+        )
+        lines.append(f"  {finding.message}")
+        lines.append(f"  → {finding.advice}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""The catalogue of finding codes: severity, who must act and which field to fix, by code.
+
+Codes are SCREAMING_SNAKE and stable forever. Wording lives in `messages.py`, keyed by the same codes.
+A caller may override field, actor or severity where context decides (e.g. a handshake stage).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class Actor(StrEnum):
+    """Who must act: the person entering settings, their IT admin, or us (the service)."""
+
+    USER = "user"
+    ADMIN = "admin"
+    SERVICE = "service"
+
+
+class Field(StrEnum):
+    """The settings field a finding blames, named as in the JSON contract."""
+
+    HOST = "host"
+    PORT = "port"
+    SECURITY = "security"
+    USERNAME = "username"
+    PASSWORD = "password"
+    AUTH_METHOD = "authMethod"
+    OAUTH_TOKEN = "oauthToken"
+    FROM_ADDRESS = "fromAddress"
+    TEST_RECIPIENT = "testRecipient"
+
+
+@dataclass(frozen=True, slots=True)
+class FindingSpec:
+    severity: Severity
+    actor: Actor
+    field: Field | None
+
+
+E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO  # noqa: E741
+USER, ADMIN, SERVICE = Actor.USER, Actor.ADMIN, Actor.SERVICE
+
+SPECS: dict[str, FindingSpec] = {
+    # --- provider rules (no network) ---
+    "GMAIL_AUTH_REQUIREMENTS": FindingSpec(I, USER, Field.PASSWORD),
+    "GMAIL_SMTP_RELAY_UNSUPPORTED": FindingSpec(E, USER, Field.HOST),
+    "GMAIL_RESTRICTED_SERVER": FindingSpec(E, USER, Field.HOST),
+    "M365_SMTP_AUTH_REQUIREMENTS": FindingSpec(I, ADMIN, Field.USERNAME),
+    "M365_BASIC_AUTH_RETIRING": FindingSpec(W, ADMIN, Field.AUTH_METHOD),
+    "M365_MX_ENDPOINT_UNSUPPORTED": FindingSpec(E, USER, Field.HOST),
+    "OUTLOOK_COM_OAUTH_ONLY": FindingSpec(W, USER, Field.AUTH_METHOD),
+    "TLS_REQUIRED": FindingSpec(E, USER, Field.SECURITY),
+    "PORT_25_BLOCKED": FindingSpec(E, USER, Field.PORT),
+    "PORT_2525_UNSUPPORTED": FindingSpec(W, USER, Field.PORT),
+    "PORT_NOT_ALLOWED": FindingSpec(E, USER, Field.PORT),
+    "TLS_MODE_MISMATCH": FindingSpec(E, USER, Field.SECURITY),
+    "HOST_NOT_PUBLIC": FindingSpec(E, USER, Field.HOST),
+    "CREDENTIALS_MISSING": FindingSpec(E, USER, Field.PASSWORD),
+    "SENDER_MISMATCH": FindingSpec(W, USER, Field.FROM_ADDRESS),
+    "HOST_TYPO_SUSPECTED": FindingSpec(W, USER, Field.HOST),
+    # --- handshake: network ---
+    "HOST_NOT_FOUND": FindingSpec(E, USER, Field.HOST),
+    "CONNECT_TIMEOUT": FindingSpec(E, USER, Field.HOST),
+    "CONNECTION_REFUSED": FindingSpec(E, USER, Field.PORT),
+    "NETWORK_UNREACHABLE": FindingSpec(E, SERVICE, Field.HOST),
+    "BANNER_TIMEOUT": FindingSpec(E, USER, Field.PORT),
+    "SERVER_REJECTED": FindingSpec(E, ADMIN, Field.HOST),
+    "SERVER_CLOSED": FindingSpec(E, ADMIN, Field.HOST),
+    "PROTOCOL_ERROR": FindingSpec(E, USER, Field.PORT),
+    "TIMEOUT": FindingSpec(E, SERVICE, None),
+    # --- handshake: TLS ---
+    "STARTTLS_NOT_OFFERED": FindingSpec(E, ADMIN, Field.SECURITY),
+    "STARTTLS_FAILED": FindingSpec(E, ADMIN, Field.SECURITY),
+    "TLS_HANDSHAKE_FAILED": FindingSpec(E, ADMIN, Field.SECURITY),
+    "TLS_VERSION_TOO_OLD": FindingSpec(E, ADMIN, Field.HOST),
+    "CERT_UNTRUSTED": FindingSpec(E, ADMIN, Field.HOST),
+    "CERT_HOSTNAME_MISMATCH": FindingSpec(E, USER, Field.HOST),
+    "CERT_EXPIRED": FindingSpec(E, ADMIN, Field.HOST),
+    "CERT_EXPIRING_SOON": FindingSpec(W, ADMIN, Field.HOST),
+    # --- handshake: AUTH ---
+    "AUTH_NOT_OFFERED": FindingSpec(E, USER, Field.HOST),
+    "AUTH_MECHANISM_UNSUPPORTED": FindingSpec(E, USER, Field.AUTH_METHOD),
+    "AUTH_FAILED": FindingSpec(E, USER, Field.PASSWORD),
+    "AUTH_APP_PASSWORD_REQUIRED": FindingSpec(E, USER, Field.PASSWORD),
+    "AUTH_WEB_LOGIN_REQUIRED": FindingSpec(E, USER, Field.USERNAME),
+    "AUTH_RATE_LIMITED": FindingSpec(E, USER, Field.PASSWORD),
+    "M365_SMTP_AUTH_DISABLED": FindingSpec(E, ADMIN, Field.USERNAME),
+    "M365_SECURITY_DEFAULTS": FindingSpec(E, ADMIN, Field.USERNAME),
+    "M365_CONDITIONAL_ACCESS": FindingSpec(E, ADMIN, Field.USERNAME),
+    "M365_BASIC_AUTH_DISABLED": FindingSpec(E, ADMIN, Field.AUTH_METHOD),
+    # --- handshake: test message ---
+    "SEND_AS_DENIED": FindingSpec(E, USER, Field.FROM_ADDRESS),
+    "SENDER_REJECTED": FindingSpec(E, USER, Field.FROM_ADDRESS),
+    "RECIPIENT_REJECTED": FindingSpec(E, USER, Field.TEST_RECIPIENT),
+    "MESSAGE_REJECTED": FindingSpec(E, ADMIN, Field.FROM_ADDRESS),
+    # --- success statements (what was proven, honestly) ---
+    "LOGIN_ACCEPTED": FindingSpec(I, USER, None),
+    "MESSAGE_ACCEPTED": FindingSpec(I, USER, None),
+    "CONNECTION_VERIFIED": FindingSpec(I, USER, None),
+}

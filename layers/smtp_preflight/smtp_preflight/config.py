@@ -1,0 +1,63 @@
+"""Operator settings read from the environment once per process (never from a request).
+
+- `SMTP_PREFLIGHT_ALLOWED_PORTS`: comma-separated ports that may be dialled; replaces 25,465,587,2525.
+- `SMTP_PREFLIGHT_ALLOWED_NETWORKS`: comma-separated CIDRs exempted from the public-address guard
+  (tests and local runs only; empty by default). Cloud metadata addresses stay refused regardless.
+- `SMTP_PREFLIGHT_CA_FILE`: one or more PEM files, separated by `:`, trusted in addition to the
+  system's roots (for test CAs and the local demo server).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+DEFAULT_ALLOWED_PORTS: frozenset[int] = frozenset({25, 465, 587, 2525})
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class ConfigError(ValueError):
+    """An operator setting in the environment is malformed; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    allowed_ports: frozenset[int] = DEFAULT_ALLOWED_PORTS
+    allowed_networks: tuple[IPNetwork, ...] = ()
+    ca_files: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Policy:
+        env = os.environ if environ is None else environ
+        return cls(
+            allowed_ports=_ports(env.get("SMTP_PREFLIGHT_ALLOWED_PORTS", "")),
+            allowed_networks=_networks(env.get("SMTP_PREFLIGHT_ALLOWED_NETWORKS", "")),
+            ca_files=tuple(path for path in env.get("SMTP_PREFLIGHT_CA_FILE", "").split(":") if path.strip()),
+        )
+
+
+def _ports(raw: str) -> frozenset[int]:
+    items = [item.strip() for item in raw.split(",") if item.strip()]
+    if not items:
+        return DEFAULT_ALLOWED_PORTS
+    ports: set[int] = set()
+    for item in items:
+        if not item.isdigit() or not 1 <= int(item) <= 65535:
+            raise ConfigError(f"SMTP_PREFLIGHT_ALLOWED_PORTS: {item!r} is not a port number")
+        ports.add(int(item))
+    return frozenset(ports)
+
+
+def _networks(raw: str) -> tuple[IPNetwork, ...]:
+    networks: list[IPNetwork] = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as exc:
+            raise ConfigError(f"SMTP_PREFLIGHT_ALLOWED_NETWORKS: {item!r} is not a CIDR network") from exc
+    return tuple(networks)

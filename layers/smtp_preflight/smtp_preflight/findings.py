@@ -1,0 +1,80 @@
+"""Findings as data: a stable code plus parameters, with wording looked up by code.
+
+Clients switch on `code`, never on text, so codes are stable forever. `message` and `advice` are
+rendered from `messages.py` at creation time in the requested locale; `params` keep the raw values so
+another interface can re-render them in another language.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+from .codes import SPECS, Actor, Field, Severity
+from .messages import render
+
+ParamValue = str | int | float
+
+
+class Finding(BaseModel):
+    """One thing we found about the settings, who must act on it, and what to do."""
+
+    model_config = ConfigDict(frozen=True, alias_generator=to_camel, populate_by_name=True)
+
+    code: str
+    severity: Severity
+    field: Field | None
+    actor: Actor
+    message: str
+    advice: str
+    params: dict[str, ParamValue] = {}
+
+
+def make_finding(
+    code: str,
+    *,
+    field: Field | None = None,
+    actor: Actor | None = None,
+    severity: Severity | None = None,
+    locale: str = "en",
+    **params: ParamValue,
+) -> Finding:
+    """Build a finding for `code`; its spec gives defaults that a caller may override by context.
+
+    Raises KeyError for an unknown code: a typo in a code is a programming error, caught by tests.
+    """
+    spec = SPECS[code]
+    message, advice = render(code, params, locale=locale)
+    return Finding(
+        code=code,
+        severity=severity or spec.severity,
+        field=field if field is not None else spec.field,
+        actor=actor or spec.actor,
+        message=message,
+        advice=advice,
+        params=dict(params),
+    )
+
+
+class Status(StrEnum):
+    """Overall verdict of a check."""
+
+    PASSED = "passed"
+    WARNING = "warning"
+    FAILED = "failed"
+
+
+def overall_status(findings: list[Finding]) -> Status:
+    """`failed` if any error, else `warning` if any warning, else `passed`."""
+    severities = {finding.severity for finding in findings}
+    if Severity.ERROR in severities:
+        return Status.FAILED
+    if Severity.WARNING in severities:
+        return Status.WARNING
+    return Status.PASSED
+
+
+def has_errors(findings: list[Finding]) -> bool:
+    return any(finding.severity is Severity.ERROR for finding in findings)

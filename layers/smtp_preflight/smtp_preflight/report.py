@@ -1,0 +1,112 @@
+"""The report: the contract every interface (CLI, API, events) returns, in camelCase JSON.
+
+A report never holds a secret: `settings` is the public view, transcripts are redacted before they
+get here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from .findings import Finding, Status
+
+
+class _CamelModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class ProviderId(StrEnum):
+    GOOGLE = "google"
+    MICROSOFT365 = "microsoft365"
+    OTHER = "other"
+
+
+class ProviderRef(_CamelModel):
+    id: ProviderId
+    name: str
+
+
+class StageName(StrEnum):
+    RESOLVE = "resolve"
+    CONNECT = "connect"
+    BANNER = "banner"
+    EHLO = "ehlo"
+    STARTTLS = "starttls"
+    TLS = "tls"
+    AUTH = "auth"
+    MAIL = "mail"
+    RCPT = "rcpt"
+    DATA = "data"
+    QUIT = "quit"
+
+
+class Reply(_CamelModel):
+    """An SMTP reply, trimmed: basic code, enhanced status code (RFC 3463) if any, and its text."""
+
+    code: int
+    enhanced_code: str | None = None
+    text: str
+
+
+class Stage(_CamelModel):
+    name: StageName
+    ok: bool
+    duration_ms: int
+    reply: Reply | None = None
+    detail: str | None = None
+
+
+class CertificateInfo(_CamelModel):
+    subject: str
+    issuer: str
+    sans: list[str]
+    not_after: datetime
+    days_left: int
+
+
+class TlsInfo(_CamelModel):
+    version: str
+    cipher: str
+    certificate: CertificateInfo | None = None
+
+
+class AddressAttempt(_CamelModel):
+    """One resolved address we tried, and what happened there."""
+
+    address: str
+    ok: bool
+    error: str | None = None
+
+
+class TranscriptLine(BaseModel):
+    dir: Literal["C", "S"]
+    line: str
+
+
+class Handshake(_CamelModel):
+    attempted: bool
+    address: str | None = None
+    addresses: list[AddressAttempt] = Field(default_factory=list)
+    stages: list[Stage] = Field(default_factory=list)
+    tls: TlsInfo | None = None
+    auth_mechanisms: list[str] = Field(default_factory=list)
+    transcript: list[TranscriptLine] = Field(default_factory=list)
+
+
+class Report(_CamelModel):
+    check_id: str
+    status: Status
+    settings: dict[str, Any]
+    provider: ProviderRef
+    findings: list[Finding]
+    handshake: Handshake | None = None
+    duration_ms: int
+    created_at: datetime
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)

@@ -1,0 +1,92 @@
+"""Spotting host names that are probably typing mistakes for a well-known provider's host.
+
+Three signals, in order: a host inside a provider's own domain that is not one of its sending hosts
+(`imap.gmail.com`, `smpt.gmail.com`); a domain one edit away from a provider's domain (`gmial.com`,
+`office356.com`, `gmaiI.com`); a whole host two edits away from a known sending host
+(`smtp.gmailcom`). Look-alike Unicode letters are folded first, so an IDN homoglyph is caught too.
+Real providers whose names are one letter off a big one (mail.com, ymail.com, ...) are never flagged.
+"""
+
+from __future__ import annotations
+
+import idna
+
+from .providers import lookup_host
+
+PROVIDER_DOMAINS: dict[str, str] = {
+    "gmail.com": "smtp.gmail.com",
+    "googlemail.com": "smtp.gmail.com",
+    "office365.com": "smtp.office365.com",
+    "outlook.com": "smtp-mail.outlook.com",
+    "hotmail.com": "smtp-mail.outlook.com",
+}
+KNOWN_SENDING_HOSTS: tuple[str, ...] = ("smtp.gmail.com", "smtp.office365.com", "smtp-mail.outlook.com")
+LEGITIMATE_LOOKALIKES: frozenset[str] = frozenset(
+    {"mail.com", "email.com", "ymail.com", "gmx.com", "gmx.net", "live.com", "aol.com", "office.com", "zoho.com"}
+)
+# Letters that render like Latin ones (Cyrillic and Greek), folded before comparing.
+_CONFUSABLES = str.maketrans(
+    {
+        "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "х": "x", "у": "y", "і": "i", "ј": "j",
+        "ѕ": "s", "ԁ": "d", "ӏ": "l", "ո": "n", "ɡ": "g", "ο": "o", "α": "a", "ι": "i", "ν": "v",
+        "ѵ": "v", "т": "t", "м": "m", "к": "k", "ԍ": "g", "ı": "i",
+    }
+)  # fmt: skip
+
+
+def suggest_host(host: str) -> str | None:
+    """The host the user probably meant, or None when `host` is fine or not close to a known one."""
+    if lookup_host(host) is not None:
+        return None
+    folded = _fold(host)
+    if folded != host and lookup_host(folded) is not None:
+        return _canonical(folded)
+    domain = ".".join(folded.split(".")[-2:])
+    if domain in LEGITIMATE_LOOKALIKES:
+        return None
+    if domain in PROVIDER_DOMAINS:
+        return PROVIDER_DOMAINS[domain]
+    for provider_domain, canonical in PROVIDER_DOMAINS.items():
+        if edit_distance(domain, provider_domain) <= 1:
+            return canonical
+    for known in KNOWN_SENDING_HOSTS:
+        if edit_distance(folded, known) <= 2:
+            return known
+    return None
+
+
+def _canonical(host: str) -> str:
+    entry = lookup_host(host)
+    return entry.canonical_host if entry else host
+
+
+def _fold(host: str) -> str:
+    """Decode punycode labels and map look-alike letters to the Latin letters they imitate."""
+    labels = []
+    for label in host.split("."):
+        if label.startswith("xn--"):
+            try:
+                label = idna.decode(label)
+            except idna.IDNAError:
+                pass
+        labels.append(label.translate(_CONFUSABLES))
+    return ".".join(labels)
+
+
+def edit_distance(left: str, right: str) -> int:
+    """Damerau-Levenshtein distance (optimal string alignment): edits incl. swapping two neighbours.
+
+    Written here because the standard library has only similarity ratios (difflib), which do not
+    count a transposition such as `gmial` for `gmail` as the single slip it is.
+    """
+    previous2: list[int] = []
+    previous = list(range(len(right) + 1))
+    for i, left_char in enumerate(left, start=1):
+        current = [i] + [0] * len(right)
+        for j, right_char in enumerate(right, start=1):
+            cost = 0 if left_char == right_char else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and left_char == right[j - 2] and left[i - 2] == right_char:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]
