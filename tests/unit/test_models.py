@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -107,7 +108,9 @@ def test_sender_falls_back_to_an_address_username() -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=12), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=12), children, max_size=3)
+    ),
     max_leaves=8,
 )
 field_names = st.sampled_from(
@@ -119,14 +122,14 @@ field_names = st.sampled_from(
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(field_names, json_values) | json_values)
 def test_arbitrary_input_only_ever_raises_validation_errors(data: Any) -> None:
-    try:
+    with contextlib.suppress(ValidationError):
         SmtpSettings.model_validate(data)
-    except ValidationError:
-        pass
 
 
 @settings(max_examples=300, deadline=None)
-@given(host=st.text(max_size=80), port=st.integers(), security=st.sampled_from(["starttls", "tls", "none", "x"]))
+@given(
+    host=st.text(max_size=80), port=st.integers(), security=st.sampled_from(["starttls", "tls", "none", "x"])
+)
 def test_arbitrary_hosts_either_normalise_or_fail_validation(host: str, port: int, security: str) -> None:
     try:
         settings = SmtpSettings.model_validate({"host": host, "port": port, "security": security})

@@ -86,7 +86,9 @@ def test_microsoft_365_with_xoauth2_has_no_retirement_warning() -> None:
     assert set(found) == {"M365_SMTP_AUTH_REQUIREMENTS"}
 
 
-@pytest.mark.parametrize("host", ["contoso-com.mail.protection.outlook.com", "fabrikam.mail.protection.outlook.com"])
+@pytest.mark.parametrize(
+    "host", ["contoso-com.mail.protection.outlook.com", "fabrikam.mail.protection.outlook.com"]
+)
 def test_microsoft_365_mx_endpoints_are_unsupported(host: str) -> None:
     finding = findings_for(host=host)["M365_MX_ENDPOINT_UNSUPPORTED"]
     assert finding.severity is Severity.ERROR
@@ -135,7 +137,9 @@ def test_allowed_ports_come_from_the_environment() -> None:
     assert "PORT_NOT_ALLOWED" in findings_for(policy, port=465, security="tls")
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "10.0.0.5", "169.254.169.254", "::1", "192.168.1.10", "100.64.0.1"])
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "10.0.0.5", "169.254.169.254", "::1", "192.168.1.10", "100.64.0.1"]
+)
 def test_non_public_ip_literals_are_refused_without_connecting(host: str) -> None:
     finding = findings_for(host=host)["HOST_NOT_PUBLIC"]
     assert (finding.severity, finding.field) == (Severity.ERROR, Field.HOST)
@@ -195,7 +199,7 @@ def test_sender_mismatch_is_not_judged_for_other_providers() -> None:
         ("smtp.offce365.com", "smtp.office365.com"),
         ("smtp.0ffice365.com", "smtp.office365.com"),
         ("smtp.outlok.com", "smtp-mail.outlook.com"),
-        ("smtp.gmаil.com", "smtp.gmail.com"),  # Cyrillic а: an IDN homoglyph
+        ("smtp.gm\u0430il.com", "smtp.gmail.com"),  # Cyrillic a: an IDN homoglyph
     ],
 )
 def test_typos_of_provider_hosts_are_suspected(host: str, suggestion: str) -> None:

@@ -46,7 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--security", required=True, choices=[s.value for s in Security])
     check.add_argument("--username", help="login name, usually the full e-mail address")
     secret = check.add_mutually_exclusive_group()
-    secret.add_argument("--password-env", metavar="VAR", help="read the password from environment variable VAR")
+    secret.add_argument(
+        "--password-env", metavar="VAR", help="read the password from environment variable VAR"
+    )
     secret.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     secret.add_argument(
         "--oauth-token-env", metavar="VAR", help="read an OAuth 2.0 access token (XOAUTH2) from variable VAR"
@@ -133,7 +135,11 @@ def _wants_colour(stream: TextIO) -> bool:
 _COLOURS = {"red": "31", "yellow": "33", "green": "32", "dim": "2", "bold": "1"}
 _STATUS_STYLE = {Status.PASSED: ("✓ PASSED", "green"), Status.WARNING: ("! WARNING", "yellow"),
                  Status.FAILED: ("✗ FAILED", "red")}  # fmt: skip
-_SEVERITY_STYLE = {Severity.ERROR: ("✗", "red"), Severity.WARNING: ("!", "yellow"), Severity.INFO: ("i", "dim")}
+_SEVERITY_STYLE = {
+    Severity.ERROR: ("✗", "red"),
+    Severity.WARNING: ("!", "yellow"),
+    Severity.INFO: ("i", "dim"),
+}
 
 
 def render_text(report: Report, *, colour: bool = False) -> str:

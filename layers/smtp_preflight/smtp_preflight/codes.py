@@ -31,9 +31,9 @@ class Field(StrEnum):
     PORT = "port"
     SECURITY = "security"
     USERNAME = "username"
-    PASSWORD = "password"
+    PASSWORD = "password"  # noqa: S105 - a field name
     AUTH_METHOD = "authMethod"
-    OAUTH_TOKEN = "oauthToken"
+    OAUTH_TOKEN = "oauthToken"  # noqa: S105 - a field name
     FROM_ADDRESS = "fromAddress"
     TEST_RECIPIENT = "testRecipient"
 

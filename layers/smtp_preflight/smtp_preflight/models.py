@@ -39,7 +39,7 @@ class Security(StrEnum):
 
 
 class AuthMethod(StrEnum):
-    PASSWORD = "password"
+    PASSWORD = "password"  # noqa: S105 - a method name
     XOAUTH2 = "xoauth2"
 
 
@@ -58,10 +58,10 @@ def _host(value: str) -> str:
         raise ValueError(str(exc)) from exc
 
 
-EmailAddress = Annotated[
-    str, StringConstraints(max_length=320), AfterValidator(_email_address)
+EmailAddress = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email_address)]
+NoControlText = Annotated[
+    str, StringConstraints(min_length=1, max_length=320, pattern=r"^[^\x00-\x1f\x7f]+$")
 ]
-NoControlText = Annotated[str, StringConstraints(min_length=1, max_length=320, pattern=r"^[^\x00-\x1f\x7f]+$")]
 Secret = Annotated[SecretStr, Field(min_length=1, max_length=MAX_SECRET_LENGTH)]
 
 

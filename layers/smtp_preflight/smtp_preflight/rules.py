@@ -16,7 +16,7 @@ from .hosts import parse_ip_literal
 from .models import AuthMethod, Security, SmtpSettings
 from .providers import HostKind, lookup_host
 from .report import ProviderId
-from .typos import suggest_host
+from .typos import display_host, suggest_host
 
 Rule = Callable[[SmtpSettings, Policy], Iterable[Finding]]
 
@@ -56,7 +56,7 @@ def host_typo(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
         return
     suggestion = suggest_host(settings.host)
     if suggestion is not None and suggestion != settings.host:
-        yield make_finding("HOST_TYPO_SUSPECTED", host=settings.host, suggested_host=suggestion)
+        yield make_finding("HOST_TYPO_SUSPECTED", host=display_host(settings.host), suggested_host=suggestion)
 
 
 def encryption(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
@@ -113,7 +113,16 @@ def sender(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
     )
 
 
-RULES: tuple[Rule, ...] = (host_not_public, provider_host, host_typo, encryption, port, tls_mode, credentials, sender)
+RULES: tuple[Rule, ...] = (
+    host_not_public,
+    provider_host,
+    host_typo,
+    encryption,
+    port,
+    tls_mode,
+    credentials,
+    sender,
+)
 
 
 def evaluate_rules(settings: SmtpSettings, policy: Policy) -> list[Finding]:

@@ -9,6 +9,8 @@ Real providers whose names are one letter off a big one (mail.com, ymail.com, ..
 
 from __future__ import annotations
 
+import contextlib
+
 import idna
 
 from .providers import lookup_host
@@ -22,14 +24,25 @@ PROVIDER_DOMAINS: dict[str, str] = {
 }
 KNOWN_SENDING_HOSTS: tuple[str, ...] = ("smtp.gmail.com", "smtp.office365.com", "smtp-mail.outlook.com")
 LEGITIMATE_LOOKALIKES: frozenset[str] = frozenset(
-    {"mail.com", "email.com", "ymail.com", "gmx.com", "gmx.net", "live.com", "aol.com", "office.com", "zoho.com"}
+    {
+        "mail.com",
+        "email.com",
+        "ymail.com",
+        "gmx.com",
+        "gmx.net",
+        "live.com",
+        "aol.com",
+        "office.com",
+        "zoho.com",
+    }
 )
 # Letters that render like Latin ones (Cyrillic and Greek), folded before comparing.
 _CONFUSABLES = str.maketrans(
     {
-        "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "х": "x", "у": "y", "і": "i", "ј": "j",
-        "ѕ": "s", "ԁ": "d", "ӏ": "l", "ո": "n", "ɡ": "g", "ο": "o", "α": "a", "ι": "i", "ν": "v",
-        "ѵ": "v", "т": "t", "м": "m", "к": "k", "ԍ": "g", "ı": "i",
+        "\u0430": "a", "\u0435": "e", "\u043e": "o", "\u0440": "p", "\u0441": "c", "\u0445": "x",
+        "\u0443": "y", "\u0456": "i", "\u0458": "j", "\u0455": "s", "\u0501": "d", "\u04cf": "l",
+        "\u0578": "n", "\u0261": "g", "\u03bf": "o", "\u03b1": "a", "\u03b9": "i", "\u03bd": "v",
+        "\u0475": "v", "\u0442": "t", "\u043c": "m", "\u043a": "k", "\u050d": "g", "\u0131": "i",
     }
 )  # fmt: skip
 
@@ -61,15 +74,19 @@ def _canonical(host: str) -> str:
 
 
 def _fold(host: str) -> str:
-    """Decode punycode labels and map look-alike letters to the Latin letters they imitate."""
+    """Map look-alike letters to the Latin letters they imitate, after decoding punycode."""
+    return display_host(host).translate(_CONFUSABLES)
+
+
+def display_host(host: str) -> str:
+    """The host as people read it: punycode labels decoded back to Unicode where they are valid."""
     labels = []
     for label in host.split("."):
+        unicode_label = label
         if label.startswith("xn--"):
-            try:
-                label = idna.decode(label)
-            except idna.IDNAError:
-                pass
-        labels.append(label.translate(_CONFUSABLES))
+            with contextlib.suppress(idna.IDNAError):
+                unicode_label = idna.decode(label)
+        labels.append(unicode_label)
     return ".".join(labels)
 
 

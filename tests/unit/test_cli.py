@@ -1,0 +1,145 @@
+"""The `smtp-preflight` command line: arguments, secrets, output formats and exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from smtp_preflight.cli import main
+
+SECRET = "s3cret-app-password"
+BASE = ["check", "--host", "smtp.gmail.com", "--port", "587", "--security", "starttls", "--no-connect"]
+
+
+def run(
+    argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, stdin: str = ""
+) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's own usage errors
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SMTP_PREFLIGHT_ALLOWED_PORTS", "SMTP_PREFLIGHT_ALLOWED_NETWORKS", "SMTP_PREFLIGHT_CA_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SMTP_PASSWORD", SECRET)
+
+
+def test_json_output_is_exactly_one_report(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    argv = [*BASE, "--username", "ada@gmail.com", "--password-env", "SMTP_PASSWORD", "--json"]
+    code, out, _ = run(argv, capsys, monkeypatch)
+    report = json.loads(out)
+    assert code == 0
+    assert report["status"] == "passed"
+    assert [f["code"] for f in report["findings"]] == ["GMAIL_AUTH_REQUIREMENTS"]
+    assert SECRET not in out
+
+
+def test_password_from_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    argv = [*BASE, "--username", "ada@gmail.com", "--password-stdin", "--json"]
+    code, out, _ = run(argv, capsys, monkeypatch, stdin=SECRET + "\n")
+    assert code == 0
+    assert json.loads(out)["settings"]["hasSecret"] is True
+    assert SECRET not in out
+
+
+def test_failed_check_exits_1_and_explains_for_people(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    argv = ["check", "--host", "smtp-relay.gmail.com", "--port", "25", "--security", "none", "--no-connect",
+            "--username", "ada@gmail.com", "--password-env", "SMTP_PASSWORD"]  # fmt: skip
+    code, out, _ = run(argv, capsys, monkeypatch)
+    assert code == 1
+    assert out.startswith("✗ FAILED  smtp-relay.gmail.com:25 (none)")
+    for expected in (
+        "GMAIL_SMTP_RELAY_UNSUPPORTED",
+        "PORT_25_BLOCKED",
+        "TLS_REQUIRED",
+        "→ Use smtp.gmail.com",
+    ):
+        assert expected in out
+    assert "\033[" not in out  # no colour when not a terminal
+
+
+def test_warning_exits_0(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    argv = ["check", "--host", "smtp.office365.com", "--port", "587", "--security", "starttls",
+            "--no-connect", "--username", "ada@contoso.com", "--password-env", "SMTP_PASSWORD"]  # fmt: skip
+    code, out, _ = run(argv, capsys, monkeypatch)
+    assert code == 0
+    assert out.startswith("! WARNING")
+    assert "M365_BASIC_AUTH_RETIRING" in out
+
+
+def test_invalid_settings_exit_2_naming_the_field(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    argv = ["check", "--host", "smtp.gmail.com:587", "--port", "587", "--security", "starttls",
+            "--no-connect", "--from", "not-an-address", "--password-env", "SMTP_PASSWORD"]  # fmt: skip
+    code, out, err = run(argv, capsys, monkeypatch)
+    assert code == 2
+    assert out == ""
+    assert "invalid settings: host:" in err
+    assert "invalid settings: fromAddress:" in err
+    assert SECRET not in err
+
+
+def test_missing_secret_variable_exits_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, _, err = run([*BASE, "--password-env", "NOT_SET_ANYWHERE"], capsys, monkeypatch)
+    assert code == 2
+    assert "NOT_SET_ANYWHERE is not set" in err
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--password", SECRET],  # a password as a plain argument is not accepted at all
+        ["--password-env", "SMTP_PASSWORD", "--password-stdin"],
+        ["--security", "ssl"],
+        ["--port", "five"],
+    ],
+)
+def test_invalid_invocations_exit_2(
+    extra: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = run([*BASE, *extra], capsys, monkeypatch)
+    assert code == 2
+    assert out == ""
+
+
+def test_oauth_token_selects_xoauth2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("M365_TOKEN", "eyJ0eXAiOiJKV1Qi.token")
+    argv = ["check", "--host", "smtp.office365.com", "--port", "587", "--security", "starttls",
+            "--no-connect", "--username", "ada@contoso.com", "--oauth-token-env", "M365_TOKEN",
+            "--json"]  # fmt: skip
+    code, out, _ = run(argv, capsys, monkeypatch)
+    report = json.loads(out)
+    assert code == 0
+    assert report["settings"]["authMethod"] == "xoauth2"
+    assert "M365_BASIC_AUTH_RETIRING" not in {f["code"] for f in report["findings"]}
+    assert "eyJ0eXAiOiJKV1Qi" not in out
+
+
+def test_console_script_is_installed() -> None:
+    script = shutil.which("smtp-preflight") or str(Path(sys.executable).with_name("smtp-preflight"))
+    result = subprocess.run(  # noqa: S603 - our own console script
+        [script, *BASE, "--json"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 1  # no credentials given
+    assert {f["code"] for f in json.loads(result.stdout)["findings"]} >= {"CREDENTIALS_MISSING"}
