@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import io
 import ipaddress
 import json
+import logging
 import ssl
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,11 +30,14 @@ import trustme
 from aiosmtpd.smtp import SMTP as AiosmtpdSMTP
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from smtp_preflight.cli import render_text
 from smtp_preflight.config import Policy
+from smtp_preflight.findings import overall_status
 from smtp_preflight.guard import Resolver
 from smtp_preflight.handshake import HandshakeOutcome, perform_handshake
 from smtp_preflight.hosts import IPAddress
 from smtp_preflight.models import SmtpSettings
+from smtp_preflight.report import ProviderId, ProviderRef, Report
 from tests.socket_guard import SocketGuard
 
 HOST = "mail.example.test"
@@ -131,8 +136,11 @@ async def run_handshake(
 # --- what servers saw ----------------------------------------------------------------------------------
 @dataclass
 class Wire:
+    """What a server received: `clear` before TLS, every line (decrypted), and our logs meanwhile."""
+
     clear: bytearray = field(default_factory=bytearray)
     lines: list[bytes] = field(default_factory=list)
+    logs: str = ""
 
     def auth_commands(self) -> int:
         return sum(1 for line in self.lines if line.upper().startswith(b"AUTH "))
@@ -207,12 +215,12 @@ def submission_script(
     ehlo: bytes = b"250-mail.example.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n",
     starttls_reply: bytes = b"220 2.0.0 go ahead\r\n",
     ehlo_after_tls: bytes = b"250-mail.example.test\r\n250-AUTH PLAIN LOGIN XOAUTH2\r\n250 8BITMIME\r\n",
-    replies: Sequence[bytes] = (b"235 2.7.0 Accepted\r\n",),
+    replies: Sequence[bytes | None] = (b"235 2.7.0 Accepted\r\n",),
     implicit_tls: bool = False,
 ) -> Script:
     """A submission server answering each step with the given bytes. After the (second) EHLO, every
     client line gets the next of `replies` (so LOGIN can be given its 334 challenges); a 354 reply
-    swallows the message up to its final dot; QUIT always gets 221."""
+    swallows the message up to its final dot; None never answers; QUIT always gets 221."""
 
     async def quit_or(conn: RawConnection, line: bytes) -> bool:
         if line.upper().startswith(b"QUIT"):
@@ -241,6 +249,9 @@ def submission_script(
             if await quit_or(conn, line):
                 return
             reply = pending.pop(0) if pending else b"250 2.0.0 OK\r\n"
+            if reply is None:
+                await asyncio.sleep(3600)
+                return
             await conn.send(reply)
             if reply.startswith(b"354"):
                 while (await conn.readline()) not in (b".\r\n", b""):
@@ -343,28 +354,39 @@ def secret_variants(secret: str, username: str = USERNAME) -> list[bytes]:
     ]
 
 
+def printed(outcome: HandshakeOutcome) -> str:
+    """The report as the CLI prints it for people."""
+    report = Report(
+        check_id="test",
+        status=overall_status(outcome.findings),
+        settings={"host": HOST, "port": 587, "security": "starttls"},
+        provider=ProviderRef(id=ProviderId.OTHER, name="Other"),
+        findings=outcome.findings,
+        handshake=outcome.handshake,
+        duration_ms=0,
+        created_at=datetime.now(UTC),
+    )
+    return render_text(report)
+
+
 def assert_nothing_leaked(
-    outcome: HandshakeOutcome,
-    wire: Wire,
-    *,
-    logs: str = "",
-    printed: str = "",
-    secret: str = PASSWORD,
+    outcome: HandshakeOutcome, wire: Wire, *, logs: str = "", secret: str = PASSWORD
 ) -> None:
-    """The secret never crossed the wire in clear and is nowhere in the report, output or logs; at most
-    one AUTH command was sent."""
+    """The secret never crossed the wire in clear and is nowhere in the report JSON, the printed output
+    or the logs; at most one AUTH command was sent."""
     report = json.dumps(
         {
             "handshake": outcome.handshake.model_dump(mode="json", by_alias=True),
             "findings": [finding.model_dump(mode="json", by_alias=True) for finding in outcome.findings],
         }
     )
+    text_output = printed(outcome)
     for variant in secret_variants(secret):
         assert variant not in bytes(wire.clear), "secret crossed the wire in clear"
         text = variant.decode()
         assert text not in report, "secret in the report"
-        assert text not in logs, "secret in the logs"
-        assert text not in printed, "secret in the printed output"
+        assert text not in wire.logs + logs, "secret in the logs"
+        assert text not in text_output, "secret in the printed output"
     assert wire.auth_commands() <= 1, f"{wire.auth_commands()} AUTH commands sent"
 
 
@@ -389,8 +411,27 @@ def check_against(
             )
             return outcome, running.wire
 
-    with guard.armed():
-        return asyncio.run(scenario())
+    with guard.armed(), captured_logs() as logs:
+        outcome, wire = asyncio.run(scenario())
+    wire.logs = logs.getvalue()
+    return outcome, wire
+
+
+@contextmanager
+def captured_logs() -> Iterator[io.StringIO]:
+    """Everything logged (DEBUG and up, any logger) while the block runs."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setLevel(logging.DEBUG)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield stream
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
 
 
 def codes(outcome: HandshakeOutcome) -> list[str]:
