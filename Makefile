@@ -4,8 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 STAMP  := $(VENV)/.installed
+# aws-sam-cli lives in its own venv: its pins clash with the dev tools'.
+SAM_VENV  := .tools/sam
+SAM       := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+SAM_STAMP := $(SAM_VENV)/.installed
+# `sam build` needs the Lambda runtime's interpreter (python3.13) on PATH; pyenv provides it here.
+PY313_BIN ?= $(shell pyenv prefix 3.13.0 2>/dev/null)/bin
 
-.PHONY: install run test lint typecheck unit clean
+.PHONY: install sam run openapi build test lint typecheck unit clean
 
 install: $(STAMP)
 
@@ -15,16 +21,33 @@ $(STAMP): requirements-dev.txt constraints.txt layers/smtp_preflight/requirement
 	$(PIP) install --no-deps -e .
 	touch $@
 
-run: install
-	$(BIN)/smtp-preflight --help
+$(SAM_STAMP): requirements-sam.txt
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip --disable-pip-version-check -q install -r requirements-sam.txt
+	touch $@
 
-lint: install
+sam: $(SAM_STAMP)
+
+# The whole service on this machine: API on 127.0.0.1:$${PORT:-3000}, moto DynamoDB, a demo SMTP server.
+run: install
+	$(BIN)/python -m local.server
+
+# Regenerate the committed OpenAPI document (a test fails while it is stale).
+openapi: install
+	$(BIN)/python -m local.openapi
+
+# Build the layer and function for Lambda (python3.13, arm64) without Docker; not part of `make test`.
+build: sam
+	PATH="$(PY313_BIN):$$PATH" $(SAM) build --template template.yaml
+
+lint: install sam
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/cfn-lint template.yaml
+	$(SAM) validate --region us-east-1 --template template.yaml
 
 typecheck: install
-	$(BIN)/mypy layers/smtp_preflight/smtp_preflight functions tests
+	$(BIN)/mypy layers/smtp_preflight/smtp_preflight functions tests local
 
 unit: install
 	$(BIN)/pytest

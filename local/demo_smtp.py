@@ -1,0 +1,107 @@
+"""A demo SMTP server for local runs: STARTTLS with a certificate for `localhost` from a throw-away CA,
+AUTH PLAIN/LOGIN for one demo account, and a sink that accepts (and discards) test messages."""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import socket
+import ssl
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import trustme
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+DEMO_HOST = "localhost"
+DEMO_USERNAME = "demo@example.com"
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - a published demo credential, loopback only
+
+
+class _SinkHandler:
+    """Accept every envelope and drop the message: the check only needs the server's answer."""
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        return "250 2.0.0 OK: accepted by the smtp-preflight demo server (and discarded)"
+
+
+def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+    if not isinstance(auth_data, LoginPassword):
+        return AuthResult(success=False, handled=False)
+    ok = hmac.compare_digest(auth_data.login, DEMO_USERNAME.encode()) and hmac.compare_digest(
+        auth_data.password, DEMO_PASSWORD.encode()
+    )
+    return AuthResult(success=ok, handled=False)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class DemoSmtpServer:
+    """STARTTLS + AUTH on 127.0.0.1 (and ::1 where available), on `port` (0 picks a free one)."""
+
+    port: int = 0
+    ca_file: Path | None = None
+    addresses: list[str] = field(default_factory=list)
+    _controllers: list[Controller] = field(default_factory=list)
+    _tempdir: tempfile.TemporaryDirectory[str] | None = None
+
+    def start(self) -> None:
+        ca = trustme.CA(organization_name="smtp-preflight local demo CA")
+        leaf = ca.issue_cert(DEMO_HOST, "127.0.0.1", "::1")
+        self._tempdir = tempfile.TemporaryDirectory(prefix="smtp-preflight-demo-")
+        self.ca_file = Path(self._tempdir.name) / "demo-ca.pem"
+        ca.cert_pem.write_to_path(str(self.ca_file))
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        leaf.configure_cert(context)
+
+        if self.port == 0:  # aiosmtpd's readiness probe dials the configured port, so pick one first
+            self.port = _free_port()
+        first = self._controller("127.0.0.1", self.port, context)
+        first.start()
+        self._controllers.append(first)
+        self.addresses.append("127.0.0.1")
+        with contextlib.suppress(OSError, RuntimeError):  # no IPv6 loopback here: IPv4 is enough
+            second = self._controller("::1", self.port, context)
+            second.start()
+            self._controllers.append(second)
+            self.addresses.append("::1")
+
+    def stop(self) -> None:
+        for controller in reversed(self._controllers):
+            with contextlib.suppress(Exception):
+                controller.stop()
+        self._controllers.clear()
+        if self._tempdir is not None:
+            self._tempdir.cleanup()
+            self._tempdir = None
+
+    @staticmethod
+    def _controller(hostname: str, port: int, context: ssl.SSLContext) -> Controller:
+        return Controller(
+            _SinkHandler(),
+            hostname=hostname,
+            port=port,
+            server_hostname=DEMO_HOST,
+            ident="smtp-preflight demo ESMTP",
+            tls_context=context,
+            require_starttls=True,
+            authenticator=_authenticator,
+            auth_required=True,
+            auth_require_tls=True,
+            ready_timeout=5.0,
+        )

@@ -1,0 +1,299 @@
+"""`make run`: the whole service on one machine, no AWS account and no Docker.
+
+- DynamoDB: moto's server in this process (or `AWS_ENDPOINT_URL_DYNAMODB` if already set), with the
+  table created from template.yaml's own definition;
+- a demo SMTP server (STARTTLS + AUTH) on loopback, its CA added to `SMTP_PREFLIGHT_CA_FILE` and
+  loopback exempted from the guard;
+- an HTTP server on 127.0.0.1:$PORT (3000) that turns requests into API Gateway v2 events and calls the
+  real handler (`functions/check_api/app.py`) with a fake Lambda context, one invocation at a time.
+
+Settings already in the environment win over these defaults. Ctrl-C or SIGTERM stops everything.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import warnings
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import FrameType, ModuleType
+from typing import Any
+
+from local.demo_smtp import DEMO_HOST, DEMO_PASSWORD, DEMO_USERNAME, DemoSmtpServer
+from local.gateway import (
+    FakeLambdaContext,
+    Route,
+    Unauthorized,
+    build_event,
+    decode_claims,
+    match,
+    response_parts,
+    routes_from_template,
+)
+from local.tables import TEMPLATE, create_checks_table, load_template
+
+APP_FILE = TEMPLATE.parent / "functions" / "check_api" / "app.py"
+MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+DEFAULT_PORT = 3000
+DEFAULT_DEMO_SMTP_PORT = 2587  # 2525 would earn a PORT_2525_UNSUPPORTED warning; <1024 needs root
+DEFAULT_PORTS = "25,465,587,2525"
+
+DEFAULTS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",  # moto accepts anything; never real credentials
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "TABLE_NAME": "smtp-preflight-checks-local",
+    "ALLOWED_ORIGINS": "http://localhost:5173,http://127.0.0.1:5173",
+    "POWERTOOLS_SERVICE_NAME": "smtp-preflight",
+    "POWERTOOLS_METRICS_NAMESPACE": "SmtpPreflight",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
+}
+
+
+def say(message: str = "") -> None:
+    print(message, flush=True)
+
+
+class LocalGateway:
+    """Route table, authorizer emulation and the handler module; invocations are serialised like one
+    Lambda execution environment (Powertools keeps per-invocation state in module globals)."""
+
+    def __init__(self, handler_module: ModuleType, routes: list[Route], tenant_claim: str, timeout: float):
+        self.handler_module = handler_module
+        self.routes = routes
+        self.tenant_claim = tenant_claim
+        self.timeout = timeout
+        self.lock = threading.Lock()
+
+    def handle(
+        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, client_ip: str
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        raw_path, _, raw_query = target.partition("?")
+        found = match(self.routes, method, raw_path)
+        preflight = method == "OPTIONS" and any(route.pattern.match(raw_path) for route in self.routes)
+        if found is None and not preflight:
+            return _gateway_error(404, "Not Found")
+        claims: dict[str, str] | None = None
+        if found is not None and found[0].authorized:
+            authorization = next((v for k, v in headers if k.lower() == "authorization"), None)
+            try:
+                claims = decode_claims(authorization, self.tenant_claim)
+            except Unauthorized:
+                return _gateway_error(401, "Unauthorized")
+        event = build_event(
+            method=method,
+            raw_path=raw_path,
+            raw_query=raw_query,
+            headers=headers,
+            body=body,
+            route_key=found[0].key if found else f"OPTIONS {raw_path}",
+            path_parameters=found[1] if found else None,
+            claims=claims,
+            source_ip=client_ip,
+        )
+        with self.lock:
+            result = self.handler_module.lambda_handler(
+                event, FakeLambdaContext(timeout_seconds=self.timeout)
+            )
+        return response_parts(result)
+
+
+def _gateway_error(status: int, message: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    return status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode()
+
+
+def make_http_server(gateway: LocalGateway, host: str, port: int) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "smtp-preflight-local"
+        protocol_version = "HTTP/1.1"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_REQUEST_BYTES:
+                self._reply(*_gateway_error(413, "Request Entity Too Large"), close=True)
+                return
+            body = self.rfile.read(length) if length > 0 else b""
+            try:
+                status, headers, payload = gateway.handle(
+                    self.command, self.path, list(self.headers.items()), body, self.client_address[0]
+                )
+            except Exception:  # the handler answers errors itself; this is the gateway's 500
+                logging.getLogger("local").exception("invocation failed")
+                status, headers, payload = _gateway_error(500, "Internal Server Error")
+            self._reply(status, headers, payload)
+
+        def _reply(
+            self, status: int, headers: list[tuple[str, str]], payload: bytes, close: bool = False
+        ) -> None:
+            self.send_response(status)
+            for name, value in headers:
+                if name.lower() not in {"content-length", "connection", "transfer-encoding"}:
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            if close:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            sys.stderr.write(f"{self.address_string()} {format % args}\n")
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    return server
+
+
+def _load_handler() -> ModuleType:
+    """Import functions/check_api/app.py as Lambda would (after the environment is prepared)."""
+    spec = importlib.util.spec_from_file_location("check_api_app", APP_FILE)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot load {APP_FILE}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) > 65535:
+        raise SystemExit(f"{name} must be a port number (0 picks a free one), not {raw!r}")
+    return int(raw)
+
+
+class LocalStack:
+    """Everything `make run` starts, in start order; `stop()` undoes it in reverse."""
+
+    def __init__(self) -> None:
+        self.moto: Any = None
+        self.smtp: DemoSmtpServer | None = None
+        self.http: ThreadingHTTPServer | None = None
+        self.http_thread: threading.Thread | None = None
+        self.dynamodb_endpoint = ""
+        self.api_url = ""
+
+    def start(self) -> None:
+        for name, value in DEFAULTS.items():
+            os.environ.setdefault(name, value)
+        warnings.filterwarnings("ignore", message="Session.login_data is deprecated")
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
+
+        self.dynamodb_endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB", "")
+        if not self.dynamodb_endpoint:
+            from moto.server import ThreadedMotoServer
+
+            self.moto = ThreadedMotoServer(
+                ip_address="127.0.0.1", port=_int_env("MOTO_PORT", 0), verbose=False
+            )
+            self.moto.start()
+            host, port = self.moto.get_host_and_port()
+            self.dynamodb_endpoint = f"http://{host}:{port}"
+            os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb_endpoint
+        import boto3
+
+        create_checks_table(boto3.client("dynamodb"), os.environ["TABLE_NAME"])
+
+        self.smtp = DemoSmtpServer(port=_int_env("DEMO_SMTP_PORT", DEFAULT_DEMO_SMTP_PORT))
+        self.smtp.start()
+        if self.smtp.ca_file is None:
+            raise RuntimeError("the demo SMTP server did not write its CA file")
+        existing_cas = os.environ.get("SMTP_PREFLIGHT_CA_FILE", "")
+        os.environ["SMTP_PREFLIGHT_CA_FILE"] = ":".join(filter(None, [existing_cas, str(self.smtp.ca_file)]))
+        os.environ.setdefault("SMTP_PREFLIGHT_ALLOWED_PORTS", f"{DEFAULT_PORTS},{self.smtp.port}")
+        allowed = {p.strip() for p in os.environ["SMTP_PREFLIGHT_ALLOWED_PORTS"].split(",")}
+        if str(self.smtp.port) not in allowed:
+            say(f"warning: SMTP_PREFLIGHT_ALLOWED_PORTS does not include the demo port {self.smtp.port}")
+
+        template = load_template()
+        function = template["Resources"]["CheckApiFunction"]["Properties"]
+        timeout = float(function.get("Timeout", 28))
+        handler_module = _load_handler()
+        gateway = LocalGateway(
+            handler_module, routes_from_template(), os.environ.get("TENANT_CLAIM") or "tenant_id", timeout
+        )
+        self.http = make_http_server(gateway, "127.0.0.1", _int_env("PORT", DEFAULT_PORT))
+        self.api_url = f"http://127.0.0.1:{self.http.server_address[1]}"
+        self.http_thread = threading.Thread(target=self.http.serve_forever, name="api", daemon=True)
+        self.http_thread.start()
+
+    def banner(self) -> None:
+        if self.smtp is None:
+            raise RuntimeError("start() first")
+        moto = "moto, in memory" if self.moto is not None else "from AWS_ENDPOINT_URL_DYNAMODB"
+        tenant_claim = os.environ.get("TENANT_CLAIM") or "tenant_id"
+        say("smtp-preflight, running locally")
+        say(f"  API        {self.api_url}  (routes and auth from template.yaml)")
+        say(f"  DynamoDB   {self.dynamodb_endpoint}  ({moto}), table {os.environ['TABLE_NAME']}")
+        say(
+            f"  Demo SMTP  host {DEMO_HOST} port {self.smtp.port} on {', '.join(self.smtp.addresses)}: "
+            f"STARTTLS + AUTH, username {DEMO_USERNAME}, password {DEMO_PASSWORD}"
+        )
+        say(f"  Demo CA    {self.smtp.ca_file} (added to SMTP_PREFLIGHT_CA_FILE)")
+        networks = os.environ["SMTP_PREFLIGHT_ALLOWED_NETWORKS"]
+        say(
+            f"  Guard      exempted from the public-address guard: SMTP_PREFLIGHT_ALLOWED_NETWORKS={networks}"
+        )
+        say(
+            "  Auth       bearer JWTs are decoded WITHOUT verifying their signature (API Gateway verifies "
+            f"them in the cloud); the tenant is the '{tenant_claim}' claim, 'local-dev' without a token."
+        )
+        say(
+            "  Try        curl -s -X POST "
+            + self.api_url
+            + "/v1/smtp-checks -H 'Content-Type: application/json' \\"
+        )
+        say(
+            f'               -d \'{{"host":"{DEMO_HOST}","port":{self.smtp.port},"security":"starttls",'
+            f'"username":"{DEMO_USERNAME}","password":"{DEMO_PASSWORD}"}}\''
+        )
+        say(f"Ready: {self.api_url} (Ctrl-C stops)")
+
+    def stop(self) -> None:
+        if self.http is not None:
+            self.http.shutdown()
+            self.http.server_close()
+        if self.http_thread is not None:
+            self.http_thread.join(timeout=5)
+        if self.smtp is not None:
+            self.smtp.stop()
+        if self.moto is not None:
+            self.moto.stop()
+
+
+def main() -> int:
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    stack = LocalStack()
+    try:
+        stack.start()
+        stack.banner()
+        while not stop.wait(0.5):
+            pass
+        say("Stopping...")
+    finally:
+        stack.stop()
+    say("Stopped.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
