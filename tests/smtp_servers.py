@@ -244,18 +244,22 @@ def submission_script(
             await conn.readline()  # EHLO again
         await conn.send(ehlo_after_tls)
         pending = list(replies)
+
+        async def answer() -> None:
+            reply = pending.pop(0) if pending else b"250 2.0.0 OK\r\n"
+            if reply is None:
+                await asyncio.sleep(3600)
+            await conn.send(reply or b"")
+            if reply and reply.startswith(b"354"):  # the message, then the reply to its final dot
+                while (await conn.readline()) not in (b".\r\n", b""):
+                    pass
+                await answer()
+
         while True:
             line = await conn.readline()
             if await quit_or(conn, line):
                 return
-            reply = pending.pop(0) if pending else b"250 2.0.0 OK\r\n"
-            if reply is None:
-                await asyncio.sleep(3600)
-                return
-            await conn.send(reply)
-            if reply.startswith(b"354"):
-                while (await conn.readline()) not in (b".\r\n", b""):
-                    pass
+            await answer()
 
     return script
 
