@@ -88,7 +88,8 @@ MICROSOFT_AUTH = {
     ),
     "5.7.139 conditional access": (
         _ms(
-            "the request did not meet the criteria to be authenticated successfully. Contact your administrator."
+            "the request did not meet the criteria to be authenticated successfully. "
+            "Contact your administrator."
         ),
         "M365_CONDITIONAL_ACCESS",
     ),
