@@ -127,9 +127,7 @@ class _Dialogue:
                     await self._dialogue()
             except _Stop:
                 pass
-            except TimeoutError as error:  # the overall deadline
-                self._fail(error)
-            except _HANDLED as error:
+            except _HANDLED as error:  # includes TimeoutError: the overall deadline
                 self._fail(error)
             await self._quit()
         finally:
@@ -418,7 +416,11 @@ class _Dialogue:
     def _success(self, code: str, **params: str) -> Finding:
         """What was proven, with the TLS version it was proven over."""
         tls_version = self.tls.version if self.tls else "unknown"
-        base: dict[str, ParamValue] = {"host": self.settings.host, "port": self.settings.port, "tls_version": tls_version}
+        base: dict[str, ParamValue] = {
+            "host": self.settings.host,
+            "port": self.settings.port,
+            "tls_version": tls_version,
+        }
         return finding_from(code, {**base, **params})
 
 
