@@ -223,7 +223,7 @@ EN: dict[str, MessageText] = {
         "Google blocked the sign-in as unusual (it came from our cloud servers) and wants you to confirm it "
         "in a web browser first.",
         "Sign in to Gmail in a web browser with this account, confirm the security alert at "
-        "https://myaccount.google.com/notifications (\"Yes, it was me\"), then check again. Connecting with "
+        'https://myaccount.google.com/notifications ("Yes, it was me"), then check again. Connecting with '
         "OAuth (XOAUTH2) avoids this.",
     ),
     "AUTH_RATE_LIMITED": MessageText(
@@ -262,7 +262,7 @@ EN: dict[str, MessageText] = {
         "The server accepted the login but refused to send with this From address: the mailbox you logged "
         "in with may not send as it ({detail}).",
         "Use the mailbox's own address as the From address, or ask your admin to give this mailbox \"Send "
-        "as\" permission for that address (Exchange admin center → Recipients → Mailboxes → the mailbox "
+        'as" permission for that address (Exchange admin center → Recipients → Mailboxes → the mailbox '
         "→ Delegation → Send as). Permissions can take up to an hour to apply.",
     ),
     "SENDER_REJECTED": MessageText(
