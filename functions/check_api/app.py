@@ -177,7 +177,7 @@ def create_check(
     idempotency_key: Annotated[
         str | None,
         Header(
-            alias="idempotency-key",
+            alias="Idempotency-Key",
             pattern=IDEMPOTENCY_KEY_PATTERN,
             description="Makes retries safe: up to 255 printable ASCII characters, unique per operation.",
         ),

@@ -227,3 +227,16 @@ def test_the_deadline_leaves_time_to_store_and_answer(api: Api) -> None:
     assert deadline <= time.monotonic() + 10 - api.app.SAFETY_MARGIN_SECONDS + 0.1
     far = api.app._deadline(FakeLambdaContext(timeout_seconds=900))
     assert far <= time.monotonic() + api.app.API_GATEWAY_TIMEOUT_SECONDS - api.app.SAFETY_MARGIN_SECONDS + 0.1
+
+
+def test_the_api_dials_only_what_the_guard_approved(
+    api: Api, demo_smtp: DemoSmtpServer, socket_guard: Any
+) -> None:
+    # When a check runs through the API with every TCP connect policed
+    with socket_guard.armed():
+        response = api.create(demo_settings(demo_smtp))
+
+    # Then it connected only to the address the guard approved for the demo server
+    assert response.status == 201
+    assert response.json["status"] == "passed"
+    assert {port for _address, port in socket_guard.approved} == {demo_smtp.port}
