@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from .check import run_check
 from .codes import Severity
 from .config import ConfigError, Policy
-from .findings import Status
+from .findings import Finding, Status
 from .models import DEFAULT_TIMEOUT_SECONDS, AuthMethod, Security, SmtpSettings
 from .report import Report
 
@@ -179,14 +179,20 @@ def render_text(report: Report, *, colour: bool = False) -> str:
         lines.append("")
     for finding in report.findings:
         mark, mark_style = _SEVERITY_STYLE[finding.severity]
-        blame = f"{finding.field.value} · " if finding.field else ""
         lines.append(
-            f"{paint(mark, mark_style)} {paint(finding.code, 'bold')}"
-            f"  {paint(f'[{blame}{finding.actor.value} must act]', 'dim')}"
+            f"{paint(mark, mark_style)} {paint(finding.code, 'bold')}  {paint(_blame(finding), 'dim')}"
         )
         lines.append(f"  {finding.message}")
         lines.append(f"  → {finding.advice}")
     return "\n".join(lines)
+
+
+def _blame(finding: Finding) -> str:
+    """`[field · who must act]`; information needs nobody to act, so it names only the field."""
+    parts = [finding.field.value] if finding.field else []
+    if finding.severity is not Severity.INFO:
+        parts.append(f"{finding.actor.value} must act")
+    return f"[{' · '.join(parts)}]" if parts else ""
 
 
 if __name__ == "__main__":  # pragma: no cover

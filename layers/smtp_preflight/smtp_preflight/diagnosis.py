@@ -23,7 +23,7 @@ from .findings import Finding, ParamValue, make_finding
 from .guard import HostNotFound, HostNotPublic, PortNotAllowed
 from .models import Security
 from .report import Reply, StageName
-from .rules import MODE_NAMES
+from .rules import mode_mismatch_params
 from .smtp_connection import MalformedReply
 from .transcript import MAX_TEXT_CHARS, Redactor, clean, join_reply
 
@@ -53,7 +53,7 @@ class Context:
 
 def finding_from(code: str, params: Mapping[str, ParamValue], *, actor: Actor | None = None) -> Finding:
     """`make_finding` with params from a mapping (handshake params are assembled, not spelled out)."""
-    return make_finding(code, actor=actor, **params)  # type: ignore[arg-type]  # keys are param names
+    return make_finding(code, params, actor=actor)
 
 
 def stage_finding(
@@ -324,14 +324,9 @@ def diagnose_error(stage: StageName, error: BaseException, context: Context) -> 
 
 def mode_mismatch(stage: StageName, context: Context, *, expected: Security, detail: str = "") -> Finding:
     """TLS_MODE_MISMATCH, worded as the rules word it: this port expects the other TLS mode."""
-    return stage_finding(
-        "TLS_MODE_MISMATCH",
-        stage,
-        context,
-        expected_mode=MODE_NAMES[expected],
-        chosen_mode=MODE_NAMES[context.security],
-        expected_security=expected.value,
-        detail=detail,
+    params = {**context.params(stage), "detail": detail}
+    return finding_from(
+        "TLS_MODE_MISMATCH", {**params, **mode_mismatch_params(context.port, context.security, expected)}
     )
 
 

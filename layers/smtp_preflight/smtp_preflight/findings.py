@@ -7,6 +7,7 @@ another interface can re-render them in another language.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -34,18 +35,21 @@ class Finding(BaseModel):
 
 def make_finding(
     code: str,
+    params: Mapping[str, ParamValue] | None = None,
     *,
     field: Field | None = None,
     actor: Actor | None = None,
     severity: Severity | None = None,
     locale: str = "en",
-    **params: ParamValue,
+    **more_params: ParamValue,
 ) -> Finding:
     """Build a finding for `code`; its spec gives defaults that a caller may override by context.
 
-    Raises KeyError for an unknown code: a typo in a code is a programming error, caught by tests.
+    Params come as a mapping, as keywords, or both. Raises KeyError for an unknown code or a missing
+    param: a typo there is a programming error, caught by tests.
     """
     spec = SPECS[code]
+    params = {**(params or {}), **more_params}
     message, advice = render(code, params, locale=locale)
     return Finding(
         code=code,
@@ -54,7 +58,7 @@ def make_finding(
         actor=actor or spec.actor,
         message=message,
         advice=advice,
-        params=dict(params),
+        params=params,
     )
 
 

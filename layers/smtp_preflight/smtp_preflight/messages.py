@@ -79,7 +79,8 @@ EN: dict[str, MessageText] = {
     "TLS_MODE_MISMATCH": MessageText(
         "Port {port} expects {expected_mode}, but {chosen_mode} was chosen, so the two sides would not "
         "understand each other.",
-        "Choose {expected_mode} for port {port} (587 uses STARTTLS, 465 uses TLS from the start).",
+        "Set security to {expected_security} for port {port}, or keep {chosen_security} and use port "
+        "{usual_port} instead.",
     ),
     "HOST_NOT_PUBLIC": MessageText(
         "{host} is not a public internet address ({reason}), so we will not connect to it.",
@@ -286,7 +287,8 @@ EN: dict[str, MessageText] = {
     ),
     "LOGIN_ACCEPTED": MessageText(
         "The server accepted the login at {host}, over a verified encrypted connection ({tls_version}).",
-        "Nothing to do. This proves the login works; to check sending as well, give a test recipient.",
+        "Nothing to do for the login. Only a test message (a test recipient) also proves that sending "
+        "as your From address works.",
     ),
     "MESSAGE_ACCEPTED": MessageText(
         "The server accepted a message for delivery: a test message from {sender} to {recipient}.",

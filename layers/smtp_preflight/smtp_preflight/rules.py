@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 
 from .codes import Field
 from .config import Policy
-from .findings import Finding, make_finding
+from .findings import Finding, ParamValue, make_finding
 from .guard import address_verdict
 from .hosts import parse_ip_literal
 from .models import AuthMethod, Security, SmtpSettings
@@ -22,6 +22,7 @@ Rule = Callable[[SmtpSettings, Policy], Iterable[Finding]]
 
 PORT_FINDINGS: dict[int, str] = {25: "PORT_25_BLOCKED", 2525: "PORT_2525_UNSUPPORTED"}
 EXPECTED_MODE: dict[int, Security] = {465: Security.TLS, 587: Security.STARTTLS, 25: Security.STARTTLS}
+USUAL_PORT: dict[Security, int] = {Security.TLS: 465, Security.STARTTLS: 587}
 MODE_NAMES: dict[Security, str] = {
     Security.TLS: "TLS (encrypted from the start)",
     Security.STARTTLS: "STARTTLS",
@@ -77,13 +78,19 @@ def tls_mode(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
     expected = EXPECTED_MODE.get(settings.port)
     if expected is None or settings.security in (expected, Security.NONE):
         return
-    yield make_finding(
-        "TLS_MODE_MISMATCH",
-        port=settings.port,
-        expected_mode=MODE_NAMES[expected],
-        chosen_mode=MODE_NAMES[settings.security],
-        expected_security=expected.value,
-    )
+    yield make_finding("TLS_MODE_MISMATCH", mode_mismatch_params(settings.port, settings.security, expected))
+
+
+def mode_mismatch_params(port: int, chosen: Security, expected: Security) -> dict[str, ParamValue]:
+    """The params of TLS_MODE_MISMATCH, shared by this rule and the handshake's diagnosis."""
+    return {
+        "port": port,
+        "expected_mode": MODE_NAMES[expected],
+        "chosen_mode": MODE_NAMES[chosen],
+        "expected_security": expected.value,
+        "chosen_security": chosen.value,
+        "usual_port": USUAL_PORT.get(chosen, port),
+    }
 
 
 def credentials(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
