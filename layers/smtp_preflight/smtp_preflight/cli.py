@@ -179,9 +179,9 @@ def render_text(report: Report, *, colour: bool = False) -> str:
         lines.append("")
     for finding in report.findings:
         mark, mark_style = _SEVERITY_STYLE[finding.severity]
-        lines.append(
-            f"{paint(mark, mark_style)} {paint(finding.code, 'bold')}  {paint(_blame(finding), 'dim')}"
-        )
+        blame = _blame(finding)
+        heading = f"{paint(mark, mark_style)} {paint(finding.code, 'bold')}"
+        lines.append(f"{heading}  {paint(blame, 'dim')}" if blame else heading)
         lines.append(f"  {finding.message}")
         lines.append(f"  → {finding.advice}")
     return "\n".join(lines)
