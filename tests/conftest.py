@@ -1,3 +1,3 @@
 """Shared pytest configuration for smtp-preflight tests."""
 
-pytest_plugins = ["tests.socket_guard"]
+pytest_plugins = ["tests.socket_guard", "tests.smtp_servers"]  # fixtures: socket_guard, pki

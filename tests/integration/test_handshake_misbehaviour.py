@@ -19,7 +19,6 @@ from tests.smtp_servers import (
     check_against,
     codes,
     make_settings,
-    pki_fixture,  # noqa: F401 - fixture
     raw_server,
     stage_names,
     submission_script,

@@ -18,7 +18,6 @@ from tests.smtp_servers import (
     check_against,
     codes,
     make_settings,
-    pki_fixture,  # noqa: F401 - fixture
     stage_names,
     token_settings,
 )
