@@ -6,6 +6,8 @@ import ipaddress
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smtp_preflight.check import run_check
 from smtp_preflight.codes import SPECS, Actor, Field, Severity
@@ -242,3 +244,27 @@ def test_the_report_follows_the_contract() -> None:
     assert report["createdAt"].endswith("Z")
     assert "password" not in report["settings"]
     assert set(report["findings"][0]) >= {"code", "severity", "field", "actor", "message", "advice"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    host=st.sampled_from(
+        ["smtp.gmail.com", "smtp-relay.gmail.com", "alt2.aspmx.l.google.com", "smtp.office365.com",
+         "x.mail.protection.outlook.com", "smtp.gmial.com", "smtp.example.net", "10.1.2.3", "142.250.1.1",
+         "::1", "smtp-mail.outlook.com"]
+    ),
+    port=st.integers(min_value=1, max_value=65535),
+    security=st.sampled_from(["starttls", "tls", "none"]),
+    username=st.none() | st.sampled_from(["ada@example.net", "ada"]),
+    from_address=st.none() | st.sampled_from(["ada@example.net", "sales@example.net"]),
+)  # fmt: skip
+def test_rules_are_total_and_speak_only_catalogued_codes(
+    host: str, port: int, security: str, username: str | None, from_address: str | None
+) -> None:
+    found = evaluate_rules(
+        settings_for(host=host, port=port, security=security, username=username, fromAddress=from_address),
+        POLICY,
+    )
+    assert all(finding.code in SPECS for finding in found)
+    assert all(finding.message and finding.advice for finding in found)
+    assert len({(finding.code, finding.field) for finding in found}) == len(found), "a finding repeated"

@@ -1,0 +1,87 @@
+"""The one check every entry point calls: rules first, the handshake only for settings without a rule
+error, one deadline for the whole check (the caller's, when it is the earlier)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from smtp_preflight.check import check_settings
+from smtp_preflight.findings import Status
+from smtp_preflight.guard import Resolver
+from smtp_preflight.hosts import IPAddress
+from smtp_preflight.report import Report
+from tests.smtp_servers import (
+    LOOPBACK,
+    Pki,
+    RawConnection,
+    make_settings,
+    policy_for,
+    raw_server,
+    resolver_for,
+)
+from tests.socket_guard import SocketGuard
+
+pytestmark = pytest.mark.timeout(15)
+
+
+async def silent(conn: RawConnection) -> None:
+    await asyncio.sleep(3600)
+
+
+def counting(resolver: Resolver, calls: list[str]) -> Resolver:
+    async def resolve(host: str, port: int) -> list[IPAddress]:
+        calls.append(host)
+        return await resolver(host, port)
+
+    return resolve
+
+
+def test_settings_with_a_rule_error_are_never_dialled(pki: Pki, socket_guard: SocketGuard) -> None:
+    """Given settings that break a rule (no TLS), when checked, then nothing is resolved or dialled."""
+    lookups: list[str] = []
+
+    async def scenario() -> Report:
+        async with raw_server(silent) as server:
+            settings = make_settings(server.port, security="none")
+            with socket_guard.armed():
+                return await check_settings(
+                    settings,
+                    policy=policy_for(pki, server.port),
+                    resolver=counting(resolver_for("127.0.0.1"), lookups),
+                )
+
+    report = asyncio.run(scenario())
+    assert report.status is Status.FAILED
+    assert [finding.code for finding in report.findings] == ["TLS_REQUIRED"]
+    assert report.handshake is None
+    assert lookups == []
+    assert socket_guard.approved == []
+
+
+def test_the_callers_deadline_caps_the_settings_timeout(pki: Pki, socket_guard: SocketGuard) -> None:
+    """Given a silent server and settings allowing 20 s, when the caller allows 1 s, then the check ends
+    on the caller's deadline with a finding that says so."""
+
+    async def scenario() -> tuple[Report, float]:
+        async with raw_server(silent) as server:
+            settings = make_settings(server.port, timeout=20)
+            started = time.monotonic()
+            with socket_guard.armed():
+                report = await check_settings(
+                    settings,
+                    policy=policy_for(pki, server.port),
+                    resolver=resolver_for("127.0.0.1"),
+                    deadline=started + 1.0,
+                )
+            return report, time.monotonic() - started
+
+    report, elapsed = asyncio.run(scenario())
+    assert report.status is Status.FAILED
+    assert {finding.code for finding in report.findings} & {"BANNER_TIMEOUT", "TIMEOUT"}
+    assert elapsed < 10, "the 20 s settings timeout was used instead of the caller's 1 s deadline"
+    assert report.handshake is not None
+    assert report.handshake.address == str(LOOPBACK)
+    assert socket_guard.approved == [(LOOPBACK, report.settings["port"])]
