@@ -156,7 +156,10 @@ def make_http_server(gateway: LocalGateway, host: str, port: int) -> ThreadingHT
 
 
 def _load_handler() -> ModuleType:
-    """Import functions/check_api/app.py as Lambda would (after the environment is prepared)."""
+    """Import functions/check_api/app.py as Lambda would (after the environment is prepared): as a
+    top-level module whose folder is on sys.path, so its sibling modules import as top-level ones too."""
+    if str(APP_FILE.parent) not in sys.path:
+        sys.path.insert(0, str(APP_FILE.parent))
     spec = importlib.util.spec_from_file_location("check_api_app", APP_FILE)
     if spec is None or spec.loader is None:
         raise RuntimeError(f"cannot load {APP_FILE}")

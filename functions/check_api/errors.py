@@ -1,0 +1,131 @@
+"""The API's one error shape (`ErrorBody`): the exception routes raise, the responses, their OpenAPI
+descriptions and the exception handlers that turn every failure into that shape.
+
+Validation errors name the fields and never echo a value: the body holds the password or OAuth token.
+"""
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
+    IdempotencyValidationError,
+)
+
+from smtp_preflight.api_models import ErrorBody, ErrorDetail, FieldError
+from smtp_preflight.observability import logger, record_store_failure
+from smtp_preflight.store import StoreError
+
+ERROR_DESCRIPTIONS = {
+    401: "No JWT authorizer context (the API is always called through the JWT authorizer).",
+    403: "The token carries no usable tenant claim.",
+    404: "No such check for this tenant.",
+    409: "A request with this Idempotency-Key is still running.",
+    413: "The request body is larger than 64 KiB.",
+    415: "The request body is not application/json.",
+    422: "Invalid input: the fields are named, their values are never echoed.",
+    503: "The check could not be stored; nothing was saved. Retry (with the same Idempotency-Key).",
+}
+
+
+class ApiError(Exception):
+    """An expected refusal (401, 403, 404, 422...) that a route raises; answered as an `ErrorBody`."""
+
+    def __init__(self, status: int, code: str, message: str, fields: list[FieldError] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields = status, code, message, fields or []
+
+
+def error_body(code: str, message: str, fields: list[FieldError] | None = None) -> dict[str, Any]:
+    """The JSON-ready `ErrorBody`; shared with the pre-parse refusals, which bypass the resolver."""
+    body = ErrorBody(error=ErrorDetail(code=code, message=message, fields=fields or []))
+    return body.model_dump(mode="json", by_alias=True)
+
+
+def error_response(
+    status: int, code: str, message: str, fields: list[FieldError] | None = None
+) -> Response[Any]:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=error_body(code, message, fields),
+    )
+
+
+def openapi_error_responses(*statuses: int) -> dict[int, Any]:
+    """The `responses` entries documenting these error statuses, all with the `ErrorBody` schema."""
+    return {
+        status: {
+            "description": ERROR_DESCRIPTIONS[status],
+            "content": {"application/json": {"model": ErrorBody}},
+        }
+        for status in statuses
+    }
+
+
+def register_error_handlers(resolver: APIGatewayHttpResolver) -> None:
+    """Answer every exception a route can raise, and unknown routes, with an `ErrorBody`."""
+    resolver.exception_handler(RequestValidationError)(_invalid_request)
+    resolver.exception_handler(ApiError)(_api_error)
+    resolver.exception_handler(IdempotencyValidationError)(_idempotency_key_reused)
+    resolver.exception_handler(IdempotencyAlreadyInProgressError)(_idempotency_in_progress)
+    resolver.exception_handler([StoreError, IdempotencyPersistenceLayerError])(_store_unavailable)
+    resolver.exception_handler(Exception)(_internal_error)
+    resolver.not_found(_not_found)
+
+
+def _invalid_request(exc: RequestValidationError) -> Response[Any]:
+    fields = [_field_error(error) for error in exc.errors()]  # never exc.body: it is the raw request
+    logger.info("invalid request", extra={"invalidFields": [f"{f.location}:{f.field}" for f in fields]})
+    return error_response(422, "VALIDATION_FAILED", "The request is invalid.", fields)
+
+
+def _field_error(error: Any) -> FieldError:
+    """Location, camelCase path and message of one error; the `input` and `ctx` keys are dropped."""
+    loc = tuple(error.get("loc") or ())
+    location = str(loc[0]) if loc else "body"
+    path = [
+        str(part) for part in loc[1:] if not (error.get("type") == "json_invalid" and isinstance(part, int))
+    ]
+    message = str(error.get("msg") or "invalid")
+    if message.startswith(("Value error, ", "Assertion failed, ")):
+        message = message.split(", ", 1)[1]
+    if error.get("type") == "json_invalid":
+        message = "The body is not valid JSON."
+    return FieldError(location=location, field=".".join(path)[:200] or None, message=message[:500])
+
+
+def _api_error(exc: ApiError) -> Response[Any]:
+    return error_response(exc.status, exc.code, exc.message, exc.fields)
+
+
+def _idempotency_key_reused(_exc: IdempotencyValidationError) -> Response[Any]:
+    fields = [
+        FieldError(
+            location="header",
+            field="Idempotency-Key",
+            message="this key was already used with different settings; use a new key",
+        )
+    ]
+    return error_response(422, "IDEMPOTENCY_KEY_REUSED", "The request is invalid.", fields)
+
+
+def _idempotency_in_progress(_exc: IdempotencyAlreadyInProgressError) -> Response[Any]:
+    return error_response(409, "REQUEST_IN_PROGRESS", "A request with this Idempotency-Key is still running.")
+
+
+def _store_unavailable(exc: Exception) -> Response[Any]:
+    logger.exception("storage failed")
+    record_store_failure()
+    return error_response(503, "STORE_UNAVAILABLE", "The check could not be saved. Please retry.")
+
+
+def _internal_error(exc: Exception) -> Response[Any]:
+    logger.exception("unhandled error")
+    return error_response(500, "INTERNAL_ERROR", "Something went wrong on our side.")
+
+
+def _not_found(_exc: Exception) -> Response[Any]:
+    return error_response(404, "NOT_FOUND", "No such route.")

@@ -1,0 +1,64 @@
+"""Refuse request bodies that are too large, not JSON, or not UTF-8 before anything parses them, so
+the resolver and pydantic only ever see bounded UTF-8 text.
+
+A refusal is answered here, outside the resolver, in the same `ErrorBody` shape (with CORS headers).
+"""
+
+import base64
+import binascii
+import json
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from aws_lambda_powertools.event_handler import CORSConfig, content_types
+
+if TYPE_CHECKING or __package__:  # imported as functions.check_api.request_guard: tests and local tools
+    from .errors import error_body
+else:  # in Lambda the CodeUri folder is the root: the handler's modules are top-level
+    from errors import error_body
+
+MAX_BODY_BYTES = 64 * 1024  # settings are well under 20 KiB even with a long OAuth token
+
+
+class Refusal(NamedTuple):
+    status: int
+    code: str
+    message: str
+
+
+TOO_LARGE = Refusal(413, "PAYLOAD_TOO_LARGE", "The request body is larger than 64 KiB.")
+NOT_JSON = Refusal(415, "UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json.")
+NOT_UTF8 = Refusal(422, "VALIDATION_FAILED", "The body is not UTF-8 JSON.")
+
+
+def screen_body(event: dict[str, Any]) -> tuple[dict[str, Any], Refusal | None]:
+    """The event with a base64 body decoded to text, and the refusal if the body must not be parsed."""
+    body = event.get("body")
+    if not body:
+        return event, None
+    if len(body) > MAX_BODY_BYTES * 4 // 3 + 4:  # cheap bound before decoding: base64 grows by 4/3
+        return event, TOO_LARGE
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type and media_type != "application/json" and not media_type.endswith("+json"):
+        return event, NOT_JSON
+    try:
+        raw = base64.b64decode(body, validate=True) if event.get("isBase64Encoded") else body.encode("utf-8")
+        text = raw.decode("utf-8")
+    except (binascii.Error, UnicodeError):
+        return event, NOT_UTF8
+    if len(raw) > MAX_BODY_BYTES:
+        return event, TOO_LARGE
+    return {**event, "body": text, "isBase64Encoded": False}, None
+
+
+def refusal_response(event: dict[str, Any], refusal: Refusal, cors: CORSConfig | None) -> dict[str, Any]:
+    """The API Gateway v2 response for a refusal, with the CORS headers the resolver would have added."""
+    headers = {"Content-Type": content_types.APPLICATION_JSON}
+    if cors is not None:
+        origin = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}.get("origin")
+        headers.update(cors.to_dict(origin))
+    return {
+        "statusCode": refusal.status,
+        "headers": headers,
+        "body": json.dumps(error_body(refusal.code, refusal.message)),
+    }
