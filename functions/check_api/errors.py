@@ -7,7 +7,10 @@ Validation errors name the fields and never echo a value: the body holds the pas
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyPersistenceLayerError,
@@ -68,6 +71,7 @@ def openapi_error_responses(*statuses: int) -> dict[int, Any]:
 def register_error_handlers(resolver: APIGatewayHttpResolver) -> None:
     """Answer every exception a route can raise, and unknown routes, with an `ErrorBody`."""
     resolver.exception_handler(RequestValidationError)(_invalid_request)
+    resolver.exception_handler(RequestUnsupportedContentType)(_unsupported_media_type)
     resolver.exception_handler(ApiError)(_api_error)
     resolver.exception_handler(IdempotencyValidationError)(_idempotency_key_reused)
     resolver.exception_handler(IdempotencyAlreadyInProgressError)(_idempotency_in_progress)
@@ -95,6 +99,11 @@ def _field_error(error: Any) -> FieldError:
     if error.get("type") == "json_invalid":
         message = "The body is not valid JSON."
     return FieldError(location=location, field=".".join(path)[:200] or None, message=message[:500])
+
+
+def _unsupported_media_type(_exc: RequestUnsupportedContentType) -> Response[Any]:
+    """A POST without a body but with a non-JSON content type (bodies are vetted before the resolver)."""
+    return error_response(415, "UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json.")
 
 
 def _api_error(exc: ApiError) -> Response[Any]:

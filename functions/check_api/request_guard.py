@@ -5,7 +5,6 @@ A refusal is answered here, outside the resolver, in the same `ErrorBody` shape 
 """
 
 import base64
-import binascii
 import json
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -44,11 +43,24 @@ def screen_body(event: dict[str, Any]) -> tuple[dict[str, Any], Refusal | None]:
     try:
         raw = base64.b64decode(body, validate=True) if event.get("isBase64Encoded") else body.encode("utf-8")
         text = raw.decode("utf-8")
-    except (binascii.Error, UnicodeError):
+    except ValueError:  # binascii.Error, UnicodeError, and non-ASCII text where base64 was promised
         return event, NOT_UTF8
     if len(raw) > MAX_BODY_BYTES:
         return event, TOO_LARGE
-    return {**event, "body": text, "isBase64Encoded": False}, None
+    return {
+        **event,
+        "headers": _as_plain_json(event.get("headers")),
+        "body": text,
+        "isBase64Encoded": False,
+    }, None
+
+
+def _as_plain_json(headers: dict[str, Any] | None) -> dict[str, Any]:
+    """The headers with the vetted JSON media type spelled as the resolver expects it: it only parses
+    bodies whose content-type starts with lowercase `application/json`, and would fail on the rest
+    (`APPLICATION/JSON`, `application/problem+json`) with a 500."""
+    kept = {k: v for k, v in (headers or {}).items() if str(k).lower() != "content-type"}
+    return {**kept, "content-type": content_types.APPLICATION_JSON}
 
 
 def refusal_response(event: dict[str, Any], refusal: Refusal, cors: CORSConfig | None) -> dict[str, Any]:

@@ -217,6 +217,26 @@ def test_non_json_bodies_are_415(api: Api, content_type: str) -> None:
     assert response.status == 415
 
 
+@pytest.mark.parametrize(
+    "content_type", ["APPLICATION/JSON", "Application/Json; charset=UTF-8", "application/merge-patch+json"]
+)
+def test_json_media_types_in_any_spelling_are_parsed_as_json(
+    api: Api, demo_smtp: DemoSmtpServer, content_type: str
+) -> None:
+    response = api.call(
+        "POST", "/v1/smtp-checks", body=demo_settings(demo_smtp), headers={"content-type": content_type}
+    )
+
+    assert response.status == 201, response.raw_body
+
+
+def test_a_post_without_a_body_but_with_a_non_json_type_is_415(api: Api) -> None:
+    response = api.call("POST", "/v1/smtp-checks", raw_body="", headers={"content-type": "text/plain"})
+
+    assert response.status == 415
+    assert response.json["error"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
+
+
 def test_base64_bodies_are_decoded_and_undecodable_ones_are_422(api: Api, demo_smtp: DemoSmtpServer) -> None:
     ok = api.call("POST", "/v1/smtp-checks", body=demo_settings(demo_smtp), base64_body=True)
     assert ok.status == 201
@@ -227,6 +247,10 @@ def test_base64_bodies_are_decoded_and_undecodable_ones_are_422(api: Api, demo_s
 
     event = make_event("POST", "/v1/smtp-checks", raw_body="")
     event["body"], event["isBase64Encoded"] = "/w==", True  # b"\xff": not UTF-8
+    assert api.invoke(event).status == 422
+
+    event = make_event("POST", "/v1/smtp-checks", raw_body="")
+    event["body"], event["isBase64Encoded"] = "é", True  # not even ASCII, so not base64
     assert api.invoke(event).status == 422
 
 
