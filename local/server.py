@@ -12,7 +12,7 @@ Settings already in the environment win over these defaults. Ctrl-C or SIGTERM s
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import logging
 import os
@@ -37,7 +37,8 @@ from local.gateway import (
 )
 from local.tables import TEMPLATE, create_checks_table, load_template
 
-APP_FILE = TEMPLATE.parent / "functions" / "check_api" / "app.py"
+FUNCTIONS_DIR = TEMPLATE.parent / "functions"  # CheckApiFunction's CodeUri
+HANDLER_MODULE = "check_api.app"  # CheckApiFunction's Handler, less the function name
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 DEFAULT_PORT = 3000
 DEFAULT_DEMO_SMTP_PORT = 2587  # 2525 would earn a PORT_2525_UNSUPPORTED warning; <1024 needs root
@@ -156,17 +157,11 @@ def make_http_server(gateway: LocalGateway, host: str, port: int) -> ThreadingHT
 
 
 def _load_handler() -> ModuleType:
-    """Import functions/check_api/app.py as Lambda would (after the environment is prepared): as a
-    top-level module whose folder is on sys.path, so its sibling modules import as top-level ones too."""
-    if str(APP_FILE.parent) not in sys.path:
-        sys.path.insert(0, str(APP_FILE.parent))
-    spec = importlib.util.spec_from_file_location("check_api_app", APP_FILE)
-    if spec is None or spec.loader is None:
-        raise RuntimeError(f"cannot load {APP_FILE}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    """Import the handler as Lambda does (after the environment is prepared): with the CodeUri folder,
+    functions/, on sys.path and the module named as template.yaml's Handler names it."""
+    if str(FUNCTIONS_DIR) not in sys.path:
+        sys.path.insert(0, str(FUNCTIONS_DIR))
+    return importlib.import_module(HANDLER_MODULE)
 
 
 def _int_env(name: str, default: int) -> int:

@@ -14,7 +14,7 @@ the password or OAuth token.
 
 import os
 import time
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
@@ -37,18 +37,10 @@ from smtp_preflight.models import SmtpSettings
 from smtp_preflight.observability import logger, record_check_metrics, tracer
 from smtp_preflight.store import CursorError, default_store
 
-# Tests and local tools import this package as functions.check_api; Lambda imports `app` from the CodeUri
-# folder, where the siblings are top-level modules. Each import style works in exactly one of the two.
-if TYPE_CHECKING or __package__:
-    from .errors import ApiError, openapi_error_responses, register_error_handlers
-    from .idempotency import IDEMPOTENCY_KEY_PATTERN, run_once
-    from .request_guard import refusal_response, screen_body
-    from .tenancy import tenant_from_claims
-else:
-    from errors import ApiError, openapi_error_responses, register_error_handlers
-    from idempotency import IDEMPOTENCY_KEY_PATTERN, run_once
-    from request_guard import refusal_response, screen_body
-    from tenancy import tenant_from_claims
+from .errors import ApiError, openapi_error_responses, register_error_handlers
+from .idempotency import IDEMPOTENCY_KEY_PATTERN, run_once
+from .request_guard import refusal_response, screen_body
+from .tenancy import tenant_from_claims
 
 CHECKS_PATH = "/v1/smtp-checks"
 API_GATEWAY_TIMEOUT_SECONDS = 29.0  # HTTP API integrations answer within 30 s; keep a second spare

@@ -6,14 +6,11 @@ A refusal is answered here, outside the resolver, in the same `ErrorBody` shape 
 
 import base64
 import json
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from aws_lambda_powertools.event_handler import CORSConfig, content_types
 
-if TYPE_CHECKING or __package__:  # imported as functions.check_api.request_guard: tests and local tools
-    from .errors import error_body
-else:  # in Lambda the CodeUri folder is the root: the handler's modules are top-level
-    from errors import error_body
+from .errors import error_body
 
 MAX_BODY_BYTES = 64 * 1024  # settings are well under 20 KiB even with a long OAuth token
 

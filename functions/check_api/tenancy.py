@@ -7,14 +7,11 @@ The claim name is `TENANT_CLAIM` (default `tenant_id`).
 import os
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from smtp_preflight.api_models import ID_PATTERN
 
-if TYPE_CHECKING or __package__:  # imported as functions.check_api.tenancy: tests and local tools
-    from .errors import ApiError
-else:  # in Lambda the CodeUri folder is the root: the handler's modules are top-level
-    from errors import ApiError
+from .errors import ApiError
 
 TENANT_CLAIM = os.environ.get("TENANT_CLAIM") or "tenant_id"
 _TENANT = re.compile(ID_PATTERN)
