@@ -26,7 +26,7 @@ from smtp_preflight.guard import (
     resolve_public,
     system_resolver,
 )
-from smtp_preflight.hosts import HostError, IPAddress, normalise_host
+from smtp_preflight.hosts import IPAddress
 from tests.socket_guard import SocketGuard, UnapprovedConnection
 
 DEFAULT = Policy()
@@ -355,43 +355,6 @@ def test_system_resolver_does_not_look_up_ip_literals() -> None:
     assert asyncio.run(system_resolver("2a00:1450:400c:c0a::6c", 25)) == [
         ipaddress.ip_address("2a00:1450:400c:c0a::6c")
     ]
-
-
-# --- hosts.normalise_host: notations getaddrinfo would quietly turn into loopback ----------------------
-@pytest.mark.parametrize(
-    "raw",
-    [
-        "127.1",
-        "2130706433",
-        "0x7f.1",
-        "0x7f000001",
-        "0177.0.0.1",
-        "0",
-        "127.0.0.1\x00.example.com",
-        "smtp.example.com\r\nRCPT TO:<victim@example.com>",
-        "smtp.example.com\n",
-        "127.0.0.1:25",
-        "[::1]:25",
-        "http://127.0.0.1/",
-        "user@127.0.0.1",
-        "fe80::1%eth0",
-    ],
-)
-def test_normalise_host_rejects_deceptive_notations(raw: str) -> None:
-    with pytest.raises(HostError):
-        normalise_host(raw)
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("SMTP.Gmail.com.", "smtp.gmail.com"),
-        ("[2a00:1450:400c:c0a::6c]", "2a00:1450:400c:c0a::6c"),
-        ("142.250.102.108", "142.250.102.108"),
-    ],
-)
-def test_normalise_host_accepts_plain_names_and_literals(raw: str, expected: str) -> None:
-    assert normalise_host(raw) == expected
 
 
 # --- the socket_guard fixture really bites ---------------------------------------------------------------
