@@ -28,7 +28,7 @@ from tests.socket_guard import SocketGuard
 pytestmark = pytest.mark.timeout(15)
 
 DEADLINE = 2.0
-GRACE = 0.6  # closing the connection after the deadline; never a second deadline's worth
+GRACE = 1.5  # closing the connection after the deadline, on a busy CI machine; never a second deadline
 
 
 async def silent(conn: RawConnection) -> None:
