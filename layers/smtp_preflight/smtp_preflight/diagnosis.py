@@ -51,16 +51,11 @@ class Context:
         return {"host": self.host, "port": self.port, "stage": stage.value}
 
 
-def finding_from(code: str, params: Mapping[str, ParamValue], *, actor: Actor | None = None) -> Finding:
-    """`make_finding` with params from a mapping (handshake params are assembled, not spelled out)."""
-    return make_finding(code, params, actor=actor)
-
-
 def stage_finding(
     code: str, stage: StageName, context: Context, *, actor: Actor | None = None, **params: ParamValue
 ) -> Finding:
     """A handshake finding with host, port and stage, plus `params`."""
-    return finding_from(code, {**context.params(stage), **params}, actor=actor)
+    return make_finding(code, {**context.params(stage), **params}, actor=actor)
 
 
 # --- replies -------------------------------------------------------------------------------------------
@@ -173,7 +168,7 @@ def diagnose_reply(stage: StageName, reply: Reply, context: Context) -> Finding:
     code = rule.finding if rule else STAGE_FALLBACK.get(stage, "PROTOCOL_ERROR")
     extra = dict(rule.params) if rule else {}
     text = format_reply(reply)
-    return finding_from(code, {**context.params(stage), "reply": text, "detail": text, **extra})
+    return make_finding(code, {**context.params(stage), "reply": text, "detail": text, **extra})
 
 
 def format_reply(reply: Reply) -> str:
@@ -325,7 +320,7 @@ def diagnose_error(stage: StageName, error: BaseException, context: Context) -> 
 def mode_mismatch(stage: StageName, context: Context, *, expected: Security, detail: str = "") -> Finding:
     """TLS_MODE_MISMATCH, worded as the rules word it: this port expects the other TLS mode."""
     params = {**context.params(stage), "detail": detail}
-    return finding_from(
+    return make_finding(
         "TLS_MODE_MISMATCH", {**params, **mode_mismatch_params(context.port, context.security, expected)}
     )
 

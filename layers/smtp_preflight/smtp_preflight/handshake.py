@@ -38,11 +38,10 @@ from .diagnosis import (
     describe_error,
     diagnose_error,
     diagnose_reply,
-    finding_from,
     mode_mismatch,
     stage_finding,
 )
-from .findings import Finding, ParamValue
+from .findings import Finding, ParamValue, make_finding
 from .guard import HostNotFound, HostNotPublic, PortNotAllowed, Resolver, resolve_public
 from .hosts import IPAddress
 from .models import AuthMethod, Security, SmtpSettings
@@ -421,7 +420,7 @@ class _Dialogue:
             "port": self.settings.port,
             "tls_version": tls_version,
         }
-        return finding_from(code, {**base, **params})
+        return make_finding(code, {**base, **params})
 
 
 def _auth_mechanisms(extensions: dict[str, str]) -> list[str]:
