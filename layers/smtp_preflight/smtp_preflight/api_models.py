@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
 
 from .models import SmtpSettings
-from .report import Report
+from .report import CamelModel, Report
 
 # Ids become parts of DynamoDB keys joined by '#': keep them to a safe, printable alphabet.
 ID_PATTERN = r"^[A-Za-z0-9._:@-]{1,128}$"
@@ -45,18 +44,14 @@ class CheckResource(Report):
     settings_id: str | None = None
 
 
-class _CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
-
-
-class CheckPage(_CamelModel):
+class CheckPage(CamelModel):
     """One page of a tenant's checks, newest first. Pass `nextCursor` back as `cursor` for the next page."""
 
     items: list[CheckResource]
     next_cursor: str | None = None
 
 
-class FieldError(_CamelModel):
+class FieldError(CamelModel):
     location: str = Field(description="Where the problem is: body, query, header or path.")
     field: str | None = Field(
         description="The camelCase path of the invalid field, or null for the whole body."
@@ -64,11 +59,11 @@ class FieldError(_CamelModel):
     message: str = Field(description="What is wrong, never echoing the value sent.")
 
 
-class ErrorDetail(_CamelModel):
+class ErrorDetail(CamelModel):
     code: str = Field(examples=["VALIDATION_FAILED"])
     message: str
     fields: list[FieldError] = Field(default_factory=list)
 
 
-class ErrorBody(_CamelModel):
+class ErrorBody(CamelModel):
     error: ErrorDetail

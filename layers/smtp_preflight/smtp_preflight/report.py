@@ -16,7 +16,9 @@ from pydantic.alias_generators import to_camel
 from .findings import Finding, Status
 
 
-class _CamelModel(BaseModel):
+class CamelModel(BaseModel):
+    """JSON in camelCase, Python in snake_case: the convention of every body we send or store."""
+
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
@@ -26,7 +28,7 @@ class ProviderId(StrEnum):
     OTHER = "other"
 
 
-class ProviderRef(_CamelModel):
+class ProviderRef(CamelModel):
     id: ProviderId
     name: str
 
@@ -45,7 +47,7 @@ class StageName(StrEnum):
     QUIT = "quit"
 
 
-class Reply(_CamelModel):
+class Reply(CamelModel):
     """An SMTP reply, trimmed: basic code, enhanced status code (RFC 3463) if any, and its text."""
 
     code: int
@@ -53,7 +55,7 @@ class Reply(_CamelModel):
     text: str
 
 
-class Stage(_CamelModel):
+class Stage(CamelModel):
     name: StageName
     ok: bool
     duration_ms: int
@@ -61,7 +63,7 @@ class Stage(_CamelModel):
     detail: str | None = None
 
 
-class CertificateInfo(_CamelModel):
+class CertificateInfo(CamelModel):
     subject: str
     issuer: str
     sans: list[str]
@@ -69,13 +71,13 @@ class CertificateInfo(_CamelModel):
     days_left: int
 
 
-class TlsInfo(_CamelModel):
+class TlsInfo(CamelModel):
     version: str
     cipher: str
     certificate: CertificateInfo | None = None
 
 
-class AddressAttempt(_CamelModel):
+class AddressAttempt(CamelModel):
     """One resolved address we tried, and what happened there."""
 
     address: str
@@ -88,7 +90,7 @@ class TranscriptLine(BaseModel):
     line: str
 
 
-class Handshake(_CamelModel):
+class Handshake(CamelModel):
     attempted: bool
     address: str | None = None
     addresses: list[AddressAttempt] = Field(default_factory=list)
@@ -98,7 +100,7 @@ class Handshake(_CamelModel):
     transcript: list[TranscriptLine] = Field(default_factory=list)
 
 
-class Report(_CamelModel):
+class Report(CamelModel):
     check_id: str
     status: Status
     settings: dict[str, Any]
