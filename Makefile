@@ -11,7 +11,7 @@ SAM_STAMP := $(SAM_VENV)/.installed
 # `sam build` needs the Lambda runtime's interpreter (python3.13) on PATH; pyenv provides it here.
 PY313_BIN ?= $(shell pyenv prefix 3.13.0 2>/dev/null)/bin
 
-.PHONY: install sam run openapi build test lint typecheck unit clean
+.PHONY: install sam run openapi build test lint typecheck unit integration clean
 
 install: $(STAMP)
 
@@ -49,10 +49,15 @@ lint: install sam
 typecheck: install
 	$(BIN)/mypy layers/smtp_preflight/smtp_preflight functions tests local
 
+# Pure domain tests: no AWS, no network beyond loopback servers.
 unit: install
-	$(BIN)/pytest
+	$(BIN)/pytest tests/unit
 
-test: lint typecheck unit
+# Handlers under moto, the handshake against real loopback SMTP servers, and the local server.
+integration: install
+	$(BIN)/pytest tests/integration
+
+test: lint typecheck unit integration
 
 clean:
 	rm -rf $(VENV) .aws-sam .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -16,11 +16,8 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
-
-from local.tables import TEMPLATE, load_template
 
 LOCAL_TENANT = "local-dev"
 TEXT_MEDIA_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded")
@@ -38,23 +35,21 @@ class Route:
     path: str  # as in template.yaml, e.g. /v1/smtp-checks/{checkId}
     authorized: bool
     pattern: re.Pattern[str]
+    function: str  # the logical id of the function that serves it
 
     @property
     def key(self) -> str:
         return f"{self.method} {self.path}"
 
 
-def routes_from_template(function: str = "CheckApiFunction", path: Path = TEMPLATE) -> list[Route]:
-    """The function's `HttpApi` events: method, path, and whether the JWT authorizer guards them."""
-    resource = load_template(path)["Resources"][function]
+def routes_from_template(http_events: dict[str, dict[str, Any]], function: str) -> list[Route]:
+    """A function's `HttpApi` events (their Properties, by name): method, path, and whether the JWT
+    authorizer guards them."""
     found: list[Route] = []
-    for event in resource["Properties"].get("Events", {}).values():
-        if event.get("Type") != "HttpApi":
-            continue
-        props = event["Properties"]
+    for props in http_events.values():
         authorized = (props.get("Auth") or {}).get("Authorizer") != "NONE"
         regex = "^" + re.sub(r"\\\{([A-Za-z0-9_]+)\\\}", r"(?P<\1>[^/]+)", re.escape(props["Path"])) + "$"
-        found.append(Route(props["Method"].upper(), props["Path"], authorized, re.compile(regex)))
+        found.append(Route(props["Method"].upper(), props["Path"], authorized, re.compile(regex), function))
     return found
 
 

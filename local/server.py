@@ -5,14 +5,14 @@
 - a demo SMTP server (STARTTLS + AUTH) on loopback, its CA added to `SMTP_PREFLIGHT_CA_FILE` and
   loopback exempted from the guard;
 - an HTTP server on 127.0.0.1:$PORT (3000) that turns requests into API Gateway v2 events and calls the
-  real handler (`functions/check_api/app.py`) with a fake Lambda context, one invocation at a time.
+  real handler of the template function that owns the route (`local/functions.py` reads them all from
+  template.yaml) with a fake Lambda context, one invocation at a time per function.
 
 Settings already in the environment win over these defaults. Ctrl-C or SIGTERM stops everything.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import os
@@ -21,13 +21,12 @@ import sys
 import threading
 import warnings
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import FrameType, ModuleType
+from types import FrameType
 from typing import Any
 
 from local.demo_smtp import DEMO_HOST, DEMO_PASSWORD, DEMO_USERNAME, DemoSmtpServer
+from local.functions import LocalFunction, functions_from_template
 from local.gateway import (
-    FakeLambdaContext,
-    Route,
     Unauthorized,
     build_event,
     decode_claims,
@@ -35,10 +34,8 @@ from local.gateway import (
     response_parts,
     routes_from_template,
 )
-from local.tables import TEMPLATE, create_checks_table, load_template
+from local.tables import create_checks_table
 
-FUNCTIONS_DIR = TEMPLATE.parent / "functions"  # CheckApiFunction's CodeUri
-HANDLER_MODULE = "check_api.app"  # CheckApiFunction's Handler, less the function name
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 DEFAULT_PORT = 3000
 DEFAULT_DEMO_SMTP_PORT = 2587  # 2525 would earn a PORT_2525_UNSUPPORTED warning; <1024 needs root
@@ -64,15 +61,17 @@ def say(message: str = "") -> None:
 
 
 class LocalGateway:
-    """Route table, authorizer emulation and the handler module; invocations are serialised like one
-    Lambda execution environment (Powertools keeps per-invocation state in module globals)."""
+    """API Gateway for the template's functions: route table, authorizer emulation, and the function
+    that owns each route."""
 
-    def __init__(self, handler_module: ModuleType, routes: list[Route], tenant_claim: str, timeout: float):
-        self.handler_module = handler_module
-        self.routes = routes
+    def __init__(self, functions: dict[str, LocalFunction], tenant_claim: str):
+        self.functions = functions
+        self.routes = [
+            route
+            for function in functions.values()
+            for route in routes_from_template(function.events_of_type("HttpApi"), function.logical_id)
+        ]
         self.tenant_claim = tenant_claim
-        self.timeout = timeout
-        self.lock = threading.Lock()
 
     def handle(
         self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, client_ip: str
@@ -100,11 +99,12 @@ class LocalGateway:
             claims=claims,
             source_ip=client_ip,
         )
-        with self.lock:
-            result = self.handler_module.lambda_handler(
-                event, FakeLambdaContext(timeout_seconds=self.timeout)
-            )
-        return response_parts(result)
+        function = self.functions[found[0].function if found else self._preflight_function(raw_path)]
+        return response_parts(function.invoke(event))
+
+    def _preflight_function(self, raw_path: str) -> str:
+        """The function behind a CORS preflight (API Gateway answers those itself; ours do the same)."""
+        return next(route.function for route in self.routes if route.pattern.match(raw_path))
 
 
 def _gateway_error(status: int, message: str) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -156,14 +156,6 @@ def make_http_server(gateway: LocalGateway, host: str, port: int) -> ThreadingHT
     return server
 
 
-def _load_handler() -> ModuleType:
-    """Import the handler as Lambda does (after the environment is prepared): with the CodeUri folder,
-    functions/, on sys.path and the module named as template.yaml's Handler names it."""
-    if str(FUNCTIONS_DIR) not in sys.path:
-        sys.path.insert(0, str(FUNCTIONS_DIR))
-    return importlib.import_module(HANDLER_MODULE)
-
-
 def _int_env(name: str, default: int) -> int:
     raw = os.environ.get(name, "")
     if not raw:
@@ -178,6 +170,7 @@ class LocalStack:
 
     def __init__(self) -> None:
         self.moto: Any = None
+        self.functions: dict[str, LocalFunction] = {}
         self.smtp: DemoSmtpServer | None = None
         self.http: ThreadingHTTPServer | None = None
         self.http_thread: threading.Thread | None = None
@@ -216,13 +209,10 @@ class LocalStack:
         if str(self.smtp.port) not in allowed:
             say(f"warning: SMTP_PREFLIGHT_ALLOWED_PORTS does not include the demo port {self.smtp.port}")
 
-        template = load_template()
-        function = template["Resources"]["CheckApiFunction"]["Properties"]
-        timeout = float(function.get("Timeout", 28))
-        handler_module = _load_handler()
-        gateway = LocalGateway(
-            handler_module, routes_from_template(), os.environ.get("TENANT_CLAIM") or "tenant_id", timeout
-        )
+        self.functions = functions_from_template()
+        for function in self.functions.values():
+            function.load()  # cold starts now, after the environment is ready: a bad setting fails here
+        gateway = LocalGateway(self.functions, os.environ.get("TENANT_CLAIM") or "tenant_id")
         self.http = make_http_server(gateway, "127.0.0.1", _int_env("PORT", DEFAULT_PORT))
         self.api_url = f"http://127.0.0.1:{self.http.server_address[1]}"
         self.http_thread = threading.Thread(target=self.http.serve_forever, name="api", daemon=True)

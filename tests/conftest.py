@@ -10,4 +10,5 @@ settings.register_profile("ci", derandomize=True, database=None, print_blob=True
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
-pytest_plugins = ["tests.socket_guard", "tests.smtp_servers"]  # fixtures: socket_guard, pki
+# aws_environment first: it sets the fake AWS environment before any other module is imported.
+pytest_plugins = ["tests.support.aws_environment", "tests.support.socket_guard", "tests.support.fixtures"]

@@ -17,9 +17,10 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from smtp_preflight.api_models import ErrorBody, ErrorDetail, FieldError
-from smtp_preflight.observability import logger, record_store_failure
-from smtp_preflight.store import StoreError
+from smtp_preflight.aws.check_store import StoreError
+from smtp_preflight.aws.observability import logger, record_store_failure
+
+from .schemas import ApiErrorCode, ErrorBody, ErrorDetail, FieldError
 
 ERROR_DESCRIPTIONS = {
     401: "No JWT authorizer context (the API is always called through the JWT authorizer).",
@@ -27,7 +28,7 @@ ERROR_DESCRIPTIONS = {
     404: "No such check for this tenant.",
     409: "A request with this Idempotency-Key is still running.",
     413: "The request body is larger than 64 KiB.",
-    415: "The request body is not application/json.",
+    415: "Send the body as application/json.",
     422: "Invalid input: the fields are named, their values are never echoed.",
     503: "The check could not be stored; nothing was saved. Retry (with the same Idempotency-Key).",
 }
@@ -36,19 +37,21 @@ ERROR_DESCRIPTIONS = {
 class ApiError(Exception):
     """An expected refusal (401, 403, 404, 422...) that a route raises; answered as an `ErrorBody`."""
 
-    def __init__(self, status: int, code: str, message: str, fields: list[FieldError] | None = None) -> None:
+    def __init__(
+        self, status: int, code: ApiErrorCode, message: str, fields: list[FieldError] | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.fields = status, code, message, fields or []
 
 
-def error_body(code: str, message: str, fields: list[FieldError] | None = None) -> dict[str, Any]:
+def error_body(code: ApiErrorCode, message: str, fields: list[FieldError] | None = None) -> dict[str, Any]:
     """The JSON-ready `ErrorBody`; shared with the pre-parse refusals, which bypass the resolver."""
     body = ErrorBody(error=ErrorDetail(code=code, message=message, fields=fields or []))
     return body.model_dump(mode="json", by_alias=True)
 
 
 def error_response(
-    status: int, code: str, message: str, fields: list[FieldError] | None = None
+    status: int, code: ApiErrorCode, message: str, fields: list[FieldError] | None = None
 ) -> Response[Any]:
     return Response(
         status_code=status,
@@ -83,7 +86,7 @@ def register_error_handlers(resolver: APIGatewayHttpResolver) -> None:
 def _invalid_request(exc: RequestValidationError) -> Response[Any]:
     fields = [_field_error(error) for error in exc.errors()]  # never exc.body: it is the raw request
     logger.info("invalid request", extra={"invalidFields": [f"{f.location}:{f.field}" for f in fields]})
-    return error_response(422, "VALIDATION_FAILED", "The request is invalid.", fields)
+    return error_response(422, ApiErrorCode.VALIDATION_FAILED, "The request is invalid.", fields)
 
 
 def _field_error(error: Any) -> FieldError:
@@ -103,7 +106,7 @@ def _field_error(error: Any) -> FieldError:
 
 def _unsupported_media_type(_exc: RequestUnsupportedContentType) -> Response[Any]:
     """A POST without a body but with a non-JSON content type (bodies are vetted before the resolver)."""
-    return error_response(415, "UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json.")
+    return error_response(415, ApiErrorCode.UNSUPPORTED_MEDIA_TYPE, ERROR_DESCRIPTIONS[415])
 
 
 def _api_error(exc: ApiError) -> Response[Any]:
@@ -118,23 +121,25 @@ def _idempotency_key_reused(_exc: IdempotencyValidationError) -> Response[Any]:
             message="this key was already used with different settings; use a new key",
         )
     ]
-    return error_response(422, "IDEMPOTENCY_KEY_REUSED", "The request is invalid.", fields)
+    return error_response(422, ApiErrorCode.IDEMPOTENCY_KEY_REUSED, "The request is invalid.", fields)
 
 
 def _idempotency_in_progress(_exc: IdempotencyAlreadyInProgressError) -> Response[Any]:
-    return error_response(409, "REQUEST_IN_PROGRESS", "A request with this Idempotency-Key is still running.")
+    return error_response(
+        409, ApiErrorCode.REQUEST_IN_PROGRESS, "A request with this Idempotency-Key is still running."
+    )
 
 
 def _store_unavailable(exc: Exception) -> Response[Any]:
     logger.exception("storage failed")
     record_store_failure()
-    return error_response(503, "STORE_UNAVAILABLE", "The check could not be saved. Please retry.")
+    return error_response(503, ApiErrorCode.STORE_UNAVAILABLE, "The check could not be saved. Please retry.")
 
 
 def _internal_error(exc: Exception) -> Response[Any]:
     logger.exception("unhandled error")
-    return error_response(500, "INTERNAL_ERROR", "Something went wrong on our side.")
+    return error_response(500, ApiErrorCode.INTERNAL_ERROR, "Something went wrong on our side.")
 
 
 def _not_found(_exc: Exception) -> Response[Any]:
-    return error_response(404, "NOT_FOUND", "No such route.")
+    return error_response(404, ApiErrorCode.NOT_FOUND, "No such route.")

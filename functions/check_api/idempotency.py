@@ -1,7 +1,8 @@
 """Safe retries of `POST /v1/smtp-checks` with an `Idempotency-Key` header (Powertools idempotency).
 
-The record key is (tenant, Idempotency-Key), never the body: the body holds the secret. The public view of
-the settings is the payload fingerprint, so reusing a key with different settings is refused (422).
+The record key is the hash of (tenant, Idempotency-Key), never the body: the body holds the secret. The
+public view of the settings is the payload fingerprint, so reusing a key with different settings is
+refused (422). The stored result is the `CheckResource`, serialized by Powertools' `PydanticSerializer`.
 """
 
 from collections.abc import Callable
@@ -10,9 +11,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from smtp_preflight.store import default_store
+from smtp_preflight.aws.idempotency import persistence_layer
+from smtp_preflight.report import CheckResource
+
+from .env import ENVIRONMENT
 
 IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"  # printable ASCII, as in the IETF draft's examples
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
@@ -27,7 +32,7 @@ def _mark_replay(response: Any, idempotent_data: DataRecord) -> Any:
 
 
 idempotency_config = IdempotencyConfig(
-    event_key_jmespath="[tenant, key]",  # never the body: it holds the secret
+    event_key_jmespath="[tenant, key]",  # the tenant is always part of the key; never the body
     payload_validation_jmespath="fingerprint",  # same key, different settings → 422
     raise_on_no_idempotency_key=True,
     expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
@@ -36,28 +41,31 @@ idempotency_config = IdempotencyConfig(
 
 
 def run_once(
-    work: Callable[[], dict[str, Any]],
+    work: Callable[[], CheckResource],
     *,
     tenant: str,
     key: str,
     fingerprint: dict[str, Any],
     lambda_context: LambdaContext,
-) -> tuple[dict[str, Any], bool]:
+) -> tuple[CheckResource, bool]:
     """`work()`'s result, computed at most once per (tenant, key) within the TTL, and whether it was a
     replay of the first call's result."""
     idempotency_config.register_lambda_context(lambda_context)
     _replayed.set(False)
-    once = idempotent_function(
-        _run,
-        data_keyword_argument="request_key",
-        persistence_store=default_store().idempotency_layer(tenant),
-        config=idempotency_config,
-        key_prefix=KEY_PREFIX,
-    )
-    result = once(request_key={"tenant": tenant, "key": key, "fingerprint": fingerprint}, work=work)
+    result = _once(request_key={"tenant": tenant, "key": key, "fingerprint": fingerprint}, work=work)
     return result, _replayed.get()
 
 
-def _run(*, request_key: dict[str, Any], work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def _run(*, request_key: dict[str, Any], work: Callable[[], CheckResource]) -> CheckResource:
     """The idempotent unit: `request_key` is only hashed and validated, `work` does the job."""
     return work()
+
+
+_once = idempotent_function(
+    _run,
+    data_keyword_argument="request_key",
+    persistence_store=persistence_layer(ENVIRONMENT.table_name),
+    config=idempotency_config,
+    key_prefix=KEY_PREFIX,
+    output_serializer=PydanticSerializer,
+)

@@ -10,20 +10,21 @@ from typing import Any, NamedTuple
 
 from aws_lambda_powertools.event_handler import CORSConfig, content_types
 
-from .errors import error_body
+from .errors import ERROR_DESCRIPTIONS, error_body
+from .schemas import ApiErrorCode
 
 MAX_BODY_BYTES = 64 * 1024  # settings are well under 20 KiB even with a long OAuth token
 
 
 class Refusal(NamedTuple):
     status: int
-    code: str
+    code: ApiErrorCode
     message: str
 
 
-TOO_LARGE = Refusal(413, "PAYLOAD_TOO_LARGE", "The request body is larger than 64 KiB.")
-NOT_JSON = Refusal(415, "UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json.")
-NOT_UTF8 = Refusal(422, "VALIDATION_FAILED", "The body is not UTF-8 JSON.")
+TOO_LARGE = Refusal(413, ApiErrorCode.PAYLOAD_TOO_LARGE, ERROR_DESCRIPTIONS[413])
+NOT_JSON = Refusal(415, ApiErrorCode.UNSUPPORTED_MEDIA_TYPE, ERROR_DESCRIPTIONS[415])
+NOT_UTF8 = Refusal(422, ApiErrorCode.VALIDATION_FAILED, "The body is not UTF-8 JSON.")
 
 
 def screen_body(event: dict[str, Any]) -> tuple[dict[str, Any], Refusal | None]:

@@ -4,17 +4,14 @@ header, so one tenant cannot read or write another's checks.
 The claim name is `TENANT_CLAIM` (default `tenant_id`).
 """
 
-import os
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from smtp_preflight.api_models import ID_PATTERN
+from smtp_preflight.identifiers import is_id
 
+from .env import ENVIRONMENT
 from .errors import ApiError
-
-TENANT_CLAIM = os.environ.get("TENANT_CLAIM") or "tenant_id"
-_TENANT = re.compile(ID_PATTERN)
+from .schemas import ApiErrorCode
 
 
 def tenant_from_claims(event: Mapping[str, Any]) -> str:
@@ -23,9 +20,10 @@ def tenant_from_claims(event: Mapping[str, Any]) -> str:
     context = event.get("requestContext") or {}
     jwt = (context.get("authorizer") or {}).get("jwt")
     if not isinstance(jwt, dict):
-        raise ApiError(401, "UNAUTHENTICATED", "This API needs a bearer token.")
+        raise ApiError(401, ApiErrorCode.UNAUTHENTICATED, "This API needs a bearer token.")
     claims = jwt.get("claims") or {}
-    tenant = claims.get(TENANT_CLAIM) if isinstance(claims, dict) else None
-    if not isinstance(tenant, str) or not _TENANT.match(tenant):
-        raise ApiError(403, "TENANT_MISSING", f"The token has no usable '{TENANT_CLAIM}' claim.")
-    return tenant
+    claim = ENVIRONMENT.tenant_claim
+    tenant = claims.get(claim) if isinstance(claims, dict) else None
+    if not is_id(tenant):
+        raise ApiError(403, ApiErrorCode.TENANT_MISSING, f"The token has no usable '{claim}' claim.")
+    return str(tenant)

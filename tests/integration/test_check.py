@@ -11,9 +11,9 @@ import pytest
 from smtp_preflight.check import check_settings
 from smtp_preflight.findings import Status
 from smtp_preflight.guard import Resolver
-from smtp_preflight.hosts import IPAddress
+from smtp_preflight.guard.hosts import IPAddress
 from smtp_preflight.report import Report
-from tests.smtp_servers import (
+from tests.support.smtp_servers import (
     LOOPBACK,
     Pki,
     RawConnection,
@@ -22,7 +22,7 @@ from tests.smtp_servers import (
     raw_server,
     resolver_for,
 )
-from tests.socket_guard import SocketGuard
+from tests.support.socket_guard import SocketGuard
 
 pytestmark = pytest.mark.timeout(15)
 

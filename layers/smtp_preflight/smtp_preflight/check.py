@@ -13,31 +13,30 @@ from datetime import UTC, datetime
 
 from ulid import ULID
 
-from .config import Policy
 from .findings import Finding, has_errors, overall_status
 from .guard import Resolver
 from .handshake import perform_handshake
-from .models import SmtpSettings
-from .providers import identify_provider
+from .policy import Policy
 from .report import Handshake, Report
-from .rules import evaluate_rules
+from .rules import evaluate_rules, identify_provider
+from .settings import SmtpSettings
 
 
 async def check_settings(
     settings: SmtpSettings,
     *,
+    policy: Policy,
     connect: bool = True,
     deadline: float | None = None,
-    policy: Policy | None = None,
     resolver: Resolver | None = None,
 ) -> Report:
     """Evaluate the rules, then (if `connect` and no rule error) attempt the real handshake.
 
     `deadline` is an absolute `time.monotonic()` value; the earlier of it and the settings' timeout wins.
+    `policy` is the operator's, built once per process by the entry point.
     """
     started = time.monotonic()
     created_at = datetime.now(UTC)
-    policy = policy or Policy.from_env()
     own_deadline = started + settings.timeout
     effective_deadline = own_deadline if deadline is None else min(deadline, own_deadline)
 
@@ -65,9 +64,9 @@ async def check_settings(
 def run_check(
     settings: SmtpSettings,
     *,
+    policy: Policy,
     connect: bool = True,
     deadline: float | None = None,
-    policy: Policy | None = None,
     resolver: Resolver | None = None,
 ) -> Report:
     """Synchronous entry point for callers without an event loop (CLI, Lambda handlers)."""

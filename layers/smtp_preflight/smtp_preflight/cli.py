@@ -18,10 +18,10 @@ from pydantic import ValidationError
 
 from .check import run_check
 from .codes import Severity
-from .config import ConfigError, Policy
 from .findings import Finding, Status
-from .models import DEFAULT_TIMEOUT_SECONDS, AuthMethod, Security, SmtpSettings
+from .policy import ConfigError, Policy
 from .report import Report
+from .settings import DEFAULT_TIMEOUT_SECONDS, AuthMethod, Security, SmtpSettings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

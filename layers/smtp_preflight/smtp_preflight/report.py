@@ -112,3 +112,9 @@ class Report(CamelModel):
 
     def to_json_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)
+
+
+class CheckResource(Report):
+    """A stored check: the report plus the settings record it belongs to, if the caller named one."""
+
+    settings_id: str | None = None

@@ -1,0 +1,159 @@
+"""`/v1/smtp-checks`: create a check (rules + handshake, stored), get one, list them.
+
+Handlers stay thin: parse (Powertools validation) → call the layer's check service or store → return a
+typed model that the resolver serializes. The request body is never logged: it holds the secret.
+"""
+
+import time
+from typing import Annotated, Protocol
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from smtp_preflight.aws.keys import CursorError
+from smtp_preflight.aws.observability import logger
+from smtp_preflight.identifiers import ID_PATTERN
+from smtp_preflight.report import CheckResource
+
+from .. import services
+from ..errors import ApiError, openapi_error_responses
+from ..idempotency import IDEMPOTENCY_KEY_PATTERN, run_once
+from ..schemas import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ApiErrorCode, CheckPage, CheckRequest, FieldError
+from ..tenancy import tenant_from_claims
+
+CHECKS_PATH = "/v1/smtp-checks"
+API_GATEWAY_TIMEOUT_SECONDS = 29.0  # HTTP API integrations answer within 30 s; keep a second spare
+SAFETY_MARGIN_SECONDS = 3.0  # left after the handshake for storing the report and answering
+
+router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ unannotated
+
+
+def current_tenant() -> str:
+    """The calling tenant (from the JWT claims only), also added to this request's log lines."""
+    tenant = tenant_from_claims(router.current_event.raw_event)
+    logger.append_keys(tenant=tenant)
+    return tenant
+
+
+class RemainingTime(Protocol):
+    """What the deadline needs of a Lambda context."""
+
+    def get_remaining_time_in_millis(self) -> int: ...
+
+
+def handshake_deadline(context: RemainingTime | None) -> float:
+    """Absolute `time.monotonic()` by which the handshake must end so that API Gateway gets an answer."""
+    budget = API_GATEWAY_TIMEOUT_SECONDS
+    if context is not None:
+        budget = min(budget, context.get_remaining_time_in_millis() / 1000)
+    return time.monotonic() + max(budget - SAFETY_MARGIN_SECONDS, 1.0)
+
+
+@router.post(
+    CHECKS_PATH,
+    summary="Check SMTP settings",
+    description=(
+        "Runs the rules and a real SMTP handshake (connect, STARTTLS/TLS, AUTH, optionally a test "
+        "message), stores the report and returns it. Send an `Idempotency-Key` header to make retries "
+        "safe: a retry with the same key returns the first result instead of checking again."
+    ),
+    operation_id="createCheck",
+    tags=["checks"],
+    responses={
+        201: {
+            "description": "The check ran; the report says whether the settings work and why not.",
+            "content": {"application/json": {"model": CheckResource}},
+        },
+        **openapi_error_responses(401, 403, 409, 413, 415, 422, 503),
+    },
+)
+def create_check(
+    request: Annotated[CheckRequest, Body()],
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            pattern=IDEMPOTENCY_KEY_PATTERN,
+            description="Makes retries safe: up to 255 printable ASCII characters, unique per operation.",
+        ),
+    ] = None,
+) -> Response[CheckResource]:
+    tenant = current_tenant()
+    settings = request.to_settings()
+    deadline = handshake_deadline(router.lambda_context)
+
+    def check_and_store() -> CheckResource:
+        return services.check_service.check_and_store_sync(
+            settings, tenant=tenant, settings_id=request.settings_id, deadline=deadline
+        )
+
+    replayed = False
+    if idempotency_key is None:
+        resource = check_and_store()
+    else:
+        resource, replayed = run_once(
+            check_and_store,
+            tenant=tenant,
+            key=idempotency_key,
+            fingerprint={**settings.public_view(), "settingsId": request.settings_id},
+            lambda_context=router.lambda_context,
+        )
+    headers = {"Location": f"{CHECKS_PATH}/{resource.check_id}"}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+        logger.info("idempotent replay", extra={"checkId": resource.check_id})
+    return Response(
+        status_code=201, content_type=content_types.APPLICATION_JSON, body=resource, headers=headers
+    )
+
+
+@router.get(
+    f"{CHECKS_PATH}/<checkId>",
+    summary="Get one check",
+    operation_id="getCheck",
+    tags=["checks"],
+    responses={
+        200: {"description": "The stored report.", "content": {"application/json": {"model": CheckResource}}},
+        **openapi_error_responses(401, 403, 404),
+    },
+)
+def get_check(checkId: str) -> CheckResource:
+    tenant = current_tenant()
+    resource = services.store.get_check(tenant, checkId)
+    if resource is None:  # absent, expired, or another tenant's: indistinguishable on purpose
+        raise ApiError(404, ApiErrorCode.CHECK_NOT_FOUND, "No check with this id.")
+    return resource
+
+
+@router.get(
+    CHECKS_PATH,
+    summary="List checks, newest first",
+    description="The tenant's checks, or those of one settings record; pass `nextCursor` as `cursor`.",
+    operation_id="listChecks",
+    tags=["checks"],
+    responses={
+        200: {"description": "One page of checks.", "content": {"application/json": {"model": CheckPage}}},
+        **openapi_error_responses(401, 403, 422),
+    },
+)
+def list_checks(
+    settings_id: Annotated[
+        str | None, Query(alias="settingsId", pattern=ID_PATTERN, description="Only this settings record.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size.")] = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[
+        str | None, Query(max_length=1024, description="`nextCursor` of the previous page.")
+    ] = None,
+) -> CheckPage:
+    tenant = current_tenant()
+    try:
+        page = services.store.list_checks(tenant, settings_id=settings_id, limit=limit, cursor=cursor)
+    except CursorError as exc:
+        raise ApiError(
+            422,
+            ApiErrorCode.VALIDATION_FAILED,
+            "The request is invalid.",
+            [FieldError(location="query", field="cursor", message=f"{exc}; pass a nextCursor unchanged")],
+        ) from exc
+    return CheckPage(items=page.items, next_cursor=page.next_cursor)

@@ -1,0 +1,77 @@
+"""The HTTP API's request and response bodies (camelCase JSON), as the OpenAPI document shows them.
+
+The request is the settings the CLI takes plus the frontend's optional `settingsId`; responses are the
+stored report (which holds no secret). The layer knows nothing of these: they import from it.
+"""
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field
+
+from smtp_preflight.identifiers import ID_PATTERN
+from smtp_preflight.report import CamelModel, CheckResource
+from smtp_preflight.settings import SmtpSettings
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+
+SettingsId = Annotated[
+    str,
+    Field(
+        pattern=ID_PATTERN,
+        description="The frontend's id for this settings record (letters, digits and . _ : @ -).",
+        examples=["smtp-settings-42"],
+    ),
+]
+
+
+class CheckRequest(SmtpSettings):
+    """The settings to check, as the CLI takes them, plus the frontend's optional settings record id."""
+
+    settings_id: SettingsId | None = None
+
+    def to_settings(self) -> SmtpSettings:
+        """The settings alone, for the domain (the secret stays a `SecretStr`)."""
+        return SmtpSettings.model_validate(self.model_dump(exclude={"settings_id"}))
+
+
+class CheckPage(CamelModel):
+    """One page of a tenant's checks, newest first. Pass `nextCursor` back as `cursor` for the next page."""
+
+    items: list[CheckResource]
+    next_cursor: str | None = None
+
+
+class ApiErrorCode(StrEnum):
+    """The `error.code` values, stable like finding codes: clients switch on them."""
+
+    VALIDATION_FAILED = "VALIDATION_FAILED"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    TENANT_MISSING = "TENANT_MISSING"
+    CHECK_NOT_FOUND = "CHECK_NOT_FOUND"
+    NOT_FOUND = "NOT_FOUND"
+    REQUEST_IN_PROGRESS = "REQUEST_IN_PROGRESS"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    STORE_UNAVAILABLE = "STORE_UNAVAILABLE"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+class FieldError(CamelModel):
+    location: str = Field(description="Where the problem is: body, query, header or path.")
+    field: str | None = Field(
+        description="The camelCase path of the invalid field, or null for the whole body."
+    )
+    message: str = Field(description="What is wrong, never echoing the value sent.")
+
+
+class ErrorDetail(CamelModel):
+    code: ApiErrorCode = Field(examples=["VALIDATION_FAILED"])
+    message: str
+    fields: list[FieldError] = Field(default_factory=list)
+
+
+class ErrorBody(CamelModel):
+    error: ErrorDetail

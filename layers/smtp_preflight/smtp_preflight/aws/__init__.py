@@ -1,0 +1,11 @@
+"""Everything that talks to AWS; nothing else in the layer imports boto3, botocore or Powertools (ruff
+`TID251` enforces it).
+
+Public face:
+- `check_store.py`: `CheckStore`, reports by tenant in DynamoDB (`StoreError`, `Page`).
+- `keys.py`: the table's key layout and pagination cursors (`CursorError`, `InvalidIdError`).
+- `idempotency.py`: Powertools idempotency records in the same table, keyed explicitly.
+- `observability.py`: Powertools Logger/Tracer and the EMF metrics.
+- `clients.py`: the shared boto3 clients with standard retries.
+Later: rate-limit counters, secrets, events.
+"""

@@ -1,0 +1,221 @@
+"""Reports by tenant in the checks table (layout in `keys.py`).
+
+Reports hold no secret (the report's `settings` is the public view); items store the report as JSON.
+Writes are idempotent (the key is derived from the check id, so a retried put rewrites the same item)
+and retried by botocore's standard retry mode; a write that still fails raises `StoreError`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from smtp_preflight.identifiers import is_check_id
+from smtp_preflight.report import CheckResource, Report
+
+from .clients import client as aws_client
+from .keys import (
+    BY_SETTINGS_INDEX,
+    BY_SETTINGS_PK,
+    BY_SETTINGS_SK,
+    BY_TENANT_INDEX,
+    BY_TENANT_PK,
+    BY_TENANT_SK,
+    LATEST_SK,
+    PK,
+    REPORT_SK,
+    SK,
+    TTL_ATTRIBUTE,
+    check_pk,
+    checked_id,
+    decode_cursor,
+    encode_cursor,
+    s,
+    settings_pk,
+    tenant_prefix,
+)
+
+DEFAULT_RETENTION_DAYS = 90
+MAX_QUERY_ROUNDS = 5  # expired items are filtered after Limit: top a page up, but boundedly
+MAX_LIST_LIMIT = 1000
+
+
+class StoreError(RuntimeError):
+    """DynamoDB failed even after retries; the operation did not happen (or may not have)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[CheckResource]
+    next_cursor: str | None
+
+
+class CheckStore:
+    """Reports by tenant in one DynamoDB table."""
+
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        client: Any = None,
+        retention_days: int = DEFAULT_RETENTION_DAYS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if retention_days < 1:
+            raise ValueError("retention_days must be at least 1")
+        self.table_name = table_name
+        self._client = client
+        self.retention_seconds = retention_days * 86400
+        self._clock = clock
+
+    @property
+    def client(self) -> Any:
+        """The injected client, else the process's shared one (looked up per call, never pinned)."""
+        return self._client if self._client is not None else aws_client("dynamodb")
+
+    # ----- writes -----------------------------------------------------------------------------------
+
+    def put_check(self, tenant: str, report: Report, settings_id: str | None = None) -> CheckResource:
+        """Store a report (and move the settings record's `LATEST` to it if it is newer)."""
+        prefix = tenant_prefix(tenant)
+        if settings_id is not None:
+            checked_id(settings_id, "settingsId")
+        resource = CheckResource.model_validate({**report.model_dump(), "settings_id": settings_id})
+        body = json.dumps(resource.model_dump(mode="json", by_alias=True), separators=(",", ":"))
+        expires_at = str(int(resource.created_at.timestamp()) + self.retention_seconds)
+        item: dict[str, Any] = {
+            PK: s(check_pk(prefix, resource.check_id)),
+            SK: s(REPORT_SK),
+            BY_TENANT_PK: s(prefix),
+            BY_TENANT_SK: s(resource.check_id),
+            "tenantId": s(tenant),
+            "checkId": s(resource.check_id),
+            "checkStatus": s(resource.status.value),
+            "createdAt": s(resource.created_at.isoformat()),
+            "report": s(body),
+            TTL_ATTRIBUTE: {"N": expires_at},
+        }
+        if settings_id is not None:
+            item[BY_SETTINGS_PK] = s(settings_pk(prefix, settings_id))
+            item[BY_SETTINGS_SK] = s(resource.check_id)
+            item["settingsId"] = s(settings_id)
+        self._call("put_item", TableName=self.table_name, Item=item)
+        if settings_id is not None:
+            self._put_latest(prefix, settings_id, item)
+        return resource
+
+    def _put_latest(self, prefix: str, settings_id: str, report_item: dict[str, Any]) -> None:
+        latest = {
+            key: value
+            for key, value in report_item.items()
+            if key not in {BY_SETTINGS_PK, BY_SETTINGS_SK, BY_TENANT_PK, BY_TENANT_SK}
+        }
+        latest[PK] = s(settings_pk(prefix, settings_id))
+        latest[SK] = s(LATEST_SK)
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=latest,
+                # check ids are ULIDs: an older check finishing late must not replace a newer result
+                ConditionExpression="attribute_not_exists(#pk) OR #checkId <= :checkId",
+                ExpressionAttributeNames={"#pk": PK, "#checkId": "checkId"},
+                ExpressionAttributeValues={":checkId": latest["checkId"]},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return  # a newer check is already the latest: nothing to do
+            raise StoreError("put_item (latest) failed") from exc
+        except BotoCoreError as exc:
+            raise StoreError("put_item (latest) failed") from exc
+
+    # ----- reads ------------------------------------------------------------------------------------
+
+    def get_check(self, tenant: str, check_id: str) -> CheckResource | None:
+        """The tenant's check, or None if absent, expired, or not a check id at all."""
+        prefix = tenant_prefix(tenant)
+        if not is_check_id(check_id):
+            return None
+        response = self._call(
+            "get_item",
+            TableName=self.table_name,
+            Key={PK: s(check_pk(prefix, check_id)), SK: s(REPORT_SK)},
+        )
+        return self._resource(response.get("Item"))
+
+    def latest_check(self, tenant: str, settings_id: str) -> CheckResource | None:
+        """The newest check of a settings record, or None."""
+        prefix = tenant_prefix(tenant)
+        response = self._call(
+            "get_item",
+            TableName=self.table_name,
+            Key={PK: s(settings_pk(prefix, settings_id)), SK: s(LATEST_SK)},
+        )
+        return self._resource(response.get("Item"))
+
+    def list_checks(
+        self, tenant: str, *, settings_id: str | None = None, limit: int = 20, cursor: str | None = None
+    ) -> Page:
+        """The tenant's checks (of one settings record, if given), newest first, `limit` at most."""
+        prefix = tenant_prefix(tenant)
+        if not 1 <= limit <= MAX_LIST_LIMIT:
+            raise ValueError(f"limit must be between 1 and {MAX_LIST_LIMIT}")
+        if settings_id is None:
+            index, index_pk, index_sk, partition = BY_TENANT_INDEX, BY_TENANT_PK, BY_TENANT_SK, prefix
+        else:
+            index, index_pk, index_sk = BY_SETTINGS_INDEX, BY_SETTINGS_PK, BY_SETTINGS_SK
+            partition = settings_pk(prefix, settings_id)
+        start_key = None if cursor is None else decode_cursor(cursor, prefix, index_pk, index_sk, partition)
+
+        items: list[CheckResource] = []
+        last_key: dict[str, Any] | None = None
+        for _ in range(MAX_QUERY_ROUNDS):
+            params: dict[str, Any] = {
+                "TableName": self.table_name,
+                "IndexName": index,
+                "KeyConditionExpression": "#ipk = :partition",
+                "FilterExpression": "#ttl > :now",
+                "ExpressionAttributeNames": {"#ipk": index_pk, "#ttl": TTL_ATTRIBUTE},
+                "ExpressionAttributeValues": {
+                    ":partition": s(partition),
+                    ":now": {"N": str(int(self._clock()))},
+                },
+                "ScanIndexForward": False,
+                "Limit": limit - len(items),
+            }
+            if start_key is not None:
+                params["ExclusiveStartKey"] = start_key
+            response = self._call("query", **params)
+            for raw in response.get("Items", []):
+                resource = self._resource(raw)
+                if resource is not None:
+                    items.append(resource)
+                    last_key = {k: raw[k] for k in (PK, SK, index_pk, index_sk)}
+            start_key = response.get("LastEvaluatedKey")
+            if start_key is None or len(items) >= limit:
+                break
+        if start_key is None:
+            return Page(items=items, next_cursor=None)
+        # more may follow: continue after the last item returned (or where the last query stopped)
+        resume = last_key if len(items) >= limit and last_key is not None else start_key
+        return Page(items=items, next_cursor=encode_cursor(resume, index_pk, index_sk))
+
+    # ----- helpers ----------------------------------------------------------------------------------
+
+    def _resource(self, item: Mapping[str, Any] | None) -> CheckResource | None:
+        if item is None:
+            return None
+        expires_at = item.get(TTL_ATTRIBUTE, {}).get("N")
+        if expires_at is not None and int(expires_at) <= self._clock():
+            return None
+        return CheckResource.model_validate_json(item["report"]["S"])
+
+    def _call(self, operation: str, **params: Any) -> Any:
+        try:
+            return getattr(self.client, operation)(**params)
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreError(f"DynamoDB {operation} failed") from exc

@@ -1,0 +1,100 @@
+"""The checks table's key layout and its pagination cursors: one table, keys always prefixed by the tenant
+(`TENANT#<tenant>#...`), never a Scan.
+
+| item                  | pk                                  | sk                | indexes                  |
+|-----------------------|-------------------------------------|-------------------|--------------------------|
+| report                | `TENANT#t#CHECK#<checkId>`          | `REPORT`          | bySettings, byTenant     |
+| latest per settings   | `TENANT#t#SETTINGS#<settingsId>`    | `LATEST`          | -                        |
+| idempotency record    | `IDEMPOTENCY`                       | `<prefix>#<hash>` | - (written by Powertools)|
+
+- `bySettings` (gsi1pk `TENANT#t#SETTINGS#<settingsId>`, gsi1sk `<checkId>`): history per settings record.
+- `byTenant` (gsi2pk `TENANT#t`, gsi2sk `<checkId>`): the tenant's history. Check ids are ULIDs, so
+  sorting by id is sorting by creation time; newest first is `ScanIndexForward=False`.
+- `expiresAt` (epoch seconds) is the table's TTL attribute for every item, idempotency records included.
+  TTL deletes lazily (within days), so reads filter out expired items themselves.
+- Idempotency records hash the tenant with the caller's key (see `idempotency.py`), so one tenant's key
+  can never meet another's.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from smtp_preflight.identifiers import ID_PATTERN, is_check_id, is_id
+
+PK, SK = "pk", "sk"
+TTL_ATTRIBUTE = "expiresAt"
+BY_SETTINGS_INDEX, BY_SETTINGS_PK, BY_SETTINGS_SK = "bySettings", "gsi1pk", "gsi1sk"
+BY_TENANT_INDEX, BY_TENANT_PK, BY_TENANT_SK = "byTenant", "gsi2pk", "gsi2sk"
+REPORT_SK, LATEST_SK = "REPORT", "LATEST"
+IDEMPOTENCY_PK = "IDEMPOTENCY"
+MAX_CURSOR_CHARS = 1024
+
+
+class CursorError(ValueError):
+    """A pagination cursor that this store did not hand out for this query."""
+
+
+class InvalidIdError(ValueError):
+    """A tenant or settings id that cannot be part of a key."""
+
+
+def checked_id(value: str, what: str) -> str:
+    if not is_id(value):
+        raise InvalidIdError(f"{what} must match {ID_PATTERN}")
+    return value
+
+
+def s(value: str) -> dict[str, str]:
+    """A DynamoDB string attribute value."""
+    return {"S": value}
+
+
+def tenant_prefix(tenant: str) -> str:
+    return f"TENANT#{checked_id(tenant, 'tenant')}"
+
+
+def check_pk(prefix: str, check_id: str) -> str:
+    return f"{prefix}#CHECK#{check_id}"
+
+
+def settings_pk(prefix: str, settings_id: str) -> str:
+    return f"{prefix}#SETTINGS#{checked_id(settings_id, 'settingsId')}"
+
+
+def encode_cursor(key: Mapping[str, Any], index_pk: str, index_sk: str) -> str:
+    compact = {
+        "pk": key[PK]["S"],
+        "sk": key[SK]["S"],
+        "ipk": key[index_pk]["S"],
+        "isk": key[index_sk]["S"],
+    }
+    raw = json.dumps(compact, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, prefix: str, index_pk: str, index_sk: str, partition: str) -> dict[str, Any]:
+    """The ExclusiveStartKey a cursor stands for, if it belongs to exactly this query; else CursorError."""
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise CursorError("cursor is too long")
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError) as exc:  # ValueError covers JSON and UTF-8 errors
+        raise CursorError("cursor is not one this API returned") from exc
+    if not isinstance(decoded, dict) or set(decoded) != {"pk", "sk", "ipk", "isk"}:
+        raise CursorError("cursor is not one this API returned")
+    if not all(isinstance(value, str) for value in decoded.values()):
+        raise CursorError("cursor is not one this API returned")
+    check_id = decoded["isk"]
+    if (
+        decoded["ipk"] != partition
+        or not is_check_id(check_id)
+        or decoded["pk"] != check_pk(prefix, check_id)
+        or decoded["sk"] != REPORT_SK
+    ):
+        raise CursorError("cursor belongs to another query")
+    return {PK: s(decoded["pk"]), SK: s(decoded["sk"]), index_pk: s(decoded["ipk"]), index_sk: s(check_id)}

@@ -1,0 +1,33 @@
+"""Which hosts and addresses may be dialled: the service must never become an SSRF tool or a port scanner.
+
+Public face: `normalise_host` (what a host field may contain), `resolve_public` (resolve once and approve
+only public addresses on allowed ports), `address_verdict`, and the refusals `HostNotFound`,
+`HostNotPublic`, `PortNotAllowed`.
+- `hosts.py`: host syntax: punycode, case, refused notations.
+- `addresses.py`: the IANA special-purpose tables and the resolver that applies them.
+"""
+
+from .addresses import (
+    HostNotFound,
+    HostNotPublic,
+    PortNotAllowed,
+    Resolver,
+    address_verdict,
+    approval_listener,
+    resolve_public,
+)
+from .hosts import HostError, IPAddress, normalise_host, parse_ip_literal
+
+__all__ = [
+    "HostError",
+    "HostNotFound",
+    "HostNotPublic",
+    "IPAddress",
+    "PortNotAllowed",
+    "Resolver",
+    "address_verdict",
+    "approval_listener",
+    "normalise_host",
+    "parse_ip_literal",
+    "resolve_public",
+]

@@ -1,0 +1,89 @@
+"""How we verify a server's TLS, and what we report about the session and its certificate.
+
+One verifying client context per check: the system's trust roots plus the operator's extra CA files
+(`Policy.ca_files`, for test CAs and the local demo), TLS 1.2 or newer, chain and host name checked.
+The host name the customer typed is the SNI name and the name checked against the certificate, while
+the socket is connected to the address the guard approved.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import ssl
+from datetime import UTC, datetime
+from typing import Any
+
+from smtp_preflight.policy import Policy
+from smtp_preflight.report import CertificateInfo, TlsInfo
+
+logger = logging.getLogger(__name__)
+
+MINIMUM_TLS_VERSION = ssl.TLSVersion.TLSv1_2
+EXPIRY_WARNING_DAYS = 14
+
+_NAME_KEYS = {
+    "commonName": "CN",
+    "organizationName": "O",
+    "organizationalUnitName": "OU",
+    "countryName": "C",
+    "stateOrProvinceName": "ST",
+    "localityName": "L",
+}
+
+
+@functools.lru_cache(maxsize=8)
+def client_context(policy: Policy) -> ssl.SSLContext:
+    """A context that verifies chain and host name, trusts `policy.ca_files` too, and refuses < TLS 1.2.
+
+    An unreadable CA file is logged and skipped rather than failing the check: servers that need it then
+    fail verification and say so (CERT_UNTRUSTED), which is the honest outcome.
+
+    Python 3.13 turns on OpenSSL's strict RFC 5280 profile checks by default; mail clients do not use
+    them, so we clear the flag: the verdict then matches what senders experience and does not depend
+    on the Lambda runtime's Python version. Chain, expiry and host name are still verified.
+
+    Cached per policy: loading the system's trust roots costs ~20 ms, and a context is safely reused
+    for every connection (warm Lambda invocations, batch checks).
+    """
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    context.verify_flags &= ~ssl.VERIFY_X509_STRICT
+    context.minimum_version = MINIMUM_TLS_VERSION
+    context.check_hostname = True
+    context.verify_mode = ssl.CERT_REQUIRED
+    for path in policy.ca_files:
+        try:
+            context.load_verify_locations(cafile=path)
+        except (OSError, ssl.SSLError) as exc:
+            logger.warning("cannot load CA file %s: %s", path, type(exc).__name__)
+    return context
+
+
+def tls_info(ssl_object: ssl.SSLObject | ssl.SSLSocket, now: datetime | None = None) -> TlsInfo:
+    """Protocol version, cipher and (verified) certificate of an established TLS session."""
+    cipher = ssl_object.cipher()
+    peer = ssl_object.getpeercert()
+    return TlsInfo(
+        version=ssl_object.version() or "unknown",
+        cipher=cipher[0] if cipher else "unknown",
+        certificate=certificate_info(peer, now) if peer else None,
+    )
+
+
+def certificate_info(peer: dict[str, Any], now: datetime | None = None) -> CertificateInfo:
+    """The parts of `getpeercert()` people need: who it names, who signed it, and when it expires."""
+    not_after = datetime.fromtimestamp(ssl.cert_time_to_seconds(peer["notAfter"]), tz=UTC)
+    current = now or datetime.now(UTC)
+    return CertificateInfo(
+        subject=_distinguished_name(peer.get("subject", ())),
+        issuer=_distinguished_name(peer.get("issuer", ())),
+        sans=[str(value) for _kind, value in peer.get("subjectAltName", ())],
+        not_after=not_after,
+        days_left=math.floor((not_after - current).total_seconds() / 86400),
+    )
+
+
+def _distinguished_name(rdns: Any) -> str:
+    parts = [f"{_NAME_KEYS.get(key, key)}={value}" for rdn in rdns for key, value in rdn]
+    return ", ".join(parts)

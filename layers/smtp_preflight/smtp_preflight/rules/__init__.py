@@ -1,0 +1,12 @@
+"""Provider knowledge and the rules that judge settings before anything is dialled.
+
+Public face: `evaluate_rules` (settings → findings, no network), `identify_provider`, `lookup_host`.
+- `evaluate.py`: one function per rule (host, port and TLS mode, credentials, sender), in order.
+- `providers.py`: the catalogue of provider hosts and what kind of endpoint each is.
+- `typos.py`: near-miss and look-alike provider host names.
+"""
+
+from .evaluate import evaluate_rules, mode_mismatch_params
+from .providers import HostKind, identify_provider, lookup_host
+
+__all__ = ["HostKind", "evaluate_rules", "identify_provider", "lookup_host", "mode_mismatch_params"]

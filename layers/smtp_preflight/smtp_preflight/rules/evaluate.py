@@ -1,0 +1,137 @@
+"""Provider and port rules: what can be said about the settings before any connection is made.
+
+Each rule is a small function from settings to findings; `RULES` lists them in report order. The
+knowledge they apply (hosts, ports, expected TLS modes) is data in `providers.py` and the tables here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from smtp_preflight.codes import Field
+from smtp_preflight.findings import Finding, ParamValue, make_finding
+from smtp_preflight.guard import address_verdict, parse_ip_literal
+from smtp_preflight.policy import Policy
+from smtp_preflight.report import ProviderId
+from smtp_preflight.settings import AuthMethod, Security, SmtpSettings
+
+from .providers import HostKind, lookup_host
+from .typos import display_host, suggest_host
+
+Rule = Callable[[SmtpSettings, Policy], Iterable[Finding]]
+
+PORT_FINDINGS: dict[int, str] = {25: "PORT_25_BLOCKED", 2525: "PORT_2525_UNSUPPORTED"}
+EXPECTED_MODE: dict[int, Security] = {465: Security.TLS, 587: Security.STARTTLS, 25: Security.STARTTLS}
+USUAL_PORT: dict[Security, int] = {Security.TLS: 465, Security.STARTTLS: 587}
+MODE_NAMES: dict[Security, str] = {
+    Security.TLS: "TLS (encrypted from the start)",
+    Security.STARTTLS: "STARTTLS",
+    Security.NONE: "no encryption",
+}
+
+
+def host_not_public(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
+    """IP literals are judged without connecting; names are judged by the guard after resolving."""
+    address = parse_ip_literal(settings.host)
+    reason = address_verdict(address, policy) if address is not None else None
+    if reason is not None:
+        yield make_finding("HOST_NOT_PUBLIC", host=settings.host, reason=reason)
+
+
+def provider_host(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
+    entry = lookup_host(settings.host)
+    if entry is None:
+        return
+    for code in entry.codes:
+        yield make_finding(code, host=settings.host)
+    if (
+        entry.provider is ProviderId.MICROSOFT365
+        and entry.kind is HostKind.SUBMISSION
+        and settings.auth_method is AuthMethod.PASSWORD
+    ):
+        yield make_finding("M365_BASIC_AUTH_RETIRING", host=settings.host)
+
+
+def host_typo(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
+    if parse_ip_literal(settings.host) is not None:
+        return
+    suggestion = suggest_host(settings.host)
+    if suggestion is not None and suggestion != settings.host:
+        yield make_finding("HOST_TYPO_SUSPECTED", host=display_host(settings.host), suggested_host=suggestion)
+
+
+def encryption(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
+    if settings.security is Security.NONE:
+        yield make_finding("TLS_REQUIRED", port=settings.port)
+
+
+def port(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
+    """Port 25/2525 get their own explanation; any other port outside the allow-list is refused."""
+    if settings.port in PORT_FINDINGS:
+        yield make_finding(PORT_FINDINGS[settings.port], port=settings.port)
+    if settings.port not in policy.allowed_ports and settings.port != 25:
+        allowed = ", ".join(str(p) for p in sorted(policy.allowed_ports))
+        yield make_finding("PORT_NOT_ALLOWED", port=settings.port, allowed_ports=allowed)
+
+
+def tls_mode(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
+    expected = EXPECTED_MODE.get(settings.port)
+    if expected is None or settings.security in (expected, Security.NONE):
+        return
+    yield make_finding("TLS_MODE_MISMATCH", mode_mismatch_params(settings.port, settings.security, expected))
+
+
+def mode_mismatch_params(port: int, chosen: Security, expected: Security) -> dict[str, ParamValue]:
+    """The params of TLS_MODE_MISMATCH, shared by this rule and the handshake's diagnosis."""
+    return {
+        "port": port,
+        "expected_mode": MODE_NAMES[expected],
+        "chosen_mode": MODE_NAMES[chosen],
+        "expected_security": expected.value,
+        "chosen_security": chosen.value,
+        "usual_port": USUAL_PORT.get(chosen, port),
+    }
+
+
+def credentials(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
+    if settings.username is None:
+        yield make_finding("CREDENTIALS_MISSING", field=Field.USERNAME, missing="username")
+    if settings.secret is None:
+        xoauth2 = settings.auth_method is AuthMethod.XOAUTH2
+        yield make_finding(
+            "CREDENTIALS_MISSING",
+            field=Field.OAUTH_TOKEN if xoauth2 else Field.PASSWORD,
+            missing="OAuth access token" if xoauth2 else "password",
+        )
+
+
+def sender(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
+    """Google and Microsoft refuse or rewrite a From that is not the mailbox's own (send-as)."""
+    entry = lookup_host(settings.host)
+    if entry is None or not entry.sender_must_match or settings.from_address is None:
+        return
+    if settings.username is None or settings.from_address.casefold() == settings.username.casefold():
+        return
+    yield make_finding(
+        "SENDER_MISMATCH",
+        from_address=settings.from_address,
+        username=settings.username,
+        provider="Google" if entry.provider is ProviderId.GOOGLE else "Microsoft",
+    )
+
+
+RULES: tuple[Rule, ...] = (
+    host_not_public,
+    provider_host,
+    host_typo,
+    encryption,
+    port,
+    tls_mode,
+    credentials,
+    sender,
+)
+
+
+def evaluate_rules(settings: SmtpSettings, policy: Policy) -> list[Finding]:
+    """All findings the rules produce for these settings, in a stable order."""
+    return [finding for rule in RULES for finding in rule(settings, policy)]

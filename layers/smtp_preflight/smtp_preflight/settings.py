@@ -1,0 +1,131 @@
+"""The settings a customer submits, validated and normalised (JSON in camelCase).
+
+Secrets are `SecretStr`: they never print, never appear in `model_dump()` output unless revealed on
+purpose, and validation errors never echo input (`hide_input_in_errors`).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Self
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from .guard import HostError, normalise_host
+
+MIN_TIMEOUT_SECONDS = 1.0
+MAX_TIMEOUT_SECONDS = 60.0
+DEFAULT_TIMEOUT_SECONDS = 20.0
+MAX_SECRET_LENGTH = 16384  # OAuth access tokens run to a few kilobytes
+
+
+class Security(StrEnum):
+    """How the connection is encrypted: STARTTLS upgrade (587), TLS from the start (465), or none."""
+
+    STARTTLS = "starttls"
+    TLS = "tls"
+    NONE = "none"
+
+
+class AuthMethod(StrEnum):
+    PASSWORD = "password"  # noqa: S105 - a method name
+    XOAUTH2 = "xoauth2"
+
+
+def _email_address(value: str) -> str:
+    """A valid RFC 5322 addr-spec, normalised by email-validator (no DNS lookups)."""
+    try:
+        return validate_email(value, check_deliverability=False, allow_smtputf8=True).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"not a valid e-mail address: {exc}") from exc
+
+
+def _host(value: str) -> str:
+    try:
+        return normalise_host(value)
+    except HostError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+EmailAddress = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email_address)]
+NoControlText = Annotated[
+    str, StringConstraints(min_length=1, max_length=320, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
+Secret = Annotated[SecretStr, Field(min_length=1, max_length=MAX_SECRET_LENGTH)]
+
+
+class SmtpSettings(BaseModel):
+    """What a customer typed in, as one check needs it."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        hide_input_in_errors=True,
+        str_strip_whitespace=False,
+    )
+
+    host: Annotated[str, StringConstraints(max_length=1024), AfterValidator(_host)]
+    port: Annotated[int, Field(ge=1, le=65535, strict=True)]
+    security: Security
+    username: NoControlText | None = None
+    password: Secret | None = None
+    auth_method: AuthMethod = AuthMethod.PASSWORD
+    oauth_token: Secret | None = None
+    from_address: EmailAddress | None = None
+    test_recipient: EmailAddress | None = None
+    timeout: Annotated[float, Field(ge=MIN_TIMEOUT_SECONDS, le=MAX_TIMEOUT_SECONDS, allow_inf_nan=False)] = (
+        DEFAULT_TIMEOUT_SECONDS
+    )
+
+    @field_validator("password", "oauth_token")
+    @classmethod
+    def _no_control_characters(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value.get_secret_value()):
+            raise ValueError("must not contain line breaks or control characters")
+        return value
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Self:
+        if self.auth_method is AuthMethod.XOAUTH2 and self.password is not None:
+            raise ValueError("send either a password (authMethod password) or an OAuth token, not both")
+        if self.auth_method is AuthMethod.PASSWORD and self.oauth_token is not None:
+            raise ValueError("an oauthToken needs authMethod xoauth2")
+        if self.test_recipient is not None and self.sender is None:
+            raise ValueError("a testRecipient needs a fromAddress (or an e-mail address as username)")
+        return self
+
+    @property
+    def secret(self) -> SecretStr | None:
+        """The credential that AUTH would send: the password or the OAuth token."""
+        return self.oauth_token if self.auth_method is AuthMethod.XOAUTH2 else self.password
+
+    @property
+    def sender(self) -> str | None:
+        """The envelope sender for a test message: fromAddress, else the username if it is an address."""
+        if self.from_address is not None:
+            return self.from_address
+        if self.username is not None:
+            try:
+                return _email_address(self.username)
+            except ValueError:
+                return None
+        return None
+
+    def public_view(self) -> dict[str, Any]:
+        """The settings as a report shows them: normalised, camelCase, with no secret at all."""
+        view = self.model_dump(mode="json", by_alias=True, exclude={"password", "oauth_token"})
+        view["hasSecret"] = self.secret is not None
+        return view

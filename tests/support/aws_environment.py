@@ -1,0 +1,32 @@
+"""pytest plugin, loaded first: a fake AWS environment for every test, set before anything imports boto3,
+Powertools or a handler. Never real credentials, never a real endpoint; the handlers' typed configuration
+(read once at import, as at a Lambda cold start) finds what template.yaml would set.
+"""
+
+import os
+
+FAKE_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "TABLE_NAME": "smtp-preflight-checks-test",
+    "ALLOWED_ORIGINS": "https://app.example.com,https://admin.example.com",
+    "POWERTOOLS_SERVICE_NAME": "smtp-preflight",
+    "POWERTOOLS_METRICS_NAMESPACE": "SmtpPreflight",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}
+UNSET = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_PROFILE",
+    "SMTP_PREFLIGHT_ALLOWED_NETWORKS",
+    "SMTP_PREFLIGHT_ALLOWED_PORTS",
+    "SMTP_PREFLIGHT_CA_FILE",
+)
+
+os.environ.update(FAKE_ENVIRONMENT)
+for name in UNSET:
+    os.environ.pop(name, None)
