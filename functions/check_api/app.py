@@ -10,6 +10,8 @@ handlers), `request_guard` (body checks before parsing), `tenancy` (tenant from 
 `idempotency` (safe retries).
 """
 
+import json
+import re
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response, content_types
@@ -24,6 +26,7 @@ from .env import ENVIRONMENT
 from .errors import register_error_handlers
 from .request_guard import refusal_response, screen_body
 from .routes import checks
+from .strict_query import reject_unknown_query_parameters
 
 ALLOWED_ORIGINS = list(ENVIRONMENT.allowed_origins)
 
@@ -41,6 +44,7 @@ cors = (
 # debug=False explicitly: debug mode (POWERTOOLS_DEV) would print whole events, secrets included.
 app = APIGatewayHttpResolver(enable_validation=True, cors=cors, debug=False)
 register_error_handlers(app)
+app.use(middlewares=[reject_unknown_query_parameters])
 app.include_router(checks.router)
 
 
@@ -50,14 +54,33 @@ def get_openapi() -> Response[Any]:
 
 
 def openapi_json() -> str:
-    """The OpenAPI 3.1 document for these routes (also committed as docs/openapi.json)."""
-    return app.get_openapi_json_schema(
-        title="smtp-preflight API",
-        version=__version__,
-        summary="Checks a customer's SMTP settings from the cloud and explains failures.",
-        security_schemes={"jwt": HTTPBearer(bearerFormat="JWT")},
-        security=[{"jwt": []}],
+    """The OpenAPI 3.1 document for these routes (also committed as docs/openapi.json), without the
+    schemas Powertools adds for its own validation errors: ours answer them with `ErrorBody`."""
+    document = json.loads(
+        app.get_openapi_json_schema(
+            title="smtp-preflight API",
+            version=__version__,
+            summary="Checks a customer's SMTP settings from the cloud and explains failures.",
+            security_schemes={"jwt": HTTPBearer(bearerFormat="JWT")},
+            security=[{"jwt": []}],
+        )
     )
+    return json.dumps(without_unused_schemas(document), indent=2)
+
+
+def without_unused_schemas(document: dict[str, Any]) -> dict[str, Any]:
+    """The document less the component schemas nothing refers to (transitively, from the paths)."""
+    schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
+    used: set[str] = set()
+    pending = [document["paths"]]
+    while pending:
+        text = json.dumps(pending.pop())
+        for name in set(re.findall(r'"#/components/schemas/([^"]+)"', text)) - used:
+            used.add(name)
+            pending.append(schemas[name])
+    for name in set(schemas) - used:
+        del schemas[name]
+    return document
 
 
 @logger.inject_lambda_context(

@@ -19,18 +19,37 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from smtp_preflight.aws.check_store import StoreError
 from smtp_preflight.aws.observability import logger, record_store_failure
+from smtp_preflight.input_errors import PATTERN_DESCRIPTIONS, describe_error
 
-from .schemas import ApiErrorCode, ErrorBody, ErrorDetail, FieldError
+from .idempotency_key import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN
+from .schemas import ApiErrorCode, ErrorBody, ErrorDetail, FieldError, GatewayMessage
 
 ERROR_DESCRIPTIONS = {
-    401: "No JWT authorizer context (the API is always called through the JWT authorizer).",
+    401: "No JWT authorizer context: the function was called without the API's JWT authorizer.",
     403: "The token carries no usable tenant claim.",
     404: "No such check for this tenant.",
     409: "A request with this Idempotency-Key is still running.",
     413: "The request body is larger than 64 KiB.",
     415: "Send the body as application/json.",
-    422: "Invalid input: the fields are named, their values are never echoed.",
-    503: "The check could not be stored; nothing was saved. Retry (with the same Idempotency-Key).",
+    422: "Invalid input (body, query or header): the fields are named, their values are never echoed.",
+    503: (
+        "Storage is unavailable; nothing was changed. Retry after `Retry-After` seconds (a create with the "
+        "same Idempotency-Key)."
+    ),
+}
+# Answers API Gateway gives itself, before or instead of the function: `{"message": "..."}`.
+GATEWAY_DESCRIPTIONS = {
+    401: 'API Gateway: no or invalid bearer token (`{"message": "Unauthorized"}`).',
+    429: 'API Gateway: the API\'s throttle was exceeded (`{"message": "Too Many Requests"}`); retry later.',
+    500: 'API Gateway: the function failed (`{"message": "Internal Server Error"}`).',
+    503: 'API Gateway: the function did not answer in time (`{"message": "Service Unavailable"}`).',
+}
+STORE_RETRY_AFTER_SECONDS = 1
+# Headers are case-insensitive; errors name each the one way the documentation spells it.
+HEADER_SPELLINGS = {IDEMPOTENCY_HEADER.lower(): IDEMPOTENCY_HEADER}
+PATTERNS = {
+    **PATTERN_DESCRIPTIONS,
+    IDEMPOTENCY_KEY_PATTERN: "must be 1 to 255 printable ASCII characters, no spaces",
 }
 
 
@@ -60,15 +79,36 @@ def error_response(
     )
 
 
-def openapi_error_responses(*statuses: int) -> dict[int, Any]:
-    """The `responses` entries documenting these error statuses, all with the `ErrorBody` schema."""
-    return {
-        status: {
-            "description": ERROR_DESCRIPTIONS[status],
-            "content": {"application/json": {"model": ErrorBody}},
-        }
-        for status in statuses
+def openapi_error_responses(*statuses: int, authorized: bool = True) -> dict[int, Any]:
+    """The `responses` entries for these error statuses (`ErrorBody`), plus what API Gateway itself may
+    answer on every route (`GatewayMessage`); where both can answer a status, either shape."""
+    responses: dict[int, Any] = {
+        status: {"description": description, "content": {"application/json": {"model": GatewayMessage}}}
+        for status, description in GATEWAY_DESCRIPTIONS.items()
+        if authorized or status != 401
     }
+    for status in statuses:
+        ours = {"$ref": "#/components/schemas/ErrorBody"}
+        theirs = responses.get(status)
+        responses[status] = {
+            "description": ERROR_DESCRIPTIONS[status]
+            + (" Or: " + theirs["description"] if theirs is not None else ""),
+            "content": {
+                "application/json": (
+                    {"model": ErrorBody}
+                    if theirs is None
+                    else {"schema": {"anyOf": [ours, {"$ref": "#/components/schemas/GatewayMessage"}]}}
+                )
+            },
+        }
+        if status == 503:
+            responses[status]["headers"] = {
+                "Retry-After": {
+                    "description": "Seconds to wait before retrying.",
+                    "schema": {"type": "integer"},
+                }
+            }
+    return responses
 
 
 def register_error_handlers(resolver: APIGatewayHttpResolver) -> None:
@@ -96,11 +136,9 @@ def _field_error(error: Any) -> FieldError:
     path = [
         str(part) for part in loc[1:] if not (error.get("type") == "json_invalid" and isinstance(part, int))
     ]
-    message = str(error.get("msg") or "invalid")
-    if message.startswith(("Value error, ", "Assertion failed, ")):
-        message = message.split(", ", 1)[1]
-    if error.get("type") == "json_invalid":
-        message = "The body is not valid JSON."
+    if location == "header" and path:
+        path = [HEADER_SPELLINGS.get(path[0].lower(), path[0]), *path[1:]]
+    message = describe_error(error, PATTERNS)
     return FieldError(location=location, field=".".join(path)[:200] or None, message=message[:500])
 
 
@@ -117,7 +155,7 @@ def _idempotency_key_reused(_exc: IdempotencyValidationError) -> Response[Any]:
     fields = [
         FieldError(
             location="header",
-            field="Idempotency-Key",
+            field=IDEMPOTENCY_HEADER,
             message="this key was already used with different settings; use a new key",
         )
     ]
@@ -133,7 +171,13 @@ def _idempotency_in_progress(_exc: IdempotencyAlreadyInProgressError) -> Respons
 def _store_unavailable(exc: Exception) -> Response[Any]:
     logger.exception("storage failed")
     record_store_failure()
-    return error_response(503, ApiErrorCode.STORE_UNAVAILABLE, "The check could not be saved. Please retry.")
+    response = error_response(
+        503,
+        ApiErrorCode.STORE_UNAVAILABLE,
+        "Storage is unavailable right now; nothing was changed. Please retry.",
+    )
+    response.headers["Retry-After"] = str(STORE_RETRY_AFTER_SECONDS)
+    return response
 
 
 def _internal_error(exc: Exception) -> Response[Any]:

@@ -19,7 +19,6 @@ from smtp_preflight.report import CheckResource
 
 from .env import ENVIRONMENT
 
-IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"  # printable ASCII, as in the IETF draft's examples
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 KEY_PREFIX = "createCheck"  # explicit, so renaming or moving functions keeps stored records valid
 

@@ -7,7 +7,7 @@ stored report (which holds no secret). The layer knows nothing of these: they im
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from smtp_preflight.identifiers import ID_PATTERN
 from smtp_preflight.report import CamelModel, CheckResource
@@ -27,7 +27,12 @@ SettingsId = Annotated[
 
 
 class CheckRequest(SmtpSettings):
-    """The settings to check, as the CLI takes them, plus the frontend's optional settings record id."""
+    """The settings to check, as the CLI takes them, plus the frontend's optional settings record id.
+
+    Only the camelCase names are accepted (`from_address` is an unknown field, like any other).
+    """
+
+    model_config = ConfigDict(validate_by_name=False, validate_by_alias=True)
 
     settings_id: SettingsId | None = None
 
@@ -75,3 +80,9 @@ class ErrorDetail(CamelModel):
 
 class ErrorBody(CamelModel):
     error: ErrorDetail
+
+
+class GatewayMessage(CamelModel):
+    """The shape of answers API Gateway gives itself (401, 429, 5xx): not ours, but a client sees them."""
+
+    message: str = Field(examples=["Unauthorized"])

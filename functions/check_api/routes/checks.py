@@ -18,7 +18,8 @@ from smtp_preflight.report import CheckResource
 
 from .. import services
 from ..errors import ApiError, openapi_error_responses
-from ..idempotency import IDEMPOTENCY_KEY_PATTERN, run_once
+from ..idempotency import run_once
+from ..idempotency_key import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN
 from ..schemas import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ApiErrorCode, CheckPage, CheckRequest, FieldError
 from ..tenancy import tenant_from_claims
 
@@ -64,6 +65,18 @@ def handshake_deadline(context: RemainingTime | None) -> float:
         201: {
             "description": "The check ran; the report says whether the settings work and why not.",
             "content": {"application/json": {"model": CheckResource}},
+            "headers": {
+                "Location": {
+                    "required": True,  # type: ignore[typeddict-unknown-key]  # OpenAPI has it; Powertools' type not
+                    "description": "The new check's URL path: `/v1/smtp-checks/{checkId}`.",
+                    "schema": {"type": "string"},
+                },
+                "Idempotent-Replayed": {
+                    "description": "`true` when this is the stored answer to an earlier request with the "
+                    "same Idempotency-Key (nothing was checked again); absent otherwise.",
+                    "schema": {"type": "string", "enum": ["true"]},
+                },
+            },
         },
         **openapi_error_responses(401, 403, 409, 413, 415, 422, 503),
     },
@@ -73,7 +86,7 @@ def create_check(
     idempotency_key: Annotated[
         str | None,
         Header(
-            alias="Idempotency-Key",
+            alias=IDEMPOTENCY_HEADER,
             pattern=IDEMPOTENCY_KEY_PATTERN,
             description="Makes retries safe: up to 255 printable ASCII characters, unique per operation.",
         ),
@@ -115,7 +128,7 @@ def create_check(
     tags=["checks"],
     responses={
         200: {"description": "The stored report.", "content": {"application/json": {"model": CheckResource}}},
-        **openapi_error_responses(401, 403, 404),
+        **openapi_error_responses(401, 403, 404, 422, 503),
     },
 )
 def get_check(checkId: str) -> CheckResource:
@@ -134,7 +147,7 @@ def get_check(checkId: str) -> CheckResource:
     tags=["checks"],
     responses={
         200: {"description": "One page of checks.", "content": {"application/json": {"model": CheckPage}}},
-        **openapi_error_responses(401, 403, 422),
+        **openapi_error_responses(401, 403, 422, 503),
     },
 )
 def list_checks(

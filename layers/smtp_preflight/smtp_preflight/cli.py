@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from .check import run_check
 from .codes import Severity
 from .findings import Finding, Status
+from .input_errors import describe_error
 from .policy import ConfigError, Policy
 from .report import Report
 from .settings import DEFAULT_TIMEOUT_SECONDS, AuthMethod, Security, SmtpSettings
@@ -98,7 +99,7 @@ def describe_validation_error(error: ValidationError) -> list[str]:
     lines = []
     for item in error.errors(include_input=False, include_url=False):
         field = ".".join(str(part) for part in item["loc"]) or "settings"
-        lines.append(f"{_camel(field)}: {item['msg']}")
+        lines.append(f"{_camel(field)}: {describe_error(item)}")
     return lines
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
+from pydantic import BaseModel, ConfigDict, FieldSerializationInfo, field_serializer, field_validator
+from pydantic import Field as ModelField
+from pydantic.alias_generators import to_camel, to_snake
 
 from .codes import SPECS, Actor, Field, Severity
 from .messages import render
@@ -19,18 +21,49 @@ from .messages import render
 ParamValue = str | int | float
 
 
+FindingCode = Annotated[
+    str,
+    ModelField(
+        description="Stable forever: switch on it, never on the wording.",
+        json_schema_extra={"enum": sorted(SPECS)},
+    ),
+]
+
+
 class Finding(BaseModel):
-    """One thing we found about the settings, who must act on it, and what to do."""
+    """One thing we found about the settings, who must act on it, and what to do.
 
-    model_config = ConfigDict(frozen=True, alias_generator=to_camel, populate_by_name=True)
+    `params` are snake_case in Python (they fill the wording's placeholders) and camelCase in JSON, like
+    every other key of the contract; reading JSON back (a stored report) turns them snake_case again.
+    """
 
-    code: str
+    model_config = ConfigDict(
+        frozen=True,
+        alias_generator=to_camel,
+        populate_by_name=True,
+        field_title_generator=lambda name, _info: to_camel(name),
+    )
+
+    code: FindingCode
     severity: Severity
     field: Field | None
     actor: Actor
     message: str
     advice: str
-    params: dict[str, ParamValue] = {}
+    params: dict[str, ParamValue] = ModelField(
+        default_factory=dict, description="The values the wording was filled from, by camelCase name."
+    )
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _snake_case_params(cls, value: Any) -> Any:
+        return {to_snake(key): item for key, item in value.items()} if isinstance(value, dict) else value
+
+    @field_serializer("params")
+    def _camel_case_params(
+        self, params: dict[str, ParamValue], info: FieldSerializationInfo
+    ) -> dict[str, ParamValue]:
+        return {to_camel(key): item for key, item in params.items()} if info.by_alias else params
 
 
 def make_finding(

@@ -19,7 +19,11 @@ from .findings import Finding, Status
 class CamelModel(BaseModel):
     """JSON in camelCase, Python in snake_case: the convention of every body we send or store."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        field_title_generator=lambda name, _info: to_camel(name),
+    )
 
 
 class ProviderId(StrEnum):

@@ -59,8 +59,9 @@ def _host(value: str) -> str:
 
 
 EmailAddress = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email_address)]
+NO_CONTROL_CHARACTERS_PATTERN = r"^[^\x00-\x1f\x7f]+$"
 NoControlText = Annotated[
-    str, StringConstraints(min_length=1, max_length=320, pattern=r"^[^\x00-\x1f\x7f]+$")
+    str, StringConstraints(min_length=1, max_length=320, pattern=NO_CONTROL_CHARACTERS_PATTERN)
 ]
 Secret = Annotated[SecretStr, Field(min_length=1, max_length=MAX_SECRET_LENGTH)]
 
@@ -75,20 +76,70 @@ class SmtpSettings(BaseModel):
         frozen=True,
         hide_input_in_errors=True,
         str_strip_whitespace=False,
+        field_title_generator=lambda name, _info: to_camel(name),
     )
 
-    host: Annotated[str, StringConstraints(max_length=1024), AfterValidator(_host)]
-    port: Annotated[int, Field(ge=1, le=65535, strict=True)]
-    security: Security
-    username: NoControlText | None = None
-    password: Secret | None = None
-    auth_method: AuthMethod = AuthMethod.PASSWORD
-    oauth_token: Secret | None = None
-    from_address: EmailAddress | None = None
-    test_recipient: EmailAddress | None = None
-    timeout: Annotated[float, Field(ge=MIN_TIMEOUT_SECONDS, le=MAX_TIMEOUT_SECONDS, allow_inf_nan=False)] = (
-        DEFAULT_TIMEOUT_SECONDS
-    )
+    host: Annotated[
+        str,
+        StringConstraints(max_length=1024),
+        AfterValidator(_host),
+        Field(
+            description="The SMTP server's host name or IP address, without scheme, port or user.",
+            examples=["smtp.gmail.com", "smtp.office365.com"],
+        ),
+    ]
+    port: Annotated[
+        int,
+        Field(ge=1, le=65535, strict=True, description="587 with STARTTLS or 465 with TLS.", examples=[587]),
+    ]
+    security: Annotated[
+        Security,
+        Field(
+            description=(
+                "`starttls` (upgrade after connecting, port 587), `tls` (from the start, 465) or `none`."
+            )
+        ),
+    ]
+    username: Annotated[
+        NoControlText | None,
+        Field(
+            description="The login, usually the mailbox's full e-mail address.",
+            examples=["alice@example.com"],
+        ),
+    ] = None
+    password: Annotated[
+        Secret | None,
+        Field(
+            description="The password or app password (with authMethod `password`). Never stored or returned."
+        ),
+    ] = None
+    auth_method: Annotated[
+        AuthMethod, Field(description="`password` (AUTH PLAIN/LOGIN) or `xoauth2` (an OAuth access token).")
+    ] = AuthMethod.PASSWORD
+    oauth_token: Annotated[
+        Secret | None,
+        Field(description="An OAuth 2.0 access token (with authMethod `xoauth2`). Never stored or returned."),
+    ] = None
+    from_address: Annotated[
+        EmailAddress | None,
+        Field(description="The address mail is sent as, if it differs from the username."),
+    ] = None
+    test_recipient: Annotated[
+        EmailAddress | None,
+        Field(description="If set, a real test message is sent to this address after the login."),
+    ] = None
+    timeout: Annotated[
+        float,
+        Field(
+            ge=MIN_TIMEOUT_SECONDS,
+            le=MAX_TIMEOUT_SECONDS,
+            allow_inf_nan=False,
+            description=(
+                f"Seconds the whole check may take ({MIN_TIMEOUT_SECONDS:g} to {MAX_TIMEOUT_SECONDS:g}); "
+                "the API caps it to what the request allows, and the report shows the time actually allowed."
+            ),
+        ),
+    ] = DEFAULT_TIMEOUT_SECONDS
 
     @field_validator("password", "oauth_token")
     @classmethod

@@ -26,9 +26,11 @@ from local.gateway import FakeLambdaContext
 from local.tables import create_checks_table
 from smtp_preflight.aws import clients, idempotency
 from smtp_preflight.policy import Policy
+from tests.support.openapi_contract import Contract
 
 EVENTS = Path(__file__).resolve().parents[3] / "events"
 TABLE = os.environ["TABLE_NAME"]
+CONTRACT = Contract.load(EVENTS.parent / "docs" / "openapi.json")
 
 
 @pytest.fixture
@@ -157,11 +159,23 @@ class Api:
         from functions.check_api import app
 
         self.app = app
+        self.contract_violations: list[str] = []
 
     def invoke(self, event: dict[str, Any], remaining_seconds: float = 28.0) -> ApiResponse:
         result = self.app.lambda_handler(event, FakeLambdaContext(timeout_seconds=remaining_seconds))
         headers = {str(k).lower(): str(v) for k, v in (result.get("headers") or {}).items()}
-        return ApiResponse(status=result["statusCode"], headers=headers, raw_body=result.get("body") or "")
+        response = ApiResponse(
+            status=result["statusCode"], headers=headers, raw_body=result.get("body") or ""
+        )
+        http = event.get("requestContext", {}).get("http", {})
+        self.contract_violations += CONTRACT.violations(
+            str(http.get("method", "")),
+            str(event.get("rawPath", "")),
+            response.status,
+            headers,
+            response.raw_body,
+        )
+        return response
 
     def call(self, method: str, path: str, **kwargs: Any) -> ApiResponse:
         return self.invoke(make_event(method, path, **kwargs))
@@ -179,8 +193,11 @@ class Api:
 
 
 @pytest.fixture
-def api(dynamodb: Any) -> Api:
-    return Api()
+def api(dynamodb: Any) -> Iterator[Api]:
+    """The handler; after the test, every response it gave is checked against docs/openapi.json."""
+    driver = Api()
+    yield driver
+    assert driver.contract_violations == [], "responses that break docs/openapi.json"
 
 
 @pytest.fixture
