@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
+from pydantic import Field as SchemaField
 from pydantic.alias_generators import to_camel
 
 from .codes import SPECS, Actor, Field, Severity
@@ -31,6 +32,13 @@ class Finding(BaseModel):
     message: str
     advice: str
     params: dict[str, ParamValue] = {}
+    # Reports stored before the field existed read as false.
+    retryable: bool = SchemaField(
+        default=False,
+        description="Checking the same settings again later may succeed without anyone acting (a limit "
+        "that resets, a temporary 4xx reply, a network hiccup); false when someone must change something "
+        "first. The report's status is `failed` either way.",
+    )
 
 
 def make_finding(
@@ -40,6 +48,7 @@ def make_finding(
     field: Field | None = None,
     actor: Actor | None = None,
     severity: Severity | None = None,
+    retryable: bool | None = None,
     locale: str = "en",
     **more_params: ParamValue,
 ) -> Finding:
@@ -59,6 +68,7 @@ def make_finding(
         message=message,
         advice=advice,
         params=params,
+        retryable=spec.retryable if retryable is None else retryable,
     )
 
 
