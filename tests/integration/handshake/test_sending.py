@@ -6,7 +6,7 @@ One AUTH command, nothing leaked, every time."""
 from __future__ import annotations
 
 from functools import partial
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import pytest
 
@@ -15,9 +15,11 @@ from smtp_preflight.report import StageName
 from smtp_preflight.settings import SmtpSettings
 from tests.support.sending_replies import NEAR_MISSES, SENDING_REPLIES
 from tests.support.smtp_servers import (
+    MailHandler,
     Pki,
     Script,
     Wire,
+    aiosmtpd_server,
     assert_nothing_leaked,
     check_against,
     codes,
@@ -122,4 +124,48 @@ def test_the_words_in_an_earlier_refusal_keep_that_stages_meaning(
     outcome, wire = _check(pki, socket_guard, script)
 
     assert [(finding.code, finding.retryable) for finding in outcome.findings] == [expected]
+    assert_nothing_leaked(outcome, wire)
+
+
+class RelayRefusingHandler(MailHandler):
+    """aiosmtpd answering RCPT for outside domains as Postfix's reject_unauth_destination does."""
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address.endswith("@example.com"):
+            envelope.rcpt_tos.append(address)
+            return "250 2.1.5 OK"
+        return f"554 5.7.1 <{address}>: Relay access denied"
+
+
+@pytest.mark.parametrize(
+    ("handler", "expected"),
+    [
+        (
+            MailHandler(
+                data_reply="550-5.4.5 Daily user sending limit exceeded. For more information on Gmail\r\n"
+                "550 5.4.5 sending limits go to https://support.google.com/a/answer/166852 - gsmtp"
+            ),
+            ("SENDING_LIMIT_REACHED", "data", True),
+        ),
+        (
+            MailHandler(data_reply="430 4.2.0 STOREDRV; mailbox logon failure;"),
+            ("M365_MAILBOX_LOGON_FAILED", "data", True),
+        ),
+        (RelayRefusingHandler(), ("RELAY_DENIED", "rcpt", False)),
+    ],
+    ids=["daily limit", "mailbox logon failure", "relay"],
+)
+def test_aiosmtpd_refusals_after_the_login(
+    pki: Pki, socket_guard: SocketGuard, handler: MailHandler, expected: tuple[str, str, bool]
+) -> None:
+    def settings(port: int) -> SmtpSettings:
+        return make_settings(port, fromAddress="alice@example.com", testRecipient=RECIPIENT)
+
+    outcome, wire = check_against(
+        partial(aiosmtpd_server, pki.good, handler=handler), settings, pki, socket_guard
+    )
+
+    assert codes(outcome)[0] == "LOGIN_ACCEPTED"
+    refusal = outcome.findings[1]
+    assert (refusal.code, refusal.params["stage"], refusal.retryable) == expected
     assert_nothing_leaked(outcome, wire)
