@@ -4,7 +4,7 @@ Codes are SCREAMING_SNAKE and stable forever. Wording lives in `messages.py`, ke
 A caller may override field, actor or severity where context decides (e.g. a handshake stage).
 `retryable` says whether checking the same settings again later can succeed without anyone acting:
 true for limits that reset and for network trouble that passes; a server's 4xx reply (RFC 5321's
-"transient negative completion") makes any finding retryable, see `diagnosis.diagnose_reply`.
+"transient negative completion") makes any finding retryable, see `handshake.diagnosis.diagnose_reply`.
 """
 
 from __future__ import annotations

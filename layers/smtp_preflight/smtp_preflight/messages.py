@@ -279,8 +279,9 @@ EN: dict[str, MessageText] = {
         "service.",
     ),
     "SENDING_BLOCKED_BY_PROVIDER": MessageText(
-        "The login worked, but the mail provider refuses to send any mail for this account: it has blocked "
-        "it from sending, usually because it suspects the account was misused to send spam ({detail}).",
+        "The login worked, but the mail provider refuses to send any mail from this account (or from its "
+        "whole organisation): it has blocked sending, usually because it suspects the account was misused "
+        "to send spam ({detail}).",
         "The settings are right and retrying does not help: an admin must act. If the reply mentions a "
         '"bad outbound sender", Microsoft 365 has put this mailbox on its list of restricted users: the '
         "admin should secure the account (change its password, review its recent sign-ins and inbox rules), "

@@ -188,7 +188,8 @@ REPLY_RULES: tuple[ReplyRule, ...] = (
     ReplyRule(
         "SEND_AS_DENIED", SENDING, text=_phrases(r"not owned by (?:the )?user"), source=POSTFIX_LOGIN_MAPS
     ),
-    # sending limits: the settings are right, the mailbox sent too much (Google's 5.4.5 is only ever that)
+    # sending limits: the settings are right, the mailbox sent too much (Google answers its limits with
+    # 5.4.5, which RFC 3463 defines as congestion: a condition that passes)
     ReplyRule("SENDING_LIMIT_REACHED", SENDING, enhanced="5.4.5", source=GOOGLE_ERRORS),
     ReplyRule(
         "SENDING_LIMIT_REACHED",
