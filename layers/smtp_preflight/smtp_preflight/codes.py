@@ -2,6 +2,9 @@
 
 Codes are SCREAMING_SNAKE and stable forever. Wording lives in `messages.py`, keyed by the same codes.
 A caller may override field, actor or severity where context decides (e.g. a handshake stage).
+`retryable` says whether checking the same settings again later can succeed without anyone acting:
+true for limits that reset and for network trouble that passes; a server's 4xx reply (RFC 5321's
+"transient negative completion") makes any finding retryable, see `handshake.diagnosis.diagnose_reply`.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class FindingSpec:
     severity: Severity
     actor: Actor
     field: Field | None
+    retryable: bool = False
 
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO  # noqa: E741
@@ -68,14 +72,14 @@ SPECS: dict[str, FindingSpec] = {
     "HOST_TYPO_SUSPECTED": FindingSpec(W, USER, Field.HOST),
     # --- handshake: network ---
     "HOST_NOT_FOUND": FindingSpec(E, USER, Field.HOST),
-    "CONNECT_TIMEOUT": FindingSpec(E, USER, Field.HOST),
+    "CONNECT_TIMEOUT": FindingSpec(E, USER, Field.HOST, retryable=True),
     "CONNECTION_REFUSED": FindingSpec(E, USER, Field.PORT),
-    "NETWORK_UNREACHABLE": FindingSpec(E, SERVICE, Field.HOST),
-    "BANNER_TIMEOUT": FindingSpec(E, USER, Field.PORT),
+    "NETWORK_UNREACHABLE": FindingSpec(E, SERVICE, Field.HOST, retryable=True),
+    "BANNER_TIMEOUT": FindingSpec(E, USER, Field.PORT, retryable=True),
     "SERVER_REJECTED": FindingSpec(E, ADMIN, Field.HOST),
-    "SERVER_CLOSED": FindingSpec(E, ADMIN, Field.HOST),
+    "SERVER_CLOSED": FindingSpec(E, ADMIN, Field.HOST, retryable=True),
     "PROTOCOL_ERROR": FindingSpec(E, USER, Field.PORT),
-    "TIMEOUT": FindingSpec(E, SERVICE, None),
+    "TIMEOUT": FindingSpec(E, SERVICE, None, retryable=True),
     # --- handshake: TLS ---
     "STARTTLS_NOT_OFFERED": FindingSpec(E, ADMIN, Field.SECURITY),
     "STARTTLS_FAILED": FindingSpec(E, ADMIN, Field.SECURITY),
@@ -91,13 +95,17 @@ SPECS: dict[str, FindingSpec] = {
     "AUTH_FAILED": FindingSpec(E, USER, Field.PASSWORD),
     "AUTH_APP_PASSWORD_REQUIRED": FindingSpec(E, USER, Field.PASSWORD),
     "AUTH_WEB_LOGIN_REQUIRED": FindingSpec(E, USER, Field.USERNAME),
-    "AUTH_RATE_LIMITED": FindingSpec(E, USER, Field.PASSWORD),
+    "AUTH_RATE_LIMITED": FindingSpec(E, USER, Field.PASSWORD, retryable=True),
     "M365_SMTP_AUTH_DISABLED": FindingSpec(E, ADMIN, Field.USERNAME),
     "M365_SECURITY_DEFAULTS": FindingSpec(E, ADMIN, Field.USERNAME),
     "M365_CONDITIONAL_ACCESS": FindingSpec(E, ADMIN, Field.USERNAME),
     "M365_BASIC_AUTH_DISABLED": FindingSpec(E, ADMIN, Field.AUTH_METHOD),
-    # --- handshake: test message ---
+    # --- handshake: test message (after the login) ---
     "SEND_AS_DENIED": FindingSpec(E, USER, Field.FROM_ADDRESS),
+    "SENDING_LIMIT_REACHED": FindingSpec(E, USER, None, retryable=True),  # the settings are right: wait
+    "SENDING_BLOCKED_BY_PROVIDER": FindingSpec(E, ADMIN, Field.USERNAME),
+    "M365_MAILBOX_LOGON_FAILED": FindingSpec(E, ADMIN, Field.USERNAME),
+    "RELAY_DENIED": FindingSpec(E, ADMIN, Field.USERNAME),
     "SENDER_REJECTED": FindingSpec(E, USER, Field.FROM_ADDRESS),
     "RECIPIENT_REJECTED": FindingSpec(E, USER, Field.TEST_RECIPIENT),
     "MESSAGE_REJECTED": FindingSpec(E, ADMIN, Field.FROM_ADDRESS),

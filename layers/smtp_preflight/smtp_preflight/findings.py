@@ -53,6 +53,13 @@ class Finding(BaseModel):
     params: dict[str, ParamValue] = ModelField(
         default_factory=dict, description="The values the wording was filled from, by camelCase name."
     )
+    # Reports stored before the field existed read as false.
+    retryable: bool = ModelField(
+        default=False,
+        description="Checking the same settings again later may succeed without anyone acting (a limit "
+        "that resets, a temporary 4xx reply, a network hiccup); false when someone must change something "
+        "first. The report's status is `failed` either way.",
+    )
 
     @field_validator("params", mode="before")
     @classmethod
@@ -73,6 +80,7 @@ def make_finding(
     field: Field | None = None,
     actor: Actor | None = None,
     severity: Severity | None = None,
+    retryable: bool | None = None,
     locale: str = "en",
     **more_params: ParamValue,
 ) -> Finding:
@@ -92,6 +100,7 @@ def make_finding(
         message=message,
         advice=advice,
         params=params,
+        retryable=spec.retryable if retryable is None else retryable,
     )
 
 

@@ -262,9 +262,48 @@ EN: dict[str, MessageText] = {
     "SEND_AS_DENIED": MessageText(
         "The server accepted the login but refused to send with this From address: the mailbox you logged "
         "in with may not send as it ({detail}).",
-        "Use the mailbox's own address as the From address, or ask your admin to give this mailbox \"Send "
-        'as" permission for that address (Exchange admin center → Recipients → Mailboxes → the mailbox '
-        "→ Delegation → Send as). Permissions can take up to an hour to apply.",
+        "Use the mailbox's own address as the From address, or ask your admin to allow this login to send "
+        'as that address. In Microsoft 365 or Exchange that is the "Send as" permission (Exchange admin '
+        "center → Recipients → Mailboxes → the mailbox → Delegation → Send as), which can take up to an "
+        "hour to apply; on other mail servers the admin adds the address to the addresses this login may "
+        "send from.",
+    ),
+    "SENDING_LIMIT_REACHED": MessageText(
+        "The login worked and your settings are right, but the server will not send more mail from this "
+        "mailbox for now: it has reached a sending limit ({detail}).",
+        "Nothing in the settings needs changing: wait until the limit resets, then check again. Gmail and "
+        "Google Workspace count the last 24 hours (about 500 recipients a day for Gmail, 2,000 for "
+        "Workspace), and so does Microsoft 365 (10,000 recipients a day); other mail servers usually count "
+        "messages per minute or per hour. If it keeps happening, this mailbox sends more than its provider "
+        "allows: ask your admin to raise the server's limit, or send bulk mail through a dedicated sending "
+        "service.",
+    ),
+    "SENDING_BLOCKED_BY_PROVIDER": MessageText(
+        "The login worked, but the mail provider refuses to send any mail from this account (or from its "
+        "whole organisation): it has blocked sending, usually because it suspects the account was misused "
+        "to send spam ({detail}).",
+        "The settings are right and retrying does not help: an admin must act. If the reply mentions a "
+        '"bad outbound sender", Microsoft 365 has put this mailbox on its list of restricted users: the '
+        "admin should secure the account (change its password, review its recent sign-ins and inbox rules), "
+        "then release it in the Microsoft Defender portal (Email & collaboration → Review → Restricted "
+        'entities). If it mentions "traffic not accepted from this IP" or a tenant threshold, Microsoft has '
+        "blocked outgoing mail for the whole organisation: the admin must open a request with Microsoft "
+        "support.",
+    ),
+    "M365_MAILBOX_LOGON_FAILED": MessageText(
+        "Microsoft 365 accepted the login but could not open the mailbox to send from it ({detail}).",
+        "A Microsoft 365 admin must make sure this mailbox can send: it needs an Exchange Online licence "
+        "(a shared mailbox or an unlicensed user cannot send this way), and when you connect with OAuth the "
+        "app needs full access to the mailbox (Exchange Online PowerShell: `Add-MailboxPermission -Identity "
+        "<mailbox> -User <the app's service principal> -AccessRights FullAccess`). A licence or permission "
+        "that was just granted can take up to an hour to apply: check again after that.",
+    ),
+    "RELAY_DENIED": MessageText(
+        "The server accepted the login but will not pass mail on to the test recipient: this account may "
+        "not send to addresses outside the server's own domains ({detail}).",
+        "The server's admin must allow this account (or all logged-in users) to send to outside addresses, "
+        "which mail servers call relaying. If the server belongs to a hosting provider, ask them which "
+        "server to use for sending: this one may only be meant for receiving mail.",
     ),
     "SENDER_REJECTED": MessageText(
         "The server refused the sender (From) address: {detail}",
@@ -277,8 +316,8 @@ EN: dict[str, MessageText] = {
     ),
     "MESSAGE_REJECTED": MessageText(
         "The server refused the test message: {detail}",
-        "The reply names the reason: often a daily sending limit, a content filter or a policy on the "
-        "account. Ask your admin if it persists.",
+        "The reply names the reason: often a content filter or a policy on the account. Ask your admin if "
+        "it persists.",
     ),
     "CONNECTION_VERIFIED": MessageText(
         "We reached {host} on port {port} over a verified encrypted connection ({tls_version}).",

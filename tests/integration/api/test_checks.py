@@ -48,7 +48,8 @@ def test_wrong_password_is_a_failed_check_not_an_error(api: Api, demo_smtp: Demo
 
     assert response.status == 201
     assert response.json["status"] == "failed"
-    assert "AUTH_FAILED" in {finding["code"] for finding in response.json["findings"]}
+    failed = {finding["code"]: finding for finding in response.json["findings"]}["AUTH_FAILED"]
+    assert failed["retryable"] is False  # a 535: retrying the same password cannot help
 
 
 def test_get_is_404_for_unknown_malformed_and_other_tenants_checks(

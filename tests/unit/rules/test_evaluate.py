@@ -243,7 +243,16 @@ def test_the_report_follows_the_contract() -> None:
     assert report["handshake"] is None
     assert report["createdAt"].endswith("Z")
     assert "password" not in report["settings"]
-    assert set(report["findings"][0]) >= {"code", "severity", "field", "actor", "message", "advice"}
+    assert set(report["findings"][0]) >= {
+        "code",
+        "severity",
+        "field",
+        "actor",
+        "message",
+        "advice",
+        "retryable",
+    }
+    assert not any(finding["retryable"] for finding in report["findings"])  # the settings must change
 
 
 @settings(max_examples=200, deadline=None)

@@ -2,10 +2,11 @@
 
 Replies are matched with data tables, never against the whole transcript: only the failing stage's
 reply counts (a banner saying "unsolicited mail prohibited" must not steer advice about a login).
-The provider tables follow the collected real replies in shared/reference/provider-replies.md:
-the first matching rule wins, and every stage has a plain fallback. Exceptions (network, TLS,
-deadline) are classified by tables too. Everything server-supplied that ends up in params is cleaned
-and redacted first, so params can never carry the secret.
+The provider tables follow the collected real replies in shared/reference/provider-replies.md, each
+rule naming its source: the first matching rule wins, and every stage has a plain fallback. A 4xx
+reply makes its finding retryable whatever the rule (RFC 5321: a transient negative reply).
+Exceptions (network, TLS, deadline) are classified by tables too. Everything server-supplied that
+ends up in params is cleaned and redacted first, so params can never carry the secret.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 
 from aiosmtplib import SMTPResponseException, SMTPServerDisconnected
 
-from smtp_preflight.codes import Actor
+from smtp_preflight.codes import SPECS, Actor
 from smtp_preflight.findings import Finding, ParamValue, make_finding
 from smtp_preflight.guard import HostNotFound, HostNotPublic, PortNotAllowed
 from smtp_preflight.report import Reply, StageName
@@ -32,6 +33,8 @@ S = StageName
 ANY_STAGE = frozenset(StageName)
 AUTH = frozenset({S.AUTH})
 SENDING = frozenset({S.MAIL, S.RCPT, S.DATA})
+RCPT = frozenset({S.RCPT})
+TRANSIENT_CLASS = 4  # RFC 5321 4.2.1: 4yz, the same command may succeed later
 
 PORT_BLOCKED_BY_CLOUD = 25  # AWS drops outbound port 25 from Lambda: a timeout there is our side
 
@@ -53,10 +56,16 @@ class Context:
 
 
 def stage_finding(
-    code: str, stage: StageName, context: Context, *, actor: Actor | None = None, **params: ParamValue
+    code: str,
+    stage: StageName,
+    context: Context,
+    *,
+    actor: Actor | None = None,
+    retryable: bool | None = None,
+    **params: ParamValue,
 ) -> Finding:
     """A handshake finding with host, port and stage, plus `params`."""
-    return make_finding(code, {**context.params(stage), **params}, actor=actor)
+    return make_finding(code, {**context.params(stage), **params}, actor=actor, retryable=retryable)
 
 
 # --- replies -------------------------------------------------------------------------------------------
@@ -80,7 +89,10 @@ def build_reply(code: int, message: str, redact: Redactor) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class ReplyRule:
-    """One known reply: which stages, which codes, which enhanced code, which words -> which finding."""
+    """One known reply: which stages, which codes, which enhanced code, which words -> which finding.
+
+    `source` names where the wording was seen or documented, so a rule can be checked and kept.
+    """
 
     finding: str
     stages: frozenset[StageName]
@@ -89,6 +101,7 @@ class ReplyRule:
     enhanced: str | None = None
     text: re.Pattern[str] | None = None
     params: Mapping[str, ParamValue] = field(default_factory=dict)
+    source: str = ""
 
     def matches(self, stage: StageName, reply: Reply) -> bool:
         return (
@@ -102,6 +115,27 @@ class ReplyRule:
 
 def _words(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
+
+
+def _phrases(*phrases: str) -> re.Pattern[str]:
+    """Any of `phrases`, case-insensitive, a space matching any run of white space: servers wrap a
+    reply over lines wherever they like, and the lines are joined again with spaces."""
+    return re.compile("|".join(phrase.replace(" ", r"\s+") for phrase in phrases), re.IGNORECASE)
+
+
+GOOGLE_ERRORS = "Google Workspace Admin Help: Gmail SMTP errors and codes (answer 3726730)"
+GOOGLE_LIMITS = "Google Workspace Admin Help: Gmail sending limits in Google Workspace (answer 166852)"
+EXO_LIMITS = "Microsoft Learn: Exchange Online limits; Fix 'sender's submission quota exceeded' errors"
+EXO_5_1_8 = "Microsoft Learn: Fix email delivery issues for error code 5.1.8 in Exchange Online"
+EXO_5_7_7XX = "Microsoft Learn: Fix NDR error 5.7.700 through 5.7.750 in Exchange Online"
+EXO_5_7_54 = "Microsoft Learn: Fix NDR error 5.7.54 in Exchange Online"
+EXO_SEND_AS = "Microsoft 365 replies in public issue trackers (SendAsDenied, 5.7.60); provider-replies.md"
+EXO_STOREDRV = "Microsoft 365 reply 430 4.2.0 quoted in public issue trackers; provider-replies.md"
+EXCHANGE_RATE = "Microsoft Learn: Message rate limits and throttling (Exchange Server), 421 4.4.2"
+POSTFIX_LOGIN_MAPS = "Postfix postconf(5): smtpd_sender_login_maps, reject_sender_login_mismatch"
+POSTFIX_RELAY = "Postfix SMTPD_ACCESS_README and postconf(5): reject_unauth_destination"
+POSTFIX_ANVIL = "Postfix anvil(8) and smtpd: smtpd_client_message_rate_limit, 450 4.7.1 too much mail"
+SELF_HOSTED_RATE = "Exim spec: ratelimit ACL; cPanel max emails per hour; Amazon SES 454 Throttling failure"
 
 
 REPLY_RULES: tuple[ReplyRule, ...] = (
@@ -140,12 +174,82 @@ REPLY_RULES: tuple[ReplyRule, ...] = (
     ReplyRule(
         "AUTH_NOT_OFFERED", AUTH, codes=frozenset({502, 503}), text=_words(r"not (?:enabled|supported)")
     ),
-    # Microsoft send-as refusals (at the end of DATA, sometimes at MAIL FROM)
+    # --- after the login: MAIL, RCPT and the end of DATA -------------------------------------------
+    # send-as refusals: Microsoft at the end of DATA, Exchange also at MAIL, Postfix's sender login maps
+    # at MAIL or (smtpd_delay_reject, the default) at RCPT
     ReplyRule(
-        "SEND_AS_DENIED", SENDING, text=_words(r"SendAsDenied|not allowed to send as|permissions? to send as")
+        "SEND_AS_DENIED",
+        SENDING,
+        text=_phrases(r"SendAsDenied", r"not allowed to send as", r"permissions? to send as"),
+        source=EXO_SEND_AS,
     ),
-    ReplyRule("SEND_AS_DENIED", SENDING, enhanced="5.7.60"),
-    ReplyRule("SEND_AS_DENIED", SENDING, enhanced="5.2.252"),
+    ReplyRule("SEND_AS_DENIED", SENDING, enhanced="5.7.60", source=EXO_SEND_AS),
+    ReplyRule("SEND_AS_DENIED", SENDING, enhanced="5.2.252", source=EXO_SEND_AS),
+    ReplyRule(
+        "SEND_AS_DENIED", SENDING, text=_phrases(r"not owned by (?:the )?user"), source=POSTFIX_LOGIN_MAPS
+    ),
+    # sending limits: the settings are right, the mailbox sent too much (Google answers its limits with
+    # 5.4.5, which RFC 3463 defines as congestion: a condition that passes)
+    ReplyRule("SENDING_LIMIT_REACHED", SENDING, enhanced="5.4.5", source=GOOGLE_ERRORS),
+    ReplyRule(
+        "SENDING_LIMIT_REACHED",
+        SENDING,
+        text=_phrases(r"daily (?:user )?sending (?:limit|quota)"),
+        source=GOOGLE_LIMITS,
+    ),
+    ReplyRule(  # by its exact name: other STOREDRV 5.2.0 replies (send-as, message size) mean other things
+        "SENDING_LIMIT_REACHED", SENDING, text=_phrases(r"SubmissionQuotaExceeded"), source=EXO_LIMITS
+    ),
+    ReplyRule(
+        "SENDING_LIMIT_REACHED",
+        SENDING,
+        text=_phrases(r"submission rate for this client has exceeded", r"sender thread limit exceeded"),
+        source=EXCHANGE_RATE,
+    ),
+    ReplyRule("SENDING_LIMIT_REACHED", SENDING, text=_phrases(r"too much mail from"), source=POSTFIX_ANVIL),
+    ReplyRule(
+        "SENDING_LIMIT_REACHED",
+        SENDING,
+        text=_phrases(
+            r"too many (?:messages|mails|e-?mails)\b",
+            r"slow down",
+            r"rate(?:-| )?limit",
+            r"sender rate",
+            r"exceeded the max(?:imum)? (?:number of )?(?:e-?mails|messages) per",
+            r"(?:daily|hourly|sending|message) quota exceeded",
+            r"throttl(?:ed|ing)",
+        ),
+        source=SELF_HOSTED_RATE,
+    ),
+    # the provider refuses to send for this account or tenant; Google documents no such reply for
+    # smtp.gmail.com (a Gmail account held back from sending answers with its 5.4.5 limit)
+    ReplyRule(
+        "SENDING_BLOCKED_BY_PROVIDER", SENDING, text=_phrases(r"bad outbound sender"), source=EXO_5_1_8
+    ),
+    ReplyRule(
+        "SENDING_BLOCKED_BY_PROVIDER",
+        SENDING,
+        text=_phrases(r"traffic not accepted from this IP", r"tenant has exceeded threshold"),
+        source=EXO_5_7_7XX,
+    ),
+    ReplyRule("SENDING_BLOCKED_BY_PROVIDER", SENDING, enhanced="5.7.705", source=EXO_5_7_7XX),
+    ReplyRule("SENDING_BLOCKED_BY_PROVIDER", SENDING, enhanced="5.7.708", source=EXO_5_7_7XX),
+    # Microsoft 365 cannot open the mailbox to submit from it (licence, shared mailbox, app rights)
+    ReplyRule(
+        "M365_MAILBOX_LOGON_FAILED",
+        SENDING,
+        text=_phrases(r"mailbox logon failure", r"MapiExceptionLogonFailed"),
+        source=EXO_STOREDRV,
+    ),
+    # logged in, but this account may not send to outside domains: only ever the reply to RCPT
+    ReplyRule(
+        "RELAY_DENIED",
+        RCPT,
+        text=_phrases(r"relay(?:ing)? (?:access )?(?:denied|not permitted)"),
+        source=POSTFIX_RELAY,
+    ),
+    ReplyRule("RELAY_DENIED", RCPT, text=_phrases(r"unable to relay"), source=EXO_5_7_54),
+    ReplyRule("RELAY_DENIED", RCPT, enhanced="5.7.54", source=EXO_5_7_54),
     # a 421 after the banner: the server is closing the connection on us
     ReplyRule("SERVER_CLOSED", ANY_STAGE - {S.BANNER}, codes=frozenset({421})),
     # a banner that is neither 220 nor a refusal is not SMTP
@@ -169,7 +273,10 @@ def diagnose_reply(stage: StageName, reply: Reply, context: Context) -> Finding:
     code = rule.finding if rule else STAGE_FALLBACK.get(stage, "PROTOCOL_ERROR")
     extra = dict(rule.params) if rule else {}
     text = format_reply(reply)
-    return make_finding(code, {**context.params(stage), "reply": text, "detail": text, **extra})
+    retryable = SPECS[code].retryable or reply.code // 100 == TRANSIENT_CLASS
+    return make_finding(
+        code, {**context.params(stage), "reply": text, "detail": text, **extra}, retryable=retryable
+    )
 
 
 def format_reply(reply: Reply) -> str:
@@ -312,10 +419,9 @@ def diagnose_error(stage: StageName, error: BaseException, context: Context) -> 
         return stage_finding(code, stage, context, detail=detail, allowed_ports=allowed)
     if code == "TLS_MODE_MISMATCH":
         return mode_mismatch(stage, context, expected=Security.STARTTLS, detail=detail)
-    blocked_by_cloud = code == "CONNECT_TIMEOUT" and context.port == PORT_BLOCKED_BY_CLOUD
-    return stage_finding(
-        code, stage, context, actor=Actor.SERVICE if blocked_by_cloud else None, detail=detail
-    )
+    if code == "CONNECT_TIMEOUT" and context.port == PORT_BLOCKED_BY_CLOUD:  # our side, and it stays so
+        return stage_finding(code, stage, context, actor=Actor.SERVICE, retryable=False, detail=detail)
+    return stage_finding(code, stage, context, detail=detail)
 
 
 def mode_mismatch(stage: StageName, context: Context, *, expected: Security, detail: str = "") -> Finding:
