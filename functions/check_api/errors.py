@@ -30,7 +30,7 @@ ERROR_DESCRIPTIONS = {
     404: "No such check for this tenant.",
     409: "A request with this Idempotency-Key is still running.",
     413: "The request body is larger than 64 KiB.",
-    415: "Send the body as application/json.",
+    415: "Send the body as JSON with `Content-Type: application/json` (UTF-8).",
     422: "Invalid input (body, query or header): the fields are named, their values are never echoed.",
     503: (
         "Storage is unavailable; nothing was changed. Retry after `Retry-After` seconds (a create with the "

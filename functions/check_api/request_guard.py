@@ -35,8 +35,7 @@ def screen_body(event: dict[str, Any]) -> tuple[dict[str, Any], Refusal | None]:
     if len(body) > MAX_BODY_BYTES * 4 // 3 + 4:  # cheap bound before decoding: base64 grows by 4/3
         return event, TOO_LARGE
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-    media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type and media_type != "application/json" and not media_type.endswith("+json"):
+    if not is_json_media_type(headers.get("content-type")):
         return event, NOT_JSON
     try:
         raw = base64.b64decode(body, validate=True) if event.get("isBase64Encoded") else body.encode("utf-8")
@@ -53,10 +52,23 @@ def screen_body(event: dict[str, Any]) -> tuple[dict[str, Any], Refusal | None]:
     }, None
 
 
+def is_json_media_type(content_type: str | None) -> bool:
+    """`application/json` (any case), with at most a UTF-8 charset: JSON is UTF-8 (RFC 8259). A missing
+    type, other JSON-based types (`application/merge-patch+json` means something else) and other
+    charsets are refused rather than guessed at."""
+    if content_type is None:
+        return False
+    media_type, *parameters = (part.strip().lower() for part in content_type.split(";"))
+    charsets = {
+        value.strip('"') for name, _, value in (p.partition("=") for p in parameters) if name == "charset"
+    }
+    return media_type == "application/json" and charsets <= {"utf-8"}
+
+
 def _as_plain_json(headers: dict[str, Any] | None) -> dict[str, Any]:
     """The headers with the vetted JSON media type spelled as the resolver expects it: it only parses
     bodies whose content-type starts with lowercase `application/json`, and would fail on the rest
-    (`APPLICATION/JSON`, `application/problem+json`) with a 500."""
+    (`APPLICATION/JSON`) with a 500."""
     kept = {k: v for k, v in (headers or {}).items() if str(k).lower() != "content-type"}
     return {**kept, "content-type": content_types.APPLICATION_JSON}
 

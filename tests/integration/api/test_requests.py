@@ -211,7 +211,16 @@ def test_a_long_secret_within_the_body_limit_is_422_without_echo(api: Api) -> No
 
 
 @pytest.mark.parametrize(
-    "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
+    "content_type",
+    [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+        "application/merge-patch+json",
+        "application/problem+json",
+        "application/json; charset=iso-8859-1",
+        "",
+    ],
 )
 def test_non_json_bodies_are_415(api: Api, content_type: str) -> None:
     response = api.call(
@@ -222,7 +231,8 @@ def test_non_json_bodies_are_415(api: Api, content_type: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "content_type", ["APPLICATION/JSON", "Application/Json; charset=UTF-8", "application/merge-patch+json"]
+    "content_type",
+    ["APPLICATION/JSON", "Application/Json; charset=UTF-8", 'application/json;charset="utf-8"'],
 )
 def test_json_media_types_in_any_spelling_are_parsed_as_json(
     api: Api, demo_smtp: DemoSmtpServer, content_type: str
@@ -400,3 +410,14 @@ def test_the_create_sample_is_a_valid_request(api: Api) -> None:
     assert request.settings_id == "smtp-settings-42"
     assert event["requestContext"]["authorizer"]["jwt"]["claims"]["tenant_id"] == "acme"
     assert int(event["headers"]["content-length"]) == len(event["body"].encode())
+
+
+def test_a_json_body_without_a_content_type_is_415(api: Api, demo_smtp: DemoSmtpServer) -> None:
+    """The README promises 415 for anything but JSON; a body of unknown type is not guessed at."""
+    event = make_event("POST", "/v1/smtp-checks", body=demo_settings(demo_smtp))
+    event["headers"].pop("content-type")
+
+    response = api.invoke(event)
+
+    assert response.status == 415
+    assert response.json["error"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
