@@ -82,6 +82,7 @@ def test_the_callers_deadline_caps_the_settings_timeout(pki: Pki, socket_guard: 
     assert report.status is Status.FAILED
     assert {finding.code for finding in report.findings} & {"BANNER_TIMEOUT", "TIMEOUT"}
     assert elapsed < 10, "the 20 s settings timeout was used instead of the caller's 1 s deadline"
+    assert report.settings["timeout"] == 1.0, "the report shows the time the check was allowed"
     assert report.handshake is not None
     assert report.handshake.address == str(LOOPBACK)
     assert socket_guard.approved == [(LOOPBACK, report.settings["port"])]

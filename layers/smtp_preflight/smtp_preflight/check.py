@@ -33,7 +33,8 @@ async def check_settings(
     """Evaluate the rules, then (if `connect` and no rule error) attempt the real handshake.
 
     `deadline` is an absolute `time.monotonic()` value; the earlier of it and the settings' timeout wins.
-    `policy` is the operator's, built once per process by the entry point.
+    `policy` is the operator's, built once per process by the entry point. The report's
+    `settings.timeout` is the time the check was actually allowed.
     """
     started = time.monotonic()
     created_at = datetime.now(UTC)
@@ -52,7 +53,8 @@ async def check_settings(
     return Report(
         check_id=str(ULID()),
         status=overall_status(findings),
-        settings=settings.public_view(),
+        # the time this check was allowed, which the caller's deadline may have cut below the settings'
+        settings={**settings.public_view(), "timeout": round(max(effective_deadline - started, 0.0), 1)},
         provider=identify_provider(settings.host),
         findings=findings,
         handshake=handshake,

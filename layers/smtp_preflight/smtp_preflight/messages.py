@@ -125,7 +125,8 @@ EN: dict[str, MessageText] = {
         "persists, contact our support.",
     ),
     "BANNER_TIMEOUT": MessageText(
-        "We connected to {host} on port {port}, but the server never sent its greeting.",
+        "We connected to {host} on port {port}, but the server never answered: no greeting and no "
+        "encryption handshake.",
         "Check that port {port} is a port for sending mail and that the security setting matches it (587 "
         "uses STARTTLS, 465 uses TLS from the start). A server this slow to greet may also be overloaded: "
         "try again later.",

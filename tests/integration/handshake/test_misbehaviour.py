@@ -109,6 +109,19 @@ def test_misbehaving_server_ends_within_the_deadline(
     assert_nothing_leaked(outcome, wire)
 
 
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_a_silent_server_is_the_same_finding_whatever_the_security(
+    pki: Pki, socket_guard: SocketGuard, security: str
+) -> None:
+    """Silence after connecting is one situation: same code, actor and field with STARTTLS or TLS."""
+    outcome, wire, elapsed = _check(pki, socket_guard, silent, security=security)
+
+    (finding,) = outcome.findings
+    assert (finding.code, finding.actor.value, finding.field) == ("BANNER_TIMEOUT", "user", "port")
+    assert elapsed < DEADLINE + GRACE
+    assert wire.auth_commands() == 0
+
+
 def test_banner_refusal_is_matched_on_the_banner_only(pki: Pki, socket_guard: SocketGuard) -> None:
     script = submission_script(
         None, banner=b"554 5.7.1 mail.example.test: unsolicited mail and basic auth refused\r\n"

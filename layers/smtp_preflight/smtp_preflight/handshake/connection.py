@@ -158,14 +158,14 @@ class SmtpConnection:
         if tls_transport is not None:
             self.protocol.transport = tls_transport
 
-    async def close(self) -> None:
-        """Drop the connection now and wait briefly for asyncio to finish with it (no lingering TLS
-        shutdown that outlives the check's deadline)."""
+    async def close(self, grace: float = CLOSE_GRACE_SECONDS) -> None:
+        """Drop the connection now and wait at most `grace` seconds for asyncio to finish with it (no
+        lingering TLS shutdown that outlives the check's deadline)."""
         transport = self.protocol.transport or self._transport
         if isinstance(transport, asyncio.WriteTransport):
             transport.abort()
         try:
-            async with asyncio.timeout(CLOSE_GRACE_SECONDS):
+            async with asyncio.timeout(max(grace, 0.0)):
                 await self.protocol.closed.wait()
         except TimeoutError:
             pass

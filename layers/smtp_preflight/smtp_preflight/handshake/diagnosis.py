@@ -367,6 +367,8 @@ def _network(stage: StageName, error: BaseException, context: Context) -> str | 
     if isinstance(error, ConnectionRefusedError):
         return "CONNECTION_REFUSED"
     if isinstance(error, TimeoutError):
+        if stage is S.TLS and context.security is Security.TLS:
+            return "BANNER_TIMEOUT"  # TLS from the start: silence after connecting, as with no greeting
         return {S.CONNECT: "CONNECT_TIMEOUT", S.BANNER: "BANNER_TIMEOUT"}.get(stage, "TIMEOUT")
     if isinstance(error, OSError) and stage is S.CONNECT:
         return "NETWORK_UNREACHABLE" if error.errno in UNREACHABLE_ERRNOS else "CONNECTION_REFUSED"

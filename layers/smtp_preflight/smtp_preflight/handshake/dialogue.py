@@ -42,7 +42,7 @@ from smtp_preflight.policy import Policy
 from smtp_preflight.report import AddressAttempt, Handshake, Reply, Stage, StageName, TlsInfo
 from smtp_preflight.settings import AuthMethod, Security, SmtpSettings
 
-from .connection import MalformedReply, SmtpConnection, connect_socket
+from .connection import CLOSE_GRACE_SECONDS, MalformedReply, SmtpConnection, connect_socket
 from .diagnosis import (
     NOT_TLS_REASONS,
     Context,
@@ -137,8 +137,8 @@ class _Dialogue:
                 self._fail(error)
             await self._quit()
         finally:
-            if self.connection is not None:
-                await self.connection.close()
+            if self.connection is not None:  # never past the deadline: a half-done TLS probe never closes
+                await self.connection.close(grace=min(CLOSE_GRACE_SECONDS, self._remaining()))
         return HandshakeOutcome(
             handshake=Handshake(
                 attempted=True,
