@@ -1,7 +1,10 @@
 """The HTTPS API (API Gateway HTTP API, payload v2): the resolver, its routers and `lambda_handler`.
 
 Routes live in `routes/`, one Powertools `Router` per resource:
-- `routes/checks.py`: `POST /v1/smtp-checks`, `GET /v1/smtp-checks/{checkId}`, `GET /v1/smtp-checks`.
+- `routes/checks.py`: `POST /v1/smtp-checks`, `GET`/`DELETE /v1/smtp-checks/{checkId}`, `GET /v1/smtp-checks`.
+- `routes/settings_records.py`: `GET /v1/smtp-settings/{settingsId}/latest-check`,
+  `DELETE /v1/smtp-settings/{settingsId}/checks`.
+- `routes/health.py`: `GET /v1/health` (no token, no AWS call).
 - here: `GET /v1/openapi.json`, the OpenAPI 3.1 document generated from the routes.
 
 Siblings hold the rest: `env` (configuration, read once at cold start), `services` (the store and the
@@ -25,7 +28,7 @@ from smtp_preflight.aws.observability import logger, tracer
 from .env import ENVIRONMENT
 from .errors import register_error_handlers
 from .request_guard import refusal_response, screen_body
-from .routes import checks
+from .routes import checks, health, settings_records
 from .strict_query import reject_unknown_query_parameters
 
 ALLOWED_ORIGINS = list(ENVIRONMENT.allowed_origins)
@@ -45,7 +48,8 @@ cors = (
 app = APIGatewayHttpResolver(enable_validation=True, cors=cors, debug=False)
 register_error_handlers(app)
 app.use(middlewares=[reject_unknown_query_parameters])
-app.include_router(checks.router)
+for resource in (checks, settings_records, health):
+    app.include_router(resource.router)
 
 
 @app.get("/v1/openapi.json", include_in_schema=False)
@@ -65,6 +69,8 @@ def openapi_json() -> str:
             security=[{"jwt": []}],
         )
     )
+    for path in health.PUBLIC_PATHS:  # Powertools drops an empty `security`; API Gateway asks no token here
+        document["paths"][path]["get"]["security"] = []
     return json.dumps(without_unused_schemas(document), indent=2)
 
 

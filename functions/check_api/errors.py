@@ -49,7 +49,7 @@ STORE_RETRY_AFTER_SECONDS = 1
 HEADER_SPELLINGS = {IDEMPOTENCY_HEADER.lower(): IDEMPOTENCY_HEADER}
 PATTERNS = {
     **PATTERN_DESCRIPTIONS,
-    IDEMPOTENCY_KEY_PATTERN: "must be 1 to 255 printable ASCII characters, no spaces",
+    IDEMPOTENCY_KEY_PATTERN: "must be 1 to 255 printable ASCII characters, without spaces",
 }
 
 

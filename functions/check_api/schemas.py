@@ -4,13 +4,15 @@ The request is the settings the CLI takes plus the frontend's optional `settings
 stored report (which holds no secret). The layer knows nothing of these: they import from it.
 """
 
+from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
 
+from smtp_preflight.findings import Finding, Status
 from smtp_preflight.identifiers import ID_PATTERN
-from smtp_preflight.report import CamelModel, CheckResource
+from smtp_preflight.report import CamelModel, CheckResource, ProviderRef
 from smtp_preflight.settings import SmtpSettings
 
 MAX_PAGE_SIZE = 100
@@ -41,11 +43,47 @@ class CheckRequest(SmtpSettings):
         return SmtpSettings.model_validate(self.model_dump(exclude={"settings_id"}))
 
 
-class CheckPage(CamelModel):
-    """One page of a tenant's checks, newest first. Pass `nextCursor` back as `cursor` for the next page."""
+class CheckSummary(CamelModel):
+    """A stored check without its handshake details (stages, TLS, transcript): what a list shows."""
 
-    items: list[CheckResource]
+    check_id: str
+    status: Status
+    settings_id: str | None = None
+    settings: dict[str, Any]
+    provider: ProviderRef
+    findings: list[Finding]
+    handshake_attempted: bool = Field(description="Whether the check dialled the server at all.")
+    duration_ms: int
+    created_at: datetime
+
+    @classmethod
+    def of(cls, resource: CheckResource) -> "CheckSummary":
+        return cls.model_validate(
+            {
+                **resource.model_dump(exclude={"handshake"}),
+                "handshake_attempted": resource.handshake is not None and resource.handshake.attempted,
+            }
+        )
+
+
+class CheckPage(CamelModel):
+    """One page of a tenant's checks, newest first. Pass `nextCursor` back as `cursor` for the next page.
+    Items are full checks, or summaries with `view=summary`."""
+
+    items: list[CheckResource] | list[CheckSummary]
     next_cursor: str | None = None
+
+
+class ErasedChecks(CamelModel):
+    """What an erasure removed. `complete` false: more remain (a very long history); send it again."""
+
+    deleted_count: int
+    complete: bool
+
+
+class Health(CamelModel):
+    status: str = Field(examples=["ok"])
+    version: str
 
 
 class ApiErrorCode(StrEnum):

@@ -7,6 +7,9 @@ The claim name is `TENANT_CLAIM` (default `tenant_id`).
 from collections.abc import Mapping
 from typing import Any
 
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from smtp_preflight.aws.observability import logger
 from smtp_preflight.identifiers import is_id
 
 from .env import ENVIRONMENT
@@ -27,3 +30,10 @@ def tenant_from_claims(event: Mapping[str, Any]) -> str:
     if not is_id(tenant):
         raise ApiError(403, ApiErrorCode.TENANT_MISSING, f"The token has no usable '{claim}' claim.")
     return str(tenant)
+
+
+def current_tenant(router: APIGatewayHttpRouter) -> str:
+    """The calling tenant of the router's current request, also added to this request's log lines."""
+    tenant = tenant_from_claims(router.current_event.raw_event)
+    logger.append_keys(tenant=tenant)
+    return tenant

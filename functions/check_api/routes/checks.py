@@ -5,7 +5,7 @@ typed model that the resolver serializes. The request body is never logged: it h
 """
 
 import time
-from typing import Annotated, Protocol
+from typing import Annotated, Literal, Protocol
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
@@ -20,21 +20,22 @@ from .. import services
 from ..errors import ApiError, openapi_error_responses
 from ..idempotency import run_once
 from ..idempotency_key import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN
-from ..schemas import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ApiErrorCode, CheckPage, CheckRequest, FieldError
-from ..tenancy import tenant_from_claims
+from ..schemas import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    ApiErrorCode,
+    CheckPage,
+    CheckRequest,
+    CheckSummary,
+    FieldError,
+)
+from ..tenancy import current_tenant
 
 CHECKS_PATH = "/v1/smtp-checks"
 API_GATEWAY_TIMEOUT_SECONDS = 29.0  # HTTP API integrations answer within 30 s; keep a second spare
 SAFETY_MARGIN_SECONDS = 3.0  # left after the handshake for storing the report and answering
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ unannotated
-
-
-def current_tenant() -> str:
-    """The calling tenant (from the JWT claims only), also added to this request's log lines."""
-    tenant = tenant_from_claims(router.current_event.raw_event)
-    logger.append_keys(tenant=tenant)
-    return tenant
 
 
 class RemainingTime(Protocol):
@@ -92,7 +93,7 @@ def create_check(
         ),
     ] = None,
 ) -> Response[CheckResource]:
-    tenant = current_tenant()
+    tenant = current_tenant(router)
     settings = request.to_settings()
     deadline = handshake_deadline(router.lambda_context)
 
@@ -132,7 +133,7 @@ def create_check(
     },
 )
 def get_check(checkId: str) -> CheckResource:
-    tenant = current_tenant()
+    tenant = current_tenant(router)
     resource = services.store.get_check(tenant, checkId)
     if resource is None:  # absent, expired, or another tenant's: indistinguishable on purpose
         raise ApiError(404, ApiErrorCode.CHECK_NOT_FOUND, "No check with this id.")
@@ -158,8 +159,12 @@ def list_checks(
     cursor: Annotated[
         str | None, Query(max_length=1024, description="`nextCursor` of the previous page.")
     ] = None,
+    view: Annotated[
+        Literal["full", "summary"],
+        Query(description="`summary` leaves out each check's handshake details (stages, TLS, transcript)."),
+    ] = "full",
 ) -> CheckPage:
-    tenant = current_tenant()
+    tenant = current_tenant(router)
     try:
         page = services.store.list_checks(tenant, settings_id=settings_id, limit=limit, cursor=cursor)
     except CursorError as exc:
@@ -169,4 +174,23 @@ def list_checks(
             "The request is invalid.",
             [FieldError(location="query", field="cursor", message=f"{exc}; pass a nextCursor unchanged")],
         ) from exc
+    if view == "summary":
+        return CheckPage(items=[CheckSummary.of(item) for item in page.items], next_cursor=page.next_cursor)
     return CheckPage(items=page.items, next_cursor=page.next_cursor)
+
+
+@router.delete(
+    f"{CHECKS_PATH}/<checkId>",
+    summary="Delete one check",
+    description="Erases the check for good (GDPR requests). The settings record's latest check moves to the "
+    "newest one left.",
+    operation_id="deleteCheck",
+    tags=["checks"],
+    responses={204: {"description": "Deleted."}, **openapi_error_responses(401, 403, 404, 422, 503)},
+)
+def delete_check(checkId: str) -> Response[None]:
+    tenant = current_tenant(router)
+    if not services.store.delete_check(tenant, checkId):
+        raise ApiError(404, ApiErrorCode.CHECK_NOT_FOUND, "No check with this id.")
+    logger.info("check deleted", extra={"checkId": checkId})
+    return Response(status_code=204)

@@ -43,6 +43,7 @@ from .keys import (
 DEFAULT_RETENTION_DAYS = 90
 MAX_QUERY_ROUNDS = 5  # expired items are filtered after Limit: top a page up, but boundedly
 MAX_LIST_LIMIT = 1000
+BATCH_WRITE_ITEMS = 25  # DynamoDB's BatchWriteItem maximum
 
 
 class StoreError(RuntimeError):
@@ -86,6 +87,13 @@ class CheckStore:
         if settings_id is not None:
             checked_id(settings_id, "settingsId")
         resource = CheckResource.model_validate({**report.model_dump(), "settings_id": settings_id})
+        item = self._report_item(tenant, prefix, resource)
+        self._call("put_item", TableName=self.table_name, Item=item)
+        if settings_id is not None:
+            self._put_latest(prefix, settings_id, item)
+        return resource
+
+    def _report_item(self, tenant: str, prefix: str, resource: CheckResource) -> dict[str, Any]:
         body = json.dumps(resource.model_dump(mode="json", by_alias=True), separators=(",", ":"))
         expires_at = str(int(resource.created_at.timestamp()) + self.retention_seconds)
         item: dict[str, Any] = {
@@ -100,14 +108,11 @@ class CheckStore:
             "report": s(body),
             TTL_ATTRIBUTE: {"N": expires_at},
         }
-        if settings_id is not None:
-            item[BY_SETTINGS_PK] = s(settings_pk(prefix, settings_id))
+        if resource.settings_id is not None:
+            item[BY_SETTINGS_PK] = s(settings_pk(prefix, resource.settings_id))
             item[BY_SETTINGS_SK] = s(resource.check_id)
-            item["settingsId"] = s(settings_id)
-        self._call("put_item", TableName=self.table_name, Item=item)
-        if settings_id is not None:
-            self._put_latest(prefix, settings_id, item)
-        return resource
+            item["settingsId"] = s(resource.settings_id)
+        return item
 
     def _put_latest(self, prefix: str, settings_id: str, report_item: dict[str, Any]) -> None:
         latest = {
@@ -203,6 +208,89 @@ class CheckStore:
         # more may follow: continue after the last item returned (or where the last query stopped)
         resume = last_key if len(items) >= limit and last_key is not None else start_key
         return Page(items=items, next_cursor=encode_cursor(resume, index_pk, index_sk))
+
+    # ----- erasure (GDPR requests are routine for HR customers) --------------------------------------
+
+    def delete_check(self, tenant: str, check_id: str) -> bool:
+        """Delete one of the tenant's checks; False if there was none. If it was its settings record's
+        latest, the record's `LATEST` moves to the newest check left (or goes with the last one)."""
+        prefix = tenant_prefix(tenant)
+        if not is_check_id(check_id):
+            return False
+        response = self._call(
+            "delete_item",
+            TableName=self.table_name,
+            Key={PK: s(check_pk(prefix, check_id)), SK: s(REPORT_SK)},
+            ReturnValues="ALL_OLD",
+        )
+        old = response.get("Attributes")
+        if old is None:
+            return False
+        settings_id = old.get("settingsId", {}).get("S")
+        if settings_id is not None:
+            self._repoint_latest(tenant, settings_id, deleted_check_id=check_id)
+        return True
+
+    def delete_settings_checks(self, tenant: str, settings_id: str, *, until: float) -> tuple[int, bool]:
+        """Delete every check of a settings record, and its `LATEST`, page by page until `until` (a
+        `time.monotonic()` value). Returns how many were deleted and whether none is left; a caller
+        that got `False` repeats the request."""
+        prefix = tenant_prefix(tenant)
+        partition = settings_pk(prefix, settings_id)
+        deleted = 0
+        while time.monotonic() < until:
+            response = self._call(
+                "query",
+                TableName=self.table_name,
+                IndexName=BY_SETTINGS_INDEX,
+                KeyConditionExpression="#ipk = :partition",
+                ExpressionAttributeNames={"#ipk": BY_SETTINGS_PK, "#pk": PK, "#sk": SK},
+                ExpressionAttributeValues={":partition": s(partition)},
+                ProjectionExpression="#pk, #sk",
+                Limit=BATCH_WRITE_ITEMS,
+            )
+            keys = [{PK: item[PK], SK: item[SK]} for item in response.get("Items", [])]
+            if not keys:
+                self._call("delete_item", TableName=self.table_name, Key={PK: s(partition), SK: s(LATEST_SK)})
+                return deleted, True
+            self._delete_keys(keys, until)
+            deleted += len(keys)
+        return deleted, False
+
+    def _delete_keys(self, keys: list[dict[str, Any]], until: float) -> None:
+        """BatchWriteItem deletes, retrying unprocessed keys with back-off until `until`."""
+        pending = [{"DeleteRequest": {"Key": key}} for key in keys]
+        delay = 0.05
+        while pending:
+            response = self._call("batch_write_item", RequestItems={self.table_name: pending})
+            pending = response.get("UnprocessedItems", {}).get(self.table_name, [])
+            if pending:
+                if time.monotonic() + delay >= until:
+                    raise StoreError("batch_write_item left items unprocessed")
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    def _repoint_latest(self, tenant: str, settings_id: str, *, deleted_check_id: str) -> None:
+        """`LATEST` of a settings record, if it was the deleted check, becomes the newest one left."""
+        prefix = tenant_prefix(tenant)
+        latest_key = {PK: s(settings_pk(prefix, settings_id)), SK: s(LATEST_SK)}
+        try:
+            self.client.delete_item(
+                TableName=self.table_name,
+                Key=latest_key,
+                ConditionExpression="#checkId = :checkId",
+                ExpressionAttributeNames={"#checkId": "checkId"},
+                ExpressionAttributeValues={":checkId": s(deleted_check_id)},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return  # LATEST is another (newer) check: it stays
+            raise StoreError("delete_item (latest) failed") from exc
+        except BotoCoreError as exc:
+            raise StoreError("delete_item (latest) failed") from exc
+        newest = self.list_checks(tenant, settings_id=settings_id, limit=1).items
+        if newest:
+            self._put_latest(prefix, settings_id, self._report_item(tenant, prefix, newest[0]))
 
     # ----- helpers ----------------------------------------------------------------------------------
 

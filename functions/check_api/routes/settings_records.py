@@ -1,0 +1,62 @@
+"""`/v1/smtp-settings/{settingsId}`: the checks of one of the frontend's settings records: its latest
+check, and erasing all of them (GDPR requests from HR customers are routine)."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from smtp_preflight.aws.observability import logger
+from smtp_preflight.identifiers import ID_PATTERN
+from smtp_preflight.report import CheckResource
+
+from .. import services
+from ..errors import ApiError, openapi_error_responses
+from ..schemas import ApiErrorCode, ErasedChecks
+from ..tenancy import current_tenant
+from .checks import handshake_deadline
+
+SETTINGS_PATH = "/v1/smtp-settings/<settingsId>"
+SettingsIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="The frontend's settings record id.")]
+
+router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ unannotated
+
+
+@router.get(
+    f"{SETTINGS_PATH}/latest-check",
+    summary="The latest check of a settings record",
+    operation_id="getLatestCheck",
+    tags=["settings records"],
+    responses={
+        200: {"description": "The newest check.", "content": {"application/json": {"model": CheckResource}}},
+        **openapi_error_responses(401, 403, 404, 422, 503),
+    },
+)
+def get_latest_check(settingsId: SettingsIdPath) -> CheckResource:
+    resource = services.store.latest_check(current_tenant(router), settingsId)
+    if resource is None:
+        raise ApiError(404, ApiErrorCode.CHECK_NOT_FOUND, "This settings record has no check.")
+    return resource
+
+
+@router.delete(
+    f"{SETTINGS_PATH}/checks",
+    summary="Delete every check of a settings record",
+    description="Erases the record's whole history for good. A very long history may take more than one "
+    "request: repeat while `complete` is false.",
+    operation_id="deleteSettingsChecks",
+    tags=["settings records"],
+    responses={
+        200: {"description": "What was deleted.", "content": {"application/json": {"model": ErasedChecks}}},
+        **openapi_error_responses(401, 403, 422, 503),
+    },
+)
+def delete_settings_checks(settingsId: SettingsIdPath) -> ErasedChecks:
+    tenant = current_tenant(router)
+    deleted, complete = services.store.delete_settings_checks(
+        tenant, settingsId, until=handshake_deadline(router.lambda_context)
+    )
+    logger.info(
+        "settings record erased", extra={"settingsId": settingsId, "deleted": deleted, "complete": complete}
+    )
+    return ErasedChecks(deleted_count=deleted, complete=complete)
