@@ -69,6 +69,8 @@ SPECS: dict[str, FindingSpec] = {
     "HOST_NOT_PUBLIC": FindingSpec(E, USER, Field.HOST),
     "CREDENTIALS_MISSING": FindingSpec(E, USER, Field.PASSWORD),
     "SENDER_MISMATCH": FindingSpec(W, USER, Field.FROM_ADDRESS),
+    "PROVIDER_PORT_UNSUPPORTED": FindingSpec(E, USER, Field.PORT),
+    "USERNAME_NOT_FULL_ADDRESS": FindingSpec(W, USER, Field.USERNAME),
     "HOST_TYPO_SUSPECTED": FindingSpec(W, USER, Field.HOST),
     # --- handshake: network ---
     "HOST_NOT_FOUND": FindingSpec(E, USER, Field.HOST),

@@ -91,6 +91,17 @@ EN: dict[str, MessageText] = {
         "The {missing} is missing, and the server needs it to let us send as your mailbox.",
         "Enter the {missing} for this mailbox.",
     ),
+    "PROVIDER_PORT_UNSUPPORTED": MessageText(
+        "{provider} accepts logins from apps on {host} only on port {supported_port} with {supported_mode}, "
+        "not on port {port}.",
+        "Set the port to {supported_port} and security to {supported_security}. A device or app that can "
+        "only use port {port} cannot send through {host}.",
+    ),
+    "USERNAME_NOT_FULL_ADDRESS": MessageText(
+        "The username {username} is not a full e-mail address; {host} expects the mailbox's whole address "
+        "as the login.",
+        "Enter the full address, such as name@yourcompany.com, as the username.",
+    ),
     "SENDER_MISMATCH": MessageText(
         "The From address {from_address} differs from the login {username}; {provider} may refuse to "
         "send as another address.",

@@ -51,6 +51,14 @@ def _email_address(value: str) -> str:
         raise ValueError(f"not a valid e-mail address: {exc}") from exc
 
 
+def is_email_address(value: str) -> bool:
+    try:
+        _email_address(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _host(value: str) -> str:
     try:
         return normalise_host(value)

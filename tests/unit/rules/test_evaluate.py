@@ -54,6 +54,45 @@ def test_gmail_accepts_both_submission_ports(port: int) -> None:
     assert set(found) == {"GMAIL_AUTH_REQUIREMENTS"}
 
 
+@pytest.mark.parametrize("security", ["tls", "starttls"])
+def test_microsoft_365_on_port_465_is_an_error_naming_587(security: str) -> None:
+    """Microsoft's client submission takes 587 with STARTTLS only: 465 is not a passing warning."""
+    found = findings_for(host="smtp.office365.com", port=465, security=security)
+
+    finding = found["PROVIDER_PORT_UNSUPPORTED"]
+    assert (finding.severity, finding.field, finding.actor) == (Severity.ERROR, Field.PORT, Actor.USER)
+    assert "587" in finding.advice
+    assert "starttls" in finding.advice
+    assert (
+        run_check(settings_for(host="smtp.office365.com", port=465, security=security), policy=POLICY).status
+        is Status.FAILED
+    )
+
+
+def test_microsoft_365_on_587_has_no_port_finding() -> None:
+    assert "PROVIDER_PORT_UNSUPPORTED" not in findings_for(host="smtp.office365.com")
+
+
+@pytest.mark.parametrize(
+    ("host", "severity"),
+    [
+        ("smtp.office365.com", Severity.ERROR),
+        ("smtp.gmail.com", Severity.WARNING),
+        ("smtp-mail.outlook.com", Severity.ERROR),
+    ],
+)
+def test_a_bare_username_needs_the_full_address(host: str, severity: Severity) -> None:
+    finding = findings_for(host=host, username="ada", fromAddress=None)["USERNAME_NOT_FULL_ADDRESS"]
+
+    assert (finding.severity, finding.field) == (severity, Field.USERNAME)
+    assert "full address" in finding.advice
+
+
+def test_a_full_address_login_or_another_provider_needs_no_advice() -> None:
+    assert "USERNAME_NOT_FULL_ADDRESS" not in findings_for(host="smtp.gmail.com", username="ada@gmail.com")
+    assert "USERNAME_NOT_FULL_ADDRESS" not in findings_for(host="mail.example.net", username="ada")
+
+
 def test_gmail_smtp_relay_is_unsupported() -> None:
     finding = findings_for(host="smtp-relay.gmail.com")["GMAIL_SMTP_RELAY_UNSUPPORTED"]
     assert (finding.severity, finding.field, finding.actor) == (Severity.ERROR, Field.HOST, Actor.USER)

@@ -13,9 +13,9 @@ from smtp_preflight.findings import Finding, ParamValue, make_finding
 from smtp_preflight.guard import address_verdict, parse_ip_literal
 from smtp_preflight.policy import Policy
 from smtp_preflight.report import ProviderId
-from smtp_preflight.settings import AuthMethod, Security, SmtpSettings
+from smtp_preflight.settings import AuthMethod, Security, SmtpSettings, is_email_address
 
-from .providers import HostKind, lookup_host
+from .providers import PROVIDER_NAMES, HostKind, lookup_host
 from .typos import display_host, suggest_host
 
 Rule = Callable[[SmtpSettings, Policy], Iterable[Finding]]
@@ -81,6 +81,23 @@ def tls_mode(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
     yield make_finding("TLS_MODE_MISMATCH", mode_mismatch_params(settings.port, settings.security, expected))
 
 
+def provider_port(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
+    """A provider host that takes logins on one of 465/587 only (Microsoft 365: 587)."""
+    entry = lookup_host(settings.host)
+    if entry is None or settings.port not in EXPECTED_MODE or settings.port in entry.login_ports:
+        return
+    supported = entry.login_ports[0]
+    yield make_finding(
+        "PROVIDER_PORT_UNSUPPORTED",
+        host=settings.host,
+        port=settings.port,
+        provider=PROVIDER_NAMES[entry.provider] if entry.provider is not ProviderId.OTHER else "Outlook.com",
+        supported_port=supported,
+        supported_mode=MODE_NAMES[EXPECTED_MODE[supported]],
+        supported_security=EXPECTED_MODE[supported].value,
+    )
+
+
 def mode_mismatch_params(port: int, chosen: Security, expected: Security) -> dict[str, ParamValue]:
     """The params of TLS_MODE_MISMATCH, shared by this rule and the handshake's diagnosis."""
     return {
@@ -105,6 +122,21 @@ def credentials(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
         )
 
 
+def full_address_login(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
+    """Google and Microsoft log mailboxes in by their full address, not a bare name."""
+    entry = lookup_host(settings.host)
+    if entry is None or entry.full_address_login is None or settings.username is None:
+        return
+    if is_email_address(settings.username):
+        return
+    yield make_finding(
+        "USERNAME_NOT_FULL_ADDRESS",
+        severity=entry.full_address_login,
+        username=settings.username,
+        host=settings.host,
+    )
+
+
 def sender(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
     """Google and Microsoft refuse or rewrite a From that is not the mailbox's own (send-as)."""
     entry = lookup_host(settings.host)
@@ -127,7 +159,9 @@ RULES: tuple[Rule, ...] = (
     encryption,
     port,
     tls_mode,
+    provider_port,
     credentials,
+    full_address_login,
     sender,
 )
 

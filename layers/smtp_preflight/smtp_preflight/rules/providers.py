@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from smtp_preflight.codes import Severity
 from smtp_preflight.report import ProviderId, ProviderRef
 
 
@@ -30,6 +31,10 @@ class HostEntry:
     codes: tuple[str, ...]
     canonical_host: str
     sender_must_match: bool = True
+    # The ports the host takes a mailbox login on (of 465 and 587), and how strongly it needs the login
+    # to be the mailbox's full address (None: any login).
+    login_ports: tuple[int, ...] = (465, 587)
+    full_address_login: Severity | None = None
 
 
 def _host(regex: str) -> re.Pattern[str]:
@@ -49,6 +54,8 @@ CATALOGUE: tuple[HostEntry, ...] = (
         HostKind.SUBMISSION,
         ("GMAIL_AUTH_REQUIREMENTS",),
         "smtp.gmail.com",
+        # Gmail accepts a bare name for @gmail.com accounts; Workspace mailboxes need the full address.
+        full_address_login=Severity.WARNING,
     ),
     HostEntry(
         _host(r"smtp-relay\.gmail\.com"),
@@ -70,6 +77,10 @@ CATALOGUE: tuple[HostEntry, ...] = (
         HostKind.SUBMISSION,
         ("M365_SMTP_AUTH_REQUIREMENTS",),
         "smtp.office365.com",
+        # Microsoft Learn, "Authenticated client SMTP submission": port 587 with STARTTLS only, and
+        # "a device that defaults to port 465 can't use SMTP AUTH"; the login is the mailbox's address.
+        login_ports=(587,),
+        full_address_login=Severity.ERROR,
     ),
     HostEntry(
         _host(r"[a-z0-9-]+\.mail\.protection\.outlook\.com"),
@@ -84,6 +95,8 @@ CATALOGUE: tuple[HostEntry, ...] = (
         HostKind.CONSUMER,
         ("OUTLOOK_COM_OAUTH_ONLY",),
         "smtp-mail.outlook.com",
+        login_ports=(587,),
+        full_address_login=Severity.ERROR,
     ),
 )
 
