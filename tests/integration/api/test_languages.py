@@ -3,13 +3,14 @@ stored reports from their codes and params, and suggests settings for an address
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from local.tables import load_template
 from smtp_preflight.policy import Policy
-from tests.integration.api.conftest import Api, run_api_with_policy
+from tests.integration.api.conftest import EVENTS, Api, run_api_with_policy
 from tests.support.dns_servers import LoopbackDns
 
 RELAY = {
@@ -108,6 +109,13 @@ def test_suggest_from_the_catalogue_in_italian(api: Api) -> None:
     assert body["source"] == "catalogue"
     assert body["confidence"] == "high"
     assert body["reason"].startswith("libero.it appartiene a Libero Mail")
+
+
+def test_the_sample_event_is_answered_in_italian(api: Api) -> None:
+    response = api.invoke(json.loads((EVENTS / "suggest_settings.json").read_text()))
+    assert response.status == 200
+    assert response.headers["content-language"] == "it"
+    assert response.json["host"] == "smtp.libero.it"
 
 
 def test_suggest_through_the_domains_mx(api: Api) -> None:
