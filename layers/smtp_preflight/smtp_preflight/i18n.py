@@ -59,8 +59,9 @@ def negotiate(accept_language: str | None) -> str:
     """The locale for an HTTP `Accept-Language` header (RFC 9110 §12.5.4), English when nothing fits.
 
     Ranges are tried by quality, highest first (ties keep the header's order); `q=0` means "not
-    this one". A regional variant (`de-AT`) matches its language; `*` matches our default.
-    Malformed parts are skipped rather than refused: the header is advisory.
+    this language" (also for a regional range: a simplification). A regional variant (`de-AT`) matches
+    its language; `*` matches our default, or the first language not refused. Malformed ranges (bad
+    tags, `q=2`) are skipped rather than refused: the header is advisory.
     """
     if not accept_language:
         return DEFAULT_LOCALE
