@@ -11,4 +11,10 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 # aws_environment first: it sets the fake AWS environment before any other module is imported.
-pytest_plugins = ["tests.support.aws_environment", "tests.support.socket_guard", "tests.support.fixtures"]
+pytest_plugins = [
+    "tests.support.aws_environment",
+    "tests.support.socket_guard",
+    "tests.support.fixtures",
+    "tests.support.dns_servers",
+    "tests.support.https_servers",
+]

@@ -5,12 +5,14 @@ Routes live in `routes/`, one Powertools `Router` per resource:
 - `routes/settings_records.py`: `GET /v1/smtp-settings/{settingsId}/latest-check`,
   `DELETE /v1/smtp-settings/{settingsId}/checks`.
 - `routes/health.py`: `GET /v1/health` (no token, no AWS call).
+- `routes/providers.py`: `GET /v1/providers/suggest?email=`, the settings to type for an address.
 - here: `GET /v1/openapi.json`, the OpenAPI 3.1 document generated from the routes.
 
 Siblings hold the rest: `env` (configuration, read once at cold start), `services` (the store and the
 check service), `schemas` (request and response bodies), `errors` (the one error shape and the exception
 handlers), `request_guard` (body checks before parsing), `tenancy` (tenant from the JWT claims) and
-`idempotency` (safe retries).
+`idempotency` (safe retries), `language` (Accept-Language in, Content-Language out: reports are stored
+with codes and params and worded for each answer).
 """
 
 import json
@@ -28,7 +30,7 @@ from smtp_preflight.aws.observability import logger, tracer
 from .env import ENVIRONMENT
 from .errors import register_error_handlers
 from .request_guard import refusal_response, screen_body
-from .routes import checks, health, settings_records
+from .routes import checks, health, providers, settings_records
 from .strict_query import reject_unknown_query_parameters
 
 ALLOWED_ORIGINS = list(ENVIRONMENT.allowed_origins)
@@ -37,8 +39,8 @@ cors = (
     CORSConfig(
         allow_origin=ALLOWED_ORIGINS[0],
         extra_origins=ALLOWED_ORIGINS[1:],
-        allow_headers=["Idempotency-Key"],
-        expose_headers=["Location", "Idempotent-Replayed"],
+        allow_headers=["Idempotency-Key", "Accept-Language"],
+        expose_headers=["Location", "Idempotent-Replayed", "Content-Language"],
         max_age=600,
     )
     if ALLOWED_ORIGINS
@@ -48,7 +50,7 @@ cors = (
 app = APIGatewayHttpResolver(enable_validation=True, cors=cors, debug=False)
 register_error_handlers(app)
 app.use(middlewares=[reject_unknown_query_parameters])
-for resource in (checks, settings_records, health):
+for resource in (checks, settings_records, health, providers):
     app.include_router(resource.router)
 
 

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,9 +32,11 @@ def run(
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SMTP_PREFLIGHT_ALLOWED_PORTS", "SMTP_PREFLIGHT_ALLOWED_NETWORKS", "SMTP_PREFLIGHT_CA_FILE"):
+    for name in ("SMTP_PREFLIGHT_ALLOWED_PORTS", "SMTP_PREFLIGHT_ALLOWED_NETWORKS", "SMTP_PREFLIGHT_CA_FILE",
+                 "LC_ALL", "LC_MESSAGES", "LANG"):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SMTP_PASSWORD", SECRET)
+    monkeypatch.setenv("SMTP_PREFLIGHT_DNS_SERVERS", "127.0.0.1#9")  # no real DNS from tests: nothing answers
 
 
 def test_json_output_is_exactly_one_report(
@@ -143,3 +146,41 @@ def test_console_script_is_installed() -> None:
     )
     assert result.returncode == 1  # no credentials given
     assert {f["code"] for f in json.loads(result.stdout)["findings"]} >= {"CREDENTIALS_MISSING"}
+
+
+# ----- smtp-preflight suggest ----------------------------------------------------------------------------
+
+
+def test_suggest_prints_the_settings_in_the_chosen_language(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = run(["suggest", "ada@web.de", "--lang", "de"], capsys, monkeypatch)
+    assert code == 0
+    assert out.splitlines()[:3] == [
+        "Empfohlene Einstellungen für ada@web.de",
+        "  Server: smtp.web.de  Port: 587  Verschlüsselung: starttls",
+        "  Anmeldung: ada@web.de mit dem Passwort des Postfachs",
+    ]
+    assert "POP3/IMAP" in out  # WEB.DE wants app access switched on first
+
+
+def test_suggest_json_and_unknown_domains(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, loopback_dns: Any
+) -> None:
+    monkeypatch.setenv("SMTP_PREFLIGHT_DNS_SERVERS", f"127.0.0.1#{loopback_dns.port}")
+    loopback_dns.zone.mx["cli-ionos.example.net"] = [(10, "mx00.ionos.de")]
+    code, out, _ = run(["suggest", "ada@cli-ionos.example.net", "--json"], capsys, monkeypatch)
+    assert code == 0
+    assert json.loads(out)["host"] == "smtp.ionos.de"
+
+    code, out, _ = run(["suggest", "ada@unknown-cli.example.net"], capsys, monkeypatch)
+    assert code == 1
+    assert out.startswith("No suggestion for ada@unknown-cli.example.net.")
+
+
+def test_suggest_refuses_what_is_not_an_address(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = run(["suggest", "no-at-sign"], capsys, monkeypatch)
+    assert (code, out) == (2, "")
+    assert "not a valid e-mail address" in err

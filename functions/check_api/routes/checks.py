@@ -2,6 +2,8 @@
 
 Handlers stay thin: parse (Powertools validation) → call the layer's check service or store → return a
 typed model that the resolver serializes. The request body is never logged: it holds the secret.
+Reports are stored with codes and params and worded in the caller's language on the way out
+(`Accept-Language` → `Content-Language`, see `language.py`).
 """
 
 import time
@@ -14,12 +16,14 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from smtp_preflight.aws.keys import CursorError
 from smtp_preflight.aws.observability import logger
 from smtp_preflight.identifiers import ID_PATTERN
+from smtp_preflight.localise import localise_report
 from smtp_preflight.report import CheckResource
 
 from .. import services
 from ..errors import ApiError, openapi_error_responses
 from ..idempotency import run_once
 from ..idempotency_key import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN
+from ..language import CONTENT_LANGUAGE_HEADERS, AcceptLanguage, language_headers, response_locale
 from ..schemas import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -92,8 +96,10 @@ def create_check(
             description="Makes retries safe: up to 255 printable ASCII characters, unique per operation.",
         ),
     ] = None,
+    accept_language: AcceptLanguage = None,
 ) -> Response[CheckResource]:
     tenant = current_tenant(router)
+    locale = response_locale(accept_language)
     settings = request.to_settings()
     deadline = handshake_deadline(router.lambda_context)
 
@@ -113,12 +119,15 @@ def create_check(
             fingerprint={**settings.public_view(), "settingsId": request.settings_id},
             lambda_context=router.lambda_context,
         )
-    headers = {"Location": f"{CHECKS_PATH}/{resource.check_id}"}
+    headers = {"Location": f"{CHECKS_PATH}/{resource.check_id}", **language_headers(locale)}
     if replayed:
         headers["Idempotent-Replayed"] = "true"
         logger.info("idempotent replay", extra={"checkId": resource.check_id})
     return Response(
-        status_code=201, content_type=content_types.APPLICATION_JSON, body=resource, headers=headers
+        status_code=201,
+        content_type=content_types.APPLICATION_JSON,
+        body=localise_report(resource, locale),
+        headers=headers,
     )
 
 
@@ -128,16 +137,26 @@ def create_check(
     operation_id="getCheck",
     tags=["checks"],
     responses={
-        200: {"description": "The stored report.", "content": {"application/json": {"model": CheckResource}}},
+        200: {
+            "description": "The stored report, worded in the language `Accept-Language` asks for.",
+            "content": {"application/json": {"model": CheckResource}},
+            "headers": CONTENT_LANGUAGE_HEADERS,
+        },
         **openapi_error_responses(401, 403, 404, 422, 503),
     },
 )
-def get_check(checkId: str) -> CheckResource:
+def get_check(checkId: str, accept_language: AcceptLanguage = None) -> Response[CheckResource]:
     tenant = current_tenant(router)
+    locale = response_locale(accept_language)
     resource = services.store.get_check(tenant, checkId)
     if resource is None:  # absent, expired, or another tenant's: indistinguishable on purpose
         raise ApiError(404, ApiErrorCode.CHECK_NOT_FOUND, "No check with this id.")
-    return resource
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=localise_report(resource, locale),
+        headers=language_headers(locale),
+    )
 
 
 @router.get(
@@ -147,7 +166,11 @@ def get_check(checkId: str) -> CheckResource:
     operation_id="listChecks",
     tags=["checks"],
     responses={
-        200: {"description": "One page of checks.", "content": {"application/json": {"model": CheckPage}}},
+        200: {
+            "description": "One page of checks.",
+            "content": {"application/json": {"model": CheckPage}},
+            "headers": CONTENT_LANGUAGE_HEADERS,
+        },
         **openapi_error_responses(401, 403, 422, 503),
     },
 )
@@ -163,8 +186,10 @@ def list_checks(
         Literal["full", "summary"],
         Query(description="`summary` leaves out each check's handshake details (stages, TLS, transcript)."),
     ] = "full",
-) -> CheckPage:
+    accept_language: AcceptLanguage = None,
+) -> Response[CheckPage]:
     tenant = current_tenant(router)
+    locale = response_locale(accept_language)
     try:
         page = services.store.list_checks(tenant, settings_id=settings_id, limit=limit, cursor=cursor)
     except CursorError as exc:
@@ -174,9 +199,14 @@ def list_checks(
             "The request is invalid.",
             [FieldError(location="query", field="cursor", message=f"{exc}; pass a nextCursor unchanged")],
         ) from exc
-    if view == "summary":
-        return CheckPage(items=[CheckSummary.of(item) for item in page.items], next_cursor=page.next_cursor)
-    return CheckPage(items=page.items, next_cursor=page.next_cursor)
+    checks = [localise_report(item, locale) for item in page.items]
+    items = [CheckSummary.of(item) for item in checks] if view == "summary" else checks
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=CheckPage(items=items, next_cursor=page.next_cursor),
+        headers=language_headers(locale),
+    )
 
 
 @router.delete(

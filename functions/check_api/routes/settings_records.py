@@ -3,15 +3,18 @@ check, and erasing all of them (GDPR requests from HR customers are routine)."""
 
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from smtp_preflight.aws.observability import logger
 from smtp_preflight.identifiers import ID_PATTERN
+from smtp_preflight.localise import localise_report
 from smtp_preflight.report import CheckResource
 
 from .. import services
 from ..errors import ApiError, openapi_error_responses
+from ..language import CONTENT_LANGUAGE_HEADERS, AcceptLanguage, language_headers, response_locale
 from ..schemas import ApiErrorCode, ErasedChecks
 from ..tenancy import current_tenant
 from .checks import handshake_deadline
@@ -28,15 +31,27 @@ router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]  # Powertools l
     operation_id="getLatestCheck",
     tags=["settings records"],
     responses={
-        200: {"description": "The newest check.", "content": {"application/json": {"model": CheckResource}}},
+        200: {
+            "description": "The newest check, worded in the language `Accept-Language` asks for.",
+            "content": {"application/json": {"model": CheckResource}},
+            "headers": CONTENT_LANGUAGE_HEADERS,
+        },
         **openapi_error_responses(401, 403, 404, 422, 503),
     },
 )
-def get_latest_check(settingsId: SettingsIdPath) -> CheckResource:
+def get_latest_check(
+    settingsId: SettingsIdPath, accept_language: AcceptLanguage = None
+) -> Response[CheckResource]:
+    locale = response_locale(accept_language)
     resource = services.store.latest_check(current_tenant(router), settingsId)
     if resource is None:
         raise ApiError(404, ApiErrorCode.CHECK_NOT_FOUND, "This settings record has no check.")
-    return resource
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=localise_report(resource, locale),
+        headers=language_headers(locale),
+    )
 
 
 @router.delete(

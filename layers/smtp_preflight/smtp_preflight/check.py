@@ -2,7 +2,9 @@
 
 Rules run first; settings whose rules already produced an error are not dialled. The handshake gets
 one overall deadline: the settings' own timeout, capped by the caller's (e.g. the Lambda's remaining
-time), so no interface can be held open by a slow server.
+time), so no interface can be held open by a slow server. Alongside the handshake, an MX lookup of the
+sender's domain (short, within the same deadline) tells whether the host belongs to the provider that
+hosts that domain (PROVIDER_MISMATCH); without `connect` only the catalogue is asked.
 """
 
 from __future__ import annotations
@@ -13,13 +15,19 @@ from datetime import UTC, datetime
 
 from ulid import ULID
 
+from .discovery.mx import DnsMxLookup, MxLookup
 from .findings import Finding, has_errors, overall_status
 from .guard import Resolver
 from .handshake import perform_handshake
 from .policy import Policy
-from .report import Handshake, Report
-from .rules import evaluate_rules, identify_provider
+from .report import Handshake, ProviderId, Report
+from .rules import evaluate_rules
+from .rules.mailbox_providers import MailboxProvider
+from .rules.mismatch import hosting_by_catalogue, hosting_by_mx, provider_mismatch, sender_domain
+from .rules.providers import provider_ref, recognise_host
 from .settings import SmtpSettings
+
+MX_LOOKUP_SECONDS = 2.0  # at most, and never past the check's deadline
 
 
 async def check_settings(
@@ -29,12 +37,14 @@ async def check_settings(
     connect: bool = True,
     deadline: float | None = None,
     resolver: Resolver | None = None,
+    mx_lookup: MxLookup | None = None,
 ) -> Report:
     """Evaluate the rules, then (if `connect` and no rule error) attempt the real handshake.
 
     `deadline` is an absolute `time.monotonic()` value; the earlier of it and the settings' timeout wins.
     `policy` is the operator's, built once per process by the entry point. The report's
     `settings.timeout` is the time the check was actually allowed.
+    `mx_lookup` answers MX queries (default: dnspython, through `policy.dns_servers` or the system's).
     """
     started = time.monotonic()
     created_at = datetime.now(UTC)
@@ -42,20 +52,33 @@ async def check_settings(
     effective_deadline = own_deadline if deadline is None else min(deadline, own_deadline)
 
     findings: list[Finding] = evaluate_rules(settings, policy)
+    host_entry = recognise_host(settings.host)
+    domain = sender_domain(settings)
+    hosting: MailboxProvider | None = hosting_by_catalogue(domain)
+    lookup: asyncio.Task[MailboxProvider | None] | None = None
+    if connect and hosting is None and host_entry is not None and domain is not None:
+        timeout = min(MX_LOOKUP_SECONDS, effective_deadline - time.monotonic())
+        lookup = asyncio.create_task(
+            hosting_by_mx(domain, mx_lookup or DnsMxLookup(policy.dns_servers), timeout)
+        )
     handshake: Handshake | None = None
+    handshake_findings: list[Finding] = []
     if connect and not has_errors(findings):
         outcome = await perform_handshake(
             settings, policy=policy, deadline=effective_deadline, resolver=resolver
         )
         handshake = outcome.handshake
-        findings.extend(outcome.findings)
+        handshake_findings = outcome.findings
+    if lookup is not None:
+        hosting = await lookup  # bounded by its own timeout; never raises
+    findings += provider_mismatch(settings, host_entry, hosting) + handshake_findings
 
     return Report(
         check_id=str(ULID()),
         status=overall_status(findings),
         # the time this check was allowed, which the caller's deadline may have cut below the settings'
         settings={**settings.public_view(), "timeout": round(max(effective_deadline - started, 0.0), 1)},
-        provider=identify_provider(settings.host),
+        provider=provider_ref(host_entry.provider if host_entry else ProviderId.OTHER),
         findings=findings,
         handshake=handshake,
         duration_ms=round((time.monotonic() - started) * 1000),
@@ -70,8 +93,16 @@ def run_check(
     connect: bool = True,
     deadline: float | None = None,
     resolver: Resolver | None = None,
+    mx_lookup: MxLookup | None = None,
 ) -> Report:
     """Synchronous entry point for callers without an event loop (CLI, Lambda handlers)."""
     return asyncio.run(
-        check_settings(settings, connect=connect, deadline=deadline, policy=policy, resolver=resolver)
+        check_settings(
+            settings,
+            connect=connect,
+            deadline=deadline,
+            policy=policy,
+            resolver=resolver,
+            mx_lookup=mx_lookup,
+        )
     )

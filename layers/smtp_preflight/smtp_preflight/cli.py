@@ -1,4 +1,6 @@
-"""The `smtp-preflight` command line: check SMTP settings and explain the result.
+"""The `smtp-preflight` command line: check SMTP settings and explain the result (`check`), or find
+the settings for an address (`suggest`, in `cli_suggest.py`). Words come from the catalogues in the
+language of `--lang`, else of the POSIX locale (`LC_ALL`, `LC_MESSAGES`, `LANG`).
 
 Secrets are never accepted as plain arguments (they would land in shell history and `ps`): the
 password or token comes from a named environment variable or from standard input.
@@ -16,10 +18,12 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
+from . import i18n
 from .check import run_check
 from .codes import Severity
 from .findings import Finding, Status
 from .input_errors import describe_error
+from .localise import localise_report
 from .policy import ConfigError, Policy
 from .report import Report
 from .settings import DEFAULT_TIMEOUT_SECONDS, AuthMethod, Security, SmtpSettings
@@ -63,7 +67,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--no-connect", action="store_true", help="only evaluate the rules, do not connect")
     check.add_argument("--json", action="store_true", help="print exactly one JSON report on stdout")
+    _add_lang(check)
+    suggest = commands.add_parser(
+        "suggest",
+        help="suggest SMTP settings for an e-mail address",
+        description="Find the SMTP server, port, security and login for an address: our catalogue of "
+        "providers, then the domain's MX records, then its Mozilla autoconfig document.",
+    )
+    suggest.add_argument("email", metavar="EMAIL", help="the address that will send, e.g. ada@example.com")
+    suggest.add_argument("--json", action="store_true", help="print the suggestion as JSON")
+    _add_lang(suggest)
     return parser
+
+
+def _add_lang(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--lang",
+        choices=i18n.LOCALES,
+        help="language of messages and advice (default: from LC_ALL, LC_MESSAGES or LANG, else en)",
+    )
+
+
+def chosen_locale(args: argparse.Namespace, environ: dict[str, str]) -> str:
+    """`--lang`, else the POSIX locale variables, else English."""
+    return str(args.lang) if args.lang else i18n.locale_from_environ(environ)
 
 
 def settings_from_args(args: argparse.Namespace, stdin: TextIO, environ: dict[str, str]) -> SmtpSettings:
@@ -111,6 +138,10 @@ def _camel(name: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "suggest":
+        from .cli_suggest import run_suggest
+
+        return run_suggest(args.email, locale=chosen_locale(args, dict(os.environ)), as_json=args.json)
     try:
         policy = Policy.from_env()
         settings = settings_from_args(args, sys.stdin, dict(os.environ))
@@ -121,11 +152,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in describe_validation_error(exc):
             print(f"smtp-preflight: invalid settings: {line}", file=sys.stderr)
         return EXIT_USAGE
-    report = run_check(settings, connect=not args.no_connect, policy=policy)
+    locale = chosen_locale(args, dict(os.environ))
+    report = localise_report(run_check(settings, connect=not args.no_connect, policy=policy), locale)
     if args.json:
         print(json.dumps(report.to_json_dict(), indent=2))
     else:
-        print(render_text(report, colour=_wants_colour(sys.stdout)))
+        print(render_text(report, colour=_wants_colour(sys.stdout), locale=locale))
     return EXIT_FAILED if report.status is Status.FAILED else EXIT_OK
 
 
@@ -134,8 +166,7 @@ def _wants_colour(stream: TextIO) -> bool:
 
 
 _COLOURS = {"red": "31", "yellow": "33", "green": "32", "dim": "2", "bold": "1"}
-_STATUS_STYLE = {Status.PASSED: ("✓ PASSED", "green"), Status.WARNING: ("! WARNING", "yellow"),
-                 Status.FAILED: ("✗ FAILED", "red")}  # fmt: skip
+_STATUS_STYLE = {Status.PASSED: ("✓", "green"), Status.WARNING: ("!", "yellow"), Status.FAILED: ("✗", "red")}
 _SEVERITY_STYLE = {
     Severity.ERROR: ("✗", "red"),
     Severity.WARNING: ("!", "yellow"),
@@ -143,44 +174,53 @@ _SEVERITY_STYLE = {
 }
 
 
-def render_text(report: Report, *, colour: bool = False) -> str:
-    """A report for people: verdict, what was checked, each finding with who acts and what to do."""
+def render_text(report: Report, *, colour: bool = False, locale: str = i18n.DEFAULT_LOCALE) -> str:
+    """A report for people, in `locale`: verdict, what was checked, each finding with who acts and
+    what to do. Findings are worded from their codes and params, whatever language they were made in."""
+    report = localise_report(report, locale)
 
     def paint(text: str, style: str) -> str:
         return f"\033[{_COLOURS[style]}m{text}\033[0m" if colour else text
 
+    def say(key: str, **params: object) -> str:
+        return i18n.text(key, locale, **params)
+
     settings = report.settings
-    verdict, style = _STATUS_STYLE[report.status]
+    mark, style = _STATUS_STYLE[report.status]
+    verdict = f"{mark} {say(f'status.{report.status.value}')}"
     lines = [
         f"{paint(verdict, style)}  {settings['host']}:{settings['port']} ({settings['security']})"
         f" · {report.provider.name}",
-        paint(f"check {report.check_id} · {report.duration_ms} ms", "dim"),
+        paint(say("ui.check", check_id=report.check_id, duration_ms=report.duration_ms), "dim"),
     ]
     handshake = report.handshake
     if handshake is not None and handshake.attempted:
         lines.append("")
-        where = f" via {handshake.address}" if handshake.address else ""
-        lines.append(f"Handshake{where}:")
-        for stage in handshake.stages:
-            mark = paint("✓", "green") if stage.ok else paint("✗", "red")
+        address = handshake.address
+        lines.append(say("ui.handshake_via", address=address) if address else say("ui.handshake"))
+        names = [say(f"stage.{stage.name.value}") for stage in handshake.stages]
+        width = max((len(name) for name in names), default=0)
+        for stage, name in zip(handshake.stages, names, strict=True):
+            ok = paint("✓", "green") if stage.ok else paint("✗", "red")
             reply = f"  {stage.reply.code} {stage.reply.text}" if stage.reply else ""
-            lines.append(f"  {mark} {stage.name.value:<9} {stage.duration_ms:>5} ms{reply}")
+            lines.append(f"  {ok} {name:<{width}} {stage.duration_ms:>5} ms{reply}")
         if handshake.tls is not None:
             tls = handshake.tls
             lines.append(f"  TLS {tls.version}, {tls.cipher}")
             if tls.certificate is not None:
                 cert = tls.certificate
+                names_text = ", ".join(cert.sans) or cert.subject
                 lines.append(
-                    f"  certificate for {', '.join(cert.sans) or cert.subject}, issued by {cert.issuer},"
-                    f" valid {cert.days_left} more days"
+                    "  "
+                    + say("ui.certificate", names=names_text, issuer=cert.issuer, days_left=cert.days_left)
                 )
         if handshake.auth_mechanisms:
-            lines.append(f"  login methods offered: {' '.join(handshake.auth_mechanisms)}")
+            lines.append("  " + say("ui.login_methods", mechanisms=" ".join(handshake.auth_mechanisms)))
     if report.findings:
         lines.append("")
     for finding in report.findings:
         mark, mark_style = _SEVERITY_STYLE[finding.severity]
-        blame = _blame(finding)
+        blame = _blame(finding, locale)
         heading = f"{paint(mark, mark_style)} {paint(finding.code, 'bold')}"
         lines.append(f"{heading}  {paint(blame, 'dim')}" if blame else heading)
         lines.append(f"  {finding.message}")
@@ -188,11 +228,11 @@ def render_text(report: Report, *, colour: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _blame(finding: Finding) -> str:
+def _blame(finding: Finding, locale: str) -> str:
     """`[field · who must act]`; information needs nobody to act, so it names only the field."""
-    parts = [finding.field.value] if finding.field else []
+    parts = [i18n.text(f"field.{finding.field.value}", locale)] if finding.field else []
     if finding.severity is not Severity.INFO:
-        parts.append(f"{finding.actor.value} must act")
+        parts.append(i18n.text(f"actor.{finding.actor.value}", locale))
     return f"[{' · '.join(parts)}]" if parts else ""
 
 

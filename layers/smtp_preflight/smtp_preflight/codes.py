@@ -1,6 +1,7 @@
 """The catalogue of finding codes: severity, who must act and which field to fix, by code.
 
-Codes are SCREAMING_SNAKE and stable forever. Wording lives in `messages.py`, keyed by the same codes.
+Codes are SCREAMING_SNAKE and stable forever. Wording lives in the catalogues `locales/<lang>.json`
+(`finding.<CODE>.message` / `.advice`), read through `messages.py`.
 A caller may override field, actor or severity where context decides (e.g. a handshake stage).
 `retryable` says whether checking the same settings again later can succeed without anyone acting:
 true for limits that reset and for network trouble that passes; a server's 4xx reply (RFC 5321's
@@ -61,6 +62,8 @@ SPECS: dict[str, FindingSpec] = {
     "M365_BASIC_AUTH_RETIRING": FindingSpec(W, ADMIN, Field.AUTH_METHOD),
     "M365_MX_ENDPOINT_UNSUPPORTED": FindingSpec(E, USER, Field.HOST),
     "OUTLOOK_COM_OAUTH_ONLY": FindingSpec(W, USER, Field.AUTH_METHOD),
+    "PROVIDER_HOST_NOT_SUBMISSION": FindingSpec(E, USER, Field.HOST),
+    "PROVIDER_MISMATCH": FindingSpec(W, USER, Field.HOST),
     "TLS_REQUIRED": FindingSpec(E, USER, Field.SECURITY),
     "PORT_25_BLOCKED": FindingSpec(E, USER, Field.PORT),
     "PORT_2525_UNSUPPORTED": FindingSpec(W, USER, Field.PORT),

@@ -1,8 +1,8 @@
 """Findings as data: a stable code plus parameters, with wording looked up by code.
 
 Clients switch on `code`, never on text, so codes are stable forever. `message` and `advice` are
-rendered from `messages.py` at creation time in the requested locale; `params` keep the raw values so
-another interface can re-render them in another language.
+rendered from the catalogues (`messages.py`) at creation time; `params` keep the raw values, so every
+interface re-renders them in the reader's language (`localise.py`).
 """
 
 from __future__ import annotations

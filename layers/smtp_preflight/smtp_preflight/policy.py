@@ -5,6 +5,8 @@
   (tests and local runs only; empty by default). Cloud metadata addresses stay refused regardless.
 - `SMTP_PREFLIGHT_CA_FILE`: one or more PEM files, separated by `:`, trusted in addition to the
   system's roots (for test CAs and the local demo server).
+- `SMTP_PREFLIGHT_DNS_SERVERS`: resolvers for MX lookups (autodiscovery, PROVIDER_MISMATCH), as
+  `address` or `address#port`, comma-separated; empty: the system's resolvers.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class Policy:
     allowed_ports: frozenset[int] = DEFAULT_ALLOWED_PORTS
     allowed_networks: tuple[IPNetwork, ...] = ()
     ca_files: tuple[str, ...] = field(default=())
+    dns_servers: tuple[tuple[str, int], ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Policy:
@@ -36,6 +39,7 @@ class Policy:
             allowed_ports=_ports(env.get("SMTP_PREFLIGHT_ALLOWED_PORTS", "")),
             allowed_networks=_networks(env.get("SMTP_PREFLIGHT_ALLOWED_NETWORKS", "")),
             ca_files=tuple(path for path in env.get("SMTP_PREFLIGHT_CA_FILE", "").split(":") if path.strip()),
+            dns_servers=_dns_servers(env.get("SMTP_PREFLIGHT_DNS_SERVERS", "")),
         )
 
 
@@ -61,3 +65,19 @@ def _networks(raw: str) -> tuple[IPNetwork, ...]:
         except ValueError as exc:
             raise ConfigError(f"SMTP_PREFLIGHT_ALLOWED_NETWORKS: {item!r} is not a CIDR network") from exc
     return tuple(networks)
+
+
+def _dns_servers(raw: str) -> tuple[tuple[str, int], ...]:
+    servers: list[tuple[str, int]] = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        address, _, port = item.partition("#")
+        try:
+            ipaddress.ip_address(address)
+        except ValueError as exc:
+            raise ConfigError(f"SMTP_PREFLIGHT_DNS_SERVERS: {address!r} is not an IP address") from exc
+        if port and (not port.isdigit() or not 1 <= int(port) <= 65535):
+            raise ConfigError(f"SMTP_PREFLIGHT_DNS_SERVERS: {port!r} is not a port number")
+        servers.append((address, int(port) if port else 53))
+    return tuple(servers)

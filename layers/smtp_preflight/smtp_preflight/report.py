@@ -27,8 +27,23 @@ class CamelModel(BaseModel):
 
 
 class ProviderId(StrEnum):
+    """Who runs a mail service; the catalogues word each as `provider.<id>`."""
+
     GOOGLE = "google"
     MICROSOFT365 = "microsoft365"
+    OUTLOOK_COM = "outlookCom"
+    GMX = "gmx"
+    WEB_DE = "webDe"
+    T_ONLINE = "tOnline"
+    IONOS = "ionos"
+    LIBERO = "libero"
+    VIRGILIO = "virgilio"
+    ARUBA = "aruba"
+    OVH = "ovh"
+    YAHOO = "yahoo"
+    ICLOUD = "icloud"
+    ZOHO = "zoho"
+    FASTMAIL = "fastmail"
     OTHER = "other"
 
 

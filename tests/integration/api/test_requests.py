@@ -399,7 +399,9 @@ def test_openapi_never_shows_example_secrets_and_marks_them_write_only(api: Api)
     assert "settingsId" in request_schema
 
 
-@pytest.mark.parametrize("name", ["get_check.json", "list_checks.json", "get_openapi.json"])
+@pytest.mark.parametrize(
+    "name", ["get_check.json", "list_checks.json", "get_openapi.json", "suggest_settings.json"]
+)
 def test_sample_events_are_answered_without_a_server_error(api: Api, name: str) -> None:
     response = api.invoke(json.loads((EVENTS / name).read_text()))
 

@@ -4,6 +4,8 @@ Public face: `evaluate_rules` (settings → findings, no network), `identify_pro
 - `evaluate.py`: one function per rule (host, port and TLS mode, credentials, sender), in order.
 - `providers.py`: the catalogue of provider hosts and what kind of endpoint each is.
 - `typos.py`: near-miss and look-alike provider host names.
+- `mailbox_providers.py`: which address domains and MX hosts are whose, and their published settings.
+- `mismatch.py`: PROVIDER_MISMATCH (the sender's domain is hosted elsewhere than the host entered).
 """
 
 from .evaluate import evaluate_rules, mode_mismatch_params

@@ -15,7 +15,7 @@ from smtp_preflight.policy import Policy
 from smtp_preflight.report import ProviderId
 from smtp_preflight.settings import AuthMethod, Security, SmtpSettings, is_email_address
 
-from .providers import PROVIDER_NAMES, HostKind, lookup_host
+from .providers import HostKind, lookup_host
 from .typos import display_host, suggest_host
 
 Rule = Callable[[SmtpSettings, Policy], Iterable[Finding]]
@@ -23,11 +23,6 @@ Rule = Callable[[SmtpSettings, Policy], Iterable[Finding]]
 PORT_FINDINGS: dict[int, str] = {25: "PORT_25_BLOCKED", 2525: "PORT_2525_UNSUPPORTED"}
 EXPECTED_MODE: dict[int, Security] = {465: Security.TLS, 587: Security.STARTTLS, 25: Security.STARTTLS}
 USUAL_PORT: dict[Security, int] = {Security.TLS: 465, Security.STARTTLS: 587}
-MODE_NAMES: dict[Security, str] = {
-    Security.TLS: "TLS (encrypted from the start)",
-    Security.STARTTLS: "STARTTLS",
-    Security.NONE: "no encryption",
-}
 
 
 def host_not_public(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
@@ -42,8 +37,11 @@ def provider_host(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
     entry = lookup_host(settings.host)
     if entry is None:
         return
+    where: dict[str, ParamValue] = {"host": settings.host}
+    if entry.kind is HostKind.OTHER:  # a provider's host, but not the one for apps: name both
+        where |= {"provider": entry.provider.value, "suggested_host": entry.canonical_host}
     for code in entry.codes:
-        yield make_finding(code, host=settings.host)
+        yield make_finding(code, where)
     if (
         entry.provider is ProviderId.MICROSOFT365
         and entry.kind is HostKind.SUBMISSION
@@ -91,19 +89,20 @@ def provider_port(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
         "PROVIDER_PORT_UNSUPPORTED",
         host=settings.host,
         port=settings.port,
-        provider=PROVIDER_NAMES[entry.provider] if entry.provider is not ProviderId.OTHER else "Outlook.com",
+        provider=entry.provider.value,  # worded by the catalogues' provider.* entries
         supported_port=supported,
-        supported_mode=MODE_NAMES[EXPECTED_MODE[supported]],
+        supported_mode=EXPECTED_MODE[supported].value,
         supported_security=EXPECTED_MODE[supported].value,
     )
 
 
 def mode_mismatch_params(port: int, chosen: Security, expected: Security) -> dict[str, ParamValue]:
-    """The params of TLS_MODE_MISMATCH, shared by this rule and the handshake's diagnosis."""
+    """The params of TLS_MODE_MISMATCH, shared by this rule and the handshake's diagnosis (the modes
+    are worded by the catalogues' `mode.*` entries)."""
     return {
         "port": port,
-        "expected_mode": MODE_NAMES[expected],
-        "chosen_mode": MODE_NAMES[chosen],
+        "expected_mode": expected.value,
+        "chosen_mode": chosen.value,
         "expected_security": expected.value,
         "chosen_security": chosen.value,
         "usual_port": USUAL_PORT.get(chosen, port),
@@ -112,13 +111,13 @@ def mode_mismatch_params(port: int, chosen: Security, expected: Security) -> dic
 
 def credentials(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
     if settings.username is None:
-        yield make_finding("CREDENTIALS_MISSING", field=Field.USERNAME, missing="username")
+        yield make_finding("CREDENTIALS_MISSING", field=Field.USERNAME, missing=Field.USERNAME.value)
     if settings.secret is None:
         xoauth2 = settings.auth_method is AuthMethod.XOAUTH2
         yield make_finding(
             "CREDENTIALS_MISSING",
             field=Field.OAUTH_TOKEN if xoauth2 else Field.PASSWORD,
-            missing="OAuth access token" if xoauth2 else "password",
+            missing=(Field.OAUTH_TOKEN if xoauth2 else Field.PASSWORD).value,
         )
 
 

@@ -1,7 +1,11 @@
-"""The provider catalogue: which well-known hosts belong to whom, and what each one is for.
+"""The host catalogue: which hosts belong to whom, and what each one is for.
 
-Data, not if-chains: adding a host is adding a row. Every host a customer types is matched against
-these rows on its normalised form; a row names the findings its host always gets.
+Data, not if-chains: adding a host is adding a row. A host a customer types is matched on its
+normalised form against, in order: the rows for well-known hosts (`CATALOGUE`), the client-submission
+hosts of every mailbox provider (`mailbox_providers`), and finally the provider's own domains
+(`PROVIDER_DOMAINS`): any other host under gmail.com or office365.com is still Google's or Microsoft's
+(`imap.gmail.com`, a regional MX), just not one that takes mail from apps. A host that differs from a
+known one only by a look-alike or mistyped character is recognised through `typos.suggest_host`.
 """
 
 from __future__ import annotations
@@ -10,17 +14,21 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from smtp_preflight import i18n
 from smtp_preflight.codes import Severity
 from smtp_preflight.report import ProviderId, ProviderRef
 
+from .mailbox_providers import by_submission_host
+
 
 class HostKind(StrEnum):
-    """What a well-known host is for; only `submission` hosts take a mailbox login from an app."""
+    """What a host is for; only `submission` hosts take a mailbox login from an app."""
 
     SUBMISSION = "submission"
     RELAY = "relay"
     INBOUND_MX = "inboundMx"
     CONSUMER = "consumer"
+    OTHER = "other"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +49,6 @@ def _host(regex: str) -> re.Pattern[str]:
     return re.compile(rf"(?:{regex})\Z")
 
 
-PROVIDER_NAMES: dict[ProviderId, str] = {
-    ProviderId.GOOGLE: "Google (Gmail / Google Workspace)",
-    ProviderId.MICROSOFT365: "Microsoft 365",
-    ProviderId.OTHER: "Other provider",
-}
-
 CATALOGUE: tuple[HostEntry, ...] = (
     HostEntry(
         _host(r"smtp\.gmail\.com|smtp\.googlemail\.com"),
@@ -64,8 +66,11 @@ CATALOGUE: tuple[HostEntry, ...] = (
         ("GMAIL_SMTP_RELAY_UNSUPPORTED",),
         "smtp.gmail.com",
     ),
-    HostEntry(
-        _host(r"(?:alt[1-4]\.)?aspmx\.l\.google\.com|smtp\.google\.com|aspmx[2-5]\.googlemail\.com"),
+    HostEntry(  # Workspace MX (aspmx, smtp.google.com) and gmail.com's own MX (gmail-smtp-in)
+        _host(
+            r"(?:alt[1-9]\.)?(?:aspmx|gmail-smtp-in)\.l\.google\.com|smtp\.google\.com"
+            r"|aspmx[2-9]\.googlemail\.com"
+        ),
         ProviderId.GOOGLE,
         HostKind.INBOUND_MX,
         ("GMAIL_RESTRICTED_SERVER",),
@@ -82,16 +87,26 @@ CATALOGUE: tuple[HostEntry, ...] = (
         login_ports=(587,),
         full_address_login=Severity.ERROR,
     ),
-    HostEntry(
-        _host(r"[a-z0-9-]+\.mail\.protection\.outlook\.com"),
+    HostEntry(  # tenant MX, incl. the newer mx.microsoft and the national clouds' variants
+        _host(
+            r"[a-z0-9-]+\.mail\.protection\.outlook\.com|[a-z0-9-]+\.[a-z0-9-]+\.mx\.microsoft"
+            r"|[a-z0-9-]+\.mail\.protection\.office365\.us|[a-z0-9-]+\.mail\.protection\.partner\.outlook\.cn"
+        ),
         ProviderId.MICROSOFT365,
         HostKind.INBOUND_MX,
         ("M365_MX_ENDPOINT_UNSUPPORTED",),
         "smtp.office365.com",
     ),
+    HostEntry(  # Outlook.com's own MX
+        _host(r"[a-z0-9-]+\.olc\.protection\.outlook\.com"),
+        ProviderId.OUTLOOK_COM,
+        HostKind.OTHER,
+        ("PROVIDER_HOST_NOT_SUBMISSION",),
+        "smtp-mail.outlook.com",
+    ),
     HostEntry(
         _host(r"smtp-mail\.outlook\.com|smtp\.live\.com"),
-        ProviderId.OTHER,
+        ProviderId.OUTLOOK_COM,
         HostKind.CONSUMER,
         ("OUTLOOK_COM_OAUTH_ONLY",),
         "smtp-mail.outlook.com",
@@ -100,14 +115,59 @@ CATALOGUE: tuple[HostEntry, ...] = (
     ),
 )
 
+PROVIDER_DOMAINS: tuple[tuple[str, ProviderId, str], ...] = (
+    ("protection.outlook.com", ProviderId.MICROSOFT365, "smtp.office365.com"),
+    ("office365.com", ProviderId.MICROSOFT365, "smtp.office365.com"),
+    ("office.com", ProviderId.MICROSOFT365, "smtp.office365.com"),
+    ("outlook.com", ProviderId.OUTLOOK_COM, "smtp-mail.outlook.com"),
+    ("hotmail.com", ProviderId.OUTLOOK_COM, "smtp-mail.outlook.com"),
+    ("live.com", ProviderId.OUTLOOK_COM, "smtp-mail.outlook.com"),
+    ("gmail.com", ProviderId.GOOGLE, "smtp.gmail.com"),
+    ("googlemail.com", ProviderId.GOOGLE, "smtp.gmail.com"),
+    ("google.com", ProviderId.GOOGLE, "smtp.gmail.com"),
+)
+"""(domain, provider, its submission host), most specific first: any other host under these domains is
+the provider's, but not one that accepts mail from apps (PROVIDER_HOST_NOT_SUBMISSION)."""
+
 
 def lookup_host(host: str) -> HostEntry | None:
-    """The catalogue row for a normalised host, if it is a well-known one."""
-    return next((entry for entry in CATALOGUE if entry.pattern.match(host)), None)
+    """The catalogue row for a normalised host: a well-known host, a provider's submission host, or
+    any other host under a provider's own domains."""
+    entry = next((entry for entry in CATALOGUE if entry.pattern.match(host)), None)
+    if entry is not None:
+        return entry
+    mailbox = by_submission_host(host)
+    if mailbox is not None:
+        return HostEntry(_host(re.escape(host)), mailbox.provider, HostKind.SUBMISSION, (), host, False)
+    for domain, provider, canonical in PROVIDER_DOMAINS:
+        if host == domain or host.endswith("." + domain):
+            # one slip away from the submission host: HOST_TYPO_SUSPECTED says it better
+            codes = () if _near(host, canonical) else ("PROVIDER_HOST_NOT_SUBMISSION",)
+            return HostEntry(_host(re.escape(host)), provider, HostKind.OTHER, codes, canonical)
+    return None
+
+
+def _near(host: str, canonical: str) -> bool:
+    from .typos import SLIP_DISTANCE, edit_distance  # typos builds on this module
+
+    return edit_distance(host, canonical) <= SLIP_DISTANCE
+
+
+def recognise_host(host: str) -> HostEntry | None:
+    """`lookup_host`, or else the row of the host this one is a look-alike or typo of."""
+    from .typos import suggest_host  # typos builds on lookup_host
+
+    entry = lookup_host(host)
+    if entry is not None:
+        return entry
+    suggestion = suggest_host(host)
+    return lookup_host(suggestion) if suggestion is not None else None
+
+
+def provider_ref(provider: ProviderId, locale: str = i18n.DEFAULT_LOCALE) -> ProviderRef:
+    return ProviderRef(id=provider, name=i18n.text(f"provider.{provider.value}", locale))
 
 
 def identify_provider(host: str) -> ProviderRef:
-    entry = lookup_host(host)
-    provider = entry.provider if entry else ProviderId.OTHER
-    name = "Outlook.com" if entry and entry.kind is HostKind.CONSUMER else PROVIDER_NAMES[provider]
-    return ProviderRef(id=provider, name=name)
+    entry = recognise_host(host)
+    return provider_ref(entry.provider if entry else ProviderId.OTHER)

@@ -1,9 +1,10 @@
 """Spotting host names that are probably typing mistakes for a well-known provider's host.
 
-Three signals, in order: a host inside a provider's own domain that is not one of its sending hosts
-(`imap.gmail.com`, `smpt.gmail.com`); a domain one edit away from a provider's domain (`gmial.com`,
-`office356.com`, `gmaiI.com`); a whole host two edits away from a known sending host
-(`smtp.gmailcom`). Look-alike Unicode letters are folded first, so an IDN homoglyph is caught too.
+Signals, in order: a host inside a provider's own domain one slip away from its sending host
+(`smpt.gmail.com`; `imap.gmail.com` is another server of Google's, see `providers.py`); look-alike
+letters or digits (an IDN homoglyph such as a Cyrillic a, or `smtp.gmai1.com`); a domain one edit away
+from a provider's domain (`gmial.com`, `office356.com`, `gmaiI.com`); a whole host two edits away from
+a known sending host (`smtp.gmailcom`).
 Real providers whose names are one letter off a big one (mail.com, ymail.com, ...) are never flagged.
 """
 
@@ -13,7 +14,10 @@ import contextlib
 
 import idna
 
-from .providers import lookup_host
+from .providers import HostKind, lookup_host
+
+TYPO_DISTANCE = 2  # edits between a whole host and a known sending host that still count as a slip
+SLIP_DISTANCE = 1  # inside a provider's own domain: `smpt.gmail.com` is a slip, `imap.gmail.com` is not
 
 PROVIDER_DOMAINS: dict[str, str] = {
     "gmail.com": "smtp.gmail.com",
@@ -36,6 +40,8 @@ LEGITIMATE_LOOKALIKES: frozenset[str] = frozenset(
         "zoho.com",
     }
 )
+# Digits typed for the letters they resemble (g00gle, 1ive), tried after the Unicode fold.
+_ASCII_LOOKALIKES = str.maketrans({"0": "o", "1": "l"})
 # Letters that render like Latin ones (Cyrillic and Greek), folded before comparing.
 _CONFUSABLES = str.maketrans(
     {
@@ -49,21 +55,24 @@ _CONFUSABLES = str.maketrans(
 
 def suggest_host(host: str) -> str | None:
     """The host the user probably meant, or None when `host` is fine or not close to a known one."""
-    if lookup_host(host) is not None:
-        return None
+    entry = lookup_host(host)
+    if entry is not None:
+        near = entry.kind is HostKind.OTHER and edit_distance(host, entry.canonical_host) <= SLIP_DISTANCE
+        return entry.canonical_host if near else None
     folded = _fold(host)
     if folded != host and lookup_host(folded) is not None:
         return _canonical(folded)
+    ascii_folded = folded.translate(_ASCII_LOOKALIKES)
+    if ascii_folded != folded and lookup_host(ascii_folded) is not None:
+        return _canonical(ascii_folded)
     domain = ".".join(folded.split(".")[-2:])
     if domain in LEGITIMATE_LOOKALIKES:
         return None
-    if domain in PROVIDER_DOMAINS:
-        return PROVIDER_DOMAINS[domain]
     for provider_domain, canonical in PROVIDER_DOMAINS.items():
         if edit_distance(domain, provider_domain) <= 1:
             return canonical
     for known in KNOWN_SENDING_HOSTS:
-        if edit_distance(folded, known) <= 2:
+        if edit_distance(folded, known) <= TYPO_DISTANCE:
             return known
     return None
 

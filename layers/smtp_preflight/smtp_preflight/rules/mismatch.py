@@ -1,0 +1,63 @@
+"""PROVIDER_MISMATCH: the From address's mail is hosted by one provider, the host entered is another's.
+
+Who hosts the sender's domain comes from the mailbox catalogue (gmail.com, web.de...) or, for a custom
+domain, from its MX records (`hosting_by_mx`, bounded by the check's deadline; unknown on any failure).
+Only a host we recognise as a provider's is judged: an unknown host may be the company's own server.
+Microsoft's consumer and business services count as one family (both accept the other's host names).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from smtp_preflight.findings import Finding, make_finding
+from smtp_preflight.report import ProviderId
+from smtp_preflight.settings import SmtpSettings
+
+from .mailbox_providers import MailboxProvider, by_address_domain, by_mx_host
+from .providers import HostEntry
+
+MxLookup = Callable[[str, float], Awaitable[list[str]]]  # see smtp_preflight.discovery.mx
+
+FAMILY: dict[ProviderId, ProviderId] = {ProviderId.OUTLOOK_COM: ProviderId.MICROSOFT365}
+
+
+def sender_domain(settings: SmtpSettings) -> str | None:
+    sender = settings.sender
+    return sender.rpartition("@")[2].lower() if sender else None
+
+
+async def hosting_by_mx(domain: str, mx_lookup: MxLookup, timeout: float) -> MailboxProvider | None:
+    """The catalogued provider behind the domain's most preferred recognisable MX host, if any."""
+    for mx_host in (await mx_lookup(domain, timeout))[:5]:
+        hosted = by_mx_host(mx_host)
+        if hosted is not None:
+            return hosted
+    return None
+
+
+def hosting_by_catalogue(domain: str | None) -> MailboxProvider | None:
+    return by_address_domain(domain) if domain else None
+
+
+def provider_mismatch(
+    settings: SmtpSettings, host_entry: HostEntry | None, hosting: MailboxProvider | None
+) -> list[Finding]:
+    domain = sender_domain(settings)
+    if host_entry is None or hosting is None or domain is None:
+        return []
+    if FAMILY.get(host_entry.provider, host_entry.provider) == FAMILY.get(hosting.provider, hosting.provider):
+        return []
+    submission = hosting.submission
+    return [
+        make_finding(
+            "PROVIDER_MISMATCH",
+            domain=domain,
+            domain_provider=hosting.provider.value,
+            host=settings.host,
+            host_provider=host_entry.provider.value,
+            suggested_host=submission.host,
+            suggested_port=submission.port,
+            suggested_security=submission.security.value,
+        )
+    ]
