@@ -5,6 +5,7 @@
 |-----------------------|-------------------------------------|-------------------|--------------------------|
 | report                | `TENANT#t#CHECK#<checkId>`          | `REPORT`          | bySettings, byTenant     |
 | latest per settings   | `TENANT#t#SETTINGS#<settingsId>`    | `LATEST`          | -                        |
+| versions per settings | `TENANT#t#SETTINGS#<settingsId>`    | `VERSION`         | - (see version_ledger.py)|
 | idempotency record    | `IDEMPOTENCY`                       | `<prefix>#<hash>` | - (written by Powertools)|
 
 - `bySettings` (gsi1pk `TENANT#t#SETTINGS#<settingsId>`, gsi1sk `<checkId>`): history per settings record.
@@ -12,6 +13,9 @@
   sorting by id is sorting by creation time; newest first is `ScanIndexForward=False`.
 - `expiresAt` (epoch seconds) is the table's TTL attribute for every item, idempotency records included.
   TTL deletes lazily (within days), so reads filter out expired items themselves.
+- The `VERSION` item is the event worker's ledger of a settings record: the newest version claimed, its
+  phase (checking, checked, published), the claim's lease, the check id, and whether the SaaS deleted
+  the record. Only conditional writes change it (see `version_ledger.py`).
 - Idempotency records hash the tenant with the caller's key (see `idempotency.py`), so one tenant's key
   can never meet another's.
 """
@@ -30,7 +34,7 @@ PK, SK = "pk", "sk"
 TTL_ATTRIBUTE = "expiresAt"
 BY_SETTINGS_INDEX, BY_SETTINGS_PK, BY_SETTINGS_SK = "bySettings", "gsi1pk", "gsi1sk"
 BY_TENANT_INDEX, BY_TENANT_PK, BY_TENANT_SK = "byTenant", "gsi2pk", "gsi2sk"
-REPORT_SK, LATEST_SK = "REPORT", "LATEST"
+REPORT_SK, LATEST_SK, VERSION_SK = "REPORT", "LATEST", "VERSION"
 IDEMPOTENCY_PK = "IDEMPOTENCY"
 MAX_CURSOR_CHARS = 1024
 

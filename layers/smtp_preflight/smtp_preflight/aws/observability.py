@@ -51,3 +51,8 @@ def record_check_metrics(report: Report) -> None:
 
 def record_store_failure() -> None:
     _count("StoreFailures")
+
+
+def record_worker_failure(reason: str) -> None:
+    """One event-worker record failed (it will be retried, and finally land in the DLQ)."""
+    _count("RecordFailures", reason=reason)

@@ -1,0 +1,92 @@
+"""The event worker: SQS messages holding the SaaS's `SmtpSettingsChanged` / `SmtpSettingsDeleted` events
+(EventBridge rule → queue → this function), with partial batch responses (`ReportBatchItemFailures`).
+
+Thin: each record's body goes to the layer's `SettingsChangeService` (parse, claim the version, read the
+secret, check and store as the API does, publish `SmtpCheckCompleted`); this module maps its result or
+failure to a log line and to the batch response. Records run concurrently (they wait on the network)
+within a `BatchBudget`: at most `CHECK_CONCURRENCY` at a time, and all done before the Lambda's timeout.
+A failed record is left to SQS: redelivered after the visibility timeout, in the DLQ after
+`maxReceiveCount` receives. Message bodies are never logged.
+"""
+
+import time
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    AsyncBatchProcessor,
+    EventType,
+    async_process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from smtp_preflight.aws.check_store import StoreError
+from smtp_preflight.aws.observability import logger, record_store_failure, record_worker_failure, tracer
+from smtp_preflight.settings_changes import BatchBudget, identity_of
+from smtp_preflight.settings_events import FailureReason, RecordFailed
+
+from . import services
+from .env import ENVIRONMENT
+
+RETURN_MARGIN_SECONDS = 2.0  # left at the end of an invocation to answer Lambda
+
+# raise_on_entire_batch_failure=False: a batch whose every record failed is answered like any other
+# (all listed as failures), instead of failing the invocation.
+processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def invocation_budget(context: LambdaContext) -> BatchBudget:
+    remaining = context.get_remaining_time_in_millis() / 1000
+    return BatchBudget(
+        deadline=time.monotonic() + remaining - RETURN_MARGIN_SECONDS, limit=ENVIRONMENT.check_concurrency
+    )
+
+
+async def handle_record(record: SQSRecord, budget: BatchBudget) -> dict[str, Any]:
+    """One record: its result's log fields, or an exception that marks it failed (never with a value of
+    the event or the secret in its message)."""
+    ids: dict[str, Any] = {
+        "messageId": record.message_id,
+        "receiveCount": int(record.attributes.approximate_receive_count or 0),
+        **identity_of(record.body),
+    }
+    try:
+        result = await services.change_service.handle(record.body, budget)
+    except RecordFailed as exc:
+        _log_failure(exc.reason, exc.detail, ids)
+        raise RecordFailed(exc.reason) from None
+    except StoreError:
+        record_store_failure()
+        _log_failure(FailureReason.STORE_FAILED, "DynamoDB failed after retries", ids)
+        raise RecordFailed(FailureReason.STORE_FAILED) from None
+    except Exception:
+        record_worker_failure("UNEXPECTED")
+        logger.exception("record failed unexpectedly", extra=ids)
+        raise
+    fields = {**ids, **result.log_fields()}
+    logger.info(f"record {result.outcome.value}", extra=fields)
+    return fields
+
+
+def _log_failure(reason: FailureReason, detail: str, ids: dict[str, Any]) -> None:
+    record_worker_failure(reason.value)
+    logger.warning(
+        f"record failed: {reason.value}",
+        extra={**ids, "reason": reason.value, "permanent": reason.permanent, "detail": detail},
+    )
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    budget = invocation_budget(context)
+
+    async def record_handler(record: SQSRecord) -> dict[str, Any]:
+        return await handle_record(record, budget)
+
+    response: dict[str, Any] = dict(
+        async_process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    )
+    return response

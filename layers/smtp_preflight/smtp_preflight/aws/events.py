@@ -1,0 +1,51 @@
+"""Completion events to EventBridge: `SmtpCheckCompleted` (source `smtp-preflight`) on the SaaS's bus.
+
+The detail is `settings_events.CheckCompleted`: ids, version, status, finding codes and time; no secret,
+no settings values, no transcript. A refused entry (FailedEntryCount) or a failed call is
+`PUBLISH_FAILED`, so the record is retried and the event is not lost.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from smtp_preflight.settings_events import (
+    CHECK_COMPLETED,
+    COMPLETION_SOURCE,
+    CheckCompleted,
+    FailureReason,
+    RecordFailed,
+)
+
+from .clients import client as aws_client
+
+
+class CompletionPublisher:
+    def __init__(self, bus_name: str, *, client: Any = None) -> None:
+        self.bus_name = bus_name
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        return self._client if self._client is not None else aws_client("events")
+
+    def publish(self, completed: CheckCompleted) -> None:
+        entry = {
+            "Source": COMPLETION_SOURCE,
+            "DetailType": CHECK_COMPLETED,
+            "Detail": json.dumps(completed.to_json_dict(), separators=(",", ":")),
+            "EventBusName": self.bus_name,
+            "Resources": [],
+        }
+        try:
+            response = self.client.put_events(Entries=[entry])
+        except (ClientError, BotoCoreError) as exc:
+            raise RecordFailed(FailureReason.PUBLISH_FAILED, "EventBridge put_events failed") from exc
+        if response.get("FailedEntryCount"):
+            failed: dict[str, Any] = next((e for e in response.get("Entries", []) if e.get("ErrorCode")), {})
+            raise RecordFailed(
+                FailureReason.PUBLISH_FAILED, f"EventBridge refused the event: {failed.get('ErrorCode', '?')}"
+            )

@@ -1,0 +1,215 @@
+"""The event contract with the SaaS: what it publishes when a tenant saves or deletes SMTP settings, what
+the secret it points to holds, and what we publish when the check is done (camelCase JSON everywhere).
+
+- `SmtpSettingsChanged` (source: the SaaS's, default `saas.settings`): `SettingsChanged`, the settings as
+  the API takes them minus the secret, plus `tenantId`, `settingsId`, `version` and `credentialsSecretId`.
+- `SmtpSettingsDeleted`: `SettingsDeleted` (`tenantId`, `settingsId`).
+- `SmtpCheckCompleted` (source `smtp-preflight`): `CheckCompleted`.
+
+Events never carry secrets: a detail that holds a `password` or `oauthToken` is refused (and the value is
+never echoed: validation errors hide their input). The secret lives in Secrets Manager as JSON
+`{"password": "..."}` or `{"oauthToken": "..."}` (`Credentials`).
+
+Every way a record can fail has a stable `FailureReason` (logged, never the secret), and whether retrying
+can help (`permanent`): a permanent failure still goes the SQS way (retries, then the DLQ) so nothing is
+lost, but its log line says that only a corrected event or secret will help.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .findings import Status
+from .identifiers import ID_PATTERN
+from .report import CamelModel, CheckResource
+from .settings import AuthMethod, Secret, SmtpSettings
+
+SETTINGS_CHANGED = "SmtpSettingsChanged"
+SETTINGS_DELETED = "SmtpSettingsDeleted"
+CHECK_COMPLETED = "SmtpCheckCompleted"
+COMPLETION_SOURCE = "smtp-preflight"
+DEFAULT_SECRETS_PREFIX = "smtp-preflight/"
+
+# A Secrets Manager secret name, or the ARN of one (whose name part is then what the prefix applies to).
+SECRET_NAME_PATTERN = r"[A-Za-z0-9/_+=.@-]{1,512}"  # noqa: S105 - a pattern
+SECRET_ARN_PREFIX = r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]{1,32}:[0-9]{12}:secret:"  # noqa: S105
+SECRET_ID_PATTERN = rf"^(?:{SECRET_ARN_PREFIX})?{SECRET_NAME_PATTERN}$"
+_SECRET_ARN = re.compile(SECRET_ARN_PREFIX)
+
+EntityId = Annotated[str, Field(pattern=ID_PATTERN)]
+
+
+class FailureReason(StrEnum):
+    """Why a record failed; stable like finding codes (alarms and runbooks switch on them)."""
+
+    INVALID_EVENT = "INVALID_EVENT"  # not an EventBridge event of a detail-type we handle
+    INVALID_DETAIL = "INVALID_DETAIL"  # the detail breaks the contract (fields are named, never values)
+    SECRET_OUTSIDE_PREFIX = "SECRET_OUTSIDE_PREFIX"  # noqa: S105 - a reason code, not a secret
+    SECRET_NOT_FOUND = "SECRET_NOT_FOUND"  # noqa: S105
+    SECRET_ACCESS_DENIED = "SECRET_ACCESS_DENIED"  # noqa: S105
+    SECRET_MALFORMED = "SECRET_MALFORMED"  # noqa: S105 - not JSON, or no password/oauthToken key
+    SECRET_UNAVAILABLE = "SECRET_UNAVAILABLE"  # noqa: S105 - throttled or Secrets Manager failing
+    CHECK_IN_PROGRESS = "CHECK_IN_PROGRESS"  # another delivery of this version is being checked right now
+    STORE_FAILED = "STORE_FAILED"  # DynamoDB failed after its retries
+    PUBLISH_FAILED = "PUBLISH_FAILED"  # EventBridge refused or failed the completion event
+    OUT_OF_TIME = "OUT_OF_TIME"  # the invocation could not finish this record before its timeout
+
+    @property
+    def permanent(self) -> bool:
+        """True if retrying the same record cannot succeed until someone fixes the event or the secret."""
+        return self in _PERMANENT
+
+
+_PERMANENT = frozenset(
+    {FailureReason.INVALID_EVENT, FailureReason.INVALID_DETAIL, FailureReason.SECRET_OUTSIDE_PREFIX}
+)
+
+
+class RecordFailed(Exception):
+    """One record failed: SQS redelivers it, and after `maxReceiveCount` receives it lands in the DLQ.
+
+    The message is the reason's explanation only; it never holds an event value or a secret.
+    """
+
+    def __init__(self, reason: FailureReason, detail: str = "") -> None:
+        super().__init__(f"{reason.value}: {detail}" if detail else reason.value)
+        self.reason = reason
+        self.detail = detail
+
+
+def invalid_fields(error: ValidationError) -> list[str]:
+    """`field: message` for each error, never the input (the detail could hold a secret by mistake)."""
+    return [
+        f"{'.'.join(str(part) for part in item['loc']) or '(detail)'}: {item['msg']}"
+        for item in error.errors(include_input=False, include_url=False, include_context=False)
+    ]
+
+
+class EventEnvelope(BaseModel):
+    """An EventBridge event as an SQS target receives it (the message body)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, hide_input_in_errors=True, populate_by_name=True)
+
+    id: str = Field(min_length=1, max_length=128)
+    detail_type: str = Field(alias="detail-type", min_length=1, max_length=128)
+    source: str = Field(min_length=1, max_length=256)
+    time: datetime | None = None
+    detail: dict[str, Any]
+
+
+class SettingsChanged(SmtpSettings):
+    """`SmtpSettingsChanged`'s detail: the settings the API takes, without any secret, plus whose they
+    are, their version and where the secret is. Validated by the same model as the API (`SmtpSettings`)."""
+
+    tenant_id: EntityId
+    settings_id: EntityId
+    version: Annotated[int, Field(ge=1, le=2**53 - 1, strict=True)]
+    credentials_secret_id: Annotated[str, Field(pattern=SECRET_ID_PATTERN)]
+
+    @model_validator(mode="after")
+    def _no_secret_in_the_event(self) -> Self:
+        carried = {"password", "oauth_token"} & self.model_fields_set
+        if carried:
+            raise ValueError(
+                "events never carry secrets: store the password or token in Secrets Manager and send "
+                "its id as credentialsSecretId"
+            )
+        if "timeout" in self.model_fields_set:
+            raise ValueError("timeout is not part of the event (the service sets it)")
+        return self
+
+    def to_settings(self, credentials: Credentials, *, timeout: float) -> SmtpSettings:
+        """The settings to check: this detail's fields, the secret from `credentials`, our timeout."""
+        fields = set(SmtpSettings.model_fields) - {"password", "oauth_token", "timeout"}
+        data: dict[str, Any] = self.model_dump(include=fields)
+        data["timeout"] = timeout
+        if self.auth_method is AuthMethod.XOAUTH2:
+            data["oauth_token"] = credentials.required("oauth_token")
+        else:
+            data["password"] = credentials.required("password")
+        try:
+            return SmtpSettings.model_validate(data)
+        except ValidationError as exc:  # the secret itself is invalid (length, control characters)
+            raise RecordFailed(FailureReason.SECRET_MALFORMED, "; ".join(invalid_fields(exc))) from None
+
+
+class SettingsDeleted(CamelModel):
+    """`SmtpSettingsDeleted`'s detail."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    tenant_id: EntityId
+    settings_id: EntityId
+
+
+class Credentials(CamelModel):
+    """The SecretString: JSON with `password` or `oauthToken` (other keys are ignored)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, hide_input_in_errors=True)
+
+    password: Secret | None = None
+    oauth_token: Secret | None = None
+
+    @classmethod
+    def parse(cls, secret_string: str) -> Credentials:
+        try:
+            return cls.model_validate_json(secret_string)
+        except ValidationError as exc:
+            raise RecordFailed(
+                FailureReason.SECRET_MALFORMED,
+                'the secret must be JSON {"password": "..."} or {"oauthToken": "..."}; '
+                + "; ".join(invalid_fields(exc)),
+            ) from None
+
+    def required(self, name: str) -> str:
+        value = getattr(self, name)
+        if value is None:
+            key = "password" if name == "password" else "oauthToken"
+            raise RecordFailed(FailureReason.SECRET_MALFORMED, f"the secret has no {key!r} key")
+        secret: str = value.get_secret_value()
+        return secret
+
+
+def secret_name(secret_id: str) -> str:
+    """The name part of a secret id (a name, or an ARN whose name may end in Secrets Manager's suffix)."""
+    arn = _SECRET_ARN.match(secret_id)
+    return secret_id[arn.end() :] if arn else secret_id
+
+
+def secret_id_allowed(secret_id: str, prefix: str) -> bool:
+    """True if the id names a secret under the configured prefix (IAM allows nothing else either)."""
+    name = secret_name(secret_id)
+    return bool(prefix) and name.startswith(prefix) and len(name) > len(prefix)
+
+
+class CheckCompleted(CamelModel):
+    """`SmtpCheckCompleted`'s detail: which settings version was checked, and the verdict in brief.
+    Fetch the whole report with `GET /v1/smtp-checks/{checkId}`."""
+
+    tenant_id: str
+    settings_id: str
+    version: int
+    check_id: str
+    status: Status
+    finding_codes: list[str]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, resource: CheckResource, *, tenant_id: str, settings_id: str, version: int) -> CheckCompleted:
+        return cls(
+            tenant_id=tenant_id,
+            settings_id=settings_id,
+            version=version,
+            check_id=resource.check_id,
+            status=resource.status,
+            finding_codes=[finding.code for finding in resource.findings],
+            created_at=resource.created_at,
+        )
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)

@@ -1,0 +1,78 @@
+"""Exactly one check per settings version: what to do with an `SmtpSettingsChanged` event, given what the
+ledger (one record per settings record, `aws.version_ledger`) says about its versions.
+
+The ledger claims a version with one conditional write. When the claim is refused, `decide` reads the
+record it was refused by and says why, so that the condition and the decision are one rule written twice
+(the tests check that they agree):
+
+| ledger record                                   | event version v | decision            |
+|-------------------------------------------------|-----------------|---------------------|
+| none                                            | any             | CHECK (claimed)     |
+| deleted                                         | any             | SKIP_DELETED        |
+| newest version > v                              |                 | SKIP_SUPERSEDED     |
+| newest version < v                              |                 | CHECK (claimed)     |
+| version v, being checked, lease not expired     |                 | IN_PROGRESS (retry) |
+| version v, being checked, lease expired         |                 | CHECK (re-claimed)  |
+| version v, checked, completion not published    |                 | PUBLISH_ONLY        |
+| version v, published                            |                 | DUPLICATE           |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Phase(StrEnum):
+    CHECKING = "checking"  # claimed by one delivery; the handshake may be running
+    CHECKED = "checked"  # the report is stored; the completion event may not be out yet
+    PUBLISHED = "published"  # the completion event is out: nothing left to do for this version
+
+
+@dataclass(frozen=True, slots=True)
+class VersionState:
+    """The ledger's record of one settings record."""
+
+    version: int | None = None
+    phase: Phase | None = None
+    lease_until: float = 0.0  # epoch seconds until which a CHECKING claim holds
+    check_id: str | None = None
+    deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One delivery owns the check of `version` until it marks it checked (or its lease runs out)."""
+
+    tenant: str
+    settings_id: str
+    version: int
+    attempt: str
+
+
+class Decision(StrEnum):
+    CHECK = "check"
+    SKIP_DELETED = "skip_deleted"
+    SKIP_SUPERSEDED = "skip_superseded"
+    IN_PROGRESS = "in_progress"
+    PUBLISH_ONLY = "publish_only"
+    DUPLICATE = "duplicate"
+
+
+def decide(state: VersionState | None, version: int, now: float) -> Decision:
+    """What an event for `version` must do, given the ledger's record at `now` (epoch seconds)."""
+    if state is None:
+        return Decision.CHECK
+    if state.deleted:
+        return Decision.SKIP_DELETED
+    if state.version is None or state.version < version:
+        return Decision.CHECK
+    if state.version > version:
+        return Decision.SKIP_SUPERSEDED
+    if state.phase is Phase.PUBLISHED:
+        return Decision.DUPLICATE
+    if state.phase is Phase.CHECKED:
+        return Decision.PUBLISH_ONLY if state.check_id else Decision.DUPLICATE
+    if state.lease_until < now:
+        return Decision.CHECK  # the delivery that claimed it died or gave up: take it over
+    return Decision.IN_PROGRESS
