@@ -34,13 +34,12 @@ class _SinkHandler:
         return "250 2.0.0 OK: accepted by the smtp-preflight demo server (and discarded)"
 
 
-def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+def _valid(auth_data: Any) -> bool:
     if not isinstance(auth_data, LoginPassword):
-        return AuthResult(success=False, handled=False)
-    ok = hmac.compare_digest(auth_data.login, DEMO_USERNAME.encode()) and hmac.compare_digest(
+        return False
+    return hmac.compare_digest(auth_data.login, DEMO_USERNAME.encode()) and hmac.compare_digest(
         auth_data.password, DEMO_PASSWORD.encode()
     )
-    return AuthResult(success=ok, handled=False)
 
 
 def _free_port() -> int:
@@ -57,6 +56,7 @@ class DemoSmtpServer:
     port: int = 0
     ca_file: Path | None = None
     addresses: list[str] = field(default_factory=list)
+    auth_attempts: int = 0  # AUTH commands answered (tests prove duplicates run no second handshake)
     _controllers: list[Controller] = field(default_factory=list)
     _tempdir: tempfile.TemporaryDirectory[str] | None = None
 
@@ -90,8 +90,13 @@ class DemoSmtpServer:
             self._tempdir.cleanup()
             self._tempdir = None
 
-    @staticmethod
-    def _controller(hostname: str, port: int, context: ssl.SSLContext) -> Controller:
+    def _authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        self.auth_attempts += 1
+        return AuthResult(success=_valid(auth_data), handled=False)
+
+    def _controller(self, hostname: str, port: int, context: ssl.SSLContext) -> Controller:
         return Controller(
             _SinkHandler(),
             hostname=hostname,
@@ -100,7 +105,7 @@ class DemoSmtpServer:
             ident="smtp-preflight demo ESMTP",
             tls_context=context,
             require_starttls=True,
-            authenticator=_authenticator,
+            authenticator=self._authenticate,
             auth_required=True,
             auth_require_tls=True,
             ready_timeout=5.0,

@@ -14,6 +14,8 @@ FAKE_ENVIRONMENT = {
     "AWS_REGION": "us-east-1",
     "TABLE_NAME": "smtp-preflight-checks-test",
     "ALLOWED_ORIGINS": "https://app.example.com,https://admin.example.com",
+    "EVENT_BUS_NAME": "saas-bus-test",
+    "SECRETS_PREFIX": "smtp-preflight/",
     "POWERTOOLS_SERVICE_NAME": "smtp-preflight",
     "POWERTOOLS_METRICS_NAMESPACE": "SmtpPreflight",
     "POWERTOOLS_TRACE_DISABLED": "true",
@@ -21,6 +23,9 @@ FAKE_ENVIRONMENT = {
 UNSET = (
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ENDPOINT_URL_EVENTS",
+    "AWS_ENDPOINT_URL_SQS",
+    "AWS_ENDPOINT_URL_SECRETSMANAGER",
     "AWS_PROFILE",
     "SMTP_PREFLIGHT_ALLOWED_NETWORKS",
     "SMTP_PREFLIGHT_ALLOWED_PORTS",

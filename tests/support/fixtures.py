@@ -1,5 +1,9 @@
-"""pytest plugin: fixtures every test package shares (the test CA and its server contexts)."""
+"""pytest plugin: fixtures every test package shares (the test CA and its server contexts, and the
+service's log lines)."""
 
+import io
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,3 +14,19 @@ from tests.support.smtp_servers import Pki, make_pki
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     return make_pki(Path(tmp_path_factory.mktemp("pki")))
+
+
+@pytest.fixture
+def service_logs() -> Iterator[io.StringIO]:
+    """Everything the Powertools Logger writes during the test (its handler's stream is bound at import,
+    so capsys alone would not see it)."""
+    from smtp_preflight.aws.observability import logger
+
+    buffer = io.StringIO()
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    previous = handler.setStream(buffer)
+    try:
+        yield buffer
+    finally:
+        handler.setStream(previous)

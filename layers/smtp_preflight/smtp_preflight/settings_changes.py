@@ -161,11 +161,16 @@ class BatchBudget:
             self._slots = asyncio.Semaphore(self.limit)
         loop = asyncio.get_running_loop()
         to_loop_time = loop.time() - time.monotonic()
+        start_by = self.deadline - needed
+        out_of_time = RecordFailed(FailureReason.OUT_OF_TIME, "no time left to start this record")
         try:
-            async with asyncio.timeout_at(self.deadline - needed + to_loop_time):
+            async with asyncio.timeout_at(start_by + to_loop_time):
                 await self._slots.acquire()
         except TimeoutError:
-            raise RecordFailed(FailureReason.OUT_OF_TIME, "no time left to start this record") from None
+            raise out_of_time from None
+        if time.monotonic() > start_by:  # a free slot is taken without waiting, so check the clock too
+            self._slots.release()
+            raise out_of_time
         try:
             async with asyncio.timeout_at(self.deadline + to_loop_time):
                 yield self.deadline

@@ -7,9 +7,7 @@ from __future__ import annotations
 import base64
 import copy
 import dataclasses
-import io
 import json
-import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -198,19 +196,3 @@ def api(dynamodb: Any) -> Iterator[Api]:
     driver = Api()
     yield driver
     assert driver.contract_violations == [], "responses that break docs/openapi.json"
-
-
-@pytest.fixture
-def service_logs() -> Iterator[io.StringIO]:
-    """Everything the Powertools Logger writes during the test (its handler's stream is bound at import,
-    so capsys alone would not see it)."""
-    from smtp_preflight.aws.observability import logger
-
-    buffer = io.StringIO()
-    handler = logger.registered_handler
-    assert isinstance(handler, logging.StreamHandler)
-    previous = handler.setStream(buffer)
-    try:
-        yield buffer
-    finally:
-        handler.setStream(previous)

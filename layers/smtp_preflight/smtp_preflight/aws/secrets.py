@@ -45,6 +45,10 @@ class CredentialsReader:
             )
         return self._provider
 
+    def clear_cache(self) -> None:
+        """Forget cached secrets (and the client): tests start each one from a fresh moto."""
+        self._provider = None
+
     def read(self, secret_id: str) -> Credentials:
         if not secret_id_allowed(secret_id, self.prefix):
             raise RecordFailed(

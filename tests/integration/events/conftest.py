@@ -1,0 +1,189 @@
+"""Fixtures for the event path: moto (DynamoDB, SQS, EventBridge, Secrets Manager) with the bus, rule,
+queue and DLQ created from template.yaml, a listener queue for completion events, the demo SMTP server
+on loopback, and a `Saas` that publishes settings events and drives the worker the way Lambda's SQS event
+source does (`local.sqs_source`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME, DemoSmtpServer
+from local.event_path import EventPath, attach_listener, create_event_path
+from local.gateway import FakeLambdaContext
+from local.sqs_source import SqsEventSource
+from local.tables import create_checks_table
+from smtp_preflight.aws import clients, idempotency
+from smtp_preflight.policy import Policy
+from tests.integration.api.conftest import TABLE
+
+BUS = "saas-bus-test"
+SOURCE = "saas.settings"
+TENANT = "acme"
+SECRET_ID = "smtp-preflight/acme/settings-1"
+COMPLETIONS = {"source": ["smtp-preflight"], "detail-type": ["SmtpCheckCompleted"]}
+CHECK_TIMEOUT = 5.0
+
+
+@dataclass
+class Saas:
+    """The SaaS's side and Lambda's: publish events, run the worker on the queue, read completions."""
+
+    events: Any
+    sqs: Any
+    secrets: Any
+    path: EventPath
+    completions_url: str
+    source: SqsEventSource
+    smtp: DemoSmtpServer
+    responses: list[dict[str, Any]] = field(default_factory=list)
+
+    def settings(self, version: int, **overrides: Any) -> dict[str, Any]:
+        detail: dict[str, Any] = {
+            "tenantId": TENANT,
+            "settingsId": "settings-1",
+            "version": version,
+            "host": "localhost",
+            "port": self.smtp.port,
+            "security": "starttls",
+            "username": DEMO_USERNAME,
+            "authMethod": "password",
+            "credentialsSecretId": SECRET_ID,
+        }
+        detail.update(overrides)
+        return {key: value for key, value in detail.items() if value is not None}
+
+    def put_secret(self, secret_id: str = SECRET_ID, value: dict[str, str] | str | None = None) -> None:
+        """The mailbox's secret as the SaaS stores it (a dict is stored as JSON, a str as it is)."""
+        if value is None:
+            value = {"password": DEMO_PASSWORD}
+        text = value if isinstance(value, str) else json.dumps(value)
+        try:
+            self.secrets.create_secret(Name=secret_id, SecretString=text)
+        except self.secrets.exceptions.ResourceExistsException:
+            self.secrets.put_secret_value(SecretId=secret_id, SecretString=text)
+
+    def publish(self, *details: dict[str, Any], detail_type: str = "SmtpSettingsChanged") -> None:
+        entries = [
+            {
+                "Source": SOURCE,
+                "DetailType": detail_type,
+                "Detail": json.dumps(detail),
+                "EventBusName": self.path.bus_name,
+            }
+            for detail in details
+        ]
+        response = self.events.put_events(Entries=entries)
+        assert response["FailedEntryCount"] == 0, response
+
+    def deliver(self, remaining_seconds: float = 60.0) -> tuple[int, list[str]]:
+        """One poll of the queue and one invocation of the real handler (received, failed ids)."""
+        from functions.settings_changed import app
+
+        def invoke(event: dict[str, Any]) -> Any:
+            response = app.lambda_handler(event, FakeLambdaContext(timeout_seconds=remaining_seconds))
+            self.responses.append(response)
+            return response
+
+        return self.source.poll_once(invoke)
+
+    def completions(self) -> list[dict[str, Any]]:
+        received: list[dict[str, Any]] = []
+        while True:
+            messages = self.sqs.receive_message(
+                QueueUrl=self.completions_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+            ).get("Messages", [])
+            if not messages:
+                return received
+            for message in messages:
+                received.append(json.loads(message["Body"]))
+                self.sqs.delete_message(QueueUrl=self.completions_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def queue_depth(self, url: str) -> int:
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"]) + int(
+            attributes["ApproximateNumberOfMessagesNotVisible"]
+        )
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        messages = self.sqs.receive_message(
+            QueueUrl=self.path.dead_letter_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+        ).get("Messages", [])
+        return [json.loads(message["Body"]) for message in messages]
+
+    def items(self) -> str:
+        """Every item of the checks table, as one JSON text (to search for secrets)."""
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        return json.dumps(dynamodb.scan(TableName=TABLE)["Items"])
+
+
+@pytest.fixture(scope="module")
+def demo_smtp() -> Iterator[DemoSmtpServer]:
+    server = DemoSmtpServer(port=0)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def worker_policy(monkeypatch: pytest.MonkeyPatch, demo_smtp: DemoSmtpServer) -> None:
+    """Let the worker's checks dial the demo server, each with a short deadline."""
+    from functions.settings_changed import services
+
+    policy = Policy.from_env(
+        {
+            "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
+            "SMTP_PREFLIGHT_ALLOWED_PORTS": f"465,587,{demo_smtp.port}",
+            "SMTP_PREFLIGHT_CA_FILE": str(demo_smtp.ca_file),
+        }
+    )
+    service = services.change_service
+    monkeypatch.setattr(
+        services,
+        "change_service",
+        dataclasses.replace(
+            service, checks=dataclasses.replace(service.checks, policy=policy), check_timeout=CHECK_TIMEOUT
+        ),
+    )
+
+
+@pytest.fixture
+def saas(worker_policy: None, demo_smtp: DemoSmtpServer) -> Iterator[Saas]:
+    """moto with the template's event path on bus `saas-bus-test`, a completions listener, the demo
+    mailbox's secret, and fresh AWS clients and caches."""
+    from functions.settings_changed import services
+
+    with mock_aws():
+        clients.client.cache_clear()
+        idempotency.persistence_layer.cache_clear()
+        services.change_service.credentials.clear_cache()  # type: ignore[attr-defined]
+        region = "us-east-1"
+        events = boto3.client("events", region_name=region)
+        sqs = boto3.client("sqs", region_name=region)
+        secrets = boto3.client("secretsmanager", region_name=region)
+        create_checks_table(boto3.client("dynamodb", region_name=region), TABLE)
+        path = create_event_path(
+            events,
+            sqs,
+            environ={"EVENT_BUS_NAME": BUS, "MAX_RECEIVE_COUNT": "2", "LOCAL_VISIBILITY_TIMEOUT": "0"},
+        )
+        completions = attach_listener(events, sqs, BUS, "completions-test", COMPLETIONS)
+        source = SqsEventSource(
+            sqs, path.queue_url, path.queue_arn, batch_size=path.batch_size, wait_seconds=0
+        )
+        saas = Saas(events, sqs, secrets, path, completions, source, demo_smtp)
+        saas.put_secret()
+        demo_smtp.auth_attempts = 0
+        yield saas
+        services.change_service.credentials.clear_cache()  # type: ignore[attr-defined]
+        clients.client.cache_clear()
