@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -111,17 +111,19 @@ class SettingsChanged(SmtpSettings):
     version: Annotated[int, Field(ge=1, le=2**53 - 1, strict=True)]
     credentials_secret_id: Annotated[str, Field(pattern=SECRET_ID_PATTERN)]
 
-    @model_validator(mode="after")
-    def _no_secret_in_the_event(self) -> Self:
-        carried = {"password", "oauth_token"} & self.model_fields_set
-        if carried:
-            raise ValueError(
-                "events never carry secrets: store the password or token in Secrets Manager and send "
-                "its id as credentialsSecretId"
-            )
-        if "timeout" in self.model_fields_set:
-            raise ValueError("timeout is not part of the event (the service sets it)")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secret_in_the_event(cls, data: Any) -> Any:
+        """Checked first, on the raw detail: a secret in an event is refused whatever else is wrong."""
+        if isinstance(data, dict):
+            if {"password", "oauthToken", "oauth_token"} & set(data):
+                raise ValueError(
+                    "events never carry secrets: store the password or token in Secrets Manager and send "
+                    "its id as credentialsSecretId"
+                )
+            if "timeout" in data:
+                raise ValueError("timeout is not part of the event (the service sets it)")
+        return data
 
     def to_settings(self, credentials: Credentials, *, timeout: float) -> SmtpSettings:
         """The settings to check: this detail's fields, the secret from `credentials`, our timeout."""
