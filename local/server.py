@@ -6,7 +6,11 @@
   loopback exempted from the guard;
 - an HTTP server on 127.0.0.1:$PORT (3000) that turns requests into API Gateway v2 events and calls the
   real handler of the template function that owns the route (`local/functions.py` reads them all from
-  template.yaml) with a fake Lambda context, one invocation at a time per function.
+  template.yaml) with a fake Lambda context, one invocation at a time per function;
+- the event path on the same moto server: the bus `$EVENT_BUS_NAME` (smtp-preflight-local), the settings
+  rule, the queue and its DLQ from template.yaml (`local/event_path.py`), a Secrets Manager secret for the
+  demo mailbox, and a poller that invokes the real worker as Lambda's SQS event source does
+  (`local/sqs_source.py`); completion events on the bus are printed by a listener queue.
 
 Settings already in the environment win over these defaults. Ctrl-C or SIGTERM stops everything.
 """
@@ -25,8 +29,10 @@ from types import FrameType
 from typing import Any
 
 from local.demo_smtp import DEMO_HOST, DEMO_PASSWORD, DEMO_USERNAME, DemoSmtpServer
+from local.event_path import WORKER, EventPath, attach_listener, create_event_path
 from local.functions import LocalFunction, functions_from_template
 from local.gateway import (
+    LOCAL_TENANT,
     Unauthorized,
     build_event,
     decode_claims,
@@ -34,6 +40,8 @@ from local.gateway import (
     response_parts,
     routes_from_template,
 )
+from local.publish_event import demo_secret_id, entry, settings_changed_detail
+from local.sqs_source import SqsEventSource
 from local.tables import create_checks_table
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
@@ -53,7 +61,12 @@ DEFAULTS = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
     "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
+    "EVENT_BUS_NAME": "smtp-preflight-local",
+    "SECRETS_PREFIX": "smtp-preflight/",
 }
+MOTO_SERVICES = ("DYNAMODB", "EVENTBRIDGE", "SQS", "SECRETS_MANAGER")  # boto3's AWS_ENDPOINT_URL_<service>
+COMPLETIONS_QUEUE = "smtp-preflight-completions-local"
+COMPLETIONS_PATTERN = {"source": ["smtp-preflight"], "detail-type": ["SmtpCheckCompleted"]}
 
 
 def say(message: str = "") -> None:
@@ -175,7 +188,13 @@ class LocalStack:
         self.http: ThreadingHTTPServer | None = None
         self.http_thread: threading.Thread | None = None
         self.dynamodb_endpoint = ""
+        self.moto_endpoint = ""
         self.api_url = ""
+        self.event_path: EventPath | None = None
+        self.secret_id = ""
+        self.entries_file = ""
+        self.stopping = threading.Event()
+        self.threads: list[threading.Thread] = []
 
     def start(self) -> None:
         for name, value in DEFAULTS.items():
@@ -183,8 +202,7 @@ class LocalStack:
         warnings.filterwarnings("ignore", message="Session.login_data is deprecated")
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
 
-        self.dynamodb_endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB", "")
-        if not self.dynamodb_endpoint:
+        if not all(os.environ.get(f"AWS_ENDPOINT_URL_{service}") for service in MOTO_SERVICES):
             from moto.server import ThreadedMotoServer
 
             self.moto = ThreadedMotoServer(
@@ -192,8 +210,10 @@ class LocalStack:
             )
             self.moto.start()
             host, port = self.moto.get_host_and_port()
-            self.dynamodb_endpoint = f"http://{host}:{port}"
-            os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb_endpoint
+            self.moto_endpoint = f"http://{host}:{port}"
+            for service in MOTO_SERVICES:
+                os.environ.setdefault(f"AWS_ENDPOINT_URL_{service}", self.moto_endpoint)
+        self.dynamodb_endpoint = os.environ["AWS_ENDPOINT_URL_DYNAMODB"]
         import boto3
 
         create_checks_table(boto3.client("dynamodb"), os.environ["TABLE_NAME"])
@@ -209,14 +229,67 @@ class LocalStack:
         if str(self.smtp.port) not in allowed:
             say(f"warning: SMTP_PREFLIGHT_ALLOWED_PORTS does not include the demo port {self.smtp.port}")
 
+        self._start_event_path(boto3)
+
         self.functions = functions_from_template()
         for function in self.functions.values():
             function.load()  # cold starts now, after the environment is ready: a bad setting fails here
+        self._start_pollers(boto3)
         gateway = LocalGateway(self.functions, os.environ.get("TENANT_CLAIM") or "tenant_id")
         self.http = make_http_server(gateway, "127.0.0.1", _int_env("PORT", DEFAULT_PORT))
         self.api_url = f"http://127.0.0.1:{self.http.server_address[1]}"
         self.http_thread = threading.Thread(target=self.http.serve_forever, name="api", daemon=True)
         self.http_thread.start()
+
+    def _start_event_path(self, boto3: Any) -> None:
+        """Bus, rule, queue and DLQ from template.yaml; the demo mailbox's secret; a completions listener."""
+        events, sqs = boto3.client("events"), boto3.client("sqs")
+        self.event_path = create_event_path(events, sqs)
+        attach_listener(events, sqs, self.event_path.bus_name, COMPLETIONS_QUEUE, COMPLETIONS_PATTERN)
+        secrets = boto3.client("secretsmanager")
+        self.secret_id = demo_secret_id(os.environ["SECRETS_PREFIX"], LOCAL_TENANT)
+        value = json.dumps({"password": DEMO_PASSWORD})
+        try:
+            secrets.create_secret(Name=self.secret_id, SecretString=value)
+        except secrets.exceptions.ResourceExistsException:
+            secrets.put_secret_value(SecretId=self.secret_id, SecretString=value)
+
+    def _start_pollers(self, boto3: Any) -> None:
+        """The worker's SQS event source, and a printer of the completion events on the bus."""
+        if self.event_path is None or self.smtp is None or self.smtp.ca_file is None:
+            raise RuntimeError("the event path is not created")
+        sqs = boto3.client("sqs")
+        path = self.event_path
+        source = SqsEventSource(sqs, path.queue_url, path.queue_arn, batch_size=path.batch_size)
+        worker = self.functions[WORKER]
+        completions_url = sqs.get_queue_url(QueueName=COMPLETIONS_QUEUE)["QueueUrl"]
+        self.threads = [
+            threading.Thread(
+                target=source.run, args=(worker.invoke, self.stopping), name="sqs-source", daemon=True
+            ),
+            threading.Thread(
+                target=_print_completions,
+                args=(sqs, completions_url, self.stopping),
+                name="completions",
+                daemon=True,
+            ),
+        ]
+        for thread in self.threads:
+            thread.start()
+        self.entries_file = str(self.smtp.ca_file.parent / "settings-changed.json")
+        detail = settings_changed_detail(
+            smtp_port=self.smtp.port,
+            version=1,
+            tenant=LOCAL_TENANT,
+            settings_id="demo-settings",
+            secret_id=self.secret_id,
+        )
+        with open(self.entries_file, "w", encoding="utf-8") as handle:
+            json.dump(
+                [entry("SmtpSettingsChanged", detail, bus=path.bus_name, source=path.source)],
+                handle,
+                indent=2,
+            )
 
     def banner(self) -> None:
         if self.smtp is None:
@@ -248,9 +321,41 @@ class LocalStack:
             f'               -d \'{{"host":"{DEMO_HOST}","port":{self.smtp.port},"security":"starttls",'
             f'"username":"{DEMO_USERNAME}","password":"{DEMO_PASSWORD}"}}\''
         )
+        self._event_banner()
         say(f"Ready: {self.api_url} (Ctrl-C stops)")
 
+    def _event_banner(self) -> None:
+        path = self.event_path
+        if path is None or self.smtp is None:
+            return
+        endpoint = os.environ["AWS_ENDPOINT_URL_EVENTBRIDGE"]
+        say(
+            f"  Events     bus {path.bus_name} at {endpoint}: rule {path.rule_name} (source {path.source}, "
+            "SmtpSettingsChanged/SmtpSettingsDeleted)"
+        )
+        say(
+            f"             -> queue {path.queue_url} -> {WORKER} (batches of {path.batch_size}; "
+            f"retried after {path.visibility_timeout} s, to the DLQ after {path.max_receive_count} receives)"
+        )
+        say(f"  DLQ        {path.dead_letter_queue_url}")
+        say(f'  Secret     {self.secret_id} = the demo mailbox\'s password (JSON {{"password": ...}})')
+        say(
+            f"  Completed  SmtpCheckCompleted events on {path.bus_name} are printed below "
+            f"(listener queue {COMPLETIONS_QUEUE}); attach your own rule to the bus to receive them"
+        )
+        say(
+            "  Try event  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --region us-east-1 "
+            f"--endpoint-url {endpoint} events put-events --entries file://{self.entries_file}"
+        )
+        say(
+            f"         or .venv/bin/python -m local.publish_event --endpoint-url {endpoint} "
+            f"--bus {path.bus_name} --smtp-port {self.smtp.port}   (a new version each time)"
+        )
+
     def stop(self) -> None:
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=5)
         if self.http is not None:
             self.http.shutdown()
             self.http.server_close()
@@ -260,6 +365,21 @@ class LocalStack:
             self.smtp.stop()
         if self.moto is not None:
             self.moto.stop()
+
+
+def _print_completions(sqs: Any, queue_url: str, stop: threading.Event) -> None:
+    """Print each completion event the listener queue receives, as one JSON line."""
+    while not stop.is_set():
+        try:
+            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        except Exception:  # moto gone while stopping, or a transient error
+            if stop.wait(1.0):
+                return
+            continue
+        for message in messages.get("Messages", []):
+            event = json.loads(message["Body"])
+            say(f"completion {json.dumps(event.get('detail'), separators=(',', ':'))}")
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
 def main() -> int:

@@ -5,32 +5,16 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import re
 import signal
-import subprocess
-import sys
-import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-START_TIMEOUT = 30.0
-
-
-@dataclass
-class LocalRun:
-    process: subprocess.Popen[str]
-    api: str
-    smtp_port: int
-    output: list[str]
+from tests.support.local_server import LocalRun, local_server
 
 
 def _unsigned_jwt(claims: dict[str, Any]) -> str:
@@ -59,49 +43,8 @@ def _request(
 
 @pytest.fixture(scope="module")
 def local_run() -> Iterator[LocalRun]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AWS_", "SMTP_PREFLIGHT_", "POWERTOOLS_"))
-        and key not in {"TABLE_NAME", "PORT", "ALLOWED_ORIGINS", "TENANT_CLAIM"}
-    }
-    env.update({"PORT": "0", "DEMO_SMTP_PORT": "0", "PYTHONUNBUFFERED": "1"})
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local.server"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output: list[str] = []
-    ready = threading.Event()
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            output.append(line)
-            if line.startswith("Ready: "):
-                ready.set()
-
-    threading.Thread(target=pump, daemon=True).start()
-    try:
-        if not ready.wait(START_TIMEOUT):
-            pytest.fail("local server did not start:\n" + "".join(output))
-        text = "".join(output)
-        api = re.search(r"^Ready: (http://127\.0\.0\.1:\d+)", text, re.MULTILINE)
-        smtp = re.search(r"Demo SMTP  host localhost port (\d+)", text)
-        assert api, text
-        assert smtp, text
-        yield LocalRun(process, api.group(1), int(smtp.group(1)), output)
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with local_server() as run:
+        yield run
 
 
 def test_start_up_says_where_everything_listens_and_that_jwts_are_not_verified(local_run: LocalRun) -> None:

@@ -111,24 +111,26 @@ def test_a_newer_version_is_checked_again(saas: Saas) -> None:
 
 
 def test_an_invalid_detail_fails_alone_next_to_a_valid_one(saas: Saas, service_logs: io.StringIO) -> None:
-    # Given one batch with a valid event and one whose port is not a number (and which carries a password)
+    # Given one batch with a valid event, one whose port is not a number, and one carrying a password
     saas.publish(
         saas.settings(1),
-        saas.settings(1, settingsId="settings-2", port="587", password="leaked-in-event"),
+        saas.settings(1, settingsId="settings-2", port="587"),
+        saas.settings(1, settingsId="settings-3", password="leaked-in-event"),
     )
 
     # When the worker processes the batch
     received, failed = saas.deliver()
 
-    # Then only the invalid record is reported failed; the valid one was checked and announced
-    assert received == 2
-    assert len(failed) == 1
+    # Then only the invalid records are reported failed; the valid one was checked and announced
+    assert received == 3
+    assert len(failed) == 2
     assert [c["detail"]["settingsId"] for c in saas.completions()] == ["settings-1"]
-    [failure] = [line for line in map(json.loads, service_logs.getvalue().splitlines()) if line.get("reason")]
-    assert failure["reason"] == "INVALID_DETAIL"
-    assert failure["permanent"] is True
-    assert failure["settingsId"] == "settings-2"
-    assert "port" in failure["detail"]
+    lines = [json.loads(line) for line in service_logs.getvalue().splitlines()]
+    failures = {line["settingsId"]: line for line in lines if line.get("reason")}
+    assert {f["reason"] for f in failures.values()} == {"INVALID_DETAIL"}
+    assert all(f["permanent"] is True for f in failures.values())
+    assert "port" in failures["settings-2"]["detail"]
+    assert "never carry secrets" in failures["settings-3"]["detail"]
     assert "leaked-in-event" not in service_logs.getvalue()
 
 

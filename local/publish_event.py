@@ -1,0 +1,100 @@
+"""Publish a settings event to the local bus, as the SaaS would (`make run` prints this command):
+
+    .venv/bin/python -m local.publish_event --endpoint-url http://127.0.0.1:PORT --smtp-port 2587
+    .venv/bin/python -m local.publish_event ... --version 7        # a given version (default: now in ms)
+    .venv/bin/python -m local.publish_event ... --secret-id smtp-preflight/local-dev/missing
+    .venv/bin/python -m local.publish_event ... --deleted          # SmtpSettingsDeleted
+
+The event carries the demo mailbox's settings and the id of its secret, never a password.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from typing import Any
+
+from local.demo_smtp import DEMO_HOST, DEMO_USERNAME
+
+DEFAULT_BUS = "smtp-preflight-local"
+DEFAULT_SOURCE = "saas.settings"
+DEFAULT_TENANT = "local-dev"
+DEFAULT_SETTINGS_ID = "demo-settings"
+DEFAULT_SECRETS_PREFIX = "smtp-preflight/"
+
+
+def demo_secret_id(prefix: str = DEFAULT_SECRETS_PREFIX, tenant: str = DEFAULT_TENANT) -> str:
+    return f"{prefix}{tenant}/demo-mailbox"
+
+
+def settings_changed_detail(
+    *, smtp_port: int, version: int, tenant: str, settings_id: str, secret_id: str
+) -> dict[str, Any]:
+    return {
+        "tenantId": tenant,
+        "settingsId": settings_id,
+        "version": version,
+        "host": DEMO_HOST,
+        "port": smtp_port,
+        "security": "starttls",
+        "username": DEMO_USERNAME,
+        "fromAddress": DEMO_USERNAME,
+        "authMethod": "password",
+        "credentialsSecretId": secret_id,
+    }
+
+
+def entry(detail_type: str, detail: dict[str, Any], *, bus: str, source: str) -> dict[str, Any]:
+    return {"Source": source, "DetailType": detail_type, "Detail": json.dumps(detail), "EventBusName": bus}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m local.publish_event", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--endpoint-url", default=os.environ.get("AWS_ENDPOINT_URL_EVENTBRIDGE"), required=False
+    )
+    parser.add_argument("--smtp-port", type=int, default=2587)
+    parser.add_argument("--bus", default=os.environ.get("EVENT_BUS_NAME") or DEFAULT_BUS)
+    parser.add_argument("--source", default=DEFAULT_SOURCE)
+    parser.add_argument("--tenant", default=DEFAULT_TENANT)
+    parser.add_argument("--settings-id", default=DEFAULT_SETTINGS_ID)
+    parser.add_argument("--version", type=int, default=None, help="default: the current time in ms")
+    parser.add_argument("--secret-id", default=None, help="default: the demo mailbox's secret")
+    parser.add_argument("--deleted", action="store_true", help="publish SmtpSettingsDeleted instead")
+    args = parser.parse_args(argv)
+    if not args.endpoint_url:
+        parser.error("--endpoint-url is required (the moto endpoint `make run` prints)")
+
+    import boto3
+
+    events = boto3.client(
+        "events",
+        endpoint_url=args.endpoint_url,
+        region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "local"),
+        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),  # moto takes any
+    )
+    if args.deleted:
+        detail: dict[str, Any] = {"tenantId": args.tenant, "settingsId": args.settings_id}
+        detail_type = "SmtpSettingsDeleted"
+    else:
+        detail = settings_changed_detail(
+            smtp_port=args.smtp_port,
+            version=args.version if args.version is not None else int(time.time() * 1000),
+            tenant=args.tenant,
+            settings_id=args.settings_id,
+            secret_id=args.secret_id or demo_secret_id(tenant=args.tenant),
+        )
+        detail_type = "SmtpSettingsChanged"
+    response = events.put_events(Entries=[entry(detail_type, detail, bus=args.bus, source=args.source)])
+    print(json.dumps({"detailType": detail_type, "detail": detail, "putEvents": response["Entries"]}))
+    return 1 if response.get("FailedEntryCount") else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

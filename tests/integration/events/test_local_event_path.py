@@ -1,0 +1,124 @@
+"""`make run`'s event path end to end: start `python -m local.server` as the Makefile does and use it as a
+SaaS developer would: publish what the banner prints, see the completion event and the stored report,
+and watch an event without a readable secret go to the DLQ."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from local.publish_event import main as publish_event
+from tests.support.local_server import LocalRun, local_server
+
+WAIT_SECONDS = 20.0
+
+
+@pytest.fixture(scope="module")
+def local_run() -> Iterator[LocalRun]:
+    with local_server({"LOCAL_VISIBILITY_TIMEOUT": "1", "MAX_RECEIVE_COUNT": "2"}) as run:
+        yield run
+
+
+def banner_value(run: LocalRun, pattern: str) -> str:
+    found = re.search(pattern, run.text)
+    assert found, run.text
+    return found.group(1)
+
+
+def endpoint(run: LocalRun) -> str:
+    return banner_value(run, r"Events     bus smtp-preflight-local at (http://127\.0\.0\.1:\d+)")
+
+
+def client(run: LocalRun, service: str) -> Any:
+    return boto3.client(service, endpoint_url=endpoint(run), region_name="us-east-1")
+
+
+def wait_for(condition: Callable[[], Any]) -> Any:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.2)
+    pytest.fail("timed out")
+
+
+def printed_publish_args(run: LocalRun) -> list[str]:
+    """The arguments of the `python -m local.publish_event` line the banner prints."""
+    return banner_value(run, r"-m local\.publish_event (--endpoint-url .*?)   ").split()
+
+
+def completions(run: LocalRun, settings_id: str) -> list[dict[str, Any]]:
+    found = []
+    for line in list(run.output):
+        if line.startswith("completion "):
+            detail = json.loads(line.removeprefix("completion "))
+            if detail["settingsId"] == settings_id:
+                found.append(detail)
+    return found
+
+
+def test_the_banner_prints_the_event_path_and_a_ready_example(local_run: LocalRun) -> None:
+    text = local_run.text
+    assert "rule smtp-preflight-SettingsChangedRule (source saas.settings" in text
+    assert "to the DLQ after 2 receives" in text
+    assert "events put-events --entries file://" in text
+    assert "smtp-preflight/local-dev/demo-mailbox" in text
+    assert "-m local.publish_event --endpoint-url http://127.0.0.1:" in text
+
+
+def test_the_printed_example_is_checked_stored_and_announced(local_run: LocalRun) -> None:
+    # Given the entries file the banner's `aws events put-events` line points to
+    entries = json.loads(Path(banner_value(local_run, r"--entries file://(\S+)")).read_text())
+
+    # When it is published on the local bus
+    assert client(local_run, "events").put_events(Entries=entries)["FailedEntryCount"] == 0
+
+    # Then the worker checks it, the completion event is printed, and the API shows the report
+    [completed] = wait_for(lambda: completions(local_run, "demo-settings"))
+    assert completed["status"] == "passed"
+    assert completed["tenantId"] == "local-dev"
+    url = f"{local_run.api}/v1/smtp-checks?settingsId=demo-settings"
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback
+        page = json.loads(response.read())
+    assert [item["checkId"] for item in page["items"]] == [completed["checkId"]]
+
+
+def test_publish_event_makes_a_new_version_each_time(local_run: LocalRun) -> None:
+    args = printed_publish_args(local_run)
+    assert publish_event([*args, "--settings-id", "versions"]) == 0
+    wait_for(lambda: completions(local_run, "versions"))
+    assert publish_event([*args, "--settings-id", "versions"]) == 0
+
+    found = wait_for(
+        lambda: len(completions(local_run, "versions")) == 2 and completions(local_run, "versions")
+    )
+    assert found[0]["version"] < found[1]["version"]
+
+
+def test_an_unreadable_secret_is_retried_then_dead_lettered(local_run: LocalRun) -> None:
+    # Given an event whose secret does not exist
+    args = printed_publish_args(local_run)
+    assert publish_event([*args, "--settings-id", "no-secret", "--secret-id", "smtp-preflight/x/none"]) == 0
+
+    # Then, after two receives a second apart, it waits in the DLQ, unchanged, with its reason logged
+    sqs = client(local_run, "sqs")
+    dlq = banner_value(local_run, r"DLQ        (\S+)")
+
+    def dead_letters() -> list[dict[str, Any]]:
+        messages = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])
+        return [json.loads(message["Body"]) for message in messages]
+
+    [dead] = wait_for(dead_letters)
+    assert dead["detail"]["settingsId"] == "no-secret"
+    failures = [line for line in local_run.output if '"message":"record failed: SECRET_NOT_FOUND"' in line]
+    assert len(failures) == 2
+    assert completions(local_run, "no-secret") == []

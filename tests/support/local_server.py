@@ -1,0 +1,80 @@
+"""`make run` as tests start it: `python -m local.server` in a subprocess, as the Makefile runs it, with
+free ports and a clean environment (nothing of the test process's fake AWS settings leaks in)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 30.0
+
+
+@dataclass
+class LocalRun:
+    process: subprocess.Popen[str]
+    api: str
+    smtp_port: int
+    output: list[str]
+
+    @property
+    def text(self) -> str:
+        return "".join(self.output)
+
+
+@contextmanager
+def local_server(extra_env: Mapping[str, str] | None = None) -> Iterator[LocalRun]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("AWS_", "SMTP_PREFLIGHT_", "POWERTOOLS_"))
+        and key
+        not in {"TABLE_NAME", "PORT", "ALLOWED_ORIGINS", "TENANT_CLAIM", "EVENT_BUS_NAME", "SECRETS_PREFIX"}
+    }
+    env.update({"PORT": "0", "DEMO_SMTP_PORT": "0", "PYTHONUNBUFFERED": "1", **(extra_env or {})})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local.server"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    ready = threading.Event()
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line)
+            if line.startswith("Ready: "):
+                ready.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        if not ready.wait(START_TIMEOUT):
+            pytest.fail("local server did not start:\n" + "".join(output))
+        text = "".join(output)
+        api = re.search(r"^Ready: (http://127\.0\.0\.1:\d+)", text, re.MULTILINE)
+        smtp = re.search(r"Demo SMTP  host localhost port (\d+)", text)
+        assert api, text
+        assert smtp, text
+        yield LocalRun(process, api.group(1), int(smtp.group(1)), output)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
