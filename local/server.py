@@ -70,7 +70,9 @@ COMPLETIONS_PATTERN = {"source": ["smtp-preflight"], "detail-type": ["SmtpCheckC
 
 
 def say(message: str = "") -> None:
-    print(message, flush=True)
+    """One line in one write, so that lines of the poller threads and the handlers' logs never mix."""
+    sys.stdout.write(message + "\n")
+    sys.stdout.flush()
 
 
 class LocalGateway:

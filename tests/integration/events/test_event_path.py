@@ -12,7 +12,7 @@ import time
 import pytest
 
 from local.demo_smtp import DEMO_PASSWORD
-from tests.integration.api.conftest import Api
+from tests.integration.api.conftest import EVENTS, Api
 from tests.integration.events.conftest import SECRET_ID, TENANT, Saas
 
 
@@ -253,3 +253,17 @@ def test_no_secret_anywhere_in_logs_items_queues_or_events(saas: Saas, service_l
         for variant in (secret, base64.b64encode(secret.encode()).decode()):
             for name, text in places.items():
                 assert variant not in text, f"secret in {name}"
+
+
+def test_the_sample_sqs_event_is_handled_as_lambda_delivers_it(saas: Saas) -> None:
+    # Given events/settings_events_sqs.json: a change whose secret is not stored here, and a deletion
+    from functions.settings_changed import app
+    from local.gateway import FakeLambdaContext
+
+    event = json.loads((EVENTS / "settings_events_sqs.json").read_text())
+
+    # When the handler gets it as Lambda's SQS event source delivers it
+    response = app.lambda_handler(event, FakeLambdaContext(timeout_seconds=60))
+
+    # Then the change alone is reported failed (SECRET_NOT_FOUND), the deletion succeeded
+    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}

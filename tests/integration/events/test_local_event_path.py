@@ -60,7 +60,7 @@ def completions(run: LocalRun, settings_id: str) -> list[dict[str, Any]]:
     found = []
     for line in list(run.output):
         if line.startswith("completion "):
-            detail = json.loads(line.removeprefix("completion "))
+            detail, _ = json.JSONDecoder().raw_decode(line.removeprefix("completion "))
             if detail["settingsId"] == settings_id:
                 found.append(detail)
     return found

@@ -1,0 +1,39 @@
+"""The samples in events/ follow the contract the worker enforces (they are what the README shows)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from smtp_preflight.settings_changes import parse_message
+from smtp_preflight.settings_events import CheckCompleted, SettingsChanged, SettingsDeleted
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+
+def load(name: str) -> Any:
+    return json.loads((EVENTS / name).read_text())
+
+
+def test_the_settings_events_and_the_sqs_event_parse() -> None:
+    changed = parse_message(json.dumps(load("smtp_settings_changed.json")))
+    deleted = parse_message(json.dumps(load("smtp_settings_deleted.json")))
+    records = [parse_message(record["body"]) for record in load("settings_events_sqs.json")["Records"]]
+
+    assert isinstance(changed, SettingsChanged)
+    assert isinstance(deleted, SettingsDeleted)
+    assert records == [changed, deleted]
+
+
+def test_put_events_carries_the_same_detail() -> None:
+    [entry] = load("put_events_settings_changed.json")["Entries"]
+    assert entry["DetailType"] == "SmtpSettingsChanged"
+    assert json.loads(entry["Detail"]) == load("smtp_settings_changed.json")["detail"]
+
+
+def test_the_completion_sample_is_exactly_what_the_worker_publishes() -> None:
+    sample = load("smtp_check_completed.json")
+    assert sample["source"] == "smtp-preflight"
+    assert sample["detail-type"] == "SmtpCheckCompleted"
+    assert CheckCompleted.model_validate(sample["detail"]).to_json_dict() == sample["detail"]
