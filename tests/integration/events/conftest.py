@@ -44,6 +44,7 @@ class Saas:
     source: SqsEventSource
     smtp: DemoSmtpServer
     responses: list[dict[str, Any]] = field(default_factory=list)
+    delivered: list[str] = field(default_factory=list)  # every SQS event the handler received, as JSON
 
     def settings(self, version: int, **overrides: Any) -> dict[str, Any]:
         detail: dict[str, Any] = {
@@ -88,6 +89,7 @@ class Saas:
         from functions.settings_changed import app
 
         def invoke(event: dict[str, Any]) -> Any:
+            self.delivered.append(json.dumps(event))
             response = app.lambda_handler(event, FakeLambdaContext(timeout_seconds=remaining_seconds))
             self.responses.append(response)
             return response

@@ -14,6 +14,7 @@ import pytest
 from local.demo_smtp import DEMO_PASSWORD
 from tests.integration.api.conftest import EVENTS, Api
 from tests.integration.events.conftest import SECRET_ID, TENANT, Saas
+from tests.support.socket_guard import SocketGuard
 
 
 def test_a_settings_change_is_checked_stored_and_announced(saas: Saas) -> None:
@@ -240,19 +241,42 @@ def test_records_that_cannot_finish_before_the_timeout_are_failed_not_overrun(sa
     assert saas.smtp.auth_attempts == 3
 
 
-def test_no_secret_anywhere_in_logs_items_queues_or_events(saas: Saas, service_logs: io.StringIO) -> None:
-    password = DEMO_PASSWORD
+def test_no_secret_anywhere_in_logs_items_queues_or_events(
+    saas: Saas, service_logs: io.StringIO, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a passing and a failing check, and an event that fails for good and goes to the DLQ
+    saas.put_secret(SECRET_ID + "-x", {"password": "Wr0ng-Pa55word!"})
     saas.publish(saas.settings(1))
     saas.publish(saas.settings(1, settingsId="wrong", credentialsSecretId=SECRET_ID + "-x"))
-    saas.put_secret(SECRET_ID + "-x", {"password": "Wr0ng-Pa55word!"})
-    saas.deliver()
-    completions = json.dumps(saas.completions())
+    saas.publish(saas.settings(1, settingsId="dead", port="x"))
+    for _ in range(3):
+        saas.deliver()
 
-    places = {"logs": service_logs.getvalue(), "items": saas.items(), "completions": completions}
-    for secret in (password, "Wr0ng-Pa55word!"):
+    # Then neither password, raw or base64, is in any log line, metric, item, queued or dead-lettered
+    # message, or emitted event
+    places = {
+        "logs": service_logs.getvalue(),
+        "stdout": capsys.readouterr().out,
+        "items": saas.items(),
+        "completions": json.dumps(saas.completions()),
+        "sqs events": "".join(saas.delivered),
+        "dlq": json.dumps(saas.dead_letters()),
+    }
+    assert "dead" in places["dlq"]
+    assert '"status": "failed"' in places["completions"]
+    for secret in (DEMO_PASSWORD, "Wr0ng-Pa55word!"):
         for variant in (secret, base64.b64encode(secret.encode()).decode()):
             for name, text in places.items():
                 assert variant not in text, f"secret in {name}"
+
+
+def test_the_worker_dials_only_guard_approved_addresses(saas: Saas, socket_guard: SocketGuard) -> None:
+    saas.publish(saas.settings(1))
+
+    with socket_guard.armed():
+        assert saas.deliver() == (1, [])
+
+    assert [port for _, port in socket_guard.approved] == [saas.smtp.port]
 
 
 def test_the_sample_sqs_event_is_handled_as_lambda_delivers_it(saas: Saas) -> None:
