@@ -1,7 +1,7 @@
 """The template's functions as `make run` hosts them: every `AWS::Serverless::Function` in template.yaml,
 its handler imported the way Lambda imports it (the `CodeUri` folder on `sys.path`, the module and
-function named by `Handler`), with its timeout and its events. The HTTP gateway, and later the queue
-poller and the scheduler, find their functions here, so a new function needs no new plumbing.
+function named by `Handler`), with its timeout and its events. The HTTP gateway and the SQS event source
+(and later the scheduler) find their functions here, so a new function needs no new plumbing.
 """
 
 from __future__ import annotations

@@ -7,5 +7,7 @@ Public face:
 - `idempotency.py`: Powertools idempotency records in the same table, keyed explicitly.
 - `observability.py`: Powertools Logger/Tracer and the EMF metrics.
 - `clients.py`: the shared boto3 clients with standard retries.
-Later: rate-limit counters, secrets, events.
+- `version_ledger.py`: the event worker's ledger of settings versions (conditional writes).
+- `secrets.py`: credentials from Secrets Manager (Powertools Parameters, short cache, prefix enforced).
+- `events.py`: `SmtpCheckCompleted` to EventBridge.
 """
