@@ -85,6 +85,7 @@ def test_xoauth2_takes_the_token_from_the_secret() -> None:
         ({"tenantId": "acme#2"}, "tenantId"),
         ({"credentialsSecretId": "has spaces"}, "credentialsSecretId"),
         ({"colour": "blue"}, "colour"),
+        ({"test_recipient": "it@example.com"}, "test_recipient"),
         ({"password": "hunter2"}, "never carry secrets"),
         ({"oauthToken": "ya29.x"}, "never carry secrets"),
         ({"timeout": 5}, "timeout"),
@@ -119,7 +120,7 @@ def test_what_is_not_a_settings_event_is_an_invalid_event(raw: str) -> None:
 
 def test_a_deletion_needs_only_its_ids() -> None:
     detail = parse_message(body({"tenantId": "acme", "settingsId": "s1"}, "SmtpSettingsDeleted"))
-    assert detail == SettingsDeleted(tenant_id="acme", settings_id="s1")
+    assert detail == SettingsDeleted.model_validate({"tenantId": "acme", "settingsId": "s1"})
 
 
 def test_identity_is_taken_only_where_well_formed() -> None:

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from .findings import Status
 from .identifiers import ID_PATTERN
+from .input_errors import PATTERN_DESCRIPTIONS, describe_error
 from .report import CamelModel, CheckResource
 from .settings import AuthMethod, Secret, SmtpSettings
 
@@ -82,11 +83,18 @@ class RecordFailed(Exception):
         self.detail = detail
 
 
+PATTERNS = {
+    **PATTERN_DESCRIPTIONS,
+    SECRET_ID_PATTERN: "must be the name or ARN of a Secrets Manager secret",
+}
+
+
 def invalid_fields(error: ValidationError) -> list[str]:
-    """`field: message` for each error, never the input (the detail could hold a secret by mistake)."""
+    """`field: message` for each error, in words for people and never with the input (the detail could
+    hold a secret by mistake)."""
     return [
-        f"{'.'.join(str(part) for part in item['loc']) or '(detail)'}: {item['msg']}"
-        for item in error.errors(include_input=False, include_url=False, include_context=False)
+        f"{'.'.join(str(part) for part in item['loc']) or '(detail)'}: {describe_error(item, PATTERNS)}"
+        for item in error.errors(include_input=False, include_url=False)
     ]
 
 
@@ -104,7 +112,10 @@ class EventEnvelope(BaseModel):
 
 class SettingsChanged(SmtpSettings):
     """`SmtpSettingsChanged`'s detail: the settings the API takes, without any secret, plus whose they
-    are, their version and where the secret is. Validated by the same model as the API (`SmtpSettings`)."""
+    are, their version and where the secret is. Validated by the same model as the API (`SmtpSettings`),
+    and like the API's body only in camelCase (`from_address` is an unknown field, like any other)."""
+
+    model_config = ConfigDict(validate_by_name=False, validate_by_alias=True)
 
     tenant_id: EntityId
     settings_id: EntityId
@@ -143,7 +154,9 @@ class SettingsChanged(SmtpSettings):
 class SettingsDeleted(CamelModel):
     """`SmtpSettingsDeleted`'s detail."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, hide_input_in_errors=True, validate_by_name=False, validate_by_alias=True
+    )
 
     tenant_id: EntityId
     settings_id: EntityId
