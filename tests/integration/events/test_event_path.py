@@ -291,3 +291,37 @@ def test_the_sample_sqs_event_is_handled_as_lambda_delivers_it(saas: Saas) -> No
 
     # Then the change alone is reported failed (SECRET_NOT_FOUND), the deletion succeeded
     assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+
+
+def test_a_throttled_store_fails_the_record_and_the_retry_checks_it(
+    saas: Saas, monkeypatch: pytest.MonkeyPatch, service_logs: io.StringIO
+) -> None:
+    # Given DynamoDB throttles the report's write (after the SDK's own retries)
+    from botocore.exceptions import ClientError
+
+    from smtp_preflight.aws import clients
+
+    dynamodb = clients.client("dynamodb")
+    real_put_item = dynamodb.put_item
+    calls = {"reports": 0}
+
+    def throttled(**kwargs):  # type: ignore[no-untyped-def]
+        if kwargs["Item"]["sk"]["S"] == "REPORT":
+            calls["reports"] += 1
+            if calls["reports"] == 1:
+                error = {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}
+                raise ClientError(error, "PutItem")  # type: ignore[arg-type]
+        return real_put_item(**kwargs)
+
+    monkeypatch.setattr(dynamodb, "put_item", throttled)
+    saas.publish(saas.settings(1))
+
+    # When the record fails, and SQS delivers it again
+    assert len(saas.deliver()[1]) == 1
+    assert saas.deliver() == (1, [])
+
+    # Then the failure was logged as STORE_FAILED, and the retry (its claim released) stored and announced
+    assert '"reason":"STORE_FAILED"' in service_logs.getvalue()
+    [completed] = saas.completions()
+    [report] = Api().list({"settingsId": "settings-1"}, tenant=TENANT).json["items"]
+    assert completed["detail"]["checkId"] == report["checkId"]

@@ -1,0 +1,69 @@
+"""template.yaml's event path keeps the properties the README promises (cfn-lint cannot know them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from local.tables import load_template
+
+RESOURCES: dict[str, Any] = load_template()["Resources"]
+
+
+def props(logical_id: str) -> dict[str, Any]:
+    properties: dict[str, Any] = RESOURCES[logical_id]["Properties"]
+    return properties
+
+
+def test_the_visibility_timeout_is_at_least_six_times_the_worker_timeout() -> None:
+    assert (
+        props("SettingsEventsQueue")["VisibilityTimeout"] >= 6 * props("SettingsChangedFunction")["Timeout"]
+    )
+
+
+def test_both_queues_are_encrypted_and_failures_are_redriven_to_the_dlq() -> None:
+    queue, dlq = props("SettingsEventsQueue"), props("SettingsEventsDeadLetterQueue")
+    assert queue["SqsManagedSseEnabled"] is True
+    assert dlq["SqsManagedSseEnabled"] is True
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["SettingsEventsDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": {"Ref": "MaxReceiveCount"},
+    }
+    assert dlq["MessageRetentionPeriod"] == 14 * 86400
+
+
+def test_the_worker_reports_batch_item_failures() -> None:
+    [event] = props("SettingsChangedFunction")["Events"].values()
+    assert event["Type"] == "SQS"
+    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_the_rule_matches_only_the_saas_settings_events() -> None:
+    pattern = props("SettingsChangedRule")["EventPattern"]
+    assert pattern == {
+        "source": [{"Ref": "SettingsEventSource"}],
+        "detail-type": ["SmtpSettingsChanged", "SmtpSettingsDeleted"],
+    }
+
+
+def test_the_worker_may_do_only_what_it_needs() -> None:
+    [policy] = props("SettingsChangedFunction")["Policies"]
+    grants = {statement["Sid"]: statement for statement in policy["Statement"]}
+    secrets = grants["OnlySecretsUnderThePrefix"]
+    assert secrets["Action"] == ["secretsmanager:GetSecretValue"]
+    assert secrets["Resource"]["Fn::Sub"].endswith(":secret:${SecretsPrefix}*")
+    events = grants["CompletionEventsOnTheSaasBus"]
+    assert events["Action"] == ["events:PutEvents"]
+    assert events["Resource"]["Fn::Sub"].endswith(":event-bus/${EventBusName}")
+    table = grants["ReportsAndVersionLedger"]
+    assert sorted(table["Action"]) == ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    assert len(grants) == 3
+    assert all(statement["Effect"] == "Allow" for statement in grants.values())
+
+
+def test_only_the_settings_rule_may_send_to_the_queues() -> None:
+    [statement] = props("SettingsEventsQueuePolicy")["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    assert statement["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["SettingsChangedRule", "Arn"]}}
+    }
