@@ -310,7 +310,7 @@ def test_a_throttled_store_fails_the_record_and_the_retry_checks_it(
             calls["reports"] += 1
             if calls["reports"] == 1:
                 error = {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}
-                raise ClientError(error, "PutItem")  # type: ignore[arg-type]
+                raise ClientError(error, "PutItem")
         return real_put_item(**kwargs)
 
     monkeypatch.setattr(dynamodb, "put_item", throttled)
