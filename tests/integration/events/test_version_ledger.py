@@ -4,7 +4,9 @@ the record that `decide` then explains."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -20,26 +22,47 @@ from tests.integration.api.conftest import TABLE
 NOW = 1_900_000_000.0
 
 
-@pytest.fixture
-def ledger() -> Iterator[tuple[VersionLedger, Any]]:
+@dataclass
+class Ledger:
+    store: VersionLedger
+    client: Any
+    tenant: str  # each test its own, so one table serves the module
+
+    def seed(self, state: VersionState) -> None:
+        item: dict[str, Any] = {
+            "pk": {"S": settings_pk(tenant_prefix(self.tenant), "s1")},
+            "sk": {"S": "VERSION"},
+            "leaseUntil": {"N": str(state.lease_until)},
+        }
+        if state.version is not None:
+            item["version"] = {"N": str(state.version)}
+        if state.phase is not None:
+            item["phase"] = {"S": state.phase.value}
+        if state.check_id:
+            item["checkId"] = {"S": state.check_id}
+        if state.deleted:
+            item["deletedAt"] = {"N": str(NOW - 5)}
+        self.client.put_item(TableName=TABLE, Item=item)
+
+    def claim(self, version: int, lease_seconds: float = 60) -> Claim | VersionState:
+        return self.store.claim(self.tenant, "s1", version, lease_seconds=lease_seconds)
+
+    def state(self) -> VersionState | None:
+        return self.store.read(self.tenant, "s1")
+
+
+@pytest.fixture(scope="module")
+def table() -> Iterator[Any]:
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
         create_checks_table(client, TABLE)
-        yield VersionLedger(TABLE, retention_days=90, client=client, clock=lambda: NOW), client
+        yield client
 
 
-def seed(client: Any, state: VersionState) -> None:
-    item: dict[str, Any] = {"pk": {"S": settings_pk(tenant_prefix("acme"), "s1")}, "sk": {"S": "VERSION"}}
-    if state.version is not None:
-        item["version"] = {"N": str(state.version)}
-    if state.phase is not None:
-        item["phase"] = {"S": state.phase.value}
-    item["leaseUntil"] = {"N": str(state.lease_until)}
-    if state.check_id:
-        item["checkId"] = {"S": state.check_id}
-    if state.deleted:
-        item["deletedAt"] = {"N": str(NOW - 5)}
-    client.put_item(TableName=TABLE, Item=item)
+@pytest.fixture
+def ledger(table: Any) -> Ledger:
+    store = VersionLedger(TABLE, retention_days=90, client=table, clock=lambda: NOW)
+    return Ledger(store, table, f"t-{uuid.uuid4().hex[:12]}")
 
 
 STATES = [
@@ -54,13 +77,10 @@ STATES = [
 
 @pytest.mark.parametrize("state", STATES)
 @pytest.mark.parametrize("version", [2, 3, 4])
-def test_claim_agrees_with_decide(
-    ledger: tuple[VersionLedger, Any], state: VersionState, version: int
-) -> None:
-    store, client = ledger
-    seed(client, state)
+def test_claim_agrees_with_decide(ledger: Ledger, state: VersionState, version: int) -> None:
+    ledger.seed(state)
 
-    claimed = store.claim("acme", "s1", version, lease_seconds=60)
+    claimed = ledger.claim(version)
 
     expected = decide(state, version, NOW)
     if expected is Decision.CHECK:
@@ -70,26 +90,26 @@ def test_claim_agrees_with_decide(
         assert decide(claimed, version, NOW) is expected
 
 
-def test_a_claimed_version_goes_checked_then_published(ledger: tuple[VersionLedger, Any]) -> None:
-    store, _ = ledger
-    claim = store.claim("acme", "s1", 1, lease_seconds=60)
+def test_a_claimed_version_goes_checked_then_published(ledger: Ledger) -> None:
+    claim = ledger.claim(1)
     assert isinstance(claim, Claim)
 
-    assert decide(store.claim("acme", "s1", 1, lease_seconds=60), 1, NOW) is Decision.IN_PROGRESS  # type: ignore[arg-type]
-    assert store.mark_checked(claim, "CHECK1")
-    assert decide(store.read("acme", "s1"), 1, NOW) is Decision.PUBLISH_ONLY
-    store.mark_published("acme", "s1", 1)
-    assert decide(store.read("acme", "s1"), 1, NOW) is Decision.DUPLICATE
-    store.record_deleted("acme", "s1")
-    assert decide(store.read("acme", "s1"), 2, NOW) is Decision.SKIP_DELETED
+    refused = ledger.claim(1)
+    assert isinstance(refused, VersionState)
+    assert decide(refused, 1, NOW) is Decision.IN_PROGRESS
+    assert ledger.store.mark_checked(claim, "CHECK1")
+    assert decide(ledger.state(), 1, NOW) is Decision.PUBLISH_ONLY
+    ledger.store.mark_published(ledger.tenant, "s1", 1)
+    assert decide(ledger.state(), 1, NOW) is Decision.DUPLICATE
+    ledger.store.record_deleted(ledger.tenant, "s1")
+    assert decide(ledger.state(), 2, NOW) is Decision.SKIP_DELETED
 
 
-def test_a_released_claim_can_be_taken_at_once(ledger: tuple[VersionLedger, Any]) -> None:
-    store, _ = ledger
-    claim = store.claim("acme", "s1", 1, lease_seconds=600)
+def test_a_released_claim_can_be_taken_at_once(ledger: Ledger) -> None:
+    claim = ledger.claim(1, lease_seconds=600)
     assert isinstance(claim, Claim)
 
-    store.release(claim)
+    ledger.store.release(claim)
 
-    assert isinstance(store.claim("acme", "s1", 1, lease_seconds=600), Claim)
-    assert not store.mark_checked(claim, "LATE")  # the old claim lost its right to advance
+    assert isinstance(ledger.claim(1, lease_seconds=600), Claim)
+    assert not ledger.store.mark_checked(claim, "LATE")  # the old claim lost its right to advance
