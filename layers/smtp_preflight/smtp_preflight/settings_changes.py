@@ -171,10 +171,13 @@ class BatchBudget:
         if time.monotonic() > start_by:  # a free slot is taken without waiting, so check the clock too
             self._slots.release()
             raise out_of_time
+        hard_stop = asyncio.timeout_at(self.deadline + to_loop_time)
         try:
-            async with asyncio.timeout_at(self.deadline + to_loop_time):
+            async with hard_stop:
                 yield self.deadline
         except TimeoutError:
+            if not hard_stop.expired():  # someone else's timeout: not ours to rename
+                raise
             raise RecordFailed(FailureReason.OUT_OF_TIME, "the invocation's deadline passed") from None
         finally:
             self._slots.release()
