@@ -296,7 +296,9 @@ class LocalStack:
     def banner(self) -> None:
         if self.smtp is None:
             raise RuntimeError("start() first")
-        moto = "moto, in memory" if self.moto is not None else "from AWS_ENDPOINT_URL_DYNAMODB"
+        moto = (
+            "moto, in memory" if self.dynamodb_endpoint == self.moto_endpoint else "AWS_ENDPOINT_URL_DYNAMODB"
+        )
         tenant_claim = os.environ.get("TENANT_CLAIM") or "tenant_id"
         say("smtp-preflight, running locally")
         say(f"  API        {self.api_url}  (routes and auth from template.yaml)")
