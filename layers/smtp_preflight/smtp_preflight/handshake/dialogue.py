@@ -5,8 +5,8 @@ resolve (guard) → connect (each approved address in turn) → [TLS for `tls`] 
 
 Guarantees kept here:
 - one overall deadline (`asyncio.timeout_at`) around the whole dialogue; replies are size-bounded by
-  the wire (`smtp_connection.py`), so a trickling or endless server ends the check in time;
-- credentials are sent only over TLS whose chain and host name were verified (`tls_policy.py`), and
+  the wire (`connection.py`), so a trickling or endless server ends the check in time;
+- credentials are sent only over TLS whose chain and host name were verified (`tls.py`), and
   at most one AUTH command is ever sent, with exactly one mechanism: never a fallback to another;
 - every stage is recorded; a failing stage ends the dialogue with findings from `diagnosis.py`,
   matched on that stage's reply only; the transcript is redacted (`transcript.py`).
