@@ -8,8 +8,6 @@ STAMP  := $(VENV)/.installed
 SAM_VENV  := .tools/sam
 SAM       := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
-# `sam build` needs the Lambda runtime's interpreter (python3.13) on PATH; pyenv provides it here.
-PY313_BIN ?= $(shell pyenv prefix 3.13.0 2>/dev/null)/bin
 
 .PHONY: install sam run openapi build test lint typecheck unit integration clean
 
@@ -36,9 +34,12 @@ run: install
 openapi: install
 	$(BIN)/python -m local.openapi
 
-# Build the layer and function for Lambda (python3.13, arm64) without Docker; not part of `make test`.
-build: sam
-	PATH="$(PY313_BIN):$$PATH" $(SAM) build --template template.yaml
+# Build the layer and function for Lambda (python3.13, arm64) without Docker and without a local
+# Python 3.13: both use `BuildMethod: makefile` (layers/smtp_preflight/Makefile asks pip for the arm64
+# cp313 wheels; functions/Makefile copies the handlers). Not part of `make test`.
+build: install sam
+	PIP_PYTHON="$(abspath $(BIN)/python)" $(SAM) build --template template.yaml
+	$(BIN)/python -m local.build_check
 
 lint: install sam
 	$(BIN)/ruff check .

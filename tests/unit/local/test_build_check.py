@@ -1,0 +1,59 @@
+"""`make build`'s artifact check: what Lambda (python3.13, arm64) would load, proven without Lambda."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from local.build_check import problems
+from local.tables import TEMPLATE
+
+ARM64_WHEEL = "Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: cp313-cp313-manylinux2014_aarch64\n"
+
+
+def _built(tmp_path: Path, wheel: str = ARM64_WHEEL, native: str = "cpython-313-aarch64-linux-gnu") -> Path:
+    site = tmp_path / "SmtpPreflightLayer" / "python"
+    (site / "smtp_preflight").mkdir(parents=True)
+    (site / "smtp_preflight" / "__init__.py").write_text("")
+    (site / "pydantic_core-2.0.dist-info").mkdir()
+    (site / "pydantic_core-2.0.dist-info" / "WHEEL").write_text(wheel)
+    (site / "pydantic_core").mkdir()
+    (site / "pydantic_core" / f"_pydantic_core.{native}.so").write_bytes(b"")
+    (site / "idna-3.0.dist-info").mkdir()
+    (site / "idna-3.0.dist-info" / "WHEEL").write_text("Root-Is-Purelib: true\nTag: py3-none-any\n")
+    handler = tmp_path / "CheckApiFunction" / "check_api" / "app.py"
+    handler.parent.mkdir(parents=True)
+    handler.write_text("")
+    return tmp_path
+
+
+def test_a_build_for_lambda_arm64_passes(tmp_path: Path) -> None:
+    assert problems(_built(tmp_path), TEMPLATE) == []
+
+
+def test_a_wheel_for_this_machine_is_caught(tmp_path: Path) -> None:
+    build = _built(
+        tmp_path,
+        wheel="Root-Is-Purelib: false\nTag: cp311-cp311-manylinux_2_17_x86_64\n",
+        native="cpython-311-x86_64-linux-gnu",
+    )
+
+    found = problems(build, TEMPLATE)
+
+    assert any("pydantic_core-2.0.dist-info: built for cp311-cp311-manylinux_2_17_x86_64" in p for p in found)
+    assert any("a native module for another platform" in p for p in found)
+
+
+@pytest.mark.parametrize(
+    ("missing", "complaint"),
+    [
+        ("SmtpPreflightLayer/python/smtp_preflight/__init__.py", "smtp_preflight package is missing"),
+        ("CheckApiFunction/check_api/app.py", "CheckApiFunction:"),
+    ],
+)
+def test_missing_code_is_caught(tmp_path: Path, missing: str, complaint: str) -> None:
+    build = _built(tmp_path)
+    (build / missing).unlink()
+
+    assert any(complaint in problem for problem in problems(build, TEMPLATE))
