@@ -12,11 +12,12 @@ from smtp_preflight.check import check_settings
 from smtp_preflight.findings import Status
 from smtp_preflight.guard import Resolver
 from smtp_preflight.guard.hosts import IPAddress
-from smtp_preflight.report import Report
+from smtp_preflight.report import Report, Stage, StageName
 from tests.support.smtp_servers import (
     LOOPBACK,
     Pki,
     RawConnection,
+    aiosmtpd_server,
     make_settings,
     policy_for,
     raw_server,
@@ -86,3 +87,58 @@ def test_the_callers_deadline_caps_the_settings_timeout(pki: Pki, socket_guard: 
     assert report.handshake is not None
     assert report.handshake.address == str(LOOPBACK)
     assert socket_guard.approved == [(LOOPBACK, report.settings["port"])]
+
+
+class RecordingObserver:
+    def __init__(self, fail: bool = False) -> None:
+        self.events: list[tuple[str, str]] = []
+        self.finished: list[Stage] = []
+        self.fail = fail
+
+    def on_stage_started(self, stage: StageName) -> None:
+        self.events.append(("started", stage.value))
+        if self.fail:
+            raise RuntimeError("observer broke")
+
+    def on_stage_finished(self, stage: Stage) -> None:
+        self.events.append(("finished", stage.name.value))
+        self.finished.append(stage)
+        if self.fail:
+            raise RuntimeError("observer broke")
+
+
+def _observed_check(pki: Pki, guard: SocketGuard, observer: RecordingObserver) -> Report:
+    async def scenario() -> Report:
+        async with aiosmtpd_server(pki.good) as server:
+            with guard.armed():
+                return await check_settings(
+                    make_settings(server.port),
+                    policy=policy_for(pki, server.port),
+                    resolver=resolver_for("127.0.0.1"),
+                    observer=observer,
+                )
+
+    return asyncio.run(scenario())
+
+
+def test_an_observer_hears_every_stage_start_and_finish_in_order(pki: Pki, socket_guard: SocketGuard) -> None:
+    """Given an observer, when a check runs, then each stage is announced before it runs and reported
+    when it ends, exactly as the report records it."""
+    observer = RecordingObserver()
+
+    report = _observed_check(pki, socket_guard, observer)
+
+    assert report.status is Status.PASSED
+    assert report.handshake is not None
+    names = [stage.name.value for stage in report.handshake.stages]
+    assert observer.events == [event for name in names for event in (("started", name), ("finished", name))]
+    assert observer.finished == report.handshake.stages
+
+
+def test_a_failing_observer_never_changes_the_check(
+    pki: Pki, socket_guard: SocketGuard, caplog: pytest.LogCaptureFixture
+) -> None:
+    report = _observed_check(pki, socket_guard, RecordingObserver(fail=True))
+
+    assert report.status is Status.PASSED
+    assert "progress observer failed" in caplog.text

@@ -20,6 +20,7 @@ from .findings import Finding, has_errors, overall_status
 from .guard import Resolver
 from .handshake import perform_handshake
 from .policy import Policy
+from .progress import StageObserver
 from .report import Handshake, ProviderId, Report
 from .rules import evaluate_rules
 from .rules.mailbox_providers import MailboxProvider
@@ -38,6 +39,7 @@ async def check_settings(
     deadline: float | None = None,
     resolver: Resolver | None = None,
     mx_lookup: MxLookup | None = None,
+    observer: StageObserver | None = None,
 ) -> Report:
     """Evaluate the rules, then (if `connect` and no rule error) attempt the real handshake.
 
@@ -45,6 +47,7 @@ async def check_settings(
     `policy` is the operator's, built once per process by the entry point. The report's
     `settings.timeout` is the time the check was actually allowed.
     `mx_lookup` answers MX queries (default: dnspython, through `policy.dns_servers` or the system's).
+    `observer` hears each handshake stage start and finish (live progress; see `smtp_preflight.progress`).
     """
     started = time.monotonic()
     created_at = datetime.now(UTC)
@@ -65,7 +68,7 @@ async def check_settings(
     handshake_findings: list[Finding] = []
     if connect and not has_errors(findings):
         outcome = await perform_handshake(
-            settings, policy=policy, deadline=effective_deadline, resolver=resolver
+            settings, policy=policy, deadline=effective_deadline, resolver=resolver, observer=observer
         )
         handshake = outcome.handshake
         handshake_findings = outcome.findings
@@ -94,6 +97,7 @@ def run_check(
     deadline: float | None = None,
     resolver: Resolver | None = None,
     mx_lookup: MxLookup | None = None,
+    observer: StageObserver | None = None,
 ) -> Report:
     """Synchronous entry point for callers without an event loop (CLI, Lambda handlers)."""
     return asyncio.run(
@@ -104,5 +108,6 @@ def run_check(
             policy=policy,
             resolver=resolver,
             mx_lookup=mx_lookup,
+            observer=observer,
         )
     )

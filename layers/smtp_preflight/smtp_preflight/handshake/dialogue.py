@@ -39,6 +39,7 @@ from smtp_preflight.guard import (
     resolve_public,
 )
 from smtp_preflight.policy import Policy
+from smtp_preflight.progress import NoProgress, SafeObserver, StageObserver
 from smtp_preflight.report import AddressAttempt, Handshake, Reply, Stage, StageName, TlsInfo
 from smtp_preflight.settings import AuthMethod, Security, SmtpSettings
 
@@ -81,11 +82,17 @@ class HandshakeOutcome:
 
 
 async def perform_handshake(
-    settings: SmtpSettings, *, policy: Policy, deadline: float, resolver: Resolver | None = None
+    settings: SmtpSettings,
+    *,
+    policy: Policy,
+    deadline: float,
+    resolver: Resolver | None = None,
+    observer: StageObserver | None = None,
 ) -> HandshakeOutcome:
     """Run the dialogue against `settings.host` until it fails or proves what it can, by `deadline`
-    (an absolute `time.monotonic()` value). Never raises for anything the server or network does."""
-    return await _Dialogue(settings, policy, deadline, resolver).run()
+    (an absolute `time.monotonic()` value). Never raises for anything the server or network does.
+    `observer` hears each stage start and finish (see `smtp_preflight.progress`)."""
+    return await _Dialogue(settings, policy, deadline, resolver, observer or NoProgress()).run()
 
 
 def choose_mechanism(auth_method: AuthMethod, offered: list[str]) -> str | None:
@@ -102,8 +109,16 @@ class _Stop(Exception):
 
 
 class _Dialogue:
-    def __init__(self, settings: SmtpSettings, policy: Policy, deadline: float, resolver: Resolver | None):
+    def __init__(
+        self,
+        settings: SmtpSettings,
+        policy: Policy,
+        deadline: float,
+        resolver: Resolver | None,
+        observer: StageObserver,
+    ):
         self.settings = settings
+        self.observer = SafeObserver(observer)
         self.policy = policy
         self.deadline = deadline
         self.resolver = resolver
@@ -374,15 +389,16 @@ class _Dialogue:
     def _begin(self, name: StageName) -> None:
         self._stage = name
         self._stage_started = time.monotonic()
+        self.observer.on_stage_started(name)
 
     def _end(self, ok: bool, *, reply: Reply | None = None, detail: str | None = None) -> None:
         if self._stage_started is None:
             return
         duration_ms = round((time.monotonic() - self._stage_started) * 1000)
-        self.stages.append(
-            Stage(name=self._stage, ok=ok, duration_ms=duration_ms, reply=reply, detail=detail)
-        )
+        stage = Stage(name=self._stage, ok=ok, duration_ms=duration_ms, reply=reply, detail=detail)
+        self.stages.append(stage)
         self._stage_started = None
+        self.observer.on_stage_finished(stage)
         logger.debug("handshake stage %s ok=%s in %d ms", self._stage.value, ok, duration_ms)
 
     def _expect(self, response: SMTPResponse, *codes: int) -> None:
