@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
-from smtp_preflight.cli import main
+from smtp_preflight import __version__
+from smtp_preflight.cli import STAGE_PROGRESS, TerminalProgress, main, wants_progress
+from smtp_preflight.report import Stage, StageName
 
 SECRET = "s3cret-app-password"
 BASE = ["check", "--host", "smtp.gmail.com", "--port", "587", "--security", "starttls", "--no-connect"]
@@ -184,3 +186,119 @@ def test_suggest_refuses_what_is_not_an_address(
     code, out, err = run(["suggest", "no-at-sign"], capsys, monkeypatch)
     assert (code, out) == (2, "")
     assert "not a valid e-mail address" in err
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_version(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = run(["--version"], capsys, monkeypatch)
+
+    assert code == 0
+    assert out == f"smtp-preflight {__version__}\n"
+
+
+def test_help_lists_the_timeout_range_exit_codes_and_variables(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = run(["check", "--help"], capsys, monkeypatch)
+
+    assert code == 0
+    assert "overall deadline, 1 to 60 seconds (default 20)" in out
+    for line in ("0  passed or warning", "1  failed", "2  invalid invocation or settings"):
+        assert line in out
+    for variable in (
+        "SMTP_PREFLIGHT_ALLOWED_PORTS",
+        "SMTP_PREFLIGHT_ALLOWED_NETWORKS",
+        "SMTP_PREFLIGHT_CA_FILE",
+    ):
+        assert variable in out
+    assert "default 25,465,587,2525" in out
+
+
+def test_no_password_without_a_terminal_names_every_way_to_give_one(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a check that would connect, no secret option, and stdin that is not a terminal
+    argv = ["check", "--host", "smtp.gmail.com", "--port", "587", "--security", "starttls",
+            "--username", "ada@gmail.com"]  # fmt: skip
+
+    code, out, err = run(argv, capsys, monkeypatch)
+
+    assert code == 2
+    assert out == ""
+    for option in ("--password-env", "--password-stdin", "--oauth-token-env"):
+        assert option in err
+
+
+@pytest.mark.parametrize("option", [[], ["--password-stdin"]])
+def test_a_terminal_is_asked_for_the_password_without_echo(
+    option: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prompts: list[str] = []
+
+    def fake_getpass(prompt: str) -> str:
+        prompts.append(prompt)
+        return SECRET
+
+    monkeypatch.setattr("getpass.getpass", fake_getpass)
+    monkeypatch.setattr(sys, "stdin", FakeTerminal())
+    argv = ["check", "--host", "smtp.gmail.com", "--port", "25", "--security", "starttls",
+            "--username", "ada@gmail.com", *option, "--json"]  # fmt: skip
+
+    code = main(argv)  # port 25 is a rule error: nothing is dialled
+    out, _ = capsys.readouterr()
+
+    assert code == 1
+    assert prompts == ["Password for ada@gmail.com: "]
+    assert json.loads(out)["settings"]["hasSecret"] is True
+    assert SECRET not in out
+
+
+def test_an_empty_or_abandoned_prompt_exits_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(prompt: str) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("getpass.getpass", interrupted)
+    monkeypatch.setattr(sys, "stdin", FakeTerminal())
+    code = main([*BASE[:-1], "--username", "ada@gmail.com", "--password-stdin"])
+    assert code == 2
+    assert "no password entered" in capsys.readouterr().err
+
+    monkeypatch.setattr("getpass.getpass", lambda prompt: "")
+    assert main([*BASE[:-1], "--username", "ada@gmail.com"]) == 2
+    assert "the password is empty" in capsys.readouterr().err
+
+
+def test_a_rules_only_check_needs_no_password(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = run([*BASE, "--username", "ada@gmail.com", "--json"], capsys, monkeypatch)
+
+    assert code == 1
+    assert "CREDENTIALS_MISSING" in {finding["code"] for finding in json.loads(out)["findings"]}
+
+
+def test_terminal_progress_names_each_stage_and_clears_its_line() -> None:
+    terminal = FakeTerminal()
+    progress = TerminalProgress(terminal)
+
+    progress.on_stage_started(StageName.CONNECT)
+    progress.on_stage_finished(Stage(name=StageName.CONNECT, ok=True, duration_ms=3))
+    progress.on_stage_started(StageName.AUTH)
+    progress.clear()
+
+    assert terminal.getvalue() == "\r\033[Kconnecting…\r\033[Klogging in…\r\033[K"
+    assert set(STAGE_PROGRESS) == set(StageName)  # every stage has words
+
+
+def test_no_progress_when_stderr_is_not_a_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert not wants_progress(io.StringIO())
+    monkeypatch.setenv("TERM", "dumb")
+    assert not wants_progress(FakeTerminal())

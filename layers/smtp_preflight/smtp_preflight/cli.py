@@ -3,32 +3,66 @@ the settings for an address (`suggest`, in `cli_suggest.py`). Words come from th
 language of `--lang`, else of the POSIX locale (`LC_ALL`, `LC_MESSAGES`, `LANG`).
 
 Secrets are never accepted as plain arguments (they would land in shell history and `ps`): the
-password or token comes from a named environment variable or from standard input.
-Exit status: 0 passed or warning, 1 failed, 2 invalid invocation or settings.
+password or token comes from a named environment variable, from standard input, or (on a terminal)
+from a prompt that does not echo. While the handshake runs, a terminal on stderr shows the stage
+being attempted. Exit status: 0 passed or warning, 1 failed, 2 invalid invocation or settings.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from . import i18n
+from . import __version__, i18n
 from .check import run_check
 from .codes import Severity
 from .findings import Finding, Status
 from .input_errors import describe_error
 from .localise import localise_report
-from .policy import ConfigError, Policy
-from .report import Report
-from .settings import DEFAULT_TIMEOUT_SECONDS, AuthMethod, Security, SmtpSettings
+from .policy import DEFAULT_ALLOWED_PORTS, ConfigError, Policy
+from .progress import StageObserver
+from .report import Report, Stage, StageName
+from .settings import (
+    DEFAULT_TIMEOUT_SECONDS,
+    MAX_TIMEOUT_SECONDS,
+    MIN_TIMEOUT_SECONDS,
+    AuthMethod,
+    Security,
+    SmtpSettings,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+SECRET_OPTIONS = "--password-env VAR, --password-stdin or --oauth-token-env VAR"  # noqa: S105 - names
+
+Prompt = Callable[[str], str]
+
+CHECK_EPILOG = f"""\
+The password is never an argument: use --password-env VAR, --password-stdin (on a terminal: a prompt
+that does not echo), or --oauth-token-env VAR for an XOAUTH2 access token. Without any of them, a
+check that connects asks for the password on a terminal.
+
+exit status:
+  {EXIT_OK}  passed or warning
+  {EXIT_FAILED}  failed (the findings say what to fix and who must act)
+  {EXIT_USAGE}  invalid invocation or settings (the field is named on stderr)
+
+environment (the operator's policy; checking real servers needs none of these):
+  SMTP_PREFLIGHT_ALLOWED_PORTS     ports that may be dialled, comma-separated
+                                   (default {",".join(str(port) for port in sorted(DEFAULT_ALLOWED_PORTS))})
+  SMTP_PREFLIGHT_ALLOWED_NETWORKS  CIDRs exempted from the public-address guard (tests and local runs;
+                                   default none)
+  SMTP_PREFLIGHT_CA_FILE           extra trusted CA certificates (PEM files, separated by ':')
+  SMTP_PREFLIGHT_DNS_SERVERS       resolvers for MX lookups, e.g. 9.9.9.9,1.1.1.1 (default: the system's)
+  LC_ALL, LC_MESSAGES, LANG        the language of messages when --lang is not given
+  NO_COLOR                         no colour, even on a terminal
+"""
 
 
 class UsageError(Exception):
@@ -39,12 +73,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="smtp-preflight",
         description="Check SMTP settings (host, port, TLS, login) before anyone relies on them.",
+        epilog="`smtp-preflight check --help` lists the options, exit codes and environment variables.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check = commands.add_parser(
         "check",
         help="check one set of SMTP settings",
         description="Evaluate provider rules, then attempt the real SMTP handshake (unless --no-connect).",
+        epilog=CHECK_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     check.add_argument("--host", required=True, help="SMTP server host name, e.g. smtp.gmail.com")
     check.add_argument("--port", required=True, type=int, help="587 (STARTTLS) or 465 (TLS)")
@@ -54,7 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     secret.add_argument(
         "--password-env", metavar="VAR", help="read the password from environment variable VAR"
     )
-    secret.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    secret.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input (a terminal prompts without echo)",
+    )
     secret.add_argument(
         "--oauth-token-env", metavar="VAR", help="read an OAuth 2.0 access token (XOAUTH2) from variable VAR"
     )
@@ -63,7 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--test-recipient", metavar="ADDR", help="also submit a real test message to this address"
     )
     check.add_argument(
-        "--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, help="overall deadline in seconds"
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help=f"overall deadline, {MIN_TIMEOUT_SECONDS:g} to {MAX_TIMEOUT_SECONDS:g} seconds"
+        f" (default {DEFAULT_TIMEOUT_SECONDS:g})",
     )
     check.add_argument("--no-connect", action="store_true", help="only evaluate the rules, do not connect")
     check.add_argument("--json", action="store_true", help="print exactly one JSON report on stdout")
@@ -93,8 +140,14 @@ def chosen_locale(args: argparse.Namespace, environ: dict[str, str]) -> str:
     return str(args.lang) if args.lang else i18n.locale_from_environ(environ)
 
 
-def settings_from_args(args: argparse.Namespace, stdin: TextIO, environ: dict[str, str]) -> SmtpSettings:
-    """Assemble the settings; raises UsageError for missing secrets, ValidationError for bad values."""
+def settings_from_args(
+    args: argparse.Namespace, stdin: TextIO, environ: dict[str, str], prompt: Prompt | None = None
+) -> SmtpSettings:
+    """Assemble the settings; raises UsageError for missing secrets, ValidationError for bad values.
+
+    The password comes from a named variable, standard input, or, when standard input is a terminal,
+    from `prompt` (no echo). A check that connects needs one; a rules-only check (`--no-connect`) does not.
+    """
     data: dict[str, Any] = {
         "host": args.host,
         "port": args.port,
@@ -106,12 +159,35 @@ def settings_from_args(args: argparse.Namespace, stdin: TextIO, environ: dict[st
     }
     if args.password_env:
         data["password"] = _from_env(environ, args.password_env)
-    elif args.password_stdin:
-        data["password"] = stdin.readline().rstrip("\r\n")
     elif args.oauth_token_env:
         data["authMethod"] = AuthMethod.XOAUTH2.value
         data["oauthToken"] = _from_env(environ, args.oauth_token_env)
+    elif args.password_stdin or not args.no_connect:
+        data["password"] = _password_from(stdin, prompt or getpass.getpass, args, asked=args.password_stdin)
     return SmtpSettings.model_validate({key: value for key, value in data.items() if value is not None})
+
+
+def _password_from(stdin: TextIO, prompt: Prompt, args: argparse.Namespace, *, asked: bool) -> str:
+    """The password from a no-echo prompt on a terminal, else (only if asked for) from a piped stdin."""
+    if _is_terminal(stdin):
+        try:
+            password = prompt(f"Password for {args.username or args.host}: ")
+        except (EOFError, KeyboardInterrupt):
+            raise UsageError(f"no password entered (or use {SECRET_OPTIONS})") from None
+    elif asked:
+        password = stdin.readline().rstrip("\r\n")
+    else:
+        raise UsageError(f"no password: use {SECRET_OPTIONS} (or --no-connect to evaluate the rules only)")
+    if not password:
+        raise UsageError(f"the password is empty (use {SECRET_OPTIONS})")
+    return password
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # closed or replaced streams
+        return False
 
 
 def _from_env(environ: dict[str, str], name: str) -> str:
@@ -153,7 +229,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"smtp-preflight: invalid settings: {line}", file=sys.stderr)
         return EXIT_USAGE
     locale = chosen_locale(args, dict(os.environ))
-    report = localise_report(run_check(settings, connect=not args.no_connect, policy=policy), locale)
+    progress = TerminalProgress(sys.stderr) if wants_progress(sys.stderr) else None
+    try:
+        checked = run_check(settings, connect=not args.no_connect, policy=policy, observer=progress)
+    finally:
+        if progress is not None:
+            progress.clear()
+    report = localise_report(checked, locale)
     if args.json:
         print(json.dumps(report.to_json_dict(), indent=2))
     else:
@@ -162,7 +244,49 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _wants_colour(stream: TextIO) -> bool:
-    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+    return _is_terminal(stream) and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def wants_progress(stream: TextIO) -> bool:
+    """Progress only for a person watching a terminal that can rewrite its line."""
+    return _is_terminal(stream) and os.environ.get("TERM") != "dumb"
+
+
+STAGE_PROGRESS = {
+    StageName.RESOLVE: "looking up the server's address",
+    StageName.CONNECT: "connecting",
+    StageName.BANNER: "waiting for the server's greeting",
+    StageName.EHLO: "introducing ourselves (EHLO)",
+    StageName.STARTTLS: "asking to encrypt (STARTTLS)",
+    StageName.TLS: "encrypting (TLS handshake, certificate check)",
+    StageName.AUTH: "logging in",
+    StageName.MAIL: "sending the test message (sender)",
+    StageName.RCPT: "sending the test message (recipient)",
+    StageName.DATA: "sending the test message (content)",
+    StageName.QUIT: "saying goodbye (QUIT)",
+}
+
+
+class TerminalProgress(StageObserver):
+    """One line on a terminal, rewritten as the handshake moves on: `smtp-preflight: connecting…`."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.shown = False
+
+    def on_stage_started(self, stage: StageName) -> None:
+        self.stream.write(f"\r\033[K{STAGE_PROGRESS[stage]}…")
+        self.stream.flush()
+        self.shown = True
+
+    def on_stage_finished(self, stage: Stage) -> None:
+        return None  # the next stage (or the report) replaces the line
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+            self.shown = False
 
 
 _COLOURS = {"red": "31", "yellow": "33", "green": "32", "dim": "2", "bold": "1"}
