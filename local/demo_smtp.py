@@ -14,7 +14,7 @@ from typing import Any
 
 import trustme
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword, Session
 
 DEMO_HOST = "localhost"
 DEMO_USERNAME = "demo@example.com"
@@ -40,6 +40,24 @@ def _valid(auth_data: Any) -> bool:
     return hmac.compare_digest(auth_data.login, DEMO_USERNAME.encode()) and hmac.compare_digest(
         auth_data.password, DEMO_PASSWORD.encode()
     )
+
+
+class _Session(Session):
+    """aiosmtpd's session without its deprecated `login_data` property: aiosmtpd assigns it on every
+    successful AUTH and the property logs "Session.login_data is deprecated" (a log record on `mail.log`,
+    not a `warnings` warning). A plain attribute takes the assignment silently; nothing here reads it."""
+
+    login_data: Any = None
+
+
+class _DemoSmtp(SMTP):
+    def _create_session(self) -> Session:
+        return _Session(self.loop)
+
+
+class _DemoController(Controller):
+    def factory(self) -> SMTP:
+        return _DemoSmtp(self.handler, **self.SMTP_kwargs)
 
 
 def _free_port() -> int:
@@ -97,7 +115,7 @@ class DemoSmtpServer:
         return AuthResult(success=_valid(auth_data), handled=False)
 
     def _controller(self, hostname: str, port: int, context: ssl.SSLContext) -> Controller:
-        return Controller(
+        return _DemoController(
             _SinkHandler(),
             hostname=hostname,
             port=port,

@@ -191,3 +191,95 @@ class FakeLambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+@dataclass(frozen=True, slots=True)
+class Cors:
+    """What API Gateway (HTTP API) does with a `CorsConfiguration`: it answers preflights itself (the
+    function never sees them, whatever the route and before any authorizer), and on every other answer,
+    its own 401/404 included, it replaces whatever CORS headers the function sent with its own."""
+
+    allow_origins: tuple[str, ...]
+    allow_methods: tuple[str, ...] = ()
+    allow_headers: tuple[str, ...] = ()
+    expose_headers: tuple[str, ...] = ()
+    max_age: int | None = None
+    allow_credentials: bool = False
+
+    def allowed(self, origin: str | None) -> str | None:
+        """The `Access-Control-Allow-Origin` value for this request's origin, or None."""
+        if not origin:
+            return None
+        if "*" in self.allow_origins:
+            return "*"
+        return origin if origin in self.allow_origins else None
+
+    def is_preflight(self, method: str, headers: list[tuple[str, str]]) -> bool:
+        return (
+            method == "OPTIONS"
+            and header(headers, "origin") is not None
+            and header(headers, "access-control-request-method") is not None
+        )
+
+    def preflight(self, headers: list[tuple[str, str]]) -> tuple[int, list[tuple[str, str]], bytes]:
+        allowed = self.allowed(header(headers, "origin"))
+        out: list[tuple[str, str]] = [("Vary", "Origin")]
+        if allowed is not None:
+            out.append(("Access-Control-Allow-Origin", allowed))
+            out.append(("Access-Control-Allow-Methods", ",".join(self.allow_methods)))
+            if self.allow_headers:
+                out.append(("Access-Control-Allow-Headers", ",".join(self.allow_headers)))
+            if self.max_age is not None:
+                out.append(("Access-Control-Max-Age", str(self.max_age)))
+            if self.allow_credentials:
+                out.append(("Access-Control-Allow-Credentials", "true"))
+        return 204, out, b""
+
+    def decorate(
+        self, request_headers: list[tuple[str, str]], response_headers: list[tuple[str, str]]
+    ) -> list[tuple[str, str]]:
+        out = [
+            (name, value)
+            for name, value in response_headers
+            if not name.lower().startswith("access-control-") and name.lower() != "vary"
+        ]
+        vary = [value for name, value in response_headers if name.lower() == "vary" and value != "Origin"]
+        out.append(("Vary", ", ".join(["Origin", *vary])))
+        allowed = self.allowed(header(request_headers, "origin"))
+        if allowed is not None:
+            out.append(("Access-Control-Allow-Origin", allowed))
+            if self.expose_headers:
+                out.append(("Access-Control-Expose-Headers", ",".join(self.expose_headers)))
+            if self.allow_credentials:
+                out.append(("Access-Control-Allow-Credentials", "true"))
+        return out
+
+
+def cors_from_template(template: dict[str, Any], parameters: dict[str, list[str]]) -> Cors | None:
+    """The HTTP API's `CorsConfiguration` from template.yaml; `!Ref` to a parameter takes `parameters`."""
+
+    def values(raw: Any) -> tuple[str, ...]:
+        if isinstance(raw, dict) and "Ref" in raw:
+            return tuple(parameters.get(raw["Ref"], []))
+        return tuple(str(item) for item in raw or [])
+
+    for resource in (template.get("Resources") or {}).values():
+        if resource.get("Type") != "AWS::Serverless::HttpApi":
+            continue
+        config = (resource.get("Properties") or {}).get("CorsConfiguration")
+        if not isinstance(config, dict):
+            return None
+        return Cors(
+            allow_origins=values(config.get("AllowOrigins")),
+            allow_methods=values(config.get("AllowMethods")),
+            allow_headers=values(config.get("AllowHeaders")),
+            expose_headers=values(config.get("ExposeHeaders")),
+            max_age=int(config["MaxAge"]) if "MaxAge" in config else None,
+            allow_credentials=bool(config.get("AllowCredentials", False)),
+        )
+    return None
+
+
+def header(headers: list[tuple[str, str]], name: str) -> str | None:
+    """A request header's value, by case-insensitive name (the first one)."""
+    return next((value for key, value in headers if key.lower() == name), None)

@@ -17,13 +17,15 @@ Settings already in the environment win over these defaults. Ctrl-C or SIGTERM s
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import shlex
 import signal
+import socket
 import sys
 import threading
-import warnings
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 from typing import Any
@@ -33,16 +35,19 @@ from local.event_path import WORKER, EventPath, attach_listener, create_event_pa
 from local.functions import LocalFunction, functions_from_template
 from local.gateway import (
     LOCAL_TENANT,
+    Cors,
     Unauthorized,
     build_event,
+    cors_from_template,
     decode_claims,
     match,
     response_parts,
     routes_from_template,
 )
 from local.publish_event import demo_secret_id, entry, settings_changed_detail
+from local.request_log import LogFormatError, RequestLog
 from local.sqs_source import SqsEventSource
-from local.tables import create_checks_table
+from local.tables import create_checks_table, load_template
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 DEFAULT_PORT = 3000
@@ -75,11 +80,15 @@ def say(message: str = "") -> None:
     sys.stdout.flush()
 
 
+class StartError(Exception):
+    """`make run` cannot start; the message is one line that names the variable to change."""
+
+
 class LocalGateway:
     """API Gateway for the template's functions: route table, authorizer emulation, and the function
     that owns each route."""
 
-    def __init__(self, functions: dict[str, LocalFunction], tenant_claim: str):
+    def __init__(self, functions: dict[str, LocalFunction], tenant_claim: str, cors: Cors | None = None):
         self.functions = functions
         self.routes = [
             route
@@ -87,17 +96,30 @@ class LocalGateway:
             for route in routes_from_template(function.events_of_type("HttpApi"), function.logical_id)
         ]
         self.tenant_claim = tenant_claim
+        self.cors = cors
 
     def handle(
         self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, client_ip: str
     ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """One request as API Gateway answers it: CORS preflights by the gateway itself, everything
+        else through the route's function (or the gateway's own 401/404), with the gateway's CORS headers."""
+        if self.cors is not None and self.cors.is_preflight(method, headers):
+            return self.cors.preflight(headers)
+        status, out_headers, payload = self._route(method, target, headers, body, client_ip)
+        if self.cors is not None:
+            out_headers = self.cors.decorate(headers, out_headers)
+        return status, out_headers, payload
+
+    def _route(
+        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, client_ip: str
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
         raw_path, _, raw_query = target.partition("?")
         found = match(self.routes, method, raw_path)
-        preflight = method == "OPTIONS" and any(route.pattern.match(raw_path) for route in self.routes)
-        if found is None and not preflight:
+        if found is None:
             return _gateway_error(404, "Not Found")
+        route, path_parameters = found
         claims: dict[str, str] | None = None
-        if found is not None and found[0].authorized:
+        if route.authorized:
             authorization = next((v for k, v in headers if k.lower() == "authorization"), None)
             try:
                 claims = decode_claims(authorization, self.tenant_claim)
@@ -109,33 +131,36 @@ class LocalGateway:
             raw_query=raw_query,
             headers=headers,
             body=body,
-            route_key=found[0].key if found else f"OPTIONS {raw_path}",
-            path_parameters=found[1] if found else None,
+            route_key=route.key,
+            path_parameters=path_parameters,
             claims=claims,
             source_ip=client_ip,
         )
-        function = self.functions[found[0].function if found else self._preflight_function(raw_path)]
-        return response_parts(function.invoke(event))
-
-    def _preflight_function(self, raw_path: str) -> str:
-        """The function behind a CORS preflight (API Gateway answers those itself; ours do the same)."""
-        return next(route.function for route in self.routes if route.pattern.match(raw_path))
+        return response_parts(self.functions[route.function].invoke(event))
 
 
 def _gateway_error(status: int, message: str) -> tuple[int, list[tuple[str, str]], bytes]:
     return status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode()
 
 
-def make_http_server(gateway: LocalGateway, host: str, port: int) -> ThreadingHTTPServer:
+def make_http_server(
+    gateway: LocalGateway, host: str, port: int, log: RequestLog | None = None
+) -> ThreadingHTTPServer:
+    request_log = log or RequestLog()
+
     class Handler(BaseHTTPRequestHandler):
         server_version = "smtp-preflight-local"
         protocol_version = "HTTP/1.1"
 
         def _serve(self) -> None:
+            with request_log.request(self.command, self.path, self.client_address[0]) as entry:
+                entry.status = self._answer()
+
+        def _answer(self) -> int:
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_REQUEST_BYTES:
                 self._reply(*_gateway_error(413, "Request Entity Too Large"), close=True)
-                return
+                return 413
             body = self.rfile.read(length) if length > 0 else b""
             try:
                 status, headers, payload = gateway.handle(
@@ -145,6 +170,7 @@ def make_http_server(gateway: LocalGateway, host: str, port: int) -> ThreadingHT
                 logging.getLogger("local").exception("invocation failed")
                 status, headers, payload = _gateway_error(500, "Internal Server Error")
             self._reply(status, headers, payload)
+            return status
 
         def _reply(
             self, status: int, headers: list[tuple[str, str]], payload: bytes, close: bool = False
@@ -163,10 +189,16 @@ def make_http_server(gateway: LocalGateway, host: str, port: int) -> ThreadingHT
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
 
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            return None  # the request log writes one line per request
+
         def log_message(self, format: str, *args: Any) -> None:
             sys.stderr.write(f"{self.address_string()} {format % args}\n")
 
-    server = ThreadingHTTPServer((host, port), Handler)
+    try:
+        server = ThreadingHTTPServer((host, port), Handler)
+    except OSError as error:
+        raise StartError(_bind_failure("PORT", port, error)) from None
     server.daemon_threads = True
     return server
 
@@ -176,8 +208,31 @@ def _int_env(name: str, default: int) -> int:
     if not raw:
         return default
     if not raw.isdigit() or int(raw) > 65535:
-        raise SystemExit(f"{name} must be a port number (0 picks a free one), not {raw!r}")
+        raise StartError(f"{name} must be a port number (0 picks a free one), not {raw!r}")
     return int(raw)
+
+
+def _bind_failure(variable: str, port: int, error: OSError) -> str:
+    if error.errno == errno.EADDRINUSE:
+        return (
+            f"port {port} is already in use: set {variable} to another port ({variable}=0 picks a free one)"
+        )
+    return f"cannot listen on port {port} ({error.strerror or error}): set {variable} to another port"
+
+
+def _ensure_free(variable: str, port: int) -> None:
+    """Fail fast on a busy port for servers that would otherwise hang or fail in a thread (moto)."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as error:
+            raise StartError(_bind_failure(variable, port, error)) from None
+
+
+def _export_lines(variables: dict[str, str]) -> list[str]:
+    return [f"export {name}={shlex.quote(value)}" for name, value in variables.items()]
 
 
 class LocalStack:
@@ -197,19 +252,23 @@ class LocalStack:
         self.entries_file = ""
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
+        self.request_log: RequestLog | None = None
 
     def start(self) -> None:
         for name, value in DEFAULTS.items():
             os.environ.setdefault(name, value)
-        warnings.filterwarnings("ignore", message="Session.login_data is deprecated")
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
+        try:
+            self.request_log = RequestLog.from_env(os.environ.get("LOG_FORMAT"))
+        except LogFormatError as error:
+            raise StartError(str(error)) from None
 
         if not all(os.environ.get(f"AWS_ENDPOINT_URL_{service}") for service in MOTO_SERVICES):
             from moto.server import ThreadedMotoServer
 
-            self.moto = ThreadedMotoServer(
-                ip_address="127.0.0.1", port=_int_env("MOTO_PORT", 0), verbose=False
-            )
+            moto_port = _int_env("MOTO_PORT", 0)
+            _ensure_free("MOTO_PORT", moto_port)
+            self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
             self.moto.start()
             host, port = self.moto.get_host_and_port()
             self.moto_endpoint = f"http://{host}:{port}"
@@ -218,27 +277,24 @@ class LocalStack:
         self.dynamodb_endpoint = os.environ["AWS_ENDPOINT_URL_DYNAMODB"]
         import boto3
 
-        create_checks_table(boto3.client("dynamodb"), os.environ["TABLE_NAME"])
+        self._create_table()
 
-        self.smtp = DemoSmtpServer(port=_int_env("DEMO_SMTP_PORT", DEFAULT_DEMO_SMTP_PORT))
-        self.smtp.start()
-        if self.smtp.ca_file is None:
-            raise RuntimeError("the demo SMTP server did not write its CA file")
-        existing_cas = os.environ.get("SMTP_PREFLIGHT_CA_FILE", "")
-        os.environ["SMTP_PREFLIGHT_CA_FILE"] = ":".join(filter(None, [existing_cas, str(self.smtp.ca_file)]))
-        os.environ.setdefault("SMTP_PREFLIGHT_ALLOWED_PORTS", f"{DEFAULT_PORTS},{self.smtp.port}")
-        allowed = {p.strip() for p in os.environ["SMTP_PREFLIGHT_ALLOWED_PORTS"].split(",")}
-        if str(self.smtp.port) not in allowed:
-            say(f"warning: SMTP_PREFLIGHT_ALLOWED_PORTS does not include the demo port {self.smtp.port}")
-
-        self._start_event_path(boto3)
+        self._start_demo_smtp()
+        self._start_event_path_or_explain(boto3)
 
         self.functions = functions_from_template()
         for function in self.functions.values():
-            function.load()  # cold starts now, after the environment is ready: a bad setting fails here
+            try:  # cold starts now, after the environment is ready: a bad setting fails here
+                function.load()
+            except ValueError as error:  # ConfigError and pydantic's ValidationError name the variable
+                first_line = str(error).strip().splitlines()[0]
+                raise StartError(f"{function.logical_id} failed its cold start: {first_line}") from None
+        self.request_log.install()
         self._start_pollers(boto3)
-        gateway = LocalGateway(self.functions, os.environ.get("TENANT_CLAIM") or "tenant_id")
-        self.http = make_http_server(gateway, "127.0.0.1", _int_env("PORT", DEFAULT_PORT))
+        origins = [o.strip() for o in os.environ.get("ALLOWED_ORIGINS", "").split(",") if o.strip()]
+        cors = cors_from_template(load_template(), {"AllowedOrigins": origins})
+        gateway = LocalGateway(self.functions, os.environ.get("TENANT_CLAIM") or "tenant_id", cors)
+        self.http = make_http_server(gateway, "127.0.0.1", _int_env("PORT", DEFAULT_PORT), self.request_log)
         self.api_url = f"http://127.0.0.1:{self.http.server_address[1]}"
         self.http_thread = threading.Thread(target=self.http.serve_forever, name="api", daemon=True)
         self.http_thread.start()
@@ -293,6 +349,67 @@ class LocalStack:
                 indent=2,
             )
 
+    def _start_demo_smtp(self) -> None:
+        """The demo SMTP server; its CA trusted, its port allowed (unless the environment says otherwise)."""
+        demo_port = _int_env("DEMO_SMTP_PORT", DEFAULT_DEMO_SMTP_PORT)
+        _ensure_free("DEMO_SMTP_PORT", demo_port)  # aiosmtpd would wait for its ready timeout first
+        self.smtp = DemoSmtpServer(port=demo_port)
+        try:
+            self.smtp.start()
+        except OSError as error:
+            raise StartError(_bind_failure("DEMO_SMTP_PORT", demo_port, error)) from None
+        if self.smtp.ca_file is None:
+            raise RuntimeError("the demo SMTP server did not write its CA file")
+        existing_cas = os.environ.get("SMTP_PREFLIGHT_CA_FILE", "")
+        os.environ["SMTP_PREFLIGHT_CA_FILE"] = ":".join(filter(None, [existing_cas, str(self.smtp.ca_file)]))
+        os.environ.setdefault("SMTP_PREFLIGHT_ALLOWED_PORTS", f"{DEFAULT_PORTS},{self.smtp.port}")
+        allowed = {p.strip() for p in os.environ["SMTP_PREFLIGHT_ALLOWED_PORTS"].split(",")}
+        if str(self.smtp.port) not in allowed:
+            say(f"warning: SMTP_PREFLIGHT_ALLOWED_PORTS does not include the demo port {self.smtp.port}")
+
+    def _start_event_path_or_explain(self, boto3: Any) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._start_event_path(boto3)
+        except (BotoCoreError, ClientError) as error:
+            endpoints = ", ".join(
+                f"AWS_ENDPOINT_URL_{service}={os.environ[f'AWS_ENDPOINT_URL_{service}']}"
+                for service in MOTO_SERVICES[1:]
+            )
+            raise StartError(
+                f"cannot create the event path at {endpoints} ({error}): start them there, or unset "
+                "those variables to use the built-in moto server"
+            ) from None
+
+    def _create_table(self) -> None:
+        """The checks table at the endpoint; an unreachable endpoint is a one-line error, quickly."""
+        import boto3
+        from botocore.config import Config
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        config = Config(connect_timeout=3, read_timeout=10, retries={"total_max_attempts": 2})
+        try:
+            create_checks_table(boto3.client("dynamodb", config=config), os.environ["TABLE_NAME"])
+        except (BotoCoreError, ClientError) as error:
+            if self.dynamodb_endpoint == self.moto_endpoint:
+                raise StartError(f"the built-in DynamoDB (moto) failed: {error}") from None
+            raise StartError(
+                f"cannot use DynamoDB at AWS_ENDPOINT_URL_DYNAMODB={self.dynamodb_endpoint} ({error}): "
+                "start it there, or unset AWS_ENDPOINT_URL_DYNAMODB to use the built-in moto server"
+            ) from None
+
+    def cli_environment(self) -> dict[str, str]:
+        """What the CLI in another terminal needs to check the demo server, as `make run` has it."""
+        return {
+            name: os.environ[name]
+            for name in (
+                "SMTP_PREFLIGHT_CA_FILE",
+                "SMTP_PREFLIGHT_ALLOWED_NETWORKS",
+                "SMTP_PREFLIGHT_ALLOWED_PORTS",
+            )
+        }
+
     def banner(self) -> None:
         if self.smtp is None:
             raise RuntimeError("start() first")
@@ -312,6 +429,10 @@ class LocalStack:
         say(
             f"  Guard      exempted from the public-address guard: SMTP_PREFLIGHT_ALLOWED_NETWORKS={networks}"
         )
+        log_format = self.request_log.format if self.request_log else "text"
+        say(
+            f"  Logs       one line per request (LOG_FORMAT={log_format}; LOG_FORMAT=json for the JSON lines)"
+        )
         say(
             "  Auth       bearer JWTs are decoded WITHOUT verifying their signature (API Gateway verifies "
             f"them in the cloud); the tenant is the '{tenant_claim}' claim, 'local-dev' without a token."
@@ -326,6 +447,9 @@ class LocalStack:
             f'"username":"{DEMO_USERNAME}","password":"{DEMO_PASSWORD}"}}\''
         )
         self._event_banner()
+        say("  CLI        in another terminal, for the smtp-preflight command to reach the demo server:")
+        for line in _export_lines(self.cli_environment()):
+            say(f"               {line}")
         say(f"Ready: {self.api_url} (Ctrl-C stops)")
 
     def _event_banner(self) -> None:
@@ -401,6 +525,9 @@ def main() -> int:
         while not stop.wait(0.5):
             pass
         say("Stopping...")
+    except StartError as error:
+        print(f"make run: {error}", file=sys.stderr, flush=True)
+        return 1
     finally:
         stack.stop()
     say("Stopped.")

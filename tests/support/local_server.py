@@ -39,7 +39,16 @@ def local_server(extra_env: Mapping[str, str] | None = None) -> Iterator[LocalRu
         for key, value in os.environ.items()
         if not key.startswith(("AWS_", "SMTP_PREFLIGHT_", "POWERTOOLS_"))
         and key
-        not in {"TABLE_NAME", "PORT", "ALLOWED_ORIGINS", "TENANT_CLAIM", "EVENT_BUS_NAME", "SECRETS_PREFIX"}
+        not in {
+            "TABLE_NAME",
+            "PORT",
+            "ALLOWED_ORIGINS",
+            "TENANT_CLAIM",
+            "EVENT_BUS_NAME",
+            "SECRETS_PREFIX",
+            "LOG_FORMAT",
+            "MOTO_PORT",
+        }
     }
     env.update({"PORT": "0", "DEMO_SMTP_PORT": "0", "PYTHONUNBUFFERED": "1", **(extra_env or {})})
     process = subprocess.Popen(

@@ -5,16 +5,22 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import re
 import signal
+import socket
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support.local_server import LocalRun, local_server
+from tests.support.local_server import ROOT, LocalRun, local_server
 
 
 def _unsigned_jwt(claims: dict[str, Any]) -> str:
@@ -109,17 +115,138 @@ def test_gateway_behaviour_validation_cors_and_openapi(local_run: LocalRun) -> N
 
     assert _request("GET", f"{local_run.api}/v1/unknown")[0] == 404
 
-    status, headers, _ = _request(
-        "OPTIONS",
-        f"{local_run.api}/v1/smtp-checks",
-        headers={"Origin": "http://localhost:5173", "Access-Control-Request-Method": "POST"},
-    )
-    assert status == 204
-    assert headers["access-control-allow-origin"] == "http://localhost:5173"
-
     status, _, document = _request("GET", f"{local_run.api}/v1/openapi.json")
     assert status == 200
     assert document["openapi"].startswith("3.1")
+
+
+FRONTEND = "http://localhost:5173"
+
+
+def test_cors_preflights_are_answered_by_the_gateway_as_template_yaml_configures_it(
+    local_run: LocalRun,
+) -> None:
+    # Given a preflight from an allowed origin, for a route that needs a token (none is sent)
+    preflight = {"Origin": FRONTEND, "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "authorization,content-type,idempotency-key"}  # fmt: skip
+
+    status, headers, body = _request("OPTIONS", f"{local_run.api}/v1/smtp-checks/01ANY", headers=preflight)
+
+    # Then the gateway answers it (no authorizer, no function), with template.yaml's CorsConfiguration
+    assert status == 204
+    assert body is None
+    assert headers["access-control-allow-origin"] == FRONTEND
+    assert headers["access-control-allow-methods"] == "GET,POST,OPTIONS"
+    assert headers["access-control-allow-headers"] == "Authorization,Content-Type,Idempotency-Key"
+    assert headers["access-control-max-age"] == "600"
+    assert headers["vary"] == "Origin"
+
+    # and an origin not in ALLOWED_ORIGINS gets no CORS grant
+    status, headers, _ = _request(
+        "OPTIONS", f"{local_run.api}/v1/smtp-checks", headers={**preflight, "Origin": "https://evil.example"}
+    )
+    assert status == 204
+    assert "access-control-allow-origin" not in headers
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "expected_status"),
+    [
+        ("/v1/smtp-checks", {}, 200),  # the function's answer
+        ("/v1/smtp-checks", {"Authorization": "Bearer junk"}, 401),  # the gateway's authorizer
+        ("/v1/nowhere", {}, 404),  # the gateway's own 404
+    ],
+)
+def test_every_answer_carries_the_gateways_cors_headers(
+    local_run: LocalRun, path: str, headers: dict[str, str], expected_status: int
+) -> None:
+    status, answer, _ = _request("GET", local_run.api + path, headers={"Origin": FRONTEND, **headers})
+
+    assert status == expected_status
+    assert answer["access-control-allow-origin"] == FRONTEND
+    assert answer["access-control-expose-headers"] == "Location,Idempotent-Replayed"
+    assert answer["vary"] == "Origin"
+    assert "access-control-allow-headers" not in answer  # only preflights list them
+
+
+def test_the_log_is_one_short_line_per_request_without_emf_or_aiosmtpd_noise(local_run: LocalRun) -> None:
+    settings = {"host": "localhost", "port": local_run.smtp_port, "security": "starttls",
+                "username": "demo@example.com", "password": "demo-password"}  # fmt: skip
+    before = len(local_run.output)
+
+    assert _request("POST", f"{local_run.api}/v1/smtp-checks", settings)[0] == 201
+
+    deadline = time.monotonic() + 5
+    while not any("POST /v1/smtp-checks" in line for line in local_run.output[before:]):
+        assert time.monotonic() < deadline, "".join(local_run.output[before:])
+        time.sleep(0.05)
+    lines = local_run.output[before:]
+    posts = [line for line in lines if "POST /v1/smtp-checks" in line]
+    assert len(posts) == 1, lines
+    assert re.fullmatch(
+        r"\d\d:\d\d:\d\d  POST /v1/smtp-checks  201  \d+ ms  passed: LOGIN_ACCEPTED\n", posts[0]
+    )
+    assert all(re.match(r"\d\d:\d\d:\d\d  [A-Z]+ /", line) for line in lines), lines  # no JSON, no noise
+    text = "".join(local_run.output)
+    assert '"_aws"' not in text  # EMF metrics are off locally (POWERTOOLS_METRICS_DISABLED)
+    assert "login_data" not in text  # aiosmtpd's deprecation record
+
+
+def test_the_banner_prints_the_exact_exports_the_cli_needs(local_run: LocalRun) -> None:
+    text = "".join(local_run.output)
+    exports = dict(re.findall(r"^ +export (SMTP_PREFLIGHT_[A-Z_]+)=(\S+)$", text, re.MULTILINE))
+
+    assert set(exports) == {
+        "SMTP_PREFLIGHT_CA_FILE",
+        "SMTP_PREFLIGHT_ALLOWED_NETWORKS",
+        "SMTP_PREFLIGHT_ALLOWED_PORTS",
+    }
+    assert Path(exports["SMTP_PREFLIGHT_CA_FILE"]).is_file()
+    assert str(local_run.smtp_port) in exports["SMTP_PREFLIGHT_ALLOWED_PORTS"].split(",")
+
+
+def _start_failure(**overrides: str) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "SMTP_PREFLIGHT_"))}
+    env.update({"PORT": "0", "DEMO_SMTP_PORT": "0", **overrides})
+    return subprocess.run(
+        [sys.executable, "-m", "local.server"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("variable", ["PORT", "DEMO_SMTP_PORT", "MOTO_PORT"])
+def test_a_busy_port_ends_make_run_with_one_line_naming_the_variable(variable: str) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+
+        result = _start_failure(**{variable: str(port)})
+
+    assert result.returncode == 1
+    advice = f"set {variable} to another port ({variable}=0 picks a free one)"
+    assert result.stderr == f"make run: port {port} is already in use: {advice}\n"
+    assert "Traceback" not in result.stdout
+
+
+def test_an_unreachable_dynamodb_endpoint_ends_make_run_with_one_line() -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # bound, never listening: connections are refused
+
+        result = _start_failure(AWS_ENDPOINT_URL_DYNAMODB=f"http://127.0.0.1:{port}")
+
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(
+        f"make run: cannot use DynamoDB at AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:{port}"
+    )
+    assert "unset AWS_ENDPOINT_URL_DYNAMODB" in result.stderr
 
 
 def test_sigterm_stops_everything_cleanly(local_run: LocalRun) -> None:

@@ -15,6 +15,7 @@ import os
 from aws_lambda_powertools import Logger, Tracer, single_metric
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from smtp_preflight.report import Report
 
@@ -29,7 +30,13 @@ copy_config_to_registered_loggers(source_logger=logger, include={DOMAIN_LOGGER})
 
 
 def _count(name: str, **dimensions: str) -> None:
-    """One EMF blob for one count with its own dimension set (flushed at once, no handler decorator)."""
+    """One EMF blob for one count with its own dimension set (flushed at once, no handler decorator).
+
+    `single_metric` ignores `POWERTOOLS_METRICS_DISABLED` (only the `Metrics` class honours it), so the
+    switch is applied here: `make run` sets it, and no EMF line is printed locally.
+    """
+    if is_metrics_disabled():
+        return
     with single_metric(
         name=name, unit=MetricUnit.Count, value=1, namespace=NAMESPACE, default_dimensions={}
     ) as metric:

@@ -1,0 +1,79 @@
+"""`make run`'s request log: one line per request for people, JSON with LOG_FORMAT=json."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+from local.request_log import LogFormatError, RequestLog
+
+
+@pytest.fixture
+def handler_logger() -> Iterator[tuple[logging.Logger, io.StringIO]]:
+    """A logger set up as Powertools sets up the handler's: JSON lines through its formatter."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(LambdaPowertoolsFormatter())
+    logger = logging.getLogger("tests.request_log.handler")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    yield logger, stream
+    logger.removeHandler(handler)
+
+
+def _finished(logger: logging.Logger) -> None:
+    extra = {"status": "failed", "findingCodes": ["AUTH_FAILED"], "checkId": "01M8"}
+    logger.info("check finished", extra=extra)
+
+
+def test_text_lines_say_method_path_status_duration_and_the_check(
+    handler_logger: tuple[logging.Logger, io.StringIO],
+) -> None:
+    logger, json_out = handler_logger
+    log = RequestLog(format="text", stream=io.StringIO())
+    log.install()
+
+    with log.request("POST", "/v1/smtp-checks?x=1", "127.0.0.1") as entry:
+        _finished(logger)
+        logger.warning("store slow")
+        entry.status = 201
+
+    lines = log.stream.getvalue().splitlines()  # type: ignore[attr-defined]
+    assert lines[0] == "  warning: store slow"
+    assert lines[1].endswith(
+        "  POST /v1/smtp-checks  201  " + lines[1].split("  ")[3] + "  failed: AUTH_FAILED"
+    )
+    assert json_out.getvalue() == ""  # the JSON lines are not printed in text mode
+
+
+def test_json_keeps_the_handlers_lines_and_adds_an_access_record(
+    handler_logger: tuple[logging.Logger, io.StringIO],
+) -> None:
+    logger, json_out = handler_logger
+    access = io.StringIO()
+    log = RequestLog(format="json", stream=io.StringIO(), json_stream=access)
+    log.install()
+
+    with log.request("GET", "/v1/smtp-checks", "127.0.0.1") as entry:
+        _finished(logger)
+        entry.status = 200
+
+    assert json.loads(json_out.getvalue())["findingCodes"] == ["AUTH_FAILED"]
+    record = json.loads(access.getvalue())
+    assert {key: record[key] for key in ("method", "path", "status", "ip")} == {
+        "method": "GET",
+        "path": "/v1/smtp-checks",
+        "status": 200,
+        "ip": "127.0.0.1",
+    }
+
+
+def test_an_unknown_log_format_is_refused_by_name() -> None:
+    with pytest.raises(LogFormatError, match="LOG_FORMAT must be text or json"):
+        RequestLog.from_env("yaml")
