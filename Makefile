@@ -9,7 +9,7 @@ SAM_VENV  := .tools/sam
 SAM       := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
 
-.PHONY: install sam run openapi build test lint typecheck unit integration clean
+.PHONY: install sam run openapi readme build test lint typecheck unit integration clean
 
 install: $(STAMP)
 
@@ -33,6 +33,10 @@ run: install
 # Regenerate the committed OpenAPI document (a test fails while it is stale).
 openapi: install
 	$(BIN)/python -m local.openapi
+
+# Rewrite the README's console sessions that no longer match a real run (a test fails while one differs).
+readme: install
+	README_UPDATE=1 $(BIN)/pytest tests/integration/test_readme.py -q
 
 # Build the layer and function for Lambda (python3.13, arm64) without Docker and without a local
 # Python 3.13: both use `BuildMethod: makefile` (layers/smtp_preflight/Makefile asks pip for the arm64

@@ -53,7 +53,7 @@ class RequestLog:
         """Capture the handlers' records (call once the functions are loaded: their loggers exist then)."""
         if self.format == "json":
             return
-        for handler in _powertools_handlers():
+        for handler in powertools_handlers():
             if self._capture not in handler.filters:
                 handler.addFilter(self._capture)
 
@@ -124,7 +124,7 @@ class RequestRecord:
         }
 
 
-def _powertools_handlers() -> list[logging.Handler]:
+def powertools_handlers() -> list[logging.Handler]:
     loggers = [logging.getLogger()] + [
         logger for logger in logging.Logger.manager.loggerDict.values() if isinstance(logger, logging.Logger)
     ]

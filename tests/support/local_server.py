@@ -11,7 +11,7 @@ import sys
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -26,6 +26,7 @@ class LocalRun:
     api: str
     smtp_port: int
     output: list[str]
+    exports: dict[str, str] = field(default_factory=dict)  # the banner's `export NAME=value` lines
 
     @property
     def text(self) -> str:
@@ -78,7 +79,8 @@ def local_server(extra_env: Mapping[str, str] | None = None) -> Iterator[LocalRu
         smtp = re.search(r"Demo SMTP  host localhost port (\d+)", text)
         assert api, text
         assert smtp, text
-        yield LocalRun(process, api.group(1), int(smtp.group(1)), output)
+        exports = dict(re.findall(r"^ +export ([A-Z_]+)=(\S+)$", text, re.MULTILINE))
+        yield LocalRun(process, api.group(1), int(smtp.group(1)), output, exports)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
