@@ -217,6 +217,22 @@ def test_every_console_example_in_the_readme_runs_as_shown(readme_run: LocalRun)
         README.write_text("\n".join(lines), encoding="utf-8")
         return
     assert not mismatches, "\n".join(mismatches)
+    _the_log_sample_is_what_make_run_printed(readme_run)
+
+
+def _the_log_sample_is_what_make_run_printed(run: LocalRun) -> None:
+    """The README's sample of `make run`'s log (a `text` block) shows lines these sessions printed."""
+    readme = README.read_text(encoding="utf-8")
+    blocks = re.findall(r"^```text\n(.*?)^```", readme, re.MULTILINE | re.DOTALL)
+    shown = [line for block in blocks for line in block.splitlines() if " /v1/" in line]
+    assert shown, "the README's sample of make run's log went missing"
+
+    def masked(line: str) -> str:
+        return re.sub(r"^\d\d:\d\d:\d\d", "HH:MM:SS", normalised(line.rstrip()))
+
+    printed = {masked(line) for line in run.output}
+    for line in shown:
+        assert masked(line) in printed, f"make run never printed a line like: {line}"
 
 
 def test_the_readme_shows_the_exports_make_run_prints(readme_run: LocalRun) -> None:
