@@ -57,3 +57,18 @@ def test_missing_code_is_caught(tmp_path: Path, missing: str, complaint: str) ->
     (build / missing).unlink()
 
     assert any(complaint in problem for problem in problems(build, TEMPLATE))
+
+
+def test_every_function_and_layer_builds_without_a_local_python_3_13() -> None:
+    """`sam build`'s python3.13 build method needs that interpreter on PATH; the makefile method does not."""
+    from local.tables import load_template
+
+    resources = load_template()["Resources"]
+    built = {
+        logical_id: (resource.get("Metadata") or {}).get("BuildMethod")
+        for logical_id, resource in resources.items()
+        if resource["Type"] in {"AWS::Serverless::Function", "AWS::Serverless::LayerVersion"}
+    }
+
+    assert built
+    assert all(method == "makefile" for method in built.values()), built
