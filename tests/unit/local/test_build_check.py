@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from local.build_check import problems
-from local.tables import TEMPLATE
+from local.tables import TEMPLATE, load_template
 
 ARM64_WHEEL = "Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: cp313-cp313-manylinux2014_aarch64\n"
 
@@ -22,9 +22,12 @@ def _built(tmp_path: Path, wheel: str = ARM64_WHEEL, native: str = "cpython-313-
     (site / "pydantic_core" / f"_pydantic_core.{native}.so").write_bytes(b"")
     (site / "idna-3.0.dist-info").mkdir()
     (site / "idna-3.0.dist-info" / "WHEEL").write_text("Root-Is-Purelib: true\nTag: py3-none-any\n")
-    handler = tmp_path / "CheckApiFunction" / "check_api" / "app.py"
-    handler.parent.mkdir(parents=True)
-    handler.write_text("")
+    for logical_id, resource in load_template()["Resources"].items():
+        if resource["Type"] == "AWS::Serverless::Function":
+            module = resource["Properties"]["Handler"].rpartition(".")[0]
+            handler = tmp_path / logical_id / (module.replace(".", "/") + ".py")
+            handler.parent.mkdir(parents=True)
+            handler.write_text("")
     return tmp_path
 
 
@@ -61,8 +64,6 @@ def test_missing_code_is_caught(tmp_path: Path, missing: str, complaint: str) ->
 
 def test_every_function_and_layer_builds_without_a_local_python_3_13() -> None:
     """`sam build`'s python3.13 build method needs that interpreter on PATH; the makefile method does not."""
-    from local.tables import load_template
-
     resources = load_template()["Resources"]
     built = {
         logical_id: (resource.get("Metadata") or {}).get("BuildMethod")
