@@ -3,7 +3,9 @@ its output compared with what the README shows, so the README cannot drift from 
 
 A `console` block is a session: `$ command` lines (continued by a trailing backslash or an open quote),
 each followed by the output it printed. Commands run in order in bash from the repository root, with
-the environment (exports) carried from one to the next. `sh` blocks are instructions, not sessions.
+the environment (exports) carried from one to the next. `sh` blocks are instructions, not sessions. A
+session preceded by `<!-- not replayed: reason -->` is skipped (it must be real output, and say why it
+cannot run here).
 
 What changes from run to run is matched, not compared: check ids and cursors (an id the README shows
 is replaced, in later commands, by the id this run produced), durations, timestamps, the throw-away
@@ -30,6 +32,7 @@ import pytest
 from tests.support.local_server import ROOT, LocalRun, local_server
 
 README = ROOT / "README.md"
+NOT_REPLAYED = "<!-- not replayed:"  # before a session that cannot be replayed here, with the reason
 README_API = "http://127.0.0.1:3000"
 README_SMTP_PORT = "2587"
 CA_PATH = re.compile(r"[^\s=]*/smtp-preflight-demo-[^/\s]+/demo-ca\.pem")
@@ -82,7 +85,11 @@ def sessions(lines: list[str]) -> Iterator[Session]:
             continue
         info = fence.group(1) or ""
         end = next(i for i in range(index + 1, len(lines)) if lines[i].startswith("```"))
-        if info == "console":
+        before = next((lines[i] for i in range(index - 1, -1, -1) if lines[i].strip()), "")
+        if info == "console" and before.startswith(NOT_REPLAYED):
+            if not before.removeprefix(NOT_REPLAYED).strip(" ->"):
+                pytest.fail(f"README.md:{index}: say why this session is not replayed")
+        elif info == "console":
             session = Session(info)
             i = index + 1
             while i < end:
