@@ -23,7 +23,10 @@ WAIT_SECONDS = 20.0
 
 @pytest.fixture(scope="module")
 def local_run() -> Iterator[LocalRun]:
-    with local_server({"LOCAL_VISIBILITY_TIMEOUT": "1", "MAX_RECEIVE_COUNT": "2"}) as run:
+    # LOG_FORMAT=json: the worker's structured log lines, which the DLQ test reads
+    with local_server(
+        {"LOCAL_VISIBILITY_TIMEOUT": "1", "MAX_RECEIVE_COUNT": "2", "LOG_FORMAT": "json"}
+    ) as run:
         yield run
 
 
