@@ -38,6 +38,7 @@ def _environment(demo: DemoSmtpServer) -> dict[str, str]:
         SMTP_PREFLIGHT_ALLOWED_NETWORKS="127.0.0.0/8,::1/128",
         SMTP_PREFLIGHT_ALLOWED_PORTS=str(demo.port),
         TERM="xterm",
+        LC_ALL="C.UTF-8",  # English words, whatever the machine's locale
     )
     env.pop("NO_COLOR", None)
     return env

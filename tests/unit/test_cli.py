@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from smtp_preflight import __version__
-from smtp_preflight.cli import STAGE_PROGRESS, TerminalProgress, main, wants_progress
+from smtp_preflight.cli import TerminalProgress, main, wants_progress
 from smtp_preflight.report import Stage, StageName
 
 SECRET = "s3cret-app-password"
@@ -293,7 +293,14 @@ def test_terminal_progress_names_each_stage_and_clears_its_line() -> None:
     progress.clear()
 
     assert terminal.getvalue() == "\r\033[Kconnecting…\r\033[Klogging in…\r\033[K"
-    assert set(STAGE_PROGRESS) == set(StageName)  # every stage has words
+
+
+def test_terminal_progress_speaks_the_chosen_language() -> None:
+    terminal = FakeTerminal()
+
+    TerminalProgress(terminal, "it").on_stage_started(StageName.AUTH)
+
+    assert terminal.getvalue() == "\r\033[Kaccesso in corso…"
 
 
 def test_no_progress_when_stderr_is_not_a_terminal(

@@ -44,6 +44,7 @@ def expected_keys() -> set[str]:
     """Every key the code can ask for: findings, enums shown to people, term params, discovery, CLI."""
     keys = {f"finding.{code}.{part}" for code in SPECS for part in ("message", "advice")}
     keys |= {f"status.{s.value}" for s in Status} | {f"stage.{s.value}" for s in StageName}
+    keys |= {f"progress.{s.value}" for s in StageName}  # the CLI's live progress on a terminal
     keys |= {f"actor.{a.value}" for a in Actor} | {f"field.{f.value}" for f in Field}
     keys |= {f"provider.{p.value}" for p in ProviderId} | {f"mode.{s.value}" for s in Security}
     keys |= {f"credential.{f}" for f in (Field.USERNAME, Field.PASSWORD, Field.OAUTH_TOKEN)}

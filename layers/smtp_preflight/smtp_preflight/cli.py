@@ -229,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"smtp-preflight: invalid settings: {line}", file=sys.stderr)
         return EXIT_USAGE
     locale = chosen_locale(args, dict(os.environ))
-    progress = TerminalProgress(sys.stderr) if wants_progress(sys.stderr) else None
+    progress = TerminalProgress(sys.stderr, locale) if wants_progress(sys.stderr) else None
     try:
         checked = run_check(settings, connect=not args.no_connect, policy=policy, observer=progress)
     finally:
@@ -252,30 +252,16 @@ def wants_progress(stream: TextIO) -> bool:
     return _is_terminal(stream) and os.environ.get("TERM") != "dumb"
 
 
-STAGE_PROGRESS = {
-    StageName.RESOLVE: "looking up the server's address",
-    StageName.CONNECT: "connecting",
-    StageName.BANNER: "waiting for the server's greeting",
-    StageName.EHLO: "introducing ourselves (EHLO)",
-    StageName.STARTTLS: "asking to encrypt (STARTTLS)",
-    StageName.TLS: "encrypting (TLS handshake, certificate check)",
-    StageName.AUTH: "logging in",
-    StageName.MAIL: "sending the test message (sender)",
-    StageName.RCPT: "sending the test message (recipient)",
-    StageName.DATA: "sending the test message (content)",
-    StageName.QUIT: "saying goodbye (QUIT)",
-}
-
-
 class TerminalProgress(StageObserver):
-    """One line on a terminal, rewritten as the handshake moves on: `smtp-preflight: connecting…`."""
+    """One line on a terminal, rewritten as the handshake moves on (`connecting…`), in `locale`."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, locale: str = i18n.DEFAULT_LOCALE) -> None:
         self.stream = stream
+        self.locale = locale
         self.shown = False
 
     def on_stage_started(self, stage: StageName) -> None:
-        self.stream.write(f"\r\033[K{STAGE_PROGRESS[stage]}…")
+        self.stream.write(f"\r\033[K{i18n.text(f'progress.{stage.value}', self.locale)}…")
         self.stream.flush()
         self.shown = True
 
