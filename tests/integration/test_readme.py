@@ -175,9 +175,10 @@ def readme_run() -> Iterator[LocalRun]:
 
 
 def _environment() -> dict[str, str]:
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SSL_CERT_FILE")
+    """A clean shell: the README's sessions run in English unless a command says otherwise (`LANG=it_IT…`)."""
+    keep = ("PATH", "HOME", "TMPDIR", "SSL_CERT_FILE")
     env = {key: os.environ[key] for key in keep if key in os.environ}
-    env["NO_COLOR"] = "1"
+    env.update(NO_COLOR="1", LANG="C.UTF-8")
     return env
 
 
