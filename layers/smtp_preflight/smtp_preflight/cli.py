@@ -29,6 +29,7 @@ from .localise import localise_report
 from .policy import DEFAULT_ALLOWED_PORTS, ConfigError, Policy
 from .progress import StageObserver
 from .report import Report, Stage, StageName
+from .safe_text import printable
 from .settings import (
     DEFAULT_TIMEOUT_SECONDS,
     MAX_TIMEOUT_SECONDS,
@@ -295,46 +296,47 @@ def render_text(report: Report, *, colour: bool = False, locale: str = i18n.DEFA
     def say(key: str, **params: object) -> str:
         return i18n.text(key, locale, **params)
 
+    p = printable  # every string from the report is escaped again: the terminal never gets a raw control
     settings = report.settings
     mark, style = _STATUS_STYLE[report.status]
     verdict = f"{mark} {say(f'status.{report.status.value}')}"
     lines = [
-        f"{paint(verdict, style)}  {settings['host']}:{settings['port']} ({settings['security']})"
-        f" · {report.provider.name}",
-        paint(say("ui.check", check_id=report.check_id, duration_ms=report.duration_ms), "dim"),
+        f"{paint(verdict, style)}  {p(str(settings['host']))}:{p(str(settings['port']))}"
+        f" ({p(str(settings['security']))}) · {p(report.provider.name)}",
+        paint(say("ui.check", check_id=p(report.check_id), duration_ms=report.duration_ms), "dim"),
     ]
     handshake = report.handshake
     if handshake is not None and handshake.attempted:
         lines.append("")
         address = handshake.address
-        lines.append(say("ui.handshake_via", address=address) if address else say("ui.handshake"))
+        lines.append(say("ui.handshake_via", address=p(address)) if address else say("ui.handshake"))
         names = [say(f"stage.{stage.name.value}") for stage in handshake.stages]
         width = max((len(name) for name in names), default=0)
         for stage, name in zip(handshake.stages, names, strict=True):
             ok = paint("✓", "green") if stage.ok else paint("✗", "red")
-            reply = f"  {stage.reply.code} {stage.reply.text}" if stage.reply else ""
+            reply = f"  {stage.reply.code} {p(stage.reply.text)}" if stage.reply else ""
             lines.append(f"  {ok} {name:<{width}} {stage.duration_ms:>5} ms{reply}")
         if handshake.tls is not None:
             tls = handshake.tls
-            lines.append(f"  TLS {tls.version}, {tls.cipher}")
+            lines.append(f"  TLS {p(tls.version)}, {p(tls.cipher)}")
             if tls.certificate is not None:
                 cert = tls.certificate
-                names_text = ", ".join(cert.sans) or cert.subject
+                names_text = p(", ".join(cert.sans) or cert.subject)
                 lines.append(
                     "  "
-                    + say("ui.certificate", names=names_text, issuer=cert.issuer, days_left=cert.days_left)
+                    + say("ui.certificate", names=names_text, issuer=p(cert.issuer), days_left=cert.days_left)
                 )
         if handshake.auth_mechanisms:
-            lines.append("  " + say("ui.login_methods", mechanisms=" ".join(handshake.auth_mechanisms)))
+            lines.append("  " + say("ui.login_methods", mechanisms=p(" ".join(handshake.auth_mechanisms))))
     if report.findings:
         lines.append("")
     for finding in report.findings:
         mark, mark_style = _SEVERITY_STYLE[finding.severity]
         blame = _blame(finding, locale)
-        heading = f"{paint(mark, mark_style)} {paint(finding.code, 'bold')}"
+        heading = f"{paint(mark, mark_style)} {paint(p(finding.code), 'bold')}"
         lines.append(f"{heading}  {paint(blame, 'dim')}" if blame else heading)
-        lines.append(f"  {finding.message}")
-        lines.append(f"  → {finding.advice}")
+        lines.append(f"  {p(finding.message)}")
+        lines.append(f"  → {p(finding.advice)}")
     return "\n".join(lines)
 
 

@@ -11,6 +11,7 @@ from smtp_preflight.handshake.transcript import (
     MAX_LINE_CHARS,
     MAX_REPLY_LINES,
     REDACTED,
+    WITHHELD,
     Redactor,
     Transcript,
     clean,
@@ -104,4 +105,4 @@ def test_secret_split_across_reply_lines_hides_the_whole_reply() -> None:
     transcript = Transcript(Redactor(SECRET, USER))
     transcript.server(535, f"bad {SECRET[:8]}\n{SECRET[8:]} end")
 
-    assert [line.line for line in transcript.lines()] == [f"535 {REDACTED}"]
+    assert [line.line for line in transcript.lines()] == [f"535 {WITHHELD}"]

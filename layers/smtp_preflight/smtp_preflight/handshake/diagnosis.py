@@ -27,7 +27,7 @@ from smtp_preflight.rules import mode_mismatch_params
 from smtp_preflight.settings import Security
 
 from .connection import MalformedReply
-from .transcript import MAX_TEXT_CHARS, Redactor, clean, join_reply
+from .transcript import MAX_TEXT_CHARS, WITHHELD, Redactor, clean, join_reply
 
 S = StageName
 ANY_STAGE = frozenset(StageName)
@@ -72,7 +72,8 @@ def stage_finding(
 def build_reply(code: int, message: str, redact: Redactor) -> Reply:
     """A reply as the report shows it: enhanced status code split off, text on one line, cleaned.
 
-    Multi-line replies repeat the enhanced code on every line (Google does); it is kept once.
+    Multi-line replies repeat the enhanced code on every line (Google does); it is kept once. A reply
+    that echoes the secret across its lines (`Redactor.redact_lines`) keeps its codes and loses its text.
     """
     lines = [line.strip() for line in message.split("\n")]
     enhanced: str | None = None
@@ -84,6 +85,10 @@ def build_reply(code: int, message: str, redact: Redactor) -> Reply:
         text = line[match.end() :] if match else line
         if text:
             texts.append(text)
+    if enhanced is not None and redact.leaks(enhanced):  # a secret shaped like "2.0.0": shown nowhere
+        enhanced = None
+    if redact.redact_lines(message) is None:
+        return Reply(code=code, enhanced_code=enhanced, text=WITHHELD)
     return Reply(code=code, enhanced_code=enhanced, text=clean(join_reply("\n".join(texts)), redact))
 
 

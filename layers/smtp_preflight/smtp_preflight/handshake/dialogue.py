@@ -41,6 +41,7 @@ from smtp_preflight.guard import (
 from smtp_preflight.policy import Policy
 from smtp_preflight.progress import NoProgress, SafeObserver, StageObserver
 from smtp_preflight.report import AddressAttempt, Handshake, Reply, Stage, StageName, TlsInfo
+from smtp_preflight.safe_text import protocol_token
 from smtp_preflight.settings import AuthMethod, Security, SmtpSettings
 
 from .connection import CLOSE_GRACE_SECONDS, MalformedReply, SmtpConnection, connect_socket
@@ -57,7 +58,7 @@ from .diagnosis import (
 )
 from .probe_message import build_test_message
 from .tls import EXPIRY_WARNING_DAYS, client_context, tls_info
-from .transcript import Redactor, Transcript
+from .transcript import Redactor, Transcript, clean
 
 __all__ = ["HandshakeOutcome", "choose_mechanism", "perform_handshake"]
 
@@ -421,7 +422,7 @@ class _Dialogue:
         ssl_object = connection.ssl_object
         if ssl_object is None:  # pragma: no cover - asyncio always exposes it after a handshake
             raise RuntimeError("TLS handshake finished without an SSL object")
-        self.tls = tls_info(ssl_object)
+        self.tls = tls_info(ssl_object, clean_text=lambda text: clean(text, self.redact))
         self._end(True, detail=f"{self.tls.version}, {self.tls.cipher}")
         certificate = self.tls.certificate
         if certificate is not None and certificate.days_left <= EXPIRY_WARNING_DAYS:
@@ -447,12 +448,16 @@ class _Dialogue:
 
 
 def _auth_mechanisms(extensions: dict[str, str]) -> list[str]:
-    """AUTH mechanisms as advertised (after TLS), upper-case, in the server's order, without repeats."""
-    return list(dict.fromkeys(word.upper() for word in extensions.get("auth", "").split()))
+    """AUTH mechanisms as advertised (after TLS), upper-case, in the server's order, without repeats.
+    Only SASL mechanism names (letters, digits, `-`, `_`) are kept: anything else a server sends there
+    (escape sequences, invisible characters) is not a mechanism we could use, and is never shown."""
+    words = (protocol_token(word) for word in extensions.get("auth", "").split())
+    return list(dict.fromkeys(word for word in words if word is not None))
 
 
 def _advertised(extensions: dict[str, str]) -> str:
-    names = " ".join(name.upper() for name in extensions) or "nothing"
+    """The extension names (keywords only, see `protocol_token`), for findings' details."""
+    names = " ".join(dict.fromkeys(name for name in map(protocol_token, extensions) if name)) or "nothing"
     return f"the server advertises: {names}"
 
 

@@ -12,11 +12,23 @@ import functools
 import logging
 import math
 import ssl
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from smtp_preflight.policy import Policy
 from smtp_preflight.report import CertificateInfo, TlsInfo
+from smtp_preflight.safe_text import strip_controls, truncate
+
+MAX_FIELD_CHARS = 300
+MAX_SANS = 50  # a certificate may name thousands of hosts; a report shows the first ones
+
+TextCleaner = Callable[[str], str]
+
+
+def _plain_text(text: str) -> str:
+    return truncate(strip_controls(text), MAX_FIELD_CHARS)
+
 
 logger = logging.getLogger(__name__)
 
@@ -60,25 +72,33 @@ def client_context(policy: Policy) -> ssl.SSLContext:
     return context
 
 
-def tls_info(ssl_object: ssl.SSLObject | ssl.SSLSocket, now: datetime | None = None) -> TlsInfo:
-    """Protocol version, cipher and (verified) certificate of an established TLS session."""
+def tls_info(
+    ssl_object: ssl.SSLObject | ssl.SSLSocket,
+    now: datetime | None = None,
+    *,
+    clean_text: TextCleaner = _plain_text,
+) -> TlsInfo:
+    """Protocol version, cipher and (verified) certificate of an established TLS session. Every string
+    passes through `clean_text`: a certificate's names are whatever its owner wrote into it."""
     cipher = ssl_object.cipher()
     peer = ssl_object.getpeercert()
     return TlsInfo(
-        version=ssl_object.version() or "unknown",
-        cipher=cipher[0] if cipher else "unknown",
-        certificate=certificate_info(peer, now) if peer else None,
+        version=clean_text(ssl_object.version() or "unknown"),
+        cipher=clean_text(cipher[0] if cipher else "unknown"),
+        certificate=certificate_info(peer, now, clean_text=clean_text) if peer else None,
     )
 
 
-def certificate_info(peer: dict[str, Any], now: datetime | None = None) -> CertificateInfo:
+def certificate_info(
+    peer: dict[str, Any], now: datetime | None = None, *, clean_text: TextCleaner = _plain_text
+) -> CertificateInfo:
     """The parts of `getpeercert()` people need: who it names, who signed it, and when it expires."""
     not_after = datetime.fromtimestamp(ssl.cert_time_to_seconds(peer["notAfter"]), tz=UTC)
     current = now or datetime.now(UTC)
     return CertificateInfo(
-        subject=_distinguished_name(peer.get("subject", ())),
-        issuer=_distinguished_name(peer.get("issuer", ())),
-        sans=[str(value) for _kind, value in peer.get("subjectAltName", ())],
+        subject=clean_text(_distinguished_name(peer.get("subject", ()))),
+        issuer=clean_text(_distinguished_name(peer.get("issuer", ()))),
+        sans=[clean_text(str(value)) for _kind, value in peer.get("subjectAltName", ())][:MAX_SANS],
         not_after=not_after,
         days_left=math.floor((not_after - current).total_seconds() / 86400),
     )

@@ -1,0 +1,77 @@
+"""Secret canaries: find a secret in any text, in every form a hostile server (or a careless code path)
+could have put it there.
+
+Written independently of the layer's redactor, so that a bug there is not copied here: a hit is any run
+of `RUN` characters of the secret (the whole secret if shorter), case-insensitively, in the secret's raw
+form or with its invisible characters removed, found in the text as it is, with its invisible characters
+removed, or with all whitespace removed; or any run of `BASE64_RUN` characters of the secret's base64
+encoding at each of the three byte alignments.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+
+RUN = 6
+BASE64_RUN = 8
+
+CANARY_PASSWORD = "CANARY-Zx9-pw-7Qm"
+CANARY_TOKEN = "ya29.CANARY-t0ken-4f1c9e-Lm2Qp8Rt"
+
+
+def _visible(text: str) -> str:
+    return "".join(ch for ch in text if not unicodedata.category(ch).startswith("C"))
+
+
+def _no_space(text: str) -> str:
+    return "".join(ch for ch in text if not ch.isspace())
+
+
+def _runs(text: str, size: int) -> set[str]:
+    size = min(size, len(text))
+    return {text[i : i + size] for i in range(len(text) - size + 1)}
+
+
+def needles(secret: str) -> tuple[set[str], set[str]]:
+    """(plain runs, lower-case; base64 runs, exact)."""
+    forms = {secret, _visible(secret), _no_space(secret), _no_space(_visible(secret))}
+    plain = {run.lower() for form in forms if form for run in _runs(form, RUN)}
+    encoded: set[str] = set()
+    for form in {secret, _visible(secret)}:
+        raw = form.encode("utf-8", "surrogatepass")
+        for shift in range(3):
+            blob = base64.b64encode(b"\0" * shift + raw).decode()
+            core = blob[-(-8 * shift // 6) : 8 * (shift + len(raw)) // 6]
+            if len(core) >= 4:
+                encoded |= _runs(core, BASE64_RUN)
+    return plain, encoded
+
+
+def hits(text: str, secret: str) -> list[str]:
+    """Every canary form of `secret` found in `text` (empty: clean)."""
+    plain, encoded = needles(secret)
+    views = {text, _visible(text), _no_space(_visible(text)), _no_space(text)}
+    found: list[str] = []
+    for view in views:
+        lowered = view.lower()
+        found.extend(run for run in plain if run in lowered)
+        found.extend(run for run in encoded if run in view)
+    return sorted(set(found))
+
+
+def assert_no_canary(texts: Iterable[str] | str, *secrets: str, where: str = "") -> None:
+    """Fail naming the place and the forms found if any text holds any of `secrets`."""
+    items = [texts] if isinstance(texts, str) else list(texts)
+    for index, text in enumerate(items):
+        for secret in secrets:
+            found = hits(text, secret)
+            assert not found, f"secret found in {where or 'text'} #{index}: {found[:5]} in {text[:300]!r}"
+
+
+def as_text(value: Any) -> str:
+    """Any JSON-able value as text, with non-ASCII kept as it is (not escaped) for the search."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
