@@ -7,6 +7,9 @@
   system's roots (for test CAs and the local demo server).
 - `SMTP_PREFLIGHT_DNS_SERVERS`: resolvers for MX lookups (autodiscovery, PROVIDER_MISMATCH), as
   `address` or `address#port`, comma-separated; empty: the system's resolvers.
+- `SMTP_PREFLIGHT_MAX_ADDRESSES_PER_FAMILY` (2) and `SMTP_PREFLIGHT_MAX_ADDRESSES` (4): how many of a
+  host's addresses one check may try (in the resolver's order); the rest are reported as not tried, so
+  a name with 40 A records cannot turn one check into 40 connection attempts.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 DEFAULT_ALLOWED_PORTS: frozenset[int] = frozenset({25, 465, 587, 2525})
+DEFAULT_MAX_ADDRESSES_PER_FAMILY = 2
+DEFAULT_MAX_ADDRESSES = 4
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -31,6 +36,8 @@ class Policy:
     allowed_networks: tuple[IPNetwork, ...] = ()
     ca_files: tuple[str, ...] = field(default=())
     dns_servers: tuple[tuple[str, int], ...] = ()
+    max_addresses_per_family: int = DEFAULT_MAX_ADDRESSES_PER_FAMILY
+    max_addresses: int = DEFAULT_MAX_ADDRESSES
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Policy:
@@ -40,7 +47,21 @@ class Policy:
             allowed_networks=_networks(env.get("SMTP_PREFLIGHT_ALLOWED_NETWORKS", "")),
             ca_files=tuple(path for path in env.get("SMTP_PREFLIGHT_CA_FILE", "").split(":") if path.strip()),
             dns_servers=_dns_servers(env.get("SMTP_PREFLIGHT_DNS_SERVERS", "")),
+            max_addresses_per_family=positive_int(
+                env, "SMTP_PREFLIGHT_MAX_ADDRESSES_PER_FAMILY", DEFAULT_MAX_ADDRESSES_PER_FAMILY
+            ),
+            max_addresses=positive_int(env, "SMTP_PREFLIGHT_MAX_ADDRESSES", DEFAULT_MAX_ADDRESSES),
         )
+
+
+def positive_int(env: Mapping[str, str], name: str, default: int, maximum: int = 1_000_000) -> int:
+    """A whole number from 1 to `maximum` in variable `name`, else `default` when unset or empty."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise ConfigError(f"{name}: {raw!r} is not a whole number from 1 to {maximum}")
+    return int(raw)
 
 
 def _ports(raw: str) -> frozenset[int]:

@@ -284,7 +284,10 @@ def test_without_an_authorizer_context_it_is_401(api: Api, demo_smtp: DemoSmtpSe
     assert api.list(authorizer=False).status == 401
 
 
-@pytest.mark.parametrize("claims", [{"sub": "user-42"}, {"sub": "u", "tenant_id": ""}, {"tenant_id": "a#b"}])
+@pytest.mark.parametrize(
+    "claims",
+    [{"sub": "user-42"}, {"sub": "u", "tenant_id": ""}, {"tenant_id": "a#b"}, {"tenant_id": "tenantA\n"}],
+)
 def test_a_token_without_a_usable_tenant_claim_is_403(api: Api, claims: dict[str, str]) -> None:
     response = api.list(claims=claims)
 

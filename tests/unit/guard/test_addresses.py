@@ -198,7 +198,28 @@ def test_allowed_networks_never_exempt_metadata(address: str) -> None:
 
 
 def test_allowed_networks_exempt_a_listed_metadata_neighbour() -> None:
-    assert verdict("169.254.169.253", ALLOW_EVERYTHING) is None
+    assert verdict("169.254.169.252", ALLOW_EVERYTHING) is None
+
+
+AWS_SERVICES = [
+    "169.254.169.253",  # Route 53 Resolver (the VPC's DNS)
+    "169.254.169.123",  # Time Sync Service
+    "fd00:ec2::253",
+    "fd00:ec2::123",
+    "fd00:ec2:0:1::7",  # anything else in fd00:ec2::/32
+    "::ffff:169.254.169.253",
+    "64:ff9b::a9fe:a97b",  # NAT64 of 169.254.169.123
+]
+
+
+@pytest.mark.parametrize("address", AWS_SERVICES)
+@pytest.mark.parametrize(
+    "allowed", ["0.0.0.0/0,::/0", "169.254.0.0/16,fd00::/8", "169.254.169.253/32,fd00:ec2::/32"]
+)
+def test_aws_link_local_services_stay_refused_whatever_the_allow_list(address: str, allowed: str) -> None:
+    policy = Policy.from_env({"SMTP_PREFLIGHT_ALLOWED_NETWORKS": allowed})
+
+    assert verdict(address, policy) in {guard.AWS_SERVICE, guard.METADATA}
 
 
 @pytest.mark.parametrize(

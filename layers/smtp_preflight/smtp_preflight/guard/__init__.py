@@ -13,6 +13,7 @@ from .addresses import (
     PortNotAllowed,
     Resolver,
     address_verdict,
+    addresses_to_try,
     approval_listener,
     resolve_public,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "PortNotAllowed",
     "Resolver",
     "address_verdict",
+    "addresses_to_try",
     "approval_listener",
     "normalise_host",
     "parse_ip_literal",

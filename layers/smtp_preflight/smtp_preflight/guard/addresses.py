@@ -24,7 +24,9 @@ Addresses that carry an IPv4 address inside an IPv6 one are handled like this:
   people see the more useful explanation.
 
 `Policy.allowed_networks` exempts addresses for tests and local runs, but never the cloud metadata and
-credential endpoints or the Lambda runtime API, in any notation we can decode.
+credential endpoints, the other AWS link-local services (the VPC's DNS resolver at 169.254.169.253,
+the time service at 169.254.169.123, anything in fd00:ec2::/32) or the Lambda runtime API, in any
+notation we can decode: however broad an operator's allow-list, they stay refused.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ __all__ = [
     "PortNotAllowed",
     "Resolver",
     "address_verdict",
+    "addresses_to_try",
     "approval_listener",
     "resolve_public",
     "system_resolver",
@@ -59,6 +62,7 @@ ApprovalListener = Callable[[IPAddress, int], None]
 
 # --- reasons (interpolated into "{host} is not a public internet address ({reason})") -----------------
 METADATA = "cloud metadata service"
+AWS_SERVICE = "AWS link-local service"
 RUNTIME_API = "AWS Lambda runtime API"
 UNSPECIFIED = "unspecified address"
 LOOPBACK = "loopback address"
@@ -82,6 +86,12 @@ METADATA_ADDRESSES: frozenset[IPAddress] = frozenset(
     ipaddress.ip_address(text)
     for text in ("169.254.169.254", "169.254.170.2", "169.254.170.23", "fd00:ec2::254", "fd00:ec2::23")
 )
+# The other AWS services on link-local addresses: the Route 53 Resolver (DNS) and the Time Sync Service,
+# and the whole IPv6 range AWS reserves for them (IMDS, DNS, NTP, Pod Identity live in fd00:ec2::/32).
+AWS_SERVICE_ADDRESSES: frozenset[IPAddress] = frozenset(
+    ipaddress.ip_address(text) for text in ("169.254.169.253", "169.254.169.123")
+)
+AWS_SERVICE_NETWORK = IPv6Network("fd00:ec2::/32")
 
 
 def _v4(cidr: str) -> IPv4Network:
@@ -189,8 +199,11 @@ class PortNotAllowed(Exception):
 def address_verdict(address: IPAddress, policy: Policy) -> str | None:
     """None if `address` may be dialled, else a short reason for people who are not network experts."""
     address = _plain(address)
-    if any(candidate in METADATA_ADDRESSES for candidate in (address, *embedded_ipv4(address))):
+    candidates = (address, *embedded_ipv4(address))
+    if any(candidate in METADATA_ADDRESSES for candidate in candidates):
         return METADATA
+    if any(_is_aws_service(candidate) for candidate in candidates):
+        return AWS_SERVICE
     reason = _special_reason(address)
     if _is_runtime_api(address):
         return reason or RUNTIME_API  # "loopback address" says more to people than "runtime API"
@@ -206,6 +219,12 @@ def _plain(address: IPAddress) -> IPAddress:
     if address.ipv4_mapped is not None:
         return address.ipv4_mapped
     return IPv6Address(int(address)) if address.scope_id else address
+
+
+def _is_aws_service(address: IPAddress) -> bool:
+    if isinstance(address, IPv6Address) and address in AWS_SERVICE_NETWORK:
+        return True
+    return address in AWS_SERVICE_ADDRESSES
 
 
 def _is_runtime_api(address: IPAddress) -> bool:
@@ -363,6 +382,23 @@ async def resolve_public(
         for listener in tuple(APPROVAL_LISTENERS):
             listener(address, port)
     return addresses
+
+
+def addresses_to_try(addresses: list[IPAddress], policy: Policy) -> tuple[list[IPAddress], list[IPAddress]]:
+    """(the addresses one check may try, the rest): at most `policy.max_addresses_per_family` of each IP
+    version and `policy.max_addresses` in all, in the resolver's order. Every address was judged first:
+    one refused address still refuses the whole host."""
+    tried: list[IPAddress] = []
+    skipped: list[IPAddress] = []
+    per_family: dict[int, int] = {}
+    for address in addresses:
+        family_count = per_family.get(address.version, 0)
+        if family_count < policy.max_addresses_per_family and len(tried) < policy.max_addresses:
+            tried.append(address)
+            per_family[address.version] = family_count + 1
+        else:
+            skipped.append(address)
+    return tried, skipped
 
 
 async def _resolve_once(host: str, port: int, resolver: Resolver) -> list[IPAddress]:

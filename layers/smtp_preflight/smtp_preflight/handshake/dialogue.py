@@ -36,6 +36,7 @@ from smtp_preflight.guard import (
     IPAddress,
     PortNotAllowed,
     Resolver,
+    addresses_to_try,
     resolve_public,
 )
 from smtp_preflight.policy import Policy
@@ -210,9 +211,13 @@ class _Dialogue:
         self._end(True, detail=", ".join(str(address) for address in addresses))
         return addresses
 
-    async def _connect(self, addresses: list[IPAddress]) -> socket.socket:
-        """Try each approved address in order; each gets a fair share of the remaining time."""
+    async def _connect(self, approved: list[IPAddress]) -> socket.socket:
+        """Try the first few approved addresses in order (`addresses_to_try`), each with a fair share of
+        the remaining time; the others are listed as not tried."""
         self._begin(S.CONNECT)
+        addresses, skipped = addresses_to_try(approved, self.policy)
+        limit = f"not tried: one check tries at most {self.policy.max_addresses} addresses"
+        not_tried = [AddressAttempt(address=str(address), ok=False, error=limit) for address in skipped]
         errors: list[OSError] = []
         for index, address in enumerate(addresses):
             budget = min(CONNECT_WAIT_SECONDS, self._remaining() / (len(addresses) - index))
@@ -226,9 +231,11 @@ class _Dialogue:
                 errors.append(error)
                 continue
             self.attempts.append(AddressAttempt(address=str(address), ok=True))
+            self.attempts.extend(not_tried)
             self.address = str(address)
             self._end(True, detail=f"connected to {address}")
             return sock
+        self.attempts.extend(not_tried)
         raise best_connect_error(list(errors), self.context)
 
     async def _banner(self, connection: SmtpConnection) -> None:
