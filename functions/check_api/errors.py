@@ -139,7 +139,12 @@ def _field_error(error: Any) -> FieldError:
     if location == "header" and path:
         path = [HEADER_SPELLINGS.get(path[0].lower(), path[0]), *path[1:]]
     message = describe_error(error, PATTERNS)
-    return FieldError(location=location, field=".".join(path)[:200] or None, message=message[:500])
+    field = _plain(".".join(path)[:200]) or None  # a key may hold a lone surrogate: never in a log line
+    return FieldError(location=location, field=field, message=_plain(message[:500]))
+
+
+def _plain(text: str) -> str:
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _unsupported_media_type(_exc: RequestUnsupportedContentType) -> Response[Any]:

@@ -1,11 +1,13 @@
-"""Refuse request bodies that are too large, not JSON, or not UTF-8 before anything parses them, so
-the resolver and pydantic only ever see bounded UTF-8 text.
+"""Refuse request bodies that are too large, not JSON, not UTF-8 or nested too deeply before anything
+parses them, so the resolver and pydantic only ever see bounded UTF-8 text of bounded depth (30,000
+nested arrays would exhaust the parser's recursion: a 500 with a traceback).
 
 A refusal is answered here, outside the resolver, in the same `ErrorBody` shape (with CORS headers).
 """
 
 import base64
 import json
+import re
 from typing import Any, NamedTuple
 
 from aws_lambda_powertools.event_handler import CORSConfig, content_types
@@ -14,6 +16,7 @@ from .errors import ERROR_DESCRIPTIONS, error_body
 from .schemas import ApiErrorCode
 
 MAX_BODY_BYTES = 64 * 1024  # settings are well under 20 KiB even with a long OAuth token
+MAX_JSON_DEPTH = 32  # settings are one flat object; any depth past a few levels is not a request of ours
 
 
 class Refusal(NamedTuple):
@@ -25,6 +28,25 @@ class Refusal(NamedTuple):
 TOO_LARGE = Refusal(413, ApiErrorCode.PAYLOAD_TOO_LARGE, ERROR_DESCRIPTIONS[413])
 NOT_JSON = Refusal(415, ApiErrorCode.UNSUPPORTED_MEDIA_TYPE, ERROR_DESCRIPTIONS[415])
 NOT_UTF8 = Refusal(422, ApiErrorCode.VALIDATION_FAILED, "The body is not UTF-8 JSON.")
+TOO_DEEP = Refusal(
+    422, ApiErrorCode.VALIDATION_FAILED, f"The body is nested more than {MAX_JSON_DEPTH} levels deep."
+)
+
+# a JSON string (skipped whole, so brackets inside strings do not count) or a bracket
+_STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]')
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of arrays and objects in `text`, without parsing it (no recursion)."""
+    depth = deepest = 0
+    for match in _STRING_OR_BRACKET.finditer(text):
+        lexeme = match.group()
+        if lexeme in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif lexeme in "]}":
+            depth -= 1
+    return deepest
 
 
 def screen_body(event: dict[str, Any]) -> tuple[dict[str, Any], Refusal | None]:
@@ -44,6 +66,8 @@ def screen_body(event: dict[str, Any]) -> tuple[dict[str, Any], Refusal | None]:
         return event, NOT_UTF8
     if len(raw) > MAX_BODY_BYTES:
         return event, TOO_LARGE
+    if json_depth(text) > MAX_JSON_DEPTH:
+        return event, TOO_DEEP
     return {
         **event,
         "headers": _as_plain_json(event.get("headers")),

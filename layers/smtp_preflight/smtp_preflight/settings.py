@@ -149,6 +149,19 @@ class SmtpSettings(BaseModel):
         ),
     ] = DEFAULT_TIMEOUT_SECONDS
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _encodable(cls, value: Any) -> Any:
+        """Text that cannot be encoded (a lone surrogate from a JSON `\\ud800` escape) is refused here,
+        naming the field, before anything tries to encode it for the wire, a log line or a hash."""
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(text, str):
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("contains characters that are not valid Unicode text") from None
+        return value
+
     @field_validator("password", "oauth_token")
     @classmethod
     def _no_control_characters(cls, value: SecretStr | None) -> SecretStr | None:

@@ -1,0 +1,78 @@
+"""No 500 for any input: lone surrogates and other unencodable text are a 422 naming the field, and JSON
+nested deeper than the guard allows is refused before it is parsed."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.integration.api.conftest import Api, make_event
+
+CHECKS = "/v1/smtp-checks"
+VALID = {"host": "smtp.example.com", "port": 587, "security": "starttls", "username": "ada@example.com"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("password", "hunter2-but-longer\ud800"),
+        ("password", "\udfff"),
+        ("username", "ada\udc80@example.com"),
+        ("host", "smtp.example.com\ud800"),
+        ("fromAddress", "a\ud800@example.com"),
+        ("settingsId", "s\ud800"),
+    ],
+)
+def test_a_lone_surrogate_is_422_naming_the_field(api: Api, field: str, value: str) -> None:
+    body = {**VALID, "password": "fine-password", field: value}
+
+    response = api.invoke(make_event("POST", CHECKS, raw_body=json.dumps(body)))
+
+    assert response.status == 422, response.raw_body
+    assert response.json["error"]["code"] == "VALIDATION_FAILED"
+    assert field in [error["field"] for error in response.json["error"]["fields"]]
+
+
+def test_an_oauth_token_with_a_lone_surrogate_is_422(api: Api) -> None:
+    body = {**VALID, "authMethod": "xoauth2", "oauthToken": "ya29.token\ud83d"}
+
+    response = api.invoke(make_event("POST", CHECKS, raw_body=json.dumps(body)))
+
+    assert response.status == 422
+    assert "oauthToken" in [error["field"] for error in response.json["error"]["fields"]]
+
+
+def test_a_surrogate_in_an_unknown_key_is_422_too(api: Api) -> None:
+    response = api.invoke(make_event("POST", CHECKS, raw_body=json.dumps({**VALID, "col\ud800our": "x"})))
+
+    assert response.status == 422
+    json.dumps(response.json, ensure_ascii=False).encode("utf-8")  # nothing unencodable comes back
+
+
+@pytest.mark.parametrize("opening", ["[", '{"a":'])
+def test_deeply_nested_json_is_refused_before_parsing(api: Api, opening: str) -> None:
+    # 60 KB of nesting, 30,000 levels deep (the parser would exhaust its recursion)
+    raw = opening * 30_000
+
+    response = api.invoke(make_event("POST", CHECKS, raw_body=raw[: 60 * 1024]))
+
+    assert response.status == 422
+    assert response.json["error"]["code"] == "VALIDATION_FAILED"
+    assert "nested" in response.json["error"]["message"]
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(api: Api) -> None:
+    body: dict[str, Any] = {**VALID, "port": 2526, "password": "[[[[" * 100, "settingsId": "ok"}
+
+    response = api.invoke(make_event("POST", CHECKS, raw_body=json.dumps(body)))
+
+    assert response.status == 201, response.raw_body  # the rules refuse port 2526: nothing dialled
+
+
+def test_moderate_nesting_is_a_plain_validation_error(api: Api) -> None:
+    response = api.invoke(make_event("POST", CHECKS, raw_body=json.dumps({**VALID, "host": [[[["x"]]]]})))
+
+    assert response.status == 422
+    assert "host" in [error["field"] for error in response.json["error"]["fields"]]
