@@ -8,6 +8,7 @@ from pydantic import Field
 
 from smtp_preflight.aws.check_store import DEFAULT_RETENTION_DAYS
 from smtp_preflight.environment import CommaSeparated, FunctionEnvironment, load_environment
+from smtp_preflight.limits import AbuseLimits
 from smtp_preflight.policy import Policy
 
 
@@ -25,7 +26,14 @@ class ApiEnvironment(FunctionEnvironment):
     allowed_origins: CommaSeparated = Field(
         (), alias="ALLOWED_ORIGINS", description="Frontend origins allowed by CORS, comma-separated."
     )
+    hmac_key_secret_arn: str | None = Field(
+        None,
+        alias="HMAC_KEY_SECRET_ARN",
+        min_length=1,
+        description="Secrets Manager secret holding the deployment's HMAC key (unset: a random key).",
+    )
 
 
 ENVIRONMENT = load_environment(ApiEnvironment)
 POLICY = Policy.from_env()  # the operator's policy: SMTP_PREFLIGHT_* (see smtp_preflight.policy)
+LIMITS = AbuseLimits.from_env()  # the abuse limits: SMTP_PREFLIGHT_MAX_* (see smtp_preflight.limits)

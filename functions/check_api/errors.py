@@ -18,8 +18,10 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 
 from smtp_preflight.aws.check_store import StoreError
-from smtp_preflight.aws.observability import logger, record_store_failure
+from smtp_preflight.aws.deployment_key import KeyUnavailable
+from smtp_preflight.aws.observability import logger, record_limit_refusal, record_store_failure
 from smtp_preflight.input_errors import PATTERN_DESCRIPTIONS, describe_error
+from smtp_preflight.limits import Limit, LimitExceeded, LimitsUnavailable
 
 from .idempotency_key import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN
 from .schemas import ApiErrorCode, ErrorBody, ErrorDetail, FieldError, GatewayMessage
@@ -32,9 +34,31 @@ ERROR_DESCRIPTIONS = {
     413: "The request body is larger than 64 KiB.",
     415: "Send the body as JSON with `Content-Type: application/json` (UTF-8).",
     422: "Invalid input (body, query or header): the fields are named, their values are never echoed.",
+    429: (
+        "An abuse limit was reached; nothing was dialled or stored. The error code names the limit "
+        "(TOO_MANY_FAILED_LOGINS for the mailbox, TOO_MANY_CHECKS or TOO_MANY_CONCURRENT_CHECKS for the "
+        "tenant); retry after `Retry-After` seconds."
+    ),
     503: (
-        "Storage is unavailable; nothing was changed. Retry after `Retry-After` seconds (a create with the "
-        "same Idempotency-Key)."
+        "Storage (or the limits, or the deployment key) is unavailable; nothing was changed. Retry after "
+        "`Retry-After` seconds (a create with the same Idempotency-Key)."
+    ),
+}
+RETRY_AFTER_HEADER = {
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+LIMIT_CODES = {
+    Limit.MAILBOX_FAILED_LOGINS: (
+        ApiErrorCode.TOO_MANY_FAILED_LOGINS,
+        "This mailbox had too many failed logins recently; no login is tried until the wait is over.",
+    ),
+    Limit.TENANT_HANDSHAKE_RATE: (ApiErrorCode.TOO_MANY_CHECKS, "Too many checks this minute."),
+    Limit.TENANT_CONCURRENT_HANDSHAKES: (
+        ApiErrorCode.TOO_MANY_CONCURRENT_CHECKS,
+        "Too many checks are running at once.",
     ),
 }
 # Answers API Gateway gives itself, before or instead of the function: `{"message": "..."}`.
@@ -70,12 +94,18 @@ def error_body(code: ApiErrorCode, message: str, fields: list[FieldError] | None
 
 
 def error_response(
-    status: int, code: ApiErrorCode, message: str, fields: list[FieldError] | None = None
+    status: int,
+    code: ApiErrorCode,
+    message: str,
+    fields: list[FieldError] | None = None,
+    *,
+    retry_after: int | None = None,
 ) -> Response[Any]:
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
         body=error_body(code, message, fields),
+        headers=None if retry_after is None else {"Retry-After": str(retry_after)},
     )
 
 
@@ -101,13 +131,8 @@ def openapi_error_responses(*statuses: int, authorized: bool = True) -> dict[int
                 )
             },
         }
-        if status == 503:
-            responses[status]["headers"] = {
-                "Retry-After": {
-                    "description": "Seconds to wait before retrying.",
-                    "schema": {"type": "integer"},
-                }
-            }
+        if status in (429, 503):
+            responses[status]["headers"] = RETRY_AFTER_HEADER
     return responses
 
 
@@ -118,7 +143,10 @@ def register_error_handlers(resolver: APIGatewayHttpResolver) -> None:
     resolver.exception_handler(ApiError)(_api_error)
     resolver.exception_handler(IdempotencyValidationError)(_idempotency_key_reused)
     resolver.exception_handler(IdempotencyAlreadyInProgressError)(_idempotency_in_progress)
-    resolver.exception_handler([StoreError, IdempotencyPersistenceLayerError])(_store_unavailable)
+    resolver.exception_handler(LimitExceeded)(_limit_exceeded)
+    resolver.exception_handler(
+        [StoreError, IdempotencyPersistenceLayerError, LimitsUnavailable, KeyUnavailable]
+    )(_store_unavailable)
     resolver.exception_handler(Exception)(_internal_error)
     resolver.not_found(_not_found)
 
@@ -173,16 +201,22 @@ def _idempotency_in_progress(_exc: IdempotencyAlreadyInProgressError) -> Respons
     )
 
 
+def _limit_exceeded(exc: LimitExceeded) -> Response[Any]:
+    code, message = LIMIT_CODES[exc.limit]
+    logger.info("limit reached", extra={"limit": exc.limit.value, "retryAfter": exc.retry_after})
+    record_limit_refusal(exc.limit.value)
+    return error_response(429, code, message, retry_after=exc.retry_after)
+
+
 def _store_unavailable(exc: Exception) -> Response[Any]:
     logger.exception("storage failed")
     record_store_failure()
-    response = error_response(
+    return error_response(
         503,
         ApiErrorCode.STORE_UNAVAILABLE,
         "Storage is unavailable right now; nothing was changed. Please retry.",
+        retry_after=STORE_RETRY_AFTER_SECONDS,
     )
-    response.headers["Retry-After"] = str(STORE_RETRY_AFTER_SECONDS)
-    return response
 
 
 def _internal_error(exc: Exception) -> Response[Any]:

@@ -1,8 +1,12 @@
 """Safe retries of `POST /v1/smtp-checks` with an `Idempotency-Key` header (Powertools idempotency).
 
 The record key is the hash of (tenant, Idempotency-Key), never the body: the body holds the secret. The
-public view of the settings is the payload fingerprint, so reusing a key with different settings is
-refused (422). The stored result is the `CheckResource`, serialized by Powertools' `PydanticSerializer`.
+payload fingerprint (`request_fingerprint`) is the public view of the settings plus an HMAC of the secret
+under the deployment key (`aws.deployment_key`), so reusing a key with different settings, or with the
+same settings and another password or token, is refused (422 IDEMPOTENCY_KEY_REUSED) instead of
+replaying a result the new secret never earned. Powertools stores only a hash of the fingerprint; the
+HMAC in it means that nothing in the table lets anyone test password guesses offline.
+The stored result is the `CheckResource`, serialized by Powertools' `PydanticSerializer`.
 """
 
 from collections.abc import Callable
@@ -16,7 +20,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from smtp_preflight.aws.idempotency import persistence_layer
 from smtp_preflight.report import CheckResource
+from smtp_preflight.settings import SmtpSettings
 
+from . import services
 from .env import ENVIRONMENT
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
@@ -37,6 +43,16 @@ idempotency_config = IdempotencyConfig(
     expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
     response_hook=_mark_replay,
 )
+
+
+def request_fingerprint(
+    settings: SmtpSettings, tenant: str, key: str, settings_id: str | None
+) -> dict[str, Any]:
+    """What must match for a retry to be the same request: the public settings, the settings record, and
+    the secret, as an HMAC bound to this tenant and key (never the secret itself or a plain hash)."""
+    secret = settings.secret.get_secret_value() if settings.secret is not None else ""
+    secret_mac = services.deployment_key.mac("idempotency", tenant, key, secret)
+    return {**settings.public_view(), "settingsId": settings_id, "secretMac": secret_mac}
 
 
 def run_once(

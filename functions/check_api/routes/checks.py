@@ -21,7 +21,7 @@ from smtp_preflight.report import CheckResource
 
 from .. import services
 from ..errors import ApiError, openapi_error_responses
-from ..idempotency import run_once
+from ..idempotency import request_fingerprint, run_once
 from ..idempotency_key import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN
 from ..language import CONTENT_LANGUAGE_HEADERS, AcceptLanguage, language_headers, response_locale
 from ..schemas import (
@@ -83,7 +83,7 @@ def handshake_deadline(context: RemainingTime | None) -> float:
                 },
             },
         },
-        **openapi_error_responses(401, 403, 409, 413, 415, 422, 503),
+        **openapi_error_responses(401, 403, 409, 413, 415, 422, 429, 503),
     },
 )
 def create_check(
@@ -116,7 +116,7 @@ def create_check(
             check_and_store,
             tenant=tenant,
             key=idempotency_key,
-            fingerprint={**settings.public_view(), "settingsId": request.settings_id},
+            fingerprint=request_fingerprint(settings, tenant, idempotency_key, request.settings_id),
             lambda_context=router.lambda_context,
         )
     headers = {"Location": f"{CHECKS_PATH}/{resource.check_id}", **language_headers(locale)}

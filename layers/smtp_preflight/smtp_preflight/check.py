@@ -5,12 +5,18 @@ one overall deadline: the settings' own timeout, capped by the caller's (e.g. th
 time), so no interface can be held open by a slow server. Alongside the handshake, an MX lookup of the
 sender's domain (short, within the same deadline) tells whether the host belongs to the provider that
 hosts that domain (PROVIDER_MISMATCH); without `connect` only the catalogue is asked.
+
+A caller that checks on someone's behalf passes `admission`: entered right before the handshake (after
+the rules), it may refuse (`limits.LimitExceeded` propagates: nothing is dialled, no report is made),
+and it is exited whatever happens, learning from the `LoginAttempt` whether AUTH was sent and accepted.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime
 
 from ulid import ULID
@@ -19,6 +25,7 @@ from .discovery.mx import DnsMxLookup, MxLookup
 from .findings import Finding, has_errors, overall_status
 from .guard import Resolver
 from .handshake import perform_handshake
+from .limits import LoginAttempt
 from .policy import Policy
 from .progress import StageObserver
 from .report import Handshake, ProviderId, Report
@@ -30,6 +37,9 @@ from .settings import SmtpSettings
 
 MX_LOOKUP_SECONDS = 2.0  # at most, and never past the check's deadline
 
+Admission = Callable[[SmtpSettings], AbstractAsyncContextManager[LoginAttempt]]
+"""Entered before the handshake (may raise `LimitExceeded`), exited after it, whatever happened."""
+
 
 async def check_settings(
     settings: SmtpSettings,
@@ -40,6 +50,7 @@ async def check_settings(
     resolver: Resolver | None = None,
     mx_lookup: MxLookup | None = None,
     observer: StageObserver | None = None,
+    admission: Admission | None = None,
 ) -> Report:
     """Evaluate the rules, then (if `connect` and no rule error) attempt the real handshake.
 
@@ -67,9 +78,21 @@ async def check_settings(
     handshake: Handshake | None = None
     handshake_findings: list[Finding] = []
     if connect and not has_errors(findings):
-        outcome = await perform_handshake(
-            settings, policy=policy, deadline=effective_deadline, resolver=resolver, observer=observer
-        )
+        admitted = admission(settings) if admission is not None else nullcontext(LoginAttempt())
+        try:
+            async with admitted as login:
+                outcome = await perform_handshake(
+                    settings,
+                    policy=policy,
+                    deadline=effective_deadline,
+                    resolver=resolver,
+                    observer=observer,
+                    login=login,
+                )
+        except BaseException:  # refused by the limits (or cancelled): no report, no lookup left behind
+            if lookup is not None:
+                lookup.cancel()
+            raise
         handshake = outcome.handshake
         handshake_findings = outcome.findings
     if lookup is not None:

@@ -7,6 +7,9 @@
 | latest per settings   | `TENANT#t#SETTINGS#<settingsId>`    | `LATEST`          | -                        |
 | versions per settings | `TENANT#t#SETTINGS#<settingsId>`    | `VERSION`         | - (see version_ledger.py)|
 | idempotency record    | `IDEMPOTENCY`                       | `<prefix>#<hash>` | - (written by Powertools)|
+| handshakes per minute | `TENANT#t#LIMITS`                   | `HANDSHAKES#<minute>` | -                    |
+| concurrent handshakes | `TENANT#t#LIMITS`                   | `LEASES`          | -                        |
+| mailbox login slots   | `MAILBOX#<keyed hash>`              | `LOGINS`          | - (across all tenants)   |
 
 - `bySettings` (gsi1pk `TENANT#t#SETTINGS#<settingsId>`, gsi1sk `<checkId>`): history per settings record.
 - `byTenant` (gsi2pk `TENANT#t`, gsi2sk `<checkId>`): the tenant's history. Check ids are ULIDs, so
@@ -18,6 +21,9 @@
   the record. Only conditional writes change it (see `version_ledger.py`).
 - Idempotency records hash the tenant with the caller's key (see `idempotency.py`), so one tenant's key
   can never meet another's.
+- Rate-limit items (`rate_limits.py`) expire by TTL too. A mailbox is shared by every tenant that checks
+  it, so its item is not under a tenant; its key is an HMAC of host and username with the deployment
+  key, never the address itself.
 """
 
 from __future__ import annotations
@@ -60,6 +66,22 @@ def s(value: str) -> dict[str, str]:
 
 def tenant_prefix(tenant: str) -> str:
     return f"TENANT#{checked_id(tenant, 'tenant')}"
+
+
+def limits_pk(tenant: str) -> str:
+    return f"{tenant_prefix(tenant)}#LIMITS"
+
+
+def handshakes_sk(minute: int) -> str:
+    return f"HANDSHAKES#{minute}"
+
+
+LEASES_SK = "LEASES"
+LOGINS_SK = "LOGINS"
+
+
+def mailbox_pk(keyed_hash: str) -> str:
+    return f"MAILBOX#{keyed_hash}"
 
 
 def check_pk(prefix: str, check_id: str) -> str:

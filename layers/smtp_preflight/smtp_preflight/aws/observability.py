@@ -63,3 +63,8 @@ def record_store_failure() -> None:
 def record_worker_failure(reason: str) -> None:
     """One event-worker record failed (it will be retried, and finally land in the DLQ)."""
     _count("RecordFailures", reason=reason)
+
+
+def record_limit_refusal(limit: str) -> None:
+    """`LimitRefusals` by limit: a tenant or a mailbox hitting the abuse limits."""
+    _count("LimitRefusals", limit=limit)

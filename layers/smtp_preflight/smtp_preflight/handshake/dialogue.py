@@ -39,6 +39,7 @@ from smtp_preflight.guard import (
     addresses_to_try,
     resolve_public,
 )
+from smtp_preflight.limits import LoginAttempt
 from smtp_preflight.policy import Policy
 from smtp_preflight.progress import NoProgress, SafeObserver, StageObserver
 from smtp_preflight.report import AddressAttempt, Handshake, Reply, Stage, StageName, TlsInfo
@@ -90,11 +91,16 @@ async def perform_handshake(
     deadline: float,
     resolver: Resolver | None = None,
     observer: StageObserver | None = None,
+    login: LoginAttempt | None = None,
 ) -> HandshakeOutcome:
     """Run the dialogue against `settings.host` until it fails or proves what it can, by `deadline`
     (an absolute `time.monotonic()` value). Never raises for anything the server or network does.
-    `observer` hears each stage start and finish (see `smtp_preflight.progress`)."""
-    return await _Dialogue(settings, policy, deadline, resolver, observer or NoProgress()).run()
+    `observer` hears each stage start and finish (see `smtp_preflight.progress`); `login` learns whether
+    AUTH was sent and accepted (the abuse limits count failed logins)."""
+    dialogue = _Dialogue(
+        settings, policy, deadline, resolver, observer or NoProgress(), login or LoginAttempt()
+    )
+    return await dialogue.run()
 
 
 def choose_mechanism(auth_method: AuthMethod, offered: list[str]) -> str | None:
@@ -118,9 +124,11 @@ class _Dialogue:
         deadline: float,
         resolver: Resolver | None,
         observer: StageObserver,
+        login: LoginAttempt,
     ):
         self.settings = settings
         self.observer = SafeObserver(observer)
+        self.login = login
         self.policy = policy
         self.deadline = deadline
         self.resolver = resolver
@@ -331,6 +339,7 @@ class _Dialogue:
             response = await self._send_credentials(connection, mechanism)
         finally:
             self.transcript.auth_in_progress = False
+        self.login.accepted = response.code == 235
         self._expect(response, 235)
         return mechanism
 
@@ -341,6 +350,7 @@ class _Dialogue:
         if self.auth_commands_sent:
             raise RuntimeError("refusing a second AUTH attempt")
         self.auth_commands_sent += 1
+        self.login.sent = True  # from here on the attempt counts, whatever the server answers
         secret = self.settings.secret
         assert secret is not None  # noqa: S101 - checked by the caller
         username = self.settings.username or ""
