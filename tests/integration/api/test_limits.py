@@ -1,0 +1,209 @@
+"""The abuse limits through the API: a mailbox locked after 5 failed logins (across tenants), a tenant's
+handshakes per minute, concurrent handshakes per tenant; over a limit the answer is 429 with Retry-After
+and a code naming the limit, nothing is dialled (the SMTP server counts EHLO and AUTH) and nothing is
+stored. The CLI has no limits."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import ipaddress
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from functions.check_api import services
+from local.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME
+from smtp_preflight.aws.check_store import CheckStore
+from smtp_preflight.aws.rate_limits import DynamoDbGate
+from smtp_preflight.cli import main as cli_main
+from smtp_preflight.limits import AbuseLimits, Limit, LimitExceeded
+from smtp_preflight.policy import Policy
+from smtp_preflight.service import CheckService
+from smtp_preflight.settings import SmtpSettings
+from tests.integration.api.conftest import TABLE, Api, run_api_with_policy
+from tests.support.counting_smtp import CountingSmtpServer
+from tests.support.smtp_servers import RawConnection, raw_server
+
+LOOPBACK_ONLY = (ipaddress.ip_network("127.0.0.0/8"),)
+
+
+@pytest.fixture(scope="module")
+def counting_smtp() -> Iterator[CountingSmtpServer]:
+    server = CountingSmtpServer(port=0)
+    server.start()
+    yield server
+    server.stop()
+
+
+def loopback(server: CountingSmtpServer) -> Policy:
+    return Policy.from_env(
+        {
+            "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
+            "SMTP_PREFLIGHT_ALLOWED_PORTS": f"587,{server.port}",
+            "SMTP_PREFLIGHT_CA_FILE": str(server.ca_file),
+        }
+    )
+
+
+def with_limits(
+    monkeypatch: pytest.MonkeyPatch,
+    server: CountingSmtpServer,
+    limits: AbuseLimits,
+    clock: Callable[[], float] = time.time,
+) -> None:
+    run_api_with_policy(monkeypatch, loopback(server))
+    gate = DynamoDbGate(TABLE, limits, services.mailbox_hash, clock=clock)
+    monkeypatch.setattr(services, "check_service", dataclasses.replace(services.check_service, gate=gate))
+
+
+def settings(server: CountingSmtpServer, username: str, password: str) -> dict[str, Any]:
+    return {
+        "host": "localhost",
+        "port": server.port,
+        "security": "starttls",
+        "username": username,
+        "password": password,
+    }
+
+
+def stored(api: Api, tenant: str) -> int:
+    return len(api.list({"limit": "100"}, tenant=tenant).json["items"])
+
+
+def test_five_failed_logins_lock_the_mailbox_for_every_tenant(
+    api: Api, counting_smtp: CountingSmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the default limits and a mailbox that nobody tried yet
+    with_limits(monkeypatch, counting_smtp, AbuseLimits())
+    mailbox = "Guess.Me@example.com"
+    before = counting_smtp.auth_attempts[mailbox]
+
+    # When two tenants guess its password five times
+    for index, tenant in enumerate(["acme", "globex", "acme", "globex", "acme"]):
+        response = api.create(settings(counting_smtp, mailbox, f"guess-{index}"), tenant=tenant)
+        assert response.status == 201
+        assert "AUTH_FAILED" in {finding["code"] for finding in response.json["findings"]}
+    assert counting_smtp.auth_attempts[mailbox] - before == 5
+
+    # Then a sixth guess, from a third tenant and in another spelling, is refused before anything is dialled
+    sessions, stored_before = counting_smtp.sessions, stored(api, "initech")
+    response = api.create(settings(counting_smtp, mailbox.upper(), "guess-6"), tenant="initech")
+
+    assert response.status == 429
+    assert response.json["error"]["code"] == "TOO_MANY_FAILED_LOGINS"
+    assert 800 < int(response.headers["retry-after"]) <= 900
+    assert counting_smtp.auth_attempts[mailbox] - before == 5
+    assert counting_smtp.sessions == sessions
+    assert stored(api, "initech") == stored_before
+    assert "guess-6" not in response.raw_body
+
+
+def test_checks_that_stop_before_auth_do_not_count_as_failed_logins(
+    api: Api, counting_smtp: CountingSmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_limits(monkeypatch, counting_smtp, AbuseLimits(max_failed_logins=1))
+    wrong_port = {**settings(counting_smtp, "stops@example.com", "pw"), "security": "tls"}  # TLS fails
+
+    for _ in range(3):
+        response = api.create(wrong_port)
+        assert response.status == 201
+        assert counting_smtp.auth_attempts["stops@example.com"] == 0
+
+    assert api.create(settings(counting_smtp, "stops@example.com", "pw")).status == 201  # one real try
+    assert api.create(settings(counting_smtp, "stops@example.com", "pw")).status == 429
+
+
+def test_a_tenants_handshakes_per_minute(
+    api: Api, counting_smtp: CountingSmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    minute_start = 1_800_000_000.0  # a clock standing at the start of a minute: all requests fall in it
+    with_limits(monkeypatch, counting_smtp, AbuseLimits(max_handshakes_per_minute=3), lambda: minute_start)
+    good = settings(counting_smtp, DEMO_USERNAME, DEMO_PASSWORD)
+
+    answers = [api.create(good, tenant="busy").status for _ in range(4)]
+    rules_only = api.create({**good, "port": 25}, tenant="busy")  # no handshake: the rules refuse port 25
+
+    assert answers == [201, 201, 201, 429]
+    assert rules_only.status == 201
+    assert api.create(good, tenant="calm").status == 201
+    refused = api.create(good, tenant="busy")
+    assert refused.json["error"]["code"] == "TOO_MANY_CHECKS"
+    assert refused.headers["retry-after"] == "60"
+
+
+def test_429_is_documented_with_retry_after(api: Api) -> None:
+    document = api.call("GET", "/v1/openapi.json").json
+    answer = document["paths"]["/v1/smtp-checks"]["post"]["responses"]["429"]
+
+    assert "Retry-After" in answer["headers"]
+    assert answer["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
+
+
+def test_a_slow_server_cannot_take_more_than_five_handshakes_of_a_tenant(dynamodb: Any) -> None:
+    # Given a server that takes its time to greet, and eight checks of one tenant at once
+    connections: list[float] = []
+
+    async def slow_greeting(conn: RawConnection) -> None:
+        connections.append(time.monotonic())
+        await asyncio.sleep(0.8)
+        await conn.send(b"421 4.3.2 busy, come back later\r\n")
+
+    async def scenario() -> list[object]:
+        async with raw_server(slow_greeting) as server:
+            service = CheckService(
+                store=CheckStore(TABLE),
+                policy=Policy(allowed_ports=frozenset({server.port}), allowed_networks=LOOPBACK_ONLY),
+                gate=DynamoDbGate(TABLE, AbuseLimits(), services.mailbox_hash),
+            )
+            slow = SmtpSettings.model_validate(
+                {
+                    "host": "127.0.0.1",
+                    "port": server.port,
+                    "security": "starttls",
+                    "username": "slow@example.com",
+                    "password": "pw",
+                    "timeout": 5,
+                }
+            )
+
+            async def one() -> object:
+                try:
+                    return await service.check_and_store(
+                        slow, tenant="acme", settings_id=None, deadline=time.monotonic() + 5
+                    )
+                except LimitExceeded as exc:
+                    return exc.limit
+
+            first = await asyncio.gather(*(one() for _ in range(8)))
+            later = await one()  # the leases were given back
+            return [*first, later]
+
+    results = asyncio.run(scenario())
+
+    # Then five were dialled and three refused at once, and the slots came back afterwards
+    refused = [result for result in results[:8] if isinstance(result, Limit)]
+    assert refused == [Limit.TENANT_CONCURRENT_HANDSHAKES] * 3
+    assert not isinstance(results[8], Limit)
+    assert len(connections) == 6
+
+
+def test_the_cli_has_no_limits(counting_smtp: CountingSmtpServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMTP_PREFLIGHT_ALLOWED_NETWORKS", "127.0.0.0/8")
+    monkeypatch.setenv("SMTP_PREFLIGHT_ALLOWED_PORTS", str(counting_smtp.port))
+    monkeypatch.setenv("SMTP_PREFLIGHT_CA_FILE", str(counting_smtp.ca_file))
+    monkeypatch.setenv("CLI_PASSWORD", "wrong-password")
+    monkeypatch.setattr(sys, "stdout", sys.stdout)
+    before = counting_smtp.auth_attempts["cli@example.com"]
+    argv = [
+        "check", "--host", "localhost", "--port", str(counting_smtp.port), "--security", "starttls",
+        "--username", "cli@example.com", "--password-env", "CLI_PASSWORD", "--json",
+    ]  # fmt: skip
+
+    codes = [cli_main(argv) for _ in range(7)]
+
+    assert codes == [1] * 7
+    assert counting_smtp.auth_attempts["cli@example.com"] - before == 7
