@@ -4,6 +4,7 @@ descriptions and the exception handlers that turn every failure into that shape.
 Validation errors name the fields and never echo a value: the body holds the password or OAuth token.
 """
 
+import re
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -167,8 +168,15 @@ def _field_error(error: Any) -> FieldError:
     if location == "header" and path:
         path = [HEADER_SPELLINGS.get(path[0].lower(), path[0]), *path[1:]]
     message = describe_error(error, PATTERNS)
+    if error.get("type") == "extra_forbidden" and not _FIELD_NAME.fullmatch(path[-1] if path else ""):
+        # an unknown key is client data like any value: name it only if it looks like a field name
+        # (letters, e.g. "colour"), never if it could be a password someone put in the wrong place
+        path = [*path[:-1], "(unknown field)"]
     field = _plain(".".join(path)[:200]) or None  # a key may hold a lone surrogate: never in a log line
     return FieldError(location=location, field=field, message=_plain(message[:500]))
+
+
+_FIELD_NAME = re.compile(r"[A-Za-z]{1,40}")
 
 
 def _plain(text: str) -> str:
