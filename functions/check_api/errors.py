@@ -18,11 +18,11 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from smtp_preflight.aws.check_store import StoreError
 from smtp_preflight.aws.deployment_key import KeyUnavailable
 from smtp_preflight.aws.observability import logger, record_limit_refusal, record_store_failure
 from smtp_preflight.input_errors import PATTERN_DESCRIPTIONS, describe_error
 from smtp_preflight.limits import Limit, LimitExceeded, LimitsUnavailable
+from smtp_preflight.service import StoreFailed
 
 from .idempotency_key import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN
 from .schemas import ApiErrorCode, ErrorBody, ErrorDetail, FieldError, GatewayMessage
@@ -146,7 +146,7 @@ def register_error_handlers(resolver: APIGatewayHttpResolver) -> None:
     resolver.exception_handler(IdempotencyAlreadyInProgressError)(_idempotency_in_progress)
     resolver.exception_handler(LimitExceeded)(_limit_exceeded)
     resolver.exception_handler(
-        [StoreError, IdempotencyPersistenceLayerError, LimitsUnavailable, KeyUnavailable]
+        [StoreFailed, IdempotencyPersistenceLayerError, LimitsUnavailable, KeyUnavailable]
     )(_store_unavailable)
     resolver.exception_handler(Exception)(_internal_error)
     resolver.not_found(_not_found)

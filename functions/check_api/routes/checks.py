@@ -38,6 +38,7 @@ from ..tenancy import current_tenant
 CHECKS_PATH = "/v1/smtp-checks"
 API_GATEWAY_TIMEOUT_SECONDS = 29.0  # HTTP API integrations answer within 30 s; keep a second spare
 SAFETY_MARGIN_SECONDS = 3.0  # left after the handshake for storing the report and answering
+ANSWER_SECONDS = 1.0  # of that margin, kept for the idempotency record and the answer itself
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ unannotated
 
@@ -54,6 +55,11 @@ def handshake_deadline(context: RemainingTime | None) -> float:
     if context is not None:
         budget = min(budget, context.get_remaining_time_in_millis() / 1000)
     return time.monotonic() + max(budget - SAFETY_MARGIN_SECONDS, 1.0)
+
+
+def answer_deadline(handshake_ends: float) -> float:
+    """By when the report must be stored: most of the margin after the handshake, the rest to answer."""
+    return handshake_ends + SAFETY_MARGIN_SECONDS - ANSWER_SECONDS
 
 
 @router.post(
@@ -105,7 +111,11 @@ def create_check(
 
     def check_and_store() -> CheckResource:
         return services.check_service.check_and_store_sync(
-            settings, tenant=tenant, settings_id=request.settings_id, deadline=deadline
+            settings,
+            tenant=tenant,
+            settings_id=request.settings_id,
+            deadline=deadline,
+            answer_by=answer_deadline(deadline),
         )
 
     replayed = False

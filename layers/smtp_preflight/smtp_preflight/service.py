@@ -21,18 +21,36 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from .check import Admission, check_settings
-from .limits import HandshakeGate, LoginAttempt, Mailbox
+from .limits import HandshakeGate, LimitsUnavailable, LoginAttempt, Mailbox
 from .policy import Policy
 from .report import CheckResource, Report
 from .settings import SmtpSettings
 
 logger = logging.getLogger(__name__)
+
+
+# AWS calls run here, not in asyncio's default executor: `asyncio.run` waits for that one to finish, so
+# a write that outlives its deadline would hold the answer back; this pool is never waited for.
+_AWS_CALLS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="aws-call")
+
+T = TypeVar("T")
+
+
+def _in_thread(function: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+    return asyncio.get_running_loop().run_in_executor(_AWS_CALLS, function, *args)
+
+
+class StoreFailed(RuntimeError):
+    """The report could not be stored (in time): the caller answers "retry", the check is not lost
+    silently. `aws.check_store.StoreError` is one."""
 
 
 class ReportStore(Protocol):
@@ -53,13 +71,20 @@ class CheckService:
     gate: HandshakeGate | None = None
 
     async def check_and_store(
-        self, settings: SmtpSettings, *, tenant: str, settings_id: str | None, deadline: float
+        self,
+        settings: SmtpSettings,
+        *,
+        tenant: str,
+        settings_id: str | None,
+        deadline: float,
+        answer_by: float | None = None,
     ) -> CheckResource:
-        """Check (the deadline is an absolute `time.monotonic()`), then store; `StoreError` if storing
-        fails after the store's retries, so the caller can answer "retry" instead of losing the check;
-        `LimitExceeded` / `LimitsUnavailable` before anything is dialled."""
+        """Check (the deadline is an absolute `time.monotonic()`), then store; `StoreFailed` if storing
+        fails after the store's retries or is not done by `answer_by` (absolute, like `deadline`), so the
+        caller can answer "retry" in time instead of losing the check; `LimitExceeded` /
+        `LimitsUnavailable` before anything is dialled (also if the limits do not answer by `deadline`)."""
         report = await check_settings(
-            settings, deadline=deadline, policy=self.policy, admission=self._admission(tenant)
+            settings, deadline=deadline, policy=self.policy, admission=self._admission(tenant, deadline)
         )
         self.on_finished(report)
         logger.info(
@@ -74,17 +99,29 @@ class CheckService:
             },
         )
         # the store is synchronous (boto3): off the event loop, so concurrent checks keep talking SMTP
-        return await asyncio.to_thread(self.store.put_check, tenant, report, settings_id)
+        storing = _in_thread(self.store.put_check, tenant, report, settings_id)
+        if answer_by is None:
+            return await storing
+        try:
+            return await asyncio.wait_for(storing, timeout=max(0.0, answer_by - time.monotonic()))
+        except TimeoutError:
+            # the write may still land later: then the check is both stored and reported failed, and a
+            # retry with the same Idempotency-Key runs it again; it is never silently lost
+            raise StoreFailed("the report could not be stored in time") from None
 
-    def _admission(self, tenant: str) -> Admission | None:
+    def _admission(self, tenant: str, deadline: float) -> Admission | None:
         gate = self.gate
         if gate is None:
             return None
 
         @asynccontextmanager
         async def admitted(settings: SmtpSettings) -> AsyncIterator[LoginAttempt]:
-            # the gate is synchronous (boto3): off the event loop
-            admission = await asyncio.to_thread(gate.admit, tenant, Mailbox.of(settings))
+            # the gate is synchronous (boto3): off the event loop, and bounded by the check's deadline
+            admitting = _in_thread(gate.admit, tenant, Mailbox.of(settings))
+            try:
+                admission = await asyncio.wait_for(admitting, timeout=max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                raise LimitsUnavailable("the limits did not answer in time") from None
             login = LoginAttempt()
             try:
                 yield login
@@ -94,9 +131,17 @@ class CheckService:
         return admitted
 
     def check_and_store_sync(
-        self, settings: SmtpSettings, *, tenant: str, settings_id: str | None, deadline: float
+        self,
+        settings: SmtpSettings,
+        *,
+        tenant: str,
+        settings_id: str | None,
+        deadline: float,
+        answer_by: float | None = None,
     ) -> CheckResource:
         """The same, for callers without an event loop (the API handler)."""
         return asyncio.run(
-            self.check_and_store(settings, tenant=tenant, settings_id=settings_id, deadline=deadline)
+            self.check_and_store(
+                settings, tenant=tenant, settings_id=settings_id, deadline=deadline, answer_by=answer_by
+            )
         )

@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from smtp_preflight.identifiers import is_check_id
 from smtp_preflight.report import CheckResource, Report
+from smtp_preflight.service import StoreFailed
 
 from .clients import client as aws_client
 from .keys import (
@@ -46,7 +47,7 @@ MAX_LIST_LIMIT = 1000
 BATCH_WRITE_ITEMS = 25  # DynamoDB's BatchWriteItem maximum
 
 
-class StoreError(RuntimeError):
+class StoreError(StoreFailed):
     """DynamoDB failed even after retries; the operation did not happen (or may not have)."""
 
 
