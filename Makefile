@@ -9,7 +9,7 @@ SAM_VENV  := .tools/sam
 SAM       := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
 
-.PHONY: install sam run openapi readme build test lint typecheck unit integration clean
+.PHONY: install sam run openapi readme build test lint typecheck unit integration fuzz clean
 
 install: $(STAMP)
 
@@ -63,6 +63,15 @@ integration: install
 	$(BIN)/pytest tests/integration
 
 test: lint typecheck unit integration
+
+# Longer runs of the bounded fuzz and load tests in `make test` (not part of it): schemathesis with
+# FUZZ_EXAMPLES examples per operation, the load test with LOAD_REQUESTS requests, the redaction properties.
+FUZZ_EXAMPLES ?= 500
+LOAD_REQUESTS ?= 1000
+fuzz: install
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) LOAD_REQUESTS=$(LOAD_REQUESTS) $(BIN)/pytest -p no:cacheprovider \
+		tests/integration/api/test_openapi_fuzz.py tests/integration/api/test_load.py \
+		tests/integration/api/test_canaries.py tests/unit/handshake/test_redaction.py
 
 clean:
 	rm -rf $(VENV) .aws-sam .mypy_cache .pytest_cache .ruff_cache .hypothesis

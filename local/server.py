@@ -88,8 +88,15 @@ class LocalGateway:
     """API Gateway for the template's functions: route table, authorizer emulation, and the function
     that owns each route."""
 
-    def __init__(self, functions: dict[str, LocalFunction], tenant_claim: str, cors: Cors | None = None):
+    def __init__(
+        self,
+        functions: dict[str, LocalFunction],
+        tenant_claim: str,
+        cors: Cors | None = None,
+        require_token: bool = False,
+    ):
         self.functions = functions
+        self.require_token = require_token  # as in the cloud: no bearer token, no call (401)
         self.routes = [
             route
             for function in functions.values()
@@ -121,6 +128,8 @@ class LocalGateway:
         claims: dict[str, str] | None = None
         if route.authorized:
             authorization = next((v for k, v in headers if k.lower() == "authorization"), None)
+            if self.require_token and not authorization:
+                return _gateway_error(401, "Unauthorized")
             try:
                 claims = decode_claims(authorization, self.tenant_claim)
             except Unauthorized:
@@ -188,6 +197,12 @@ def make_http_server(
                 self.wfile.write(payload)
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+        do_TRACE = do_CONNECT = _serve  # API Gateway answers methods it has no route for with 404, not 501
+
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("do_"):  # any other method name: no route, as API Gateway would say
+                return self._serve
+            raise AttributeError(name)
 
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             return None  # the request log writes one line per request
@@ -293,7 +308,12 @@ class LocalStack:
         self._start_pollers(boto3)
         origins = [o.strip() for o in os.environ.get("ALLOWED_ORIGINS", "").split(",") if o.strip()]
         cors = cors_from_template(load_template(), {"AllowedOrigins": origins})
-        gateway = LocalGateway(self.functions, os.environ.get("TENANT_CLAIM") or "tenant_id", cors)
+        gateway = LocalGateway(
+            self.functions,
+            os.environ.get("TENANT_CLAIM") or "tenant_id",
+            cors,
+            require_token=os.environ.get("LOCAL_REQUIRE_TOKEN", "").lower() in {"1", "true", "yes"},
+        )
         self.http = make_http_server(gateway, "127.0.0.1", _int_env("PORT", DEFAULT_PORT), self.request_log)
         self.api_url = f"http://127.0.0.1:{self.http.server_address[1]}"
         self.http_thread = threading.Thread(target=self.http.serve_forever, name="api", daemon=True)

@@ -1,8 +1,15 @@
 """`make run` as tests start it: `python -m local.server` in a subprocess, as the Makefile runs it, with
-free ports and a clean environment (nothing of the test process's fake AWS settings leaks in)."""
+free ports and a clean environment (nothing of the test process's fake AWS settings leaks in).
+
+With `documentation_resolver=True` the server runs through this module instead
+(`python -m tests.support.local_server --documentation-resolver`): every host name then resolves to
+192.0.2.25, a documentation address the guard refuses, so fuzzed host names never reach DNS while the
+guard itself stays as configured.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import signal
@@ -18,6 +25,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30.0
+DOCUMENTATION_ADDRESS = "192.0.2.25"
 
 
 @dataclass
@@ -34,7 +42,9 @@ class LocalRun:
 
 
 @contextmanager
-def local_server(extra_env: Mapping[str, str] | None = None) -> Iterator[LocalRun]:
+def local_server(
+    extra_env: Mapping[str, str] | None = None, *, documentation_resolver: bool = False
+) -> Iterator[LocalRun]:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -52,8 +62,13 @@ def local_server(extra_env: Mapping[str, str] | None = None) -> Iterator[LocalRu
         }
     }
     env.update({"PORT": "0", "DEMO_SMTP_PORT": "0", "PYTHONUNBUFFERED": "1", **(extra_env or {})})
+    module = (
+        ["tests.support.local_server", "--documentation-resolver"]
+        if documentation_resolver
+        else ["local.server"]
+    )
     process = subprocess.Popen(
-        [sys.executable, "-m", "local.server"],
+        [sys.executable, "-m", *module],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -89,3 +104,20 @@ def local_server(extra_env: Mapping[str, str] | None = None) -> Iterator[LocalRu
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def _use_documentation_resolver() -> None:
+    from smtp_preflight.guard import IPAddress, addresses
+
+    async def resolve(host: str, port: int) -> list[IPAddress]:
+        return [ipaddress.ip_address(DOCUMENTATION_ADDRESS)]
+
+    addresses.system_resolver = resolve  # resolve_public looks it up at each call
+
+
+if __name__ == "__main__":
+    if "--documentation-resolver" in sys.argv[1:]:
+        _use_documentation_resolver()
+    from local.server import main
+
+    sys.exit(main())

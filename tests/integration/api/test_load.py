@@ -1,0 +1,187 @@
+"""A bounded load test against `make run`'s server over real HTTP: LOAD_REQUESTS requests (240 in
+`make test`, more in `make fuzz`), 20 at a time, mixing good handshakes, rule failures, refused logins
+that try to guess three mailboxes' passwords from several tenants, and one tenant over its per-minute
+limit. A counting SMTP server in this process answers the handshakes and counts AUTH commands.
+
+Then: no 5xx; the stored reports are exactly the 201 answers; each guessed mailbox got exactly 5 AUTH
+commands and every further guess a 429 TOO_MANY_FAILED_LOGINS; the busy tenant got at most its limit of
+handshakes per calendar minute (exactly that, when the run stays within one minute), the rest 429."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import random
+import urllib.error
+import urllib.request
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from local.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME
+from tests.support.counting_smtp import CountingSmtpServer
+from tests.support.local_server import LocalRun, local_server
+
+REQUESTS = int(os.environ.get("LOAD_REQUESTS", "240"))
+CONCURRENCY = 20
+BUSY_LIMIT = 30  # handshakes per minute for every tenant in this run
+FAILED_LOGINS = 5
+VICTIMS = [f"victim-{index}@example.com" for index in range(3)]
+
+
+@dataclass
+class Request:
+    kind: str
+    tenant: str
+    body: dict[str, Any]
+
+
+@dataclass
+class Answer:
+    request: Request
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def counting_smtp() -> Iterator[CountingSmtpServer]:
+    server = CountingSmtpServer(port=0)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def server(counting_smtp: CountingSmtpServer) -> Iterator[LocalRun]:
+    env = {
+        "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
+        "SMTP_PREFLIGHT_ALLOWED_PORTS": f"465,587,{counting_smtp.port}",
+        "SMTP_PREFLIGHT_CA_FILE": str(counting_smtp.ca_file),
+        "SMTP_PREFLIGHT_MAX_HANDSHAKES_PER_MINUTE": str(BUSY_LIMIT),
+        "SMTP_PREFLIGHT_MAX_FAILED_LOGINS": str(FAILED_LOGINS),
+        "LOCAL_REQUIRE_TOKEN": "true",
+    }
+    with local_server(env) as running:
+        yield running
+
+
+def token(tenant: str) -> str:
+    def part(data: dict[str, str]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'none'})}.{part({'sub': 'load', 'tenant_id': tenant})}.c2ln"
+
+
+def call(url: str, tenant: str, body: dict[str, Any] | None = None) -> tuple[int, Any, dict[str, str]]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(  # noqa: S310 - loopback only
+        url, data=data, method="POST" if data else "GET", headers={"Authorization": f"Bearer {token(tenant)}"}
+    )
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310
+            raw, status, headers = response.read(), response.status, dict(response.headers.items())
+    except urllib.error.HTTPError as error:
+        raw, status, headers = error.read(), error.code, dict(error.headers.items())
+    return status, json.loads(raw) if raw else None, {k.lower(): v for k, v in headers.items()}
+
+
+def workload(port: int) -> list[Request]:
+    rng = random.Random(20261127)
+    smtp = {"host": "localhost", "port": port, "security": "starttls"}
+    good = {**smtp, "username": DEMO_USERNAME, "password": DEMO_PASSWORD}
+    requests: list[Request] = []
+    for index in range(REQUESTS):
+        roll = rng.random()
+        if roll < 0.25:
+            requests.append(Request("good", f"tenant-{index % 8}", good))
+        elif roll < 0.45:
+            rule_failure = rng.choice(
+                [{**good, "port": 25}, {**good, "host": "smtp-relay.gmail.com", "port": 587}]
+            )
+            requests.append(Request("rules", f"tenant-{index % 8}", rule_failure))
+        elif roll < 0.70:
+            victim = rng.choice(VICTIMS)
+            guess = {**smtp, "username": victim, "password": f"guess-{index}"}
+            requests.append(Request(f"guess:{victim}", f"guesser-{index % 6}", guess))
+        else:
+            requests.append(Request("busy", "busy", good))
+    return requests
+
+
+def test_load_with_limits(server: LocalRun, counting_smtp: CountingSmtpServer) -> None:
+    # Given the workload, and the server's counters before it
+    requests = workload(counting_smtp.port)
+    auth_before = counting_smtp.auth_attempts.copy()
+    create = f"{server.api}/v1/smtp-checks"
+
+    # When it is sent, 20 requests at a time
+    def send(request: Request) -> Answer:
+        status, body, headers = call(create, request.tenant, request.body)
+        return Answer(request, status, body, headers)
+
+    with ThreadPoolExecutor(CONCURRENCY) as pool:
+        answers = list(pool.map(send, requests))
+
+    # Then no 5xx, and every refusal is a documented 429 with Retry-After
+    statuses = Counter(answer.status for answer in answers)
+    assert set(statuses) <= {201, 429}, statuses
+    for answer in answers:
+        if answer.status == 429:
+            assert int(answer.headers["retry-after"]) >= 1
+            assert answer.body["error"]["code"] in {"TOO_MANY_FAILED_LOGINS", "TOO_MANY_CHECKS"}
+
+    # the stored reports are exactly the 201 answers
+    created: dict[str, set[str]] = defaultdict(set)
+    for answer in answers:
+        if answer.status == 201:
+            created[answer.request.tenant].add(answer.body["checkId"])
+    for tenant, check_ids in created.items():
+        assert stored_ids(server, tenant) == check_ids, tenant
+    assert sum(len(ids) for ids in created.values()) == statuses[201]
+
+    # each guessed mailbox got exactly FAILED_LOGINS AUTH commands, every further guess a 429
+    for victim in VICTIMS:
+        guesses = [answer for answer in answers if answer.request.kind == f"guess:{victim}"]
+        assert len(guesses) > FAILED_LOGINS, "the workload must try more than the limit"
+        assert counting_smtp.auth_attempts[victim] - auth_before[victim] == FAILED_LOGINS
+        assert sum(answer.status == 201 for answer in guesses) == FAILED_LOGINS
+        refused = [answer.body["error"]["code"] for answer in guesses if answer.status == 429]
+        assert refused == ["TOO_MANY_FAILED_LOGINS"] * (len(guesses) - FAILED_LOGINS)
+
+    # the busy tenant: at most BUSY_LIMIT handshakes in any calendar minute, the rest refused
+    busy = [answer for answer in answers if answer.request.kind == "busy"]
+    per_minute = Counter(minute_of(answer.body["createdAt"]) for answer in busy if answer.status == 201)
+    assert all(count <= BUSY_LIMIT for count in per_minute.values()), per_minute
+    assert len(busy) > BUSY_LIMIT
+    if len(per_minute) == 1:
+        assert sum(per_minute.values()) == BUSY_LIMIT
+    assert all(answer.body["error"]["code"] == "TOO_MANY_CHECKS" for answer in busy if answer.status == 429)
+
+    # and the well-behaved tenants were never refused
+    assert all(answer.status == 201 for answer in answers if answer.request.kind in {"good", "rules"})
+
+
+def stored_ids(server: LocalRun, tenant: str) -> set[str]:
+    found: set[str] = set()
+    cursor: str | None = None
+    while True:
+        query = "limit=100" + (f"&cursor={cursor}" if cursor else "")
+        status, page, _ = call(f"{server.api}/v1/smtp-checks?{query}", tenant)
+        assert status == 200, page
+        found |= {item["checkId"] for item in page["items"]}
+        cursor = page["nextCursor"]
+        if cursor is None:
+            return found
+
+
+def minute_of(created_at: str) -> int:
+    return int(datetime.fromisoformat(created_at.replace("Z", "+00:00")).timestamp() // 60)
