@@ -211,11 +211,16 @@ def make_http_server(
             sys.stderr.write(f"{self.address_string()} {format % args}\n")
 
     try:
-        server = ThreadingHTTPServer((host, port), Handler)
+        server = _Server((host, port), Handler)
     except OSError as error:
         raise StartError(_bind_failure("PORT", port, error)) from None
     server.daemon_threads = True
     return server
+
+
+class _Server(ThreadingHTTPServer):
+    # the default backlog of 5 resets connections when a frontend (or the load test) opens 20 at once
+    request_queue_size = 128
 
 
 def _int_env(name: str, default: int) -> int:
