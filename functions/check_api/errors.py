@@ -170,13 +170,13 @@ def _field_error(error: Any) -> FieldError:
     message = describe_error(error, PATTERNS)
     if error.get("type") == "extra_forbidden" and not _FIELD_NAME.fullmatch(path[-1] if path else ""):
         # an unknown key is client data like any value: name it only if it looks like a field name
-        # (letters, e.g. "colour"), never if it could be a password someone put in the wrong place
+        # (letters and underscores: "colour", "from_address"), not if it could be a password put there
         path = [*path[:-1], "(unknown field)"]
     field = _plain(".".join(path)[:200]) or None  # a key may hold a lone surrogate: never in a log line
     return FieldError(location=location, field=field, message=_plain(message[:500]))
 
 
-_FIELD_NAME = re.compile(r"[A-Za-z]{1,40}")
+_FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z_]{0,39}")
 
 
 def _plain(text: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from local.demo_smtp import DEMO_HOST, DemoSmtpServer, _authenticator, _SinkHandler
+from local.demo_smtp import DEMO_HOST, DemoSmtpServer, _SinkHandler
 
 
 class _CountingHandler(_SinkHandler):
@@ -34,13 +34,15 @@ class _CountingHandler(_SinkHandler):
 class CountingSmtpServer(DemoSmtpServer):
     lock: threading.Lock = field(default_factory=threading.Lock)
     ehlos: int = 0
-    auth_attempts: Counter[str] = field(default_factory=Counter)
+    auth_by_user: Counter[str] = field(default_factory=Counter)
 
-    def _count_auth(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+    def _authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
         login = data.login.decode("utf-8", "replace") if isinstance(data, LoginPassword) else "?"
         with self.lock:
-            self.auth_attempts[login] += 1
-        return _authenticator(server, session, envelope, mechanism, data)
+            self.auth_by_user[login] += 1
+            return super()._authenticate(server, session, envelope, mechanism, data)
 
     @property
     def sessions(self) -> int:
@@ -50,9 +52,9 @@ class CountingSmtpServer(DemoSmtpServer):
 
     def total_auth(self) -> int:
         with self.lock:
-            return sum(self.auth_attempts.values())
+            return sum(self.auth_by_user.values())
 
-    def _controller(self, hostname: str, port: int, context: ssl.SSLContext) -> Controller:  # type: ignore[override]
+    def _controller(self, hostname: str, port: int, context: ssl.SSLContext) -> Controller:
         return Controller(
             _CountingHandler(self),
             hostname=hostname,
@@ -61,7 +63,7 @@ class CountingSmtpServer(DemoSmtpServer):
             ident="smtp-preflight counting ESMTP",
             tls_context=context,
             require_starttls=True,
-            authenticator=self._count_auth,
+            authenticator=self._authenticate,
             auth_required=True,
             auth_require_tls=True,
             ready_timeout=5.0,

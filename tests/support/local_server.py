@@ -67,7 +67,7 @@ def local_server(
         if documentation_resolver
         else ["local.server"]
     )
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", *module],
         cwd=ROOT,
         env=env,

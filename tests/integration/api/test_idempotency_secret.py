@@ -83,4 +83,4 @@ def test_a_secrets_manager_failure_is_503_with_retry_after(
 
     assert response.status == 503
     assert response.json["error"]["code"] == "STORE_UNAVAILABLE"
-    assert response.headers["retry-after"] == "5"
+    assert int(response.headers["retry-after"]) >= 1

@@ -80,14 +80,14 @@ def test_five_failed_logins_lock_the_mailbox_for_every_tenant(
     # Given the default limits and a mailbox that nobody tried yet
     with_limits(monkeypatch, counting_smtp, AbuseLimits())
     mailbox = "Guess.Me@example.com"
-    before = counting_smtp.auth_attempts[mailbox]
+    before = counting_smtp.auth_by_user[mailbox]
 
     # When two tenants guess its password five times
     for index, tenant in enumerate(["acme", "globex", "acme", "globex", "acme"]):
         response = api.create(settings(counting_smtp, mailbox, f"guess-{index}"), tenant=tenant)
         assert response.status == 201
         assert "AUTH_FAILED" in {finding["code"] for finding in response.json["findings"]}
-    assert counting_smtp.auth_attempts[mailbox] - before == 5
+    assert counting_smtp.auth_by_user[mailbox] - before == 5
 
     # Then a sixth guess, from a third tenant and in another spelling, is refused before anything is dialled
     sessions, stored_before = counting_smtp.sessions, stored(api, "initech")
@@ -96,7 +96,7 @@ def test_five_failed_logins_lock_the_mailbox_for_every_tenant(
     assert response.status == 429
     assert response.json["error"]["code"] == "TOO_MANY_FAILED_LOGINS"
     assert 800 < int(response.headers["retry-after"]) <= 900
-    assert counting_smtp.auth_attempts[mailbox] - before == 5
+    assert counting_smtp.auth_by_user[mailbox] - before == 5
     assert counting_smtp.sessions == sessions
     assert stored(api, "initech") == stored_before
     assert "guess-6" not in response.raw_body
@@ -111,7 +111,7 @@ def test_checks_that_stop_before_auth_do_not_count_as_failed_logins(
     for _ in range(3):
         response = api.create(wrong_port)
         assert response.status == 201
-        assert counting_smtp.auth_attempts["stops@example.com"] == 0
+        assert counting_smtp.auth_by_user["stops@example.com"] == 0
 
     assert api.create(settings(counting_smtp, "stops@example.com", "pw")).status == 201  # one real try
     assert api.create(settings(counting_smtp, "stops@example.com", "pw")).status == 429
@@ -198,7 +198,7 @@ def test_the_cli_has_no_limits(counting_smtp: CountingSmtpServer, monkeypatch: p
     monkeypatch.setenv("SMTP_PREFLIGHT_CA_FILE", str(counting_smtp.ca_file))
     monkeypatch.setenv("CLI_PASSWORD", "wrong-password")
     monkeypatch.setattr(sys, "stdout", sys.stdout)
-    before = counting_smtp.auth_attempts["cli@example.com"]
+    before = counting_smtp.auth_by_user["cli@example.com"]
     argv = [
         "check", "--host", "localhost", "--port", str(counting_smtp.port), "--security", "starttls",
         "--username", "cli@example.com", "--password-env", "CLI_PASSWORD", "--json",
@@ -207,4 +207,4 @@ def test_the_cli_has_no_limits(counting_smtp: CountingSmtpServer, monkeypatch: p
     codes = [cli_main(argv) for _ in range(7)]
 
     assert codes == [1] * 7
-    assert counting_smtp.auth_attempts["cli@example.com"] - before == 7
+    assert counting_smtp.auth_by_user["cli@example.com"] - before == 7

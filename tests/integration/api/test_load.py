@@ -120,7 +120,7 @@ def workload(port: int) -> list[Request]:
 def test_load_with_limits(server: LocalRun, counting_smtp: CountingSmtpServer) -> None:
     # Given the workload, and the server's counters before it
     requests = workload(counting_smtp.port)
-    auth_before = counting_smtp.auth_attempts.copy()
+    auth_before = counting_smtp.auth_by_user.copy()
     create = f"{server.api}/v1/smtp-checks"
 
     # When it is sent, 20 requests at a time
@@ -152,7 +152,7 @@ def test_load_with_limits(server: LocalRun, counting_smtp: CountingSmtpServer) -
     for victim in VICTIMS:
         guesses = [answer for answer in answers if answer.request.kind == f"guess:{victim}"]
         assert len(guesses) > FAILED_LOGINS, "the workload must try more than the limit"
-        assert counting_smtp.auth_attempts[victim] - auth_before[victim] == FAILED_LOGINS
+        assert counting_smtp.auth_by_user[victim] - auth_before[victim] == FAILED_LOGINS
         assert sum(answer.status == 201 for answer in guesses) == FAILED_LOGINS
         refused = [answer.body["error"]["code"] for answer in guesses if answer.status == 429]
         assert refused == ["TOO_MANY_FAILED_LOGINS"] * (len(guesses) - FAILED_LOGINS)
