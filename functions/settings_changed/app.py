@@ -20,8 +20,10 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from smtp_preflight.aws.check_store import StoreError
+from smtp_preflight.aws.deployment_key import KeyUnavailable
 from smtp_preflight.aws.observability import logger, record_store_failure, record_worker_failure, tracer
+from smtp_preflight.limits import LimitsUnavailable
+from smtp_preflight.service import StoreFailed
 from smtp_preflight.settings_changes import BatchBudget, identity_of
 from smtp_preflight.settings_events import FailureReason, RecordFailed
 
@@ -55,9 +57,9 @@ async def handle_record(record: SQSRecord, budget: BatchBudget) -> dict[str, Any
     except RecordFailed as exc:
         _log_failure(exc.reason, exc.detail, ids)
         raise RecordFailed(exc.reason) from None
-    except StoreError:
+    except (StoreFailed, LimitsUnavailable, KeyUnavailable):  # the check must not, or could not, be kept
         record_store_failure()
-        _log_failure(FailureReason.STORE_FAILED, "DynamoDB failed after retries", ids)
+        _log_failure(FailureReason.STORE_FAILED, "DynamoDB or the deployment key failed after retries", ids)
         raise RecordFailed(FailureReason.STORE_FAILED) from None
     except Exception:
         record_worker_failure("UNEXPECTED")

@@ -8,6 +8,7 @@ from pydantic import Field
 from smtp_preflight.aws.check_store import DEFAULT_RETENTION_DAYS
 from smtp_preflight.aws.secrets import DEFAULT_MAX_AGE_SECONDS
 from smtp_preflight.environment import FunctionEnvironment, load_environment
+from smtp_preflight.limits import AbuseLimits
 from smtp_preflight.policy import Policy
 from smtp_preflight.settings import DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS
 from smtp_preflight.settings_events import DEFAULT_SECRETS_PREFIX
@@ -48,6 +49,14 @@ class WorkerEnvironment(FunctionEnvironment):
         description="Seconds a secret stays cached in memory.",
     )
 
+    hmac_key_secret_arn: str | None = Field(
+        None,
+        alias="HMAC_KEY_SECRET_ARN",
+        min_length=1,
+        description="Secrets Manager secret holding the deployment's HMAC key (unset: a random key).",
+    )
+
 
 ENVIRONMENT = load_environment(WorkerEnvironment)
 POLICY = Policy.from_env()  # the operator's policy: SMTP_PREFLIGHT_* (see smtp_preflight.policy)
+LIMITS = AbuseLimits.from_env()  # the abuse limits, shared with the API (see smtp_preflight.limits)

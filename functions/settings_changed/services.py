@@ -1,18 +1,30 @@
 """What the worker uses, built once per process from the function's environment."""
 
 from smtp_preflight.aws.check_store import CheckStore
+from smtp_preflight.aws.deployment_key import DeploymentKey
 from smtp_preflight.aws.events import CompletionPublisher
 from smtp_preflight.aws.observability import record_check_metrics
+from smtp_preflight.aws.rate_limits import DynamoDbGate
 from smtp_preflight.aws.secrets import CredentialsReader
 from smtp_preflight.aws.version_ledger import VersionLedger
+from smtp_preflight.limits import Mailbox
 from smtp_preflight.service import CheckService
 from smtp_preflight.settings_changes import SettingsChangeService
 
-from .env import ENVIRONMENT, POLICY
+from .env import ENVIRONMENT, LIMITS, POLICY
+
+deployment_key = DeploymentKey(ENVIRONMENT.hmac_key_secret_arn)
+
+
+def mailbox_hash(mailbox: Mailbox) -> str:
+    """The same keyed hash as the API's: one failed-login count per mailbox, whichever path checks it."""
+    return deployment_key.mac("mailbox", mailbox.identity())
+
 
 store = CheckStore(ENVIRONMENT.table_name, retention_days=ENVIRONMENT.retention_days)
+gate = DynamoDbGate(ENVIRONMENT.table_name, LIMITS, mailbox_hash)
 change_service = SettingsChangeService(
-    checks=CheckService(store=store, policy=POLICY, on_finished=record_check_metrics),
+    checks=CheckService(store=store, policy=POLICY, on_finished=record_check_metrics, gate=gate),
     reports=store,
     ledger=VersionLedger(ENVIRONMENT.table_name, retention_days=ENVIRONMENT.retention_days),
     credentials=CredentialsReader(ENVIRONMENT.secrets_prefix, max_age=ENVIRONMENT.secrets_max_age),

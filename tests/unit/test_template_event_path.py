@@ -56,7 +56,10 @@ def test_the_worker_may_do_only_what_it_needs() -> None:
     assert events["Resource"]["Fn::Sub"].endswith(":event-bus/${EventBusName}")
     table = grants["ReportsAndVersionLedger"]
     assert sorted(table["Action"]) == ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
-    assert len(grants) == 3
+    hmac_key = grants["DeploymentHmacKey"]  # the abuse limits' mailbox keys, shared with the API
+    assert hmac_key["Action"] == ["secretsmanager:GetSecretValue"]
+    assert hmac_key["Resource"] == {"Ref": "HmacKeySecret"}
+    assert len(grants) == 4
     assert all(statement["Effect"] == "Allow" for statement in grants.values())
 
 

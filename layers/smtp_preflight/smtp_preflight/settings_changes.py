@@ -7,6 +7,10 @@
   the stored report's result again without a second handshake.
 - `SmtpSettingsDeleted`: recorded in the ledger; later versions of that settings record are skipped.
 
+The abuse limits apply here as in the API (the `CheckService` consults them): a record over a limit
+(a mailbox locked after failed logins, a tenant over its rate) is refused before anything is dialled and
+fails as `RATE_LIMITED`, so SQS delivers it again after its visibility timeout; it is never dropped.
+
 `BatchBudget` bounds one invocation: at most `limit` records at a time, and none started unless it can
 finish before the invocation's deadline; a record still running at the deadline is cancelled. Both end
 as `RecordFailed(OUT_OF_TIME)`, so SQS delivers them again to a later invocation.
@@ -29,6 +33,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from .identifiers import is_id
+from .limits import LimitExceeded
 from .report import CheckResource
 from .service import CheckService
 from .settings import DEFAULT_TIMEOUT_SECONDS
@@ -219,12 +224,16 @@ class SettingsChangeService:
         try:
             credentials = await asyncio.to_thread(self.credentials.read, detail.credentials_secret_id)
             settings = detail.to_settings(credentials, timeout=self.check_timeout)
-            resource = await self.checks.check_and_store(
-                settings,
-                tenant=detail.tenant_id,
-                settings_id=detail.settings_id,
-                deadline=deadline - FINISH_SECONDS,
-            )
+            try:
+                resource = await self.checks.check_and_store(
+                    settings,
+                    tenant=detail.tenant_id,
+                    settings_id=detail.settings_id,
+                    deadline=deadline - FINISH_SECONDS,
+                )
+            except LimitExceeded as exc:  # nothing was dialled: SQS delivers the record again later
+                explanation = f"{exc.limit.value} limit reached; retry after {exc.retry_after} s"
+                raise RecordFailed(FailureReason.RATE_LIMITED, explanation) from None
         except BaseException:
             self.ledger.release(claimed)  # at once (even when cancelled): the next delivery may check
             raise

@@ -59,6 +59,9 @@ class FailureReason(StrEnum):
     STORE_FAILED = "STORE_FAILED"  # DynamoDB failed after its retries
     PUBLISH_FAILED = "PUBLISH_FAILED"  # EventBridge refused or failed the completion event
     OUT_OF_TIME = "OUT_OF_TIME"  # the invocation could not finish this record before its timeout
+    RATE_LIMITED = (
+        "RATE_LIMITED"  # an abuse limit refused the check (nothing dialled): retried after the window
+    )
 
     @property
     def permanent(self) -> bool:

@@ -1,4 +1,4 @@
-"""A bounded load test against `make run`'s server over real HTTP: LOAD_REQUESTS requests (240 in
+"""A bounded load test against `make run`'s server over real HTTP: LOAD_REQUESTS requests (200 in
 `make test`, more in `make fuzz`), 20 at a time, mixing good handshakes, rule failures, refused logins
 that try to guess three mailboxes' passwords from several tenants, and one tenant over its per-minute
 limit. A counting SMTP server in this process answers the handshakes and counts AUTH commands.
@@ -28,7 +28,7 @@ from local.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME
 from tests.support.counting_smtp import CountingSmtpServer
 from tests.support.local_server import LocalRun, local_server
 
-REQUESTS = int(os.environ.get("LOAD_REQUESTS", "240"))
+REQUESTS = int(os.environ.get("LOAD_REQUESTS", "200"))
 CONCURRENCY = 20
 BUSY_LIMIT = 30  # handshakes per minute for every tenant in this run
 FAILED_LOGINS = 5
