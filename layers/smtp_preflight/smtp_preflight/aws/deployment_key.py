@@ -11,7 +11,8 @@ Provisioning: template.yaml creates the secret `HmacKeySecret` (`AWS::SecretsMan
 through Powertools Parameters and cached (`max_age`), so a cold start costs one call and a Secrets
 Manager outage at that moment is a `503` for that request (`KeyUnavailable`), not a failed cold start.
 Rotating it makes in-flight idempotency keys look reused (422) and restarts failed-login windows: both
-safe. Without `HMAC_KEY_SECRET_ARN` (`make run`, tests) a random key is generated per process.
+safe. Without `HMAC_KEY_SECRET_ARN` (`make run`, tests) a random key is generated once per process and
+shared by every function the process hosts (the API and the worker count a mailbox's failures together).
 """
 
 from __future__ import annotations
@@ -45,6 +46,18 @@ def _from_secrets_manager(secret_id: str) -> bytes:
     return text.encode("utf-8")
 
 
+_PROCESS_KEY: list[bytes] = []
+_PROCESS_KEY_LOCK = threading.Lock()
+
+
+def _process_key() -> bytes:
+    with _PROCESS_KEY_LOCK:
+        if not _PROCESS_KEY:
+            logger.info("no HMAC_KEY_SECRET_ARN: a random key for this process (local runs only)")
+            _PROCESS_KEY.append(secrets.token_bytes(32))
+        return _PROCESS_KEY[0]
+
+
 class DeploymentKey:
     """HMACs under the deployment key; `purpose` separates uses, so one MAC never stands for another."""
 
@@ -53,18 +66,10 @@ class DeploymentKey:
     ) -> None:
         self.secret_id = secret_id
         self._fetch = fetch
-        self._key: bytes | None = None
-        self._lock = threading.Lock()
 
     def _material(self) -> bytes:
         if self.secret_id is None:
-            with self._lock:
-                if self._key is None:
-                    logger.info(
-                        "no HMAC_KEY_SECRET_ARN: using a random key for this process (local runs only)"
-                    )
-                    self._key = secrets.token_bytes(32)
-                return self._key
+            return _process_key()
         try:
             return self._fetch(self.secret_id)  # Powertools caches it for KEY_CACHE_SECONDS
         except (GetParameterError, TransformParameterError, ClientError, BotoCoreError) as exc:
