@@ -98,7 +98,7 @@ async def perform_handshake(
     `observer` hears each stage start and finish (see `smtp_preflight.progress`); `login` learns whether
     AUTH was sent and accepted (the abuse limits count failed logins)."""
     dialogue = _Dialogue(
-        settings, policy, deadline, resolver, observer or NoProgress(), login or LoginAttempt()
+        settings, policy, deadline, resolver, observer or NoProgress(), login=login or LoginAttempt()
     )
     return await dialogue.run()
 
@@ -124,6 +124,7 @@ class _Dialogue:
         deadline: float,
         resolver: Resolver | None,
         observer: StageObserver,
+        *,
         login: LoginAttempt,
     ):
         self.settings = settings
