@@ -1,0 +1,110 @@
+"""Secret canaries on the event path: the worker checks against the hostile server that echoes the secret
+in every listed way; the SQS events as delivered, the completion events, the DLQ, the stored items and
+the logs and metrics hold no trace of it (raw, partial runs, base64 at any alignment), also for records
+refused by the abuse limits and records that end in the DLQ."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from smtp_preflight.aws.rate_limits import DynamoDbGate
+from smtp_preflight.limits import AbuseLimits
+from smtp_preflight.policy import Policy
+from tests.integration.api.conftest import TABLE
+from tests.integration.events.conftest import Saas
+from tests.support.canary import CANARY_PASSWORD, CANARY_TOKEN, as_text, assert_no_canary
+from tests.support.echo_smtp import ECHOES, EchoSmtpServer
+
+INVISIBLE_PASSWORD = "CANARY\u200e-Wq\u0085Zt\u202eHv-Pw7"
+
+
+@pytest.fixture(scope="module")
+def echo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EchoSmtpServer]:
+    server = EchoSmtpServer(Path(tmp_path_factory.mktemp("echo")))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def echo_worker(saas: Saas, echo_server: EchoSmtpServer, monkeypatch: pytest.MonkeyPatch) -> Saas:
+    """The worker dials the echo server, with one failed login per mailbox allowed."""
+    from functions.settings_changed import services
+
+    policy = Policy.from_env(
+        {
+            "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8",
+            "SMTP_PREFLIGHT_ALLOWED_PORTS": str(echo_server.port),
+            "SMTP_PREFLIGHT_CA_FILE": str(echo_server.ca_file),
+        }
+    )
+    gate = DynamoDbGate(TABLE, AbuseLimits(max_failed_logins=1), services.mailbox_hash)
+    service = services.change_service
+    checks = dataclasses.replace(service.checks, policy=policy, gate=gate)
+    monkeypatch.setattr(services, "change_service", dataclasses.replace(service, checks=checks))
+    return saas
+
+
+def texts(raw: str) -> list[str]:
+    found = [raw]
+    for line in raw.splitlines():
+        try:
+            found.append(as_text(json.loads(line)))
+        except ValueError:
+            found.append(line)
+    return found
+
+
+@pytest.mark.parametrize("secret", [CANARY_PASSWORD, CANARY_TOKEN, INVISIBLE_PASSWORD])
+def test_the_event_path_holds_no_canary(
+    echo_worker: Saas,
+    echo_server: EchoSmtpServer,
+    service_logs: io.StringIO,
+    capsys: pytest.CaptureFixture[str],
+    secret: str,
+) -> None:
+    saas = echo_worker
+    token = secret == CANARY_TOKEN
+    saas.put_secret(value={"oauthToken": secret} if token else {"password": secret})
+    details = [
+        saas.settings(
+            1,
+            settingsId=f"s-{mode}",
+            host="127.0.0.1",
+            port=echo_server.port,
+            username=f"{mode}@example.com",
+            authMethod="xoauth2" if token else "password",
+        )
+        for mode in [*sorted(ECHOES), "accept"]
+    ]
+    # one more for an already locked mailbox (RATE_LIMITED, then the DLQ), one that is invalid (the DLQ)
+    locked = {**details[0], "settingsId": "s-locked", "version": 1}
+    invalid = {**details[0], "settingsId": "s-invalid", "port": "x"}
+
+    saas.publish(*details)
+    for _ in range(3):
+        saas.deliver()
+    saas.publish(locked, invalid)
+    for _ in range(3):  # MaxReceiveCount is 2 in these tests: both end in the DLQ
+        saas.deliver()
+
+    assert sum(echo_server.auth_commands.values()) >= len(details)  # the server saw the secret
+    completions = saas.completions()
+    assert len(completions) == len(details)
+    letters = saas.dead_letters()
+    assert {letter["detail"]["settingsId"] for letter in letters} == {"s-locked", "s-invalid"}
+    assert "RATE_LIMITED" in service_logs.getvalue()
+    out, err = capsys.readouterr()
+    assert_no_canary([as_text(event) for event in completions], secret, where="completion events")
+    assert_no_canary([as_text(letter) for letter in letters], secret, where="DLQ")
+    assert_no_canary(saas.delivered, secret, where="SQS events as delivered")
+    assert_no_canary(texts(saas.items()), secret, where="DynamoDB items")
+    assert_no_canary(texts(service_logs.getvalue()), secret, where="worker logs")
+    assert_no_canary([*texts(out), err], secret, where="stdout/stderr (metrics)")
+    assert_no_canary([as_text(response) for response in saas.responses], secret, where="batch responses")
