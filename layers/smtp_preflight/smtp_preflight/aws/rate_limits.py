@@ -42,7 +42,8 @@ from .keys import LEASES_SK, LOGINS_SK, PK, SK, TTL_ATTRIBUTE, handshakes_sk, li
 
 logger = logging.getLogger(__name__)
 
-MAX_WRITE_RACES = 8  # optimistic-lock retries before giving up (then LimitsUnavailable: fail closed)
+MAX_WRITE_RACES = 16  # optimistic-lock retries before giving up (then LimitsUnavailable: fail closed)
+MAX_RACE_BACKOFF_SECONDS = 0.05
 TTL_GRACE_SECONDS = 300
 
 Key = dict[str, dict[str, str]]
@@ -198,7 +199,8 @@ class DynamoDbGate:
             }
             if self._write_if_unchanged(new_item, None if item is None else version):
                 return
-            time.sleep(random.uniform(0, 0.005 * (race + 1)))  # noqa: S311 - jitter, not security
+            backoff = min(MAX_RACE_BACKOFF_SECONDS, 0.002 * 2**race)
+            time.sleep(random.uniform(0, backoff))  # noqa: S311 - jitter, not security
         raise LimitsUnavailable("too many concurrent updates of a limit item")
 
     def _read(self, key: Key) -> dict[str, Any] | None:
