@@ -10,16 +10,22 @@ need (Microsoft's 5.7.139 reasons, Google's 5.7.9 hints), but only text that is 
 
 1. every text is cleaned first (`safe_text.strip_controls`), then every run of at least
    `PARTIAL_RUN_CHARS` characters of the secret (or the whole secret, if it is shorter) is redacted,
-   case-insensitively, in the secret's raw and cleaned forms and with its whitespace removed; base64
-   runs of at least `PARTIAL_BASE64_CHARS` characters of the secret's encoding at each of the three
-   byte alignments are redacted too, as are our whole AUTH blobs;
-2. a reply is then checked in every form we could show it (`Redactor.reply_leaks`): its lines joined
-   with nothing, a space or a line break, with and without their enhanced status codes, cleaned or not,
-   with whitespace removed or not. An echo that spans lines cannot be cut out of the lines we show, so
-   such a reply is withheld whole: the report keeps its code and enhanced code and says
-   `WITHHELD` instead of the text;
-3. anything that still matches after redaction is withheld whole as well (`clean`), so a text that
-   leaves this module can never hold a run of the secret that the checks above know how to find.
+   case-insensitively, in the secret's raw and cleaned forms, also where whitespace was put inside the
+   echo (matched with whitespace removed, the span then covers it); base64 runs of at least
+   `PARTIAL_BASE64_CHARS` characters of the secret's encoding at each of the three byte alignments are
+   redacted too, as are our whole AUTH blobs;
+2. a multi-line reply is matched as a whole (`Redactor.redact_lines`): its lines joined, with and
+   without their enhanced status codes, whitespace ignored. A run that crosses a line break cannot be cut
+   out of the lines we show without leaving a piece of it on one of them (`CANAR` / `Y-Zx9`), so such a
+   reply is withheld whole: the report keeps its code and enhanced code and says `WITHHELD` instead;
+3. anything that still matches after redaction, in any view (as it is, cleaned, whitespace removed), is
+   withheld whole as well (`clean`), so a text that leaves this module never holds a run of the secret
+   that the checks above know how to find.
+
+Why not simply stop showing server text after AUTH: the text before AUTH can echo a secret too (a
+hostile server that kept it from an earlier check), and the text after AUTH is the diagnosis; redacting
+everywhere and withholding only what cannot be cut apart protects both. The rule is proved by
+tests/unit/handshake/test_redaction.py and the canary tests, whose search is written independently.
 
 Withholding costs a diagnosis only when the server echoed the credentials, which is itself the news.
 AUTH payloads from our side are never recorded at all: while the dialogue is in its AUTH step, every
