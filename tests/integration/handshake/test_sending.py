@@ -55,6 +55,9 @@ class Greeting(TypedDict, total=False):
     ehlo_after_tls: bytes
 
 
+PIPELINING_AFTER_TLS = b"250-mail.example.test\r\n250-PIPELINING\r\n250 AUTH PLAIN LOGIN XOAUTH2\r\n"
+
+
 def _check(pki: Pki, guard: SocketGuard, script: Script) -> tuple[HandshakeOutcome, Wire]:
     def settings(port: int) -> SmtpSettings:
         return make_settings(port, fromAddress=SENDER, testRecipient=RECIPIENT)
@@ -62,11 +65,13 @@ def _check(pki: Pki, guard: SocketGuard, script: Script) -> tuple[HandshakeOutco
     return check_against(partial(raw_server, script), settings, pki, guard)
 
 
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
 @pytest.mark.parametrize("case", [*SENDING_REPLIES, *NEAR_MISSES])
-def test_refusal_after_the_login(pki: Pki, socket_guard: SocketGuard, case: str) -> None:
+def test_refusal_after_the_login(pki: Pki, socket_guard: SocketGuard, case: str, pipelining: bool) -> None:
     reply = {**SENDING_REPLIES, **NEAR_MISSES}[case]
+    greeting = Greeting(ehlo_after_tls=PIPELINING_AFTER_TLS) if pipelining else Greeting()
 
-    script = submission_script(pki.good, replies=(*BEFORE[reply.stage], reply.wire))
+    script = submission_script(pki.good, replies=(*BEFORE[reply.stage], reply.wire), **greeting)
 
     outcome, wire = _check(pki, socket_guard, script)
 

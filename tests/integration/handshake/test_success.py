@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from functools import partial
+from typing import Any
 
 import pytest
 
@@ -119,6 +120,44 @@ def test_test_message_is_accepted_for_delivery(pki: Pki, socket_guard: SocketGua
     for header in (b"Subject: smtp-preflight test message", b"Date: ", b"Message-ID: <", b"From: ", b"To: "):
         assert header in message
     assert_nothing_leaked(outcome, wire)
+
+
+class PipeliningHandler(MailHandler):
+    """aiosmtpd reads one command line at a time, so it answers pipelined commands in order; this
+    handler only adds PIPELINING to what it advertises."""
+
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str, responses: Any) -> Any:
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
+
+def test_the_envelope_is_pipelined_where_the_server_offers_it(pki: Pki, socket_guard: SocketGuard) -> None:
+    handler = PipeliningHandler()
+    server = partial(aiosmtpd_server, pki.good, handler=handler)
+    settings = partial(make_settings, testRecipient="bob@example.com")
+
+    outcome, wire = check_against(server, settings, pki, socket_guard)
+
+    assert codes(outcome) == ["LOGIN_ACCEPTED", "MESSAGE_ACCEPTED"]
+    assert len(handler.messages) == 1
+    lines = [(line.dir, line.line.split(" ")[0]) for line in outcome.handshake.transcript]
+    envelope = lines.index(("C", "MAIL"))
+    assert lines[envelope : envelope + 6] == [
+        ("C", "MAIL"), ("C", "RCPT"), ("C", "DATA"), ("S", "250"), ("S", "250"), ("S", "354")
+    ]  # fmt: skip
+    stages = {stage.name.value: stage for stage in outcome.handshake.stages}
+    assert stages["rcpt"].detail == stages["data"].detail == "pipelined: sent together with MAIL FROM"
+    assert stage_names(outcome)[-4:] == ["mail", "rcpt", "data", "quit"]
+    assert_nothing_leaked(outcome, wire)
+
+
+def test_quit_is_sent_but_not_waited_for(pki: Pki, socket_guard: SocketGuard) -> None:
+    outcome, wire = check_against(partial(aiosmtpd_server, pki.good), make_settings, pki, socket_guard)
+
+    quit_stage = outcome.handshake.stages[-1]
+    assert (quit_stage.name.value, quit_stage.ok, quit_stage.reply) == ("quit", True, None)
+    assert quit_stage.detail == "sent; the reply is not waited for"
+    assert outcome.handshake.transcript[-1].line == "QUIT"
 
 
 def test_without_credentials_only_the_connection_is_verified(pki: Pki, socket_guard: SocketGuard) -> None:

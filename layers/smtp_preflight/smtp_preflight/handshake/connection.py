@@ -27,8 +27,14 @@ import socket
 import ssl
 from collections.abc import Callable
 
-from aiosmtplib import SMTPResponse
-from aiosmtplib.protocol import SMTPProtocol
+from aiosmtplib import SMTPResponse, SMTPResponseException, SMTPServerDisconnected
+from aiosmtplib.protocol import (
+    COMMAND_INJECTION_REGEX,
+    MAX_RESPONSE_LENGTH,
+    PERIOD_REGEX,
+    SMTPProtocol,
+    normalize_message_line_endings,
+)
 
 from smtp_preflight.guard import IPAddress
 
@@ -50,13 +56,26 @@ class RecordingProtocol(SMTPProtocol):
         self.transcript = transcript
         self.closed = asyncio.Event()
         self.on_reply: Callable[[SMTPResponse], None] | None = None
+        self.pipelined_replies = 0  # replies still owed to pipelined commands
+        self._overflow = False
 
     def write(self, data: bytes) -> None:
         self.transcript.client(data)
         super().write(data)
 
     async def read_response(self, timeout: float | None = None) -> SMTPResponse:
-        response = await super().read_response(timeout=timeout)
+        return self._received(await super().read_response(timeout=timeout))
+
+    async def read_next_response(self) -> SMTPResponse:
+        """The reply to the next of several pipelined commands (`expect_pipelined` said how many)."""
+        self._response_pending = True
+        try:
+            buffered = self._buffered_reply()
+            return self._received(buffered) if buffered is not None else await self.read_response()
+        finally:
+            self.pipelined_replies = max(0, self.pipelined_replies - 1)
+
+    def _received(self, response: SMTPResponse) -> SMTPResponse:
         self.transcript.server(response.code, response.message)
         if self.on_reply is not None:
             self.on_reply(response)
@@ -67,6 +86,31 @@ class RecordingProtocol(SMTPProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
         self.closed.set()
+
+    def data_received(self, data: bytes) -> None:
+        """As aiosmtplib's, except that while pipelined replies are owed nothing is dropped: aiosmtplib
+        drops data that arrives while the previous reply is parsed but not yet picked up."""
+        if self.pipelined_replies:
+            self._response_pending = True
+            waiter = self._response_waiter
+            if waiter is not None and waiter.done():
+                if len(self._buffer) + len(data) > MAX_RESPONSE_LENGTH:
+                    del self._buffer[:]
+                    self._overflow = True
+                    return
+                self._buffer.extend(data)
+                return
+        super().data_received(data)
+
+    def _buffered_reply(self) -> SMTPResponse | None:
+        """A complete reply already buffered behind the one just read (pipelined replies often share a
+        segment, and aiosmtplib parses its buffer only when new data arrives). Relies on aiosmtplib
+        5.1.3's `_buffer` and `_read_response_from_buffer` (pinned in requirements.txt)."""
+        if self._overflow:
+            raise SMTPResponseException(-1, "Response too long")
+        if b"\n" not in self._buffer:
+            return None
+        return self._read_response_from_buffer()
 
 
 async def connect_socket(address: IPAddress, port: int) -> socket.socket:
@@ -131,8 +175,31 @@ class SmtpConnection:
         """The next reply (the banner); bounded by aiosmtplib's size limits, in time by the caller."""
         return await self.protocol.read_response()
 
+    async def read_pipelined_reply(self) -> SMTPResponse:
+        """The reply to the next command written with `send()`, in the order they were sent."""
+        return await self.protocol.read_next_response()
+
     async def command(self, *args: bytes) -> SMTPResponse:
         return await self.protocol.execute_command(*args)
+
+    def send(self, *args: bytes, reply_expected: bool = True) -> None:
+        """Write one command without waiting for its reply: pipelined commands (RFC 2920), whose replies
+        `read_pipelined_reply()` returns in order, or a QUIT nobody waits for (`reply_expected=False`).
+        Refuses control characters like `command()`."""
+        if any(COMMAND_INJECTION_REGEX.search(arg) for arg in args):
+            raise ValueError("Command arg contains a prohibited control character")
+        if self.protocol.transport is None or self.protocol.transport.is_closing():
+            raise SMTPServerDisconnected("Connection lost")
+        self.protocol.write(b" ".join(args) + b"\r\n")
+        if reply_expected:
+            self.protocol.pipelined_replies += 1
+
+    def send_message(self, message: bytes) -> None:
+        """The message after a 354 (pipelined DATA): line endings normalised, dot-stuffed and ended with
+        the final dot exactly as `data()` sends it; the caller reads the reply."""
+        body = PERIOD_REGEX.sub(b"..", normalize_message_line_endings(message))
+        self.protocol.write(body + b".\r\n")
+        self.protocol.pipelined_replies += 1
 
     async def data(self, message: bytes) -> SMTPResponse:
         """DATA, then the message (dot-stuffed by aiosmtplib); raises SMTPDataError on 354 or end refusal."""
