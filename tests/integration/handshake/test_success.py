@@ -126,7 +126,9 @@ class PipeliningHandler(MailHandler):
     """aiosmtpd reads one command line at a time, so it answers pipelined commands in order; this
     handler only adds PIPELINING to what it advertises."""
 
-    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str, responses: Any) -> Any:
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
         session.host_name = hostname
         return [*responses[:-1], "250-PIPELINING", responses[-1]]
 
@@ -152,7 +154,7 @@ def test_the_envelope_is_pipelined_where_the_server_offers_it(pki: Pki, socket_g
 
 
 def test_quit_is_sent_but_not_waited_for(pki: Pki, socket_guard: SocketGuard) -> None:
-    outcome, wire = check_against(partial(aiosmtpd_server, pki.good), make_settings, pki, socket_guard)
+    outcome, _ = check_against(partial(aiosmtpd_server, pki.good), make_settings, pki, socket_guard)
 
     quit_stage = outcome.handshake.stages[-1]
     assert (quit_stage.name.value, quit_stage.ok, quit_stage.reply) == ("quit", True, None)
