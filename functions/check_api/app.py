@@ -20,7 +20,6 @@ import re
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -62,6 +61,9 @@ def get_openapi() -> Response[Any]:
 def openapi_json() -> str:
     """The OpenAPI 3.1 document for these routes (also committed as docs/openapi.json), without the
     schemas Powertools adds for its own validation errors: ours answer them with `ErrorBody`."""
+    # imported here: Powertools' OpenAPI models cost ~0.1-0.2 s to import, and only this route needs them
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
     document = json.loads(
         app.get_openapi_json_schema(
             title="smtp-preflight API",

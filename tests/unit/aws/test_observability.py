@@ -1,13 +1,15 @@
-"""EMF metrics: printed in Lambda, silent when POWERTOOLS_METRICS_DISABLED is set (as `make run` does)."""
+"""EMF metrics: printed in Lambda, silent when POWERTOOLS_METRICS_DISABLED is set (as `make run` does).
+The tracer is Powertools' only where it would trace; elsewhere a stand-in that imports nothing."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
-from smtp_preflight.aws.observability import record_check_metrics
+from smtp_preflight.aws.observability import NoTracer, record_check_metrics, tracing_enabled
 from smtp_preflight.findings import Status
 from smtp_preflight.report import Report
 from smtp_preflight.rules import identify_provider
@@ -46,3 +48,28 @@ def test_metrics_disabled_prints_nothing(
     record_check_metrics(_report())
 
     assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, False),  # not in Lambda: Powertools would disable it too
+        ({"LAMBDA_TASK_ROOT": "/var/task"}, True),
+        ({"LAMBDA_TASK_ROOT": "/var/task", "POWERTOOLS_TRACE_DISABLED": "true"}, False),
+        ({"LAMBDA_TASK_ROOT": "/var/task", "POWERTOOLS_TRACE_DISABLED": "1"}, False),
+        ({"LAMBDA_TASK_ROOT": "/var/task", "POWERTOOLS_TRACE_DISABLED": "false"}, True),
+    ],
+)
+def test_tracing_only_in_lambda_unless_disabled(environ: dict[str, str], expected: bool) -> None:
+    assert tracing_enabled(environ) is expected
+
+
+def test_the_stand_in_leaves_handlers_unchanged() -> None:
+    tracer = NoTracer()
+
+    def handler(event: dict[str, Any], context: Any) -> str:
+        return "answer"
+
+    assert tracer.capture_lambda_handler(handler) is handler
+    assert tracer.capture_lambda_handler(capture_response=False)(handler) is handler
+    assert tracer.capture_method(handler)({}, None) == "answer"

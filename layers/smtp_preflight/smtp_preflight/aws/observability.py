@@ -5,26 +5,82 @@ Handlers import `logger` and `tracer` from here. The domain modules log through 
 formatter, so every line the service writes is the same structured JSON with the same appended keys.
 Service name and metrics namespace come from `POWERTOOLS_SERVICE_NAME` / `POWERTOOLS_METRICS_NAMESPACE`
 (set in template.yaml), with defaults so that tests and local runs need no configuration.
+
+`tracer` is Powertools' Tracer only where it would trace: in Lambda (`LAMBDA_TASK_ROOT`) with
+`POWERTOOLS_TRACE_DISABLED` not true (template.yaml's `DetailedTracing` parameter). Elsewhere it is
+`NoTracer`, which offers the same decorators without importing the X-Ray SDK: Powertools' Tracer
+imports it even when disabled, and that import is about a third of a cold start. Lambda's own
+`Tracing: Active` records every invocation either way; the SDK adds the handler and AWS-call subsegments.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Tracer, single_metric
+from aws_lambda_powertools import Logger, single_metric
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from smtp_preflight.report import Report
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Tracer
+
+_TRUE = {"1", "true", "yes", "on", "y", "t"}
+
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "smtp-preflight"
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "SmtpPreflight"
 DOMAIN_LOGGER = "smtp_preflight"
 
+
+class NoTracer:
+    """The Tracer's decorators, doing nothing: for where Powertools' Tracer would be disabled anyway."""
+
+    def capture_lambda_handler(
+        self,
+        lambda_handler: Callable[..., Any] | None = None,
+        capture_response: bool | None = None,
+        capture_error: bool | None = None,
+    ) -> Callable[..., Any]:
+        """As Powertools' (typed alike): used bare, the handler unchanged; called with options, a
+        decorator that leaves the handler unchanged."""
+        if lambda_handler is not None:
+            return lambda_handler
+
+        def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
+            return handler
+
+        return decorate
+
+    capture_method = capture_lambda_handler
+
+    def put_annotation(self, key: str, value: Any) -> None:
+        return None
+
+    def put_metadata(self, key: str, value: Any, namespace: str | None = None) -> None:
+        return None
+
+
+def tracing_enabled(environ: dict[str, str] | os._Environ[str] = os.environ) -> bool:
+    """Powertools' own rule: X-Ray only in Lambda, and only unless POWERTOOLS_TRACE_DISABLED is true."""
+    disabled = environ.get("POWERTOOLS_TRACE_DISABLED", "false").strip().lower() in _TRUE
+    return bool(environ.get("LAMBDA_TASK_ROOT")) and not disabled
+
+
+def _tracer() -> Tracer | NoTracer:
+    if not tracing_enabled():
+        return NoTracer()
+    from aws_lambda_powertools import Tracer  # imports the X-Ray SDK
+
+    return Tracer(service=SERVICE)
+
+
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
+tracer = _tracer()
 logging.getLogger(DOMAIN_LOGGER)  # registered first: Powertools configures only registered loggers
 copy_config_to_registered_loggers(source_logger=logger, include={DOMAIN_LOGGER})
 
