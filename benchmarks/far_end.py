@@ -23,14 +23,14 @@ class FarEnd:
 
 @contextmanager
 def far_end(*delays: float) -> Iterator[FarEnd]:
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [PYTHON, "-m", "benchmarks.servers", *(str(delay) for delay in delays)],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
     )
     try:
-        assert process.stdout is not None  # noqa: S101
+        assert process.stdout is not None
         line = process.stdout.readline()
         if not line:
             raise RuntimeError("the benchmark's SMTP server did not start")

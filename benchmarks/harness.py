@@ -77,7 +77,7 @@ def median(values: Sequence[float]) -> float:
 def timed_process(argv: Sequence[str], *, env: dict[str, str] | None = None, stdin: bytes = b"") -> float:
     """Wall seconds of one child process, from spawn to exit; a failing child is an error."""
     started = time.perf_counter()
-    result = subprocess.run(argv, input=stdin, capture_output=True, env=env, check=False)  # noqa: S603
+    result = subprocess.run(argv, input=stdin, capture_output=True, env=env, check=False)
     elapsed = time.perf_counter() - started
     if result.returncode not in (0, 1):  # 1 is a failed check, still a finished run
         raise RuntimeError(f"{argv[0]} exited {result.returncode}: {result.stderr.decode()[-2000:]}")

@@ -19,12 +19,10 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime
 
-from ulid import ULID
-
 from .discovery.mx import DnsMxLookup, MxLookup
 from .findings import Finding, has_errors, overall_status
 from .guard import Resolver
-from .handshake import perform_handshake
+from .identifiers import new_check_id
 from .limits import LoginAttempt
 from .policy import Policy
 from .progress import StageObserver
@@ -79,6 +77,8 @@ async def check_settings(
     handshake_findings: list[Finding] = []
     if connect and not has_errors(findings):
         admitted = admission(settings) if admission is not None else nullcontext(LoginAttempt())
+        from .handshake import perform_handshake  # imported only to connect: `--no-connect` starts faster
+
         try:
             async with admitted as login:
                 outcome = await perform_handshake(
@@ -100,7 +100,7 @@ async def check_settings(
     findings += provider_mismatch(settings, host_entry, hosting) + handshake_findings
 
     return Report(
-        check_id=str(ULID()),
+        check_id=new_check_id(),
         status=overall_status(findings),
         # the time this check was allowed, which the caller's deadline may have cut below the settings'
         settings={**settings.public_view(), "timeout": round(max(effective_deadline - started, 0.0), 1)},

@@ -9,7 +9,6 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -45,6 +44,8 @@ class AuthMethod(StrEnum):
 
 def _email_address(value: str) -> str:
     """A valid RFC 5322 addr-spec, normalised by email-validator (no DNS lookups)."""
+    from email_validator import EmailNotValidError, validate_email  # ~25 ms: only once an address is given
+
     try:
         return validate_email(value, check_deliverability=False, allow_smtputf8=True).normalized
     except EmailNotValidError as exc:

@@ -1,0 +1,62 @@
+"""A moto server in this process with the checks table from template.yaml, and the environment a
+function's child process needs to reach it (fake credentials, never real ones)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+TABLE_NAME = "smtp-preflight-bench"
+BASE_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",  # moto accepts anything
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "AWS_LAMBDA_FUNCTION_NAME": "smtp-preflight-bench",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+    "TABLE_NAME": TABLE_NAME,
+    "POWERTOOLS_SERVICE_NAME": "smtp-preflight",
+    "POWERTOOLS_METRICS_NAMESPACE": "SmtpPreflight",
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "ALLOWED_ORIGINS": "https://app.example.com",
+    "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
+}
+
+
+@dataclass(frozen=True)
+class LocalAws:
+    endpoint: str
+
+    def environment(self, **extra: str) -> dict[str, str]:
+        keep = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG", "TMPDIR")}
+        return {**keep, **BASE_ENVIRONMENT, "AWS_ENDPOINT_URL": self.endpoint, **extra}
+
+
+@contextmanager
+def local_aws() -> Iterator[LocalAws]:
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from local.tables import create_checks_table
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        client = boto3.client(
+            "dynamodb",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="bench",
+            aws_secret_access_key="bench",  # noqa: S106
+        )
+        create_checks_table(client, TABLE_NAME)
+        yield LocalAws(endpoint)
+    finally:
+        server.stop()
