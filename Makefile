@@ -9,7 +9,7 @@ SAM_VENV  := .tools/sam
 SAM       := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
 
-.PHONY: install sam run openapi readme build test lint typecheck unit integration fuzz clean
+.PHONY: install sam run openapi readme build bench test lint typecheck unit integration fuzz clean
 
 install: $(STAMP)
 
@@ -44,6 +44,12 @@ readme: install
 build: install sam
 	PIP_PYTHON="$(abspath $(BIN)/python)" $(SAM) build --template template.yaml
 	$(BIN)/python -m local.build_check
+
+# Speed and size against baselines run side by side (README "Performance"); not part of `make test`,
+# which runs each benchmark once in tests/integration/test_benchmarks.py. swaks is a baseline when
+# installed (apt-get install swaks); without it those rows are skipped and the table says so.
+bench: install
+	$(BIN)/python -m benchmarks
 
 lint: install sam
 	$(BIN)/ruff check .

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import logging
 import os
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 TABLE_NAME = "smtp-preflight-bench"
+EVENT_BUS = "smtp-preflight-bench-bus"
 BASE_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "bench",
     "AWS_SECRET_ACCESS_KEY": "bench",  # moto accepts anything
@@ -24,12 +27,24 @@ BASE_ENVIRONMENT = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "ALLOWED_ORIGINS": "https://app.example.com",
     "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
+    "EVENT_BUS_NAME": EVENT_BUS,
 }
 
 
 @dataclass(frozen=True)
 class LocalAws:
     endpoint: str
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="bench",
+            aws_secret_access_key="bench",  # noqa: S106
+        )
 
     def environment(self, **extra: str) -> dict[str, str]:
         keep = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG", "TMPDIR")}
@@ -38,7 +53,6 @@ class LocalAws:
 
 @contextmanager
 def local_aws() -> Iterator[LocalAws]:
-    import boto3
     from moto.server import ThreadedMotoServer
 
     from local.tables import create_checks_table
@@ -48,15 +62,11 @@ def local_aws() -> Iterator[LocalAws]:
     server.start()
     try:
         host, port = server.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
-        client = boto3.client(
-            "dynamodb",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="bench",
-            aws_secret_access_key="bench",  # noqa: S106
-        )
-        create_checks_table(client, TABLE_NAME)
-        yield LocalAws(endpoint)
+        aws = LocalAws(f"http://{host}:{port}")
+        # moto keeps its state per process, across servers: start every benchmark from nothing
+        urllib.request.urlopen(urllib.request.Request(f"{aws.endpoint}/moto-api/reset", method="POST"))  # noqa: S310
+        create_checks_table(aws.client("dynamodb"), TABLE_NAME)
+        aws.client("events").create_event_bus(Name=EVENT_BUS)
+        yield aws
     finally:
         server.stop()

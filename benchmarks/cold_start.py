@@ -54,9 +54,11 @@ def api_event(far: FarEnd) -> dict[str, Any]:
     return event
 
 
-def run_once(contender: Contender, event_file: Path, *, importtime: bool = False) -> dict[str, Any]:
+def run_once(
+    contender: Contender, event_file: Path, *, importtime: bool = False, timeout: str = "28"
+) -> dict[str, Any]:
     argv = [PYTHON, *(["-X", "importtime"] if importtime else []), str(RUNNER), str(contender.code_dir),
-            contender.handler, str(event_file)]  # fmt: skip
+            contender.handler, str(event_file), timeout]  # fmt: skip
     started = time.perf_counter()
     result = subprocess.run(argv, capture_output=True, env=contender.env, check=False)
     wall = time.perf_counter() - started
@@ -71,6 +73,15 @@ def run_once(contender: Contender, event_file: Path, *, importtime: bool = False
     return data
 
 
+def _renamed(event: dict[str, Any], run: int) -> dict[str, Any]:
+    renamed = json.loads(json.dumps(event))
+    for record in renamed["Records"]:
+        body = json.loads(record["body"])
+        body["detail"]["settingsId"] = f"cold-{run}-{body['detail']['settingsId']}"
+        record["body"] = json.dumps(body)
+    return renamed
+
+
 def top_offenders(stderr: str, count: int = 8) -> list[tuple[str, float, float]]:
     """(module, self ms, cumulative ms) of the slowest imports by self time."""
     rows = []
@@ -80,17 +91,28 @@ def top_offenders(stderr: str, count: int = 8) -> list[tuple[str, float, float]]
 
 
 def measure(
-    subject: Contender, floor: Contender, extra: list[Contender], repeats: int, workdir: Path
+    subject: Contender,
+    floor: Contender,
+    extra: list[Contender],
+    repeats: int,
+    workdir: Path,
+    *,
+    fresh_event: bool = False,
 ) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
+    """Interleaved cold starts; with `fresh_event`, each run's SQS message names a new settings record
+    (the worker's version ledger would skip a repeat)."""
     contenders = [subject, floor, *extra]
     files = {}
     for contender in contenders:
         files[contender.name] = workdir / f"{contender.name}.json"
         files[contender.name].write_text(json.dumps(contender.event))
     results: dict[str, list[dict[str, Any]]] = {c.name: [] for c in contenders}
+    counter = iter(range(1, 1_000_000))
 
     def runner(contender: Contender) -> Callable[[], float]:
         def run() -> float:
+            if fresh_event:
+                files[contender.name].write_text(json.dumps(_renamed(contender.event, next(counter))))
             data = run_once(contender, files[contender.name])
             results[contender.name].append(data)
             return float(data["wall_s"])
@@ -106,22 +128,48 @@ def measure(
     return results, lines
 
 
-def run(*, repeats: int = 9) -> tuple[list[Figure], list[str], dict[str, Any]]:
+def run(
+    *, repeats: int = 9, with_sdk: bool = True
+) -> tuple[list[Figure], list[str], dict[str, list[dict[str, Any]]]]:
+    """Both functions, each against its floor (and the API once more with the X-Ray SDK on); also
+    returns every run's numbers by function, for the memory benchmark."""
+    from benchmarks.batch import SECRET_PREFIX, put_secrets, sqs_event
+
     figures: list[Figure] = []
     notes: list[str] = []
-    memory: dict[str, Any] = {}
-    with far_end() as far, local_aws() as aws, tempfile.TemporaryDirectory() as tmp:
+    runs: dict[str, list[dict[str, Any]]] = {}
+    with far_end(0.0) as far, local_aws() as aws, tempfile.TemporaryDirectory() as tmp:
         env = smtp_environment(aws, far)
         event = api_event(far)
         subject = Contender("check_api", FUNCTIONS, "check_api.app.lambda_handler", event, env)
         floor = Contender("floor_api", FLOORS, "floor_api.lambda_handler", event, env)
-        with_sdk = Contender("check_api+xray", FUNCTIONS, "check_api.app.lambda_handler", event,
-                             {**env, **XRAY_ON})  # fmt: skip
-        results, lines = measure(subject, floor, [with_sdk], repeats, Path(tmp))
+        sdk = Contender(
+            "check_api+xray", FUNCTIONS, "check_api.app.lambda_handler", event, {**env, **XRAY_ON}
+        )
+        results, lines = measure(subject, floor, [sdk] if with_sdk else [], repeats, Path(tmp))
         notes.extend(lines)
-        figures.extend(cold_start_figures("check_api", results, subject.name, floor.name, with_sdk.name))
-        memory["check_api"] = {name: [r["maxrss_mb"] for r in rs] for name, rs in results.items()}
-    return figures, notes, memory
+        figures.extend(
+            cold_start_figures("check_api", results, subject.name, floor.name, sdk.name if with_sdk else None)
+        )
+        runs["check_api"] = results[subject.name]
+
+        put_secrets(aws, 1)
+        worker_env = {
+            **env,
+            "SMTP_PREFLIGHT_ALLOWED_PORTS": str(far.proxies[0.0]),
+            "SECRETS_PREFIX": SECRET_PREFIX,
+        }
+        worker_event = sqs_event(far, 1, 0, delay=0.0)
+        worker = Contender("settings_changed", FUNCTIONS, "settings_changed.app.lambda_handler", worker_event,
+                           worker_env)  # fmt: skip
+        worker_floor = Contender(
+            "floor_worker", FLOORS, "floor_worker.lambda_handler", worker_event, worker_env
+        )
+        results, lines = measure(worker, worker_floor, [], repeats, Path(tmp), fresh_event=True)
+        notes.extend(lines)
+        figures.extend(cold_start_figures("settings_changed", results, worker.name, worker_floor.name, None))
+        runs["settings_changed"] = results[worker.name]
+    return figures, notes, runs
 
 
 def smtp_environment(aws: LocalAws, far: FarEnd) -> dict[str, str]:

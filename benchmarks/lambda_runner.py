@@ -53,6 +53,7 @@ def main(code_dir: str, handler_path: str, event_file: str, timeout: str = "28")
     module_name, _, function_name = handler_path.rpartition(".")
     handler = getattr(importlib.import_module(module_name), function_name)
     imported = time.perf_counter()
+    cpu_before = time.process_time()
     response = handler(event, Context(float(timeout)))
     served = time.perf_counter()
     outcome = response.get("statusCode") if isinstance(response, dict) else None
@@ -61,6 +62,8 @@ def main(code_dir: str, handler_path: str, event_file: str, timeout: str = "28")
     result = {
         "import_s": imported - STARTED,
         "serve_s": served - imported,
+        "serve_cpu_s": time.process_time() - cpu_before,
+        "cpu_s": time.process_time(),
         "maxrss_mb": peak_rss_mb(),
         "outcome": outcome,
     }

@@ -9,7 +9,9 @@ A failed record is left to SQS: redelivered after the visibility timeout, in the
 `maxReceiveCount` receives. Message bodies are never logged.
 """
 
+import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -35,6 +37,10 @@ RETURN_MARGIN_SECONDS = 2.0  # left at the end of an invocation to answer Lambda
 # raise_on_entire_batch_failure=False: a batch whose every record failed is answered like any other
 # (all listed as failures), instead of failing the invocation.
 processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+# The records' AWS calls (boto3, blocking) run in threads via asyncio.to_thread; asyncio's default pool has
+# only min(32, CPUs + 4) threads, 6 in Lambda, so concurrent records queued for them. One per record that
+# may run at once, up to the botocore pool's 32 connections (`smtp_preflight.aws.clients`).
+aws_calls = ThreadPoolExecutor(max_workers=min(32, ENVIRONMENT.check_concurrency), thread_name_prefix="aws")
 
 
 def invocation_budget(context: LambdaContext) -> BatchBudget:
@@ -84,6 +90,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     budget = invocation_budget(context)
 
     async def record_handler(record: SQSRecord) -> dict[str, Any]:
+        asyncio.get_running_loop().set_default_executor(aws_calls)  # the same pool for every invocation
         return await handle_record(record, budget)
 
     response: dict[str, Any] = dict(

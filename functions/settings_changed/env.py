@@ -32,7 +32,7 @@ class WorkerEnvironment(FunctionEnvironment):
         description="Only secrets whose name starts with this may be read.",
     )
     check_concurrency: int = Field(
-        5, alias="CHECK_CONCURRENCY", ge=1, le=50, description="Records of one batch checked at once."
+        10, alias="CHECK_CONCURRENCY", ge=1, le=100, description="Records of one batch checked at once."
     )
     check_timeout: float = Field(
         DEFAULT_TIMEOUT_SECONDS,

@@ -1,0 +1,62 @@
+"""Prune an installed layer (`python/`) to what the functions use, keeping every pinned package.
+
+botocore ships the API models of ~450 AWS services (28 MB of 30); the functions call three. This keeps
+the models of `SERVICES` (and botocore's own tables: endpoints, partitions, retry and default
+configuration), and drops bytecode caches, test suites and type stubs nobody imports at run time.
+Every package and its `*.dist-info` stay, so the pins in requirements.txt still describe the layer.
+
+A function that starts calling another AWS service adds it to `SERVICES` (botocore raises
+`UnknownServiceError` for a pruned one, in the first test that calls it under moto too).
+
+Usage: `python prune.py LAYER_PYTHON_DIR` (run by the layer build; standard library only).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+SERVICES = frozenset(
+    {
+        "dynamodb",  # the checks table, version ledger and idempotency records
+        "secretsmanager",  # the event worker's mailbox credentials
+        "events",  # SmtpCheckCompleted
+    }
+)
+DROPPED_DIRS = frozenset({"__pycache__", "tests", "test"})
+DROPPED_SUFFIXES = (".pyc", ".pyi")
+
+
+def prune(root: Path) -> int:
+    """Remove what the functions never load; returns the bytes removed."""
+    removed = 0
+    data = root / "botocore" / "data"
+    if data.is_dir():
+        for service in data.iterdir():
+            if service.is_dir() and service.name not in SERVICES:
+                removed += _remove(service)
+    for path in sorted(root.rglob("*"), reverse=True):
+        if not path.exists() or ".dist-info" in path.parts[-2:]:
+            continue
+        if path.is_dir() and path.name in DROPPED_DIRS:
+            removed += _remove(path)
+        elif path.is_file() and path.suffix in DROPPED_SUFFIXES:
+            removed += _remove(path)
+    return removed
+
+
+def _remove(path: Path) -> int:
+    if path.is_file():
+        size = path.stat().st_size
+        path.unlink()
+        return size
+    size = sum(item.stat().st_size for item in path.rglob("*") if item.is_file())
+    shutil.rmtree(path)
+    return size
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1])
+    freed = prune(target)
+    print(f"pruned {freed / 1e6:.1f} MB from {target}")
