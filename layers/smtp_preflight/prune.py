@@ -39,9 +39,8 @@ def prune(root: Path) -> int:
     for path in sorted(root.rglob("*"), reverse=True):
         if not path.exists() or ".dist-info" in path.parts[-2:]:
             continue
-        if path.is_dir() and path.name in DROPPED_DIRS:
-            removed += _remove(path)
-        elif path.is_file() and path.suffix in DROPPED_SUFFIXES:
+        dropped_dir = path.is_dir() and path.name in DROPPED_DIRS
+        if dropped_dir or (path.is_file() and path.suffix in DROPPED_SUFFIXES):
             removed += _remove(path)
     return removed
 

@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _prune_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("layer_prune", ROOT / "layers" / "smtp_preflight" / "prune.py")
+    path = ROOT / "layers" / "smtp_preflight" / "prune.py"
+    spec = importlib.util.spec_from_file_location("layer_prune", path)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
