@@ -40,7 +40,7 @@ processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_
 # The records' AWS calls (boto3, blocking) run in threads via asyncio.to_thread; asyncio's default pool has
 # only min(32, CPUs + 4) threads, 6 in Lambda, so concurrent records queued for them. One per record that
 # may run at once, up to the botocore pool's 32 connections (`smtp_preflight.aws.clients`).
-aws_calls = ThreadPoolExecutor(max_workers=min(32, ENVIRONMENT.check_concurrency), thread_name_prefix="aws")
+AWS_CALL_THREADS = min(32, ENVIRONMENT.check_concurrency)
 
 
 def invocation_budget(context: LambdaContext) -> BatchBudget:
@@ -89,13 +89,19 @@ def _log_failure(reason: FailureReason, detail: str, ids: dict[str, Any]) -> Non
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     budget = invocation_budget(context)
 
+    # one pool per invocation: asyncio.run (outside Lambda) shuts the loop's default executor down at its end
+    aws_calls = ThreadPoolExecutor(max_workers=AWS_CALL_THREADS, thread_name_prefix="aws")
+
     async def record_handler(record: SQSRecord) -> dict[str, Any]:
-        asyncio.get_running_loop().set_default_executor(aws_calls)  # the same pool for every invocation
+        asyncio.get_running_loop().set_default_executor(aws_calls)
         return await handle_record(record, budget)
 
-    response: dict[str, Any] = dict(
-        async_process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
+    try:
+        response: dict[str, Any] = dict(
+            async_process_partial_response(
+                event=event, record_handler=record_handler, processor=processor, context=context
+            )
         )
-    )
+    finally:
+        aws_calls.shutdown(wait=False)  # threads of calls abandoned at the deadline finish on their own
     return response
