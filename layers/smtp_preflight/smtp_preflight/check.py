@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from .discovery.mx import DnsMxLookup, MxLookup
 from .findings import Finding, has_errors, overall_status
 from .guard import Resolver
 from .identifiers import new_check_id
@@ -32,6 +32,9 @@ from .rules.mailbox_providers import MailboxProvider
 from .rules.mismatch import hosting_by_catalogue, hosting_by_mx, provider_mismatch, sender_domain
 from .rules.providers import provider_ref, recognise_host
 from .settings import SmtpSettings
+
+if TYPE_CHECKING:
+    from .discovery.mx import MxLookup
 
 MX_LOOKUP_SECONDS = 2.0  # at most, and never past the check's deadline
 
@@ -69,6 +72,8 @@ async def check_settings(
     hosting: MailboxProvider | None = hosting_by_catalogue(domain)
     lookup: asyncio.Task[MailboxProvider | None] | None = None
     if connect and hosting is None and host_entry is not None and domain is not None:
+        from .discovery.mx import DnsMxLookup  # dnspython and discovery: ~80 ms, only when a lookup is due
+
         timeout = min(MX_LOOKUP_SECONDS, effective_deadline - time.monotonic())
         lookup = asyncio.create_task(
             hosting_by_mx(domain, mx_lookup or DnsMxLookup(policy.dns_servers), timeout)
