@@ -31,6 +31,7 @@ HOST = "localhost"
 USERNAME = "bench@example.com"
 PASSWORD = "bench-password"  # noqa: S105 - loopback only
 CHUNK = 65536
+TIMER_SLACK = 0.002
 _running: set[asyncio.Task[None]] = set()
 
 
@@ -103,9 +104,11 @@ async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, dela
                 await arrived.wait()
                 continue
             due, chunk = queue[0]
-            wait = due - time.monotonic()
-            if wait > 0:
+            wait = due - time.monotonic() - TIMER_SLACK
+            if wait > 0:  # asyncio's timers round up to the millisecond: sleep short, then yield until due
                 await asyncio.sleep(wait)
+            while time.monotonic() < due:
+                await asyncio.sleep(0)
             queue.popleft()
             if chunk:
                 writer.write(chunk)
