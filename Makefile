@@ -40,7 +40,8 @@ readme: install
 
 # Build the layer and function for Lambda (python3.13, arm64) without Docker and without a local
 # Python 3.13: both use `BuildMethod: makefile` (layers/smtp_preflight/Makefile asks pip for the arm64
-# cp313 wheels; functions/Makefile copies the handlers). Not part of `make test`.
+# cp313 wheels and prunes botocore to the services used; functions/Makefile copies the handlers). Where a
+# Python 3.13 is found, both also ship its bytecode. Not part of `make test`.
 build: install sam
 	PIP_PYTHON="$(abspath $(BIN)/python)" $(SAM) build --template template.yaml
 	$(BIN)/python -m local.build_check

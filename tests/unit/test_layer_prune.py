@@ -31,7 +31,7 @@ def test_every_service_the_code_calls_is_kept() -> None:
     assert called <= _prune_module().SERVICES
 
 
-def test_pruning_drops_other_services_caches_and_tests_but_keeps_metadata(tmp_path: Path) -> None:
+def test_pruning_drops_other_services_tests_and_stubs_but_keeps_bytecode_and_metadata(tmp_path: Path) -> None:
     files = [
         "botocore/data/endpoints.json",
         "botocore/data/dynamodb/2012-08-10/service-2.json.gz",
@@ -52,6 +52,7 @@ def test_pruning_drops_other_services_caches_and_tests_but_keeps_metadata(tmp_pa
     assert left == {
         "botocore/data/endpoints.json",
         "botocore/data/dynamodb/2012-08-10/service-2.json.gz",
+        "botocore/__pycache__/client.cpython-313.pyc",
         "botocore/client.py",
         "botocore-1.44.8.dist-info/RECORD",
     }
