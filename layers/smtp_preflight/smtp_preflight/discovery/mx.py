@@ -11,12 +11,6 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import dns.asyncresolver
-import dns.exception
-import dns.name
-import dns.nameserver
-import dns.rdtypes.ANY.MX
-
 MxLookup = Callable[[str, float], Awaitable[list[str]]]
 """(domain, timeout in seconds) -> MX hosts, most preferred first; [] when unknown."""
 
@@ -30,6 +24,8 @@ class DnsMxLookup:
     async def __call__(self, domain: str, timeout: float) -> list[str]:
         if timeout <= 0:
             return []
+        import dns.exception  # dnspython (~20 ms to import) only once a lookup is made: not at cold start
+
         try:
             async with asyncio.timeout(timeout):
                 return await self._lookup(domain, timeout)
@@ -37,6 +33,11 @@ class DnsMxLookup:
             return []
 
     async def _lookup(self, domain: str, timeout: float) -> list[str]:
+        import dns.asyncresolver
+        import dns.name
+        import dns.nameserver
+        import dns.rdtypes.ANY.MX
+
         resolver = dns.asyncresolver.Resolver(configure=not self.nameservers)
         if self.nameservers:
             resolver.nameservers = [dns.nameserver.Do53Nameserver(a, p) for a, p in self.nameservers]
