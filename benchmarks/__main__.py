@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one step per 
 
     if selected & {"cold_start", "memory"}:
         stage("cold start")
-        found, said, runs = cold_start.run(repeats=1 if smoke else 9, with_sdk=not smoke)
+        found, said, runs = cold_start.run(repeats=1 if smoke else 15, with_sdk=not smoke)
         figures += found
         notes += said
         api_runs = runs.get("check_api", [])
