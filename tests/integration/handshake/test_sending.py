@@ -17,6 +17,7 @@ from tests.support.sending_replies import NEAR_MISSES, SENDING_REPLIES
 from tests.support.smtp_servers import (
     MailHandler,
     Pki,
+    RawConnection,
     Script,
     Wire,
     aiosmtpd_server,
@@ -173,4 +174,59 @@ def test_aiosmtpd_refusals_after_the_login(
     assert codes(outcome)[0] == "LOGIN_ACCEPTED"
     refusal = outcome.findings[1]
     assert (refusal.code, refusal.params["stage"], refusal.retryable) == expected
+    assert_nothing_leaked(outcome, wire)
+
+
+def _one_segment_envelope_server(pki: Pki, envelope_replies: bytes) -> Script:
+    """A PIPELINING server that reads the whole pipelined envelope (MAIL, RCPT, DATA) before answering,
+    then answers all three in ONE write, as real servers often do; `envelope_replies` is that write."""
+
+    async def script(conn: RawConnection) -> None:
+        await conn.send(b"220 mail.example.test ESMTP ready\r\n")
+        await conn.readline()  # EHLO
+        await conn.send(b"250-mail.example.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n")
+        await conn.readline()  # STARTTLS
+        await conn.send(b"220 2.0.0 go ahead\r\n")
+        await conn.starttls(pki.good)
+        await conn.readline()  # EHLO
+        await conn.send(PIPELINING_AFTER_TLS)
+        await conn.readline()  # AUTH PLAIN ...
+        await conn.send(LOGGED_IN)
+        envelope = [(await conn.readline()).split()[0] for _ in range(3)]
+        assert envelope == [b"MAIL", b"RCPT", b"DATA"]
+        await conn.send(envelope_replies)
+        if envelope_replies.endswith(b"354 Go ahead\r\n"):
+            while (await conn.readline()) not in (b".\r\n", b""):
+                pass
+            await conn.send(b"250 2.0.0 OK queued\r\n")
+        while (line := await conn.readline()) and not line.upper().startswith(b"QUIT"):
+            await conn.send(b"250 2.0.0 OK\r\n")
+
+    return script
+
+
+def test_pipelined_replies_in_one_segment_are_all_read(pki: Pki, socket_guard: SocketGuard) -> None:
+    replies = b"250 2.1.0 Sender OK\r\n250 2.1.5 Recipient OK\r\n354 Go ahead\r\n"
+
+    outcome, wire = _check(pki, socket_guard, _one_segment_envelope_server(pki, replies))
+
+    assert codes(outcome) == ["LOGIN_ACCEPTED", "MESSAGE_ACCEPTED"]
+    assert stage_names(outcome)[-4:] == ["mail", "rcpt", "data", "quit"]
+    assert_nothing_leaked(outcome, wire)
+
+
+def test_a_refused_recipient_in_one_segment_stops_before_the_message(
+    pki: Pki, socket_guard: SocketGuard
+) -> None:
+    replies = (
+        b"250 2.1.0 Sender OK\r\n554 5.7.1 <bob@example.org>: Relay access denied\r\n"
+        b"554 5.5.1 No valid recipients\r\n"
+    )
+
+    outcome, wire = _check(pki, socket_guard, _one_segment_envelope_server(pki, replies))
+
+    assert codes(outcome)[0] == "LOGIN_ACCEPTED"
+    assert "MESSAGE_ACCEPTED" not in codes(outcome)
+    assert outcome.findings[-1].params["stage"] == "rcpt"
+    assert not any(line.startswith(b"Subject:") for line in wire.lines)  # no message was sent
     assert_nothing_leaked(outcome, wire)
