@@ -1,9 +1,11 @@
 """Batch concurrency: the settings-changed worker (`functions/settings_changed`) given SQS batches of 1,
 10 and 100 `SmtpSettingsChanged` records for servers behind 100 ms round trips (the latency proxy), in
 a fresh process each (the handler imported as Lambda does; the import is not counted). Each record is
-a different settings record with its own secret, so each is claimed, read, checked, stored and
-announced (moto: DynamoDB, Secrets Manager, EventBridge). Wall time to serve the batch and peak RSS,
-interleaved; the one-record batch is the baseline.
+a different tenant's settings record with its own mailbox and secret (as a real batch: the abuse
+limits allow 5 concurrent handshakes per tenant and 5 logins in flight per mailbox), so each is
+admitted, claimed, read, checked, stored and announced (moto: DynamoDB, Secrets Manager,
+EventBridge). Wall time to serve the batch and peak RSS, interleaved; the one-record batch is the
+baseline.
 """
 
 from __future__ import annotations
@@ -29,13 +31,13 @@ def sqs_event(far: FarEnd, size: int, run: int, *, delay: float = ONE_WAY_DELAY)
     records = []
     for index in range(size):
         detail = {
-            "tenantId": "bench",
+            "tenantId": f"bench-{index}",
             "settingsId": f"settings-{run}-{index}",
             "version": 1,
             "host": HOST,
             "port": port,
             "security": "starttls",
-            "username": USERNAME,
+            "username": USERNAME.replace("@", f"+{index}@"),
             "authMethod": "password",
             "credentialsSecretId": f"{SECRET_PREFIX}{index}",
         }
