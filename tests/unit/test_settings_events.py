@@ -148,6 +148,21 @@ def test_secret_ids_must_be_under_the_prefix(secret_id: str, allowed: bool) -> N
     assert secret_id_allowed(secret_id, "smtp-preflight/") is allowed
 
 
+@pytest.mark.parametrize(
+    ("secret_id", "allowed"),
+    [
+        ("smtp-preflight/acme/s1", True),
+        ("arn:aws:secretsmanager:eu-west-1:123456789012:secret:smtp-preflight/acme/s1-AbCdEf", True),
+        ("smtp-preflight/globex/s1", False),
+        ("smtp-preflight/acme-evil/s1", False),
+        ("smtp-preflight/acme", False),
+        ("smtp-preflight/acme/", False),
+    ],
+)
+def test_secret_ids_must_be_under_the_events_tenant(secret_id: str, allowed: bool) -> None:
+    assert secret_id_allowed(secret_id, "smtp-preflight/", "acme") is allowed
+
+
 @pytest.mark.parametrize("raw", ["hunter2", '"hunter2"', '{"password": ""}', '{"password": "a\\nb"}', "[]"])
 def test_malformed_secrets_are_refused_without_echoing_them(raw: str) -> None:
     detail = SettingsChanged.model_validate(DETAIL)

@@ -69,7 +69,7 @@ class Ledger(Protocol):
 
 
 class CredentialsSource(Protocol):
-    def read(self, secret_id: str) -> Credentials: ...
+    def read(self, secret_id: str, *, tenant_id: str | None = None) -> Credentials: ...
 
 
 class CompletionSink(Protocol):
@@ -222,7 +222,9 @@ class SettingsChangeService:
         if not isinstance(claimed, Claim):
             return await self._refused(detail, claimed)
         try:
-            credentials = await asyncio.to_thread(self.credentials.read, detail.credentials_secret_id)
+            credentials = await asyncio.to_thread(
+                self.credentials.read, detail.credentials_secret_id, tenant_id=detail.tenant_id
+            )
             settings = detail.to_settings(credentials, timeout=self.check_timeout)
             try:
                 resource = await self.checks.check_and_store(

@@ -199,10 +199,13 @@ def secret_name(secret_id: str) -> str:
     return secret_id[arn.end() :] if arn else secret_id
 
 
-def secret_id_allowed(secret_id: str, prefix: str) -> bool:
-    """True if the id names a secret under the configured prefix (IAM allows nothing else either)."""
+def secret_id_allowed(secret_id: str, prefix: str, tenant_id: str | None = None) -> bool:
+    """True if the id names a secret under the configured prefix (IAM allows nothing else either) and,
+    given the event's tenant, under `<prefix><tenantId>/`: one tenant's event can never name another
+    tenant's mailbox secret, whatever the SaaS's bus carries."""
     name = secret_name(secret_id)
-    return bool(prefix) and name.startswith(prefix) and len(name) > len(prefix)
+    scope = prefix if tenant_id is None else f"{prefix}{tenant_id}/"
+    return bool(prefix) and name.startswith(scope) and len(name) > len(scope)
 
 
 class CheckCompleted(CamelModel):

@@ -161,11 +161,13 @@ def test_a_secret_that_appears_later_is_used_on_redelivery(saas: Saas) -> None:
     assert [c["detail"]["status"] for c in saas.completions()] == ["passed"]
 
 
-def test_secrets_outside_the_prefix_are_refused_before_any_call(
-    saas: Saas, service_logs: io.StringIO
+@pytest.mark.parametrize("secret_id", ["other-app/acme", "smtp-preflight/globex/settings-1"])
+def test_secrets_outside_the_tenants_prefix_are_refused_before_any_call(
+    saas: Saas, service_logs: io.StringIO, secret_id: str
 ) -> None:
-    saas.put_secret("other-app/acme", {"password": DEMO_PASSWORD})
-    saas.publish(saas.settings(1, credentialsSecretId="other-app/acme"))
+    """Another application's secret, or another tenant's mailbox secret, is never read."""
+    saas.put_secret(secret_id, {"password": DEMO_PASSWORD})
+    saas.publish(saas.settings(1, credentialsSecretId=secret_id))
 
     assert len(saas.deliver()[1]) == 1
     assert "SECRET_OUTSIDE_PREFIX" in service_logs.getvalue()

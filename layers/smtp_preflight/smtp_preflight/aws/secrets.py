@@ -7,6 +7,7 @@ the reason (`FailureReason`), never the value; the SecretString is parsed by `se
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
@@ -36,24 +37,30 @@ class CredentialsReader:
         self.max_age = max_age
         self._client = client
         self._provider: SecretsProvider | None = None
+        self._lock = threading.Lock()
 
     @property
     def provider(self) -> SecretsProvider:
-        if self._provider is None:
-            self._provider = SecretsProvider(
-                boto3_client=self._client if self._client is not None else aws_client("secretsmanager")
-            )
-        return self._provider
+        """One provider (and so one cache) even when concurrent records ask for it first together."""
+        with self._lock:
+            if self._provider is None:
+                self._provider = SecretsProvider(
+                    boto3_client=self._client if self._client is not None else aws_client("secretsmanager")
+                )
+            return self._provider
 
     def clear_cache(self) -> None:
         """Forget cached secrets (and the client): tests start each one from a fresh moto."""
         self._provider = None
 
-    def read(self, secret_id: str) -> Credentials:
-        if not secret_id_allowed(secret_id, self.prefix):
+    def read(self, secret_id: str, *, tenant_id: str | None = None) -> Credentials:
+        """The parsed secret; refused before any call unless it lies under the prefix (and, given a
+        tenant, under `<prefix><tenantId>/`)."""
+        if not secret_id_allowed(secret_id, self.prefix, tenant_id):
+            scope = self.prefix if tenant_id is None else f"{self.prefix}{tenant_id}/"
             raise RecordFailed(
                 FailureReason.SECRET_OUTSIDE_PREFIX,
-                f"credentialsSecretId must name a secret under {self.prefix!r}",
+                f"credentialsSecretId must name a secret under {scope!r}",
             )
         try:
             value = self.provider.get(secret_id, max_age=self.max_age)
