@@ -110,7 +110,10 @@ def test_publish_event_makes_a_new_version_each_time(local_run: LocalRun) -> Non
 def test_an_unreadable_secret_is_retried_then_dead_lettered(local_run: LocalRun) -> None:
     # Given an event whose secret does not exist
     args = printed_publish_args(local_run)
-    assert publish_event([*args, "--settings-id", "no-secret", "--secret-id", "smtp-preflight/local-dev/none"]) == 0
+    assert (
+        publish_event([*args, "--settings-id", "no-secret", "--secret-id", "smtp-preflight/local-dev/none"])
+        == 0
+    )
 
     # Then, after two receives a second apart, it waits in the DLQ, unchanged, with its reason logged
     sqs = client(local_run, "sqs")
