@@ -39,7 +39,7 @@ def sqs_event(far: FarEnd, size: int, run: int, *, delay: float = ONE_WAY_DELAY)
             "security": "starttls",
             "username": USERNAME.replace("@", f"+{index}@"),
             "authMethod": "password",
-            "credentialsSecretId": f"{SECRET_PREFIX}{index}",
+            "credentialsSecretId": secret_name(index),
         }
         body = {"version": "0", "id": f"bench-{run}-{index}", "detail-type": "SmtpSettingsChanged",
                 "source": "saas.settings", "account": "123456789012", "time": "2026-11-27T10:15:02Z",
@@ -60,10 +60,15 @@ def sqs_event(far: FarEnd, size: int, run: int, *, delay: float = ONE_WAY_DELAY)
     return {"Records": records}
 
 
+def secret_name(index: int) -> str:
+    """The mailbox secret of tenant `bench-<index>`: under `<prefix><tenantId>/`, as the worker requires."""
+    return f"{SECRET_PREFIX}bench-{index}/mailbox"
+
+
 def put_secrets(aws: LocalAws, count: int) -> None:
     secrets = aws.client("secretsmanager")
     for index in range(count):
-        secrets.create_secret(Name=f"{SECRET_PREFIX}{index}", SecretString=json.dumps({"password": PASSWORD}))
+        secrets.create_secret(Name=secret_name(index), SecretString=json.dumps({"password": PASSWORD}))
 
 
 def run(
