@@ -14,6 +14,8 @@ def main() -> int:
     # The handler validates its configuration at import (as at a cold start); the document needs none of it.
     os.environ.setdefault("TABLE_NAME", "openapi-document-only")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    os.environ.setdefault("CHECK_QUEUE_URL", "openapi-document-only")
+    os.environ.setdefault("CHECK_KEY_ID", "openapi-document-only")
     from functions.check_api.app import openapi_json
 
     OUTPUT.parent.mkdir(exist_ok=True)

@@ -6,7 +6,8 @@
   loopback exempted from the guard;
 - an HTTP server on 127.0.0.1:$PORT (3000) that turns requests into API Gateway v2 events and calls the
   real handler of the template function that owns the route (`local/functions.py` reads them all from
-  template.yaml) with a fake Lambda context, one invocation at a time per function;
+  template.yaml) with a fake Lambda context, in a pool of worker processes per function (separate
+  execution environments, `LOCAL_CONCURRENCY` each), so a running check never blocks another request;
 - the event path on the same moto server: the bus `$EVENT_BUS_NAME` (smtp-preflight-local), the settings
   rule, the queue and its DLQ from template.yaml (`local/event_path.py`), a Secrets Manager secret for the
   demo mailbox, and a poller that invokes the real worker as Lambda's SQS event source does
@@ -69,8 +70,10 @@ DEFAULTS = {
     "EVENT_BUS_NAME": "smtp-preflight-local",
     "SECRETS_PREFIX": "smtp-preflight/",
 }
-MOTO_SERVICES = ("DYNAMODB", "EVENTBRIDGE", "SQS", "SECRETS_MANAGER")  # boto3's AWS_ENDPOINT_URL_<service>
+# boto3's AWS_ENDPOINT_URL_<service>
+MOTO_SERVICES = ("DYNAMODB", "EVENTBRIDGE", "SQS", "SECRETS_MANAGER", "KMS")
 COMPLETIONS_QUEUE = "smtp-preflight-completions-local"
+CHECK_KEY_ALIAS = "alias/smtp-preflight-checks-local"
 COMPLETIONS_PATTERN = {"source": ["smtp-preflight"], "detail-type": ["SmtpCheckCompleted"]}
 
 
@@ -328,6 +331,9 @@ class LocalStack:
         """Bus, rule, queue and DLQ from template.yaml; the demo mailbox's secret; a completions listener."""
         events, sqs = boto3.client("events"), boto3.client("sqs")
         self.event_path = create_event_path(events, sqs)
+        # asynchronous API checks: the worker's queue, their secrets sealed with a (moto) KMS key
+        os.environ.setdefault("CHECK_QUEUE_URL", self.event_path.queue_url)
+        os.environ.setdefault("CHECK_KEY_ID", _check_key(boto3.client("kms")))
         attach_listener(events, sqs, self.event_path.bus_name, COMPLETIONS_QUEUE, COMPLETIONS_PATTERN)
         secrets = boto3.client("secretsmanager")
         self.secret_id = demo_secret_id(os.environ["SECRETS_PREFIX"], LOCAL_TENANT)
@@ -514,10 +520,21 @@ class LocalStack:
             self.http.server_close()
         if self.http_thread is not None:
             self.http_thread.join(timeout=5)
+        for function in self.functions.values():
+            function.stop()
         if self.smtp is not None:
             self.smtp.stop()
         if self.moto is not None:
             self.moto.stop()
+
+
+def _check_key(kms: Any) -> str:
+    """The alias of the key that seals asynchronous checks' secrets (created on first use)."""
+    aliases = {alias["AliasName"] for alias in kms.list_aliases().get("Aliases", [])}
+    if CHECK_KEY_ALIAS not in aliases:
+        key = kms.create_key(Description="smtp-preflight: asynchronous checks' secrets (local)")
+        kms.create_alias(AliasName=CHECK_KEY_ALIAS, TargetKeyId=key["KeyMetadata"]["KeyId"])
+    return CHECK_KEY_ALIAS
 
 
 def _print_completions(sqs: Any, queue_url: str, stop: threading.Event) -> None:

@@ -38,8 +38,15 @@ cors = (
     CORSConfig(
         allow_origin=ALLOWED_ORIGINS[0],
         extra_origins=ALLOWED_ORIGINS[1:],
-        allow_headers=["Idempotency-Key", "Accept-Language"],
-        expose_headers=["Location", "Idempotent-Replayed", "Content-Language"],
+        allow_headers=["Idempotency-Key", "Accept-Language", "Prefer", "If-None-Match"],
+        expose_headers=[
+            "Location",
+            "Idempotent-Replayed",
+            "Content-Language",
+            "ETag",
+            "Retry-After",
+            "Preference-Applied",
+        ],
         max_age=600,
     )
     if ALLOWED_ORIGINS

@@ -10,6 +10,7 @@ from smtp_preflight.aws.check_store import DEFAULT_RETENTION_DAYS
 from smtp_preflight.environment import CommaSeparated, FunctionEnvironment, load_environment
 from smtp_preflight.limits import AbuseLimits
 from smtp_preflight.policy import Policy
+from smtp_preflight.settings import DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS
 
 
 class ApiEnvironment(FunctionEnvironment):
@@ -31,6 +32,24 @@ class ApiEnvironment(FunctionEnvironment):
         alias="HMAC_KEY_SECRET_ARN",
         min_length=1,
         description="Secrets Manager secret holding the deployment's HMAC key (unset: a random key).",
+    )
+
+    check_queue_url: str = Field(
+        alias="CHECK_QUEUE_URL",
+        min_length=1,
+        description="The worker's queue, where asynchronous checks (Prefer: respond-async) go.",
+    )
+    check_key_id: str = Field(
+        alias="CHECK_KEY_ID",
+        min_length=1,
+        description="The KMS key that seals an asynchronous check's secret for its worker.",
+    )
+    async_check_timeout: float = Field(
+        DEFAULT_TIMEOUT_SECONDS,
+        alias="ASYNC_CHECK_TIMEOUT_SECONDS",
+        ge=MIN_TIMEOUT_SECONDS,
+        le=MAX_TIMEOUT_SECONDS,
+        description="The most an asynchronous check may take (the worker's CHECK_TIMEOUT_SECONDS).",
     )
 
 

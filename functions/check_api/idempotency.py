@@ -7,6 +7,10 @@ same settings and another password or token, is refused (422 IDEMPOTENCY_KEY_REU
 replaying a result the new secret never earned. Powertools stores only a hash of the fingerprint; the
 HMAC in it means that nothing in the table lets anyone test password guesses offline.
 The stored result is the `CheckResource`, serialized by Powertools' `PydanticSerializer`.
+
+An asynchronous create (`Prefer: respond-async`) shares the records (same key prefix) and stores the
+`RunningCheck` it accepted; its fingerprint says `respondAsync`, so one key cannot be both a synchronous
+and an asynchronous create (422), and a replay answers the first acceptance (the same check id).
 """
 
 from collections.abc import Callable
@@ -20,6 +24,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from smtp_preflight.aws.idempotency import persistence_layer
 from smtp_preflight.report import CheckResource
+from smtp_preflight.running import RunningCheck
 from smtp_preflight.settings import SmtpSettings
 
 from . import services
@@ -71,13 +76,42 @@ def run_once(
     return result, _replayed.get()
 
 
+def run_once_async(
+    work: Callable[[], RunningCheck],
+    *,
+    tenant: str,
+    key: str,
+    fingerprint: dict[str, Any],
+    lambda_context: LambdaContext,
+) -> tuple[RunningCheck, bool]:
+    """`run_once` for an asynchronous create: the accepted check, at most once per (tenant, key)."""
+    idempotency_config.register_lambda_context(lambda_context)
+    _replayed.set(False)
+    request_key = {"tenant": tenant, "key": key, "fingerprint": {**fingerprint, "respondAsync": True}}
+    result = _once_async(request_key=request_key, work=work)
+    return result, _replayed.get()
+
+
 def _run(*, request_key: dict[str, Any], work: Callable[[], CheckResource]) -> CheckResource:
     """The idempotent unit: `request_key` is only hashed and validated, `work` does the job."""
     return work()
 
 
+def _run_async(*, request_key: dict[str, Any], work: Callable[[], RunningCheck]) -> RunningCheck:
+    return work()
+
+
 _once = idempotent_function(
     _run,
+    data_keyword_argument="request_key",
+    persistence_store=persistence_layer(ENVIRONMENT.table_name),
+    config=idempotency_config,
+    key_prefix=KEY_PREFIX,
+    output_serializer=PydanticSerializer,
+)
+
+_once_async = idempotent_function(
+    _run_async,
     data_keyword_argument="request_key",
     persistence_store=persistence_layer(ENVIRONMENT.table_name),
     config=idempotency_config,

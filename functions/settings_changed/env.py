@@ -41,6 +41,11 @@ class WorkerEnvironment(FunctionEnvironment):
         le=MAX_TIMEOUT_SECONDS,
         description="The deadline of one check (resolve to QUIT).",
     )
+    check_key_id: str = Field(
+        alias="CHECK_KEY_ID",
+        min_length=1,
+        description="The KMS key that seals asynchronous API checks' secrets (see aws/sealing.py).",
+    )
     secrets_max_age: int = Field(
         DEFAULT_MAX_AGE_SECONDS,
         alias="SECRETS_MAX_AGE_SECONDS",

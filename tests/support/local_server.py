@@ -59,6 +59,10 @@ def local_server(
             "SECRETS_PREFIX",
             "LOG_FORMAT",
             "MOTO_PORT",
+            "CHECK_QUEUE_URL",
+            "CHECK_KEY_ID",
+            "DEMO_SMTP_DELAY_MS",
+            "LOCAL_CONCURRENCY",
         }
     }
     env.update({"PORT": "0", "DEMO_SMTP_PORT": "0", "PYTHONUNBUFFERED": "1", **(extra_env or {})})

@@ -20,14 +20,18 @@ class MemoryStore:
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], CheckResource] = {}
 
-    def put_check(self, tenant: str, report: Report, settings_id: str | None = None) -> CheckResource:
+    def put_check(
+        self, tenant: str, report: Report, settings_id: str | None = None, *, replace_running: bool = False
+    ) -> CheckResource:
         resource = CheckResource.model_validate({**report.model_dump(), "settings_id": settings_id})
         self.items[(tenant, resource.check_id)] = resource
         return resource
 
 
 class BrokenStore:
-    def put_check(self, tenant: str, report: Report, settings_id: str | None = None) -> CheckResource:
+    def put_check(
+        self, tenant: str, report: Report, settings_id: str | None = None, *, replace_running: bool = False
+    ) -> CheckResource:
         raise RuntimeError("the table is gone")
 
 

@@ -59,8 +59,31 @@ def test_the_worker_may_do_only_what_it_needs() -> None:
     hmac_key = grants["DeploymentHmacKey"]  # the abuse limits' mailbox keys, shared with the API
     assert hmac_key["Action"] == ["secretsmanager:GetSecretValue"]
     assert hmac_key["Resource"] == {"Ref": "HmacKeySecret"}
-    assert len(grants) == 4
+    sealed = grants["OpenSealedSecretsOfAsynchronousChecks"]
+    assert sealed["Action"] == ["kms:Decrypt"]
+    assert sealed["Resource"] == {"Fn::GetAtt": ["CheckSecretsKey", "Arn"]}
+    assert sealed["Condition"] == {"StringEquals": {"kms:EncryptionContext:purpose": "smtp-check"}}
+    assert len(grants) == 5
     assert all(statement["Effect"] == "Allow" for statement in grants.values())
+
+
+def test_the_api_may_only_seal_secrets_and_queue_checks_for_the_worker() -> None:
+    [policy] = props("CheckApiFunction")["Policies"]
+    grants = {statement["Sid"]: statement for statement in policy["Statement"]}
+    queue = grants["AsynchronousChecksToTheWorkersQueue"]
+    assert queue["Action"] == ["sqs:SendMessage"]
+    assert queue["Resource"] == {"Fn::GetAtt": ["SettingsEventsQueue", "Arn"]}
+    seal = grants["SealSecretsForOneCheckOnly"]
+    assert seal["Action"] == ["kms:GenerateDataKey"]  # no Decrypt: the API never opens a sealed secret
+    assert seal["Condition"]["ForAllValues:StringEquals"] == {
+        "kms:EncryptionContextKeys": ["purpose", "tenantId", "checkId"]
+    }
+    environment = props("CheckApiFunction")["Environment"]["Variables"]
+    assert environment["CHECK_QUEUE_URL"] == {"Ref": "SettingsEventsQueue"}
+    assert (
+        environment["CHECK_KEY_ID"]
+        == props("SettingsChangedFunction")["Environment"]["Variables"]["CHECK_KEY_ID"]
+    )
 
 
 def test_only_the_settings_rule_may_send_to_the_queues() -> None:

@@ -1,27 +1,39 @@
 """`/v1/smtp-checks`: create a check (rules + handshake, stored), get one, list them.
 
+`POST` with `Prefer: respond-async` (RFC 7240) does not check in the request: it accepts the check
+(`202`, `Location`, `status: "running"`, `Preference-Applied: respond-async`) and the worker runs it
+from its queue (`check_requests.py`); `GET` then shows the stages so far, with an `ETag` for conditional
+polls (`If-None-Match` → `304`) and `Retry-After` while it runs. A check still running after its
+`finishBy` reads (and is stored, once) as failed with `CHECK_LOST`.
+
 Handlers stay thin: parse (Powertools validation) → call the layer's check service or store → return a
 typed model that the resolver serializes. The request body is never logged: it holds the secret.
 Reports are stored with codes and params and worded in the caller's language on the way out
 (`Accept-Language` → `Content-Language`, see `language.py`).
 """
 
+import hashlib
+import re
 import time
-from typing import Annotated, Literal, Protocol
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, Protocol
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from smtp_preflight.aws.check_store import CheckNotRunning
 from smtp_preflight.aws.keys import CursorError
 from smtp_preflight.aws.observability import logger
+from smtp_preflight.i18n import text
 from smtp_preflight.identifiers import ID_PATTERN
 from smtp_preflight.localise import localise_report
 from smtp_preflight.report import CheckResource
+from smtp_preflight.running import RETRY_AFTER_SECONDS, RunningCheck, lost_report
 
 from .. import services
 from ..errors import ApiError, openapi_error_responses
-from ..idempotency import request_fingerprint, run_once
+from ..idempotency import request_fingerprint, run_once, run_once_async
 from ..idempotency_key import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN
 from ..language import CONTENT_LANGUAGE_HEADERS, AcceptLanguage, language_headers, response_locale
 from ..schemas import (
@@ -39,6 +51,9 @@ CHECKS_PATH = "/v1/smtp-checks"
 API_GATEWAY_TIMEOUT_SECONDS = 29.0  # HTTP API integrations answer within 30 s; keep a second spare
 SAFETY_MARGIN_SECONDS = 3.0  # left after the handshake for storing the report and answering
 ANSWER_SECONDS = 1.0  # of that margin, kept for the idempotency record and the answer itself
+
+RESPOND_ASYNC = "respond-async"
+_PREFERENCE = re.compile(r"(?:^|,)\s*respond-async\s*(?:[;,]|$)", re.IGNORECASE)
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ unannotated
 
@@ -67,8 +82,12 @@ def answer_deadline(handshake_ends: float) -> float:
     summary="Check SMTP settings",
     description=(
         "Runs the rules and a real SMTP handshake (connect, STARTTLS/TLS, AUTH, optionally a test "
-        "message), stores the report and returns it. Send an `Idempotency-Key` header to make retries "
-        "safe: a retry with the same key returns the first result instead of checking again."
+        "message), stores the report and returns it (`201`). Send an `Idempotency-Key` header to make "
+        "retries safe: a retry with the same key returns the first result instead of checking again.\n\n"
+        "With `Prefer: respond-async` (RFC 7240) the check is accepted at once (`202`, "
+        "`Preference-Applied: respond-async`) and runs on the worker: poll `Location` "
+        "(`GET /v1/smtp-checks/{checkId}`) for its stages as they happen and, at the end, the report. "
+        "An Idempotency-Key used for a synchronous create cannot be reused for an asynchronous one (422)."
     ),
     operation_id="createCheck",
     tags=["checks"],
@@ -89,6 +108,32 @@ def answer_deadline(handshake_ends: float) -> float:
                 },
             },
         },
+        202: {
+            "description": "Accepted (`Prefer: respond-async`): the check runs on the worker; "
+            "poll `Location`.",
+            "content": {"application/json": {"model": RunningCheck}},
+            "headers": {
+                "Location": {
+                    "required": True,  # type: ignore[typeddict-unknown-key]  # OpenAPI has it; Powertools' type not
+                    "description": "The check's URL path: `/v1/smtp-checks/{checkId}`.",
+                    "schema": {"type": "string"},
+                },
+                "Preference-Applied": {
+                    "required": True,  # type: ignore[typeddict-unknown-key]
+                    "description": "`respond-async`: the preference was honoured (RFC 7240).",
+                    "schema": {"type": "string", "enum": [RESPOND_ASYNC]},
+                },
+                "Retry-After": {
+                    "description": "Seconds to wait before the first poll.",
+                    "schema": {"type": "integer"},
+                },
+                "Idempotent-Replayed": {
+                    "description": "`true` when this is the stored answer to an earlier request with the "
+                    "same Idempotency-Key; absent otherwise.",
+                    "schema": {"type": "string", "enum": ["true"]},
+                },
+            },
+        },
         **openapi_error_responses(401, 403, 409, 413, 415, 422, 429, 503),
     },
 )
@@ -103,10 +148,20 @@ def create_check(
         ),
     ] = None,
     accept_language: AcceptLanguage = None,
-) -> Response[CheckResource]:
+    prefer: Annotated[
+        str | None,
+        Header(
+            alias="Prefer",
+            max_length=1024,
+            description="`respond-async` (RFC 7240): accept the check at once (202), run it on the worker.",
+        ),
+    ] = None,
+) -> Response[CheckResource | RunningCheck]:
     tenant = current_tenant(router)
     locale = response_locale(accept_language)
     settings = request.to_settings()
+    if prefer is not None and _PREFERENCE.search(prefer):
+        return _accept_check(request, tenant, idempotency_key, locale)
     deadline = handshake_deadline(router.lambda_context)
 
     def check_and_store() -> CheckResource:
@@ -141,32 +196,157 @@ def create_check(
     )
 
 
+def _accept_check(
+    request: CheckRequest, tenant: str, idempotency_key: str | None, locale: str
+) -> Response[CheckResource | RunningCheck]:
+    settings = request.to_settings()
+
+    def accept() -> RunningCheck:
+        return services.check_acceptor.accept(settings, tenant=tenant, settings_id=request.settings_id)
+
+    replayed = False
+    if idempotency_key is None:
+        running = accept()
+    else:
+        running, replayed = run_once_async(
+            accept,
+            tenant=tenant,
+            key=idempotency_key,
+            fingerprint=request_fingerprint(settings, tenant, idempotency_key, request.settings_id),
+            lambda_context=router.lambda_context,
+        )
+    headers = {
+        "Location": f"{CHECKS_PATH}/{running.check_id}",
+        "Preference-Applied": RESPOND_ASYNC,
+        "Retry-After": str(RETRY_AFTER_SECONDS),
+        **language_headers(locale),
+    }
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    logger.info("check accepted", extra={"checkId": running.check_id, "replayed": replayed})
+    return Response(
+        status_code=202,
+        content_type=content_types.APPLICATION_JSON,
+        body=_localise_running(running, locale),
+        headers=headers,
+    )
+
+
+def _localise_running(running: RunningCheck, locale: str) -> RunningCheck:
+    provider = running.provider.model_copy(
+        update={"name": text(f"provider.{running.provider.id.value}", locale)}
+    )
+    return running.model_copy(update={"provider": provider})
+
+
+def current_state(tenant: str, check_id: str) -> CheckResource | RunningCheck | None:
+    """The check as stored; a running check past its `finishBy` is stored as `CHECK_LOST` first (once:
+    if the worker's report or a concurrent read won, that one is read back)."""
+    state = services.store.get_check_state(tenant, check_id)
+    if isinstance(state, RunningCheck) and state.lost(datetime.now(UTC)):
+        lost = lost_report(state)
+        try:
+            services.store.put_check(tenant, lost, state.settings_id, replace_running=True)
+        except CheckNotRunning:
+            return services.store.get_check_state(tenant, check_id)
+        logger.warning("check lost", extra={"checkId": check_id})
+        return lost
+    return state
+
+
+def entity_tag(body: CheckResource | RunningCheck, locale: str) -> str:
+    digest = hashlib.sha256(f"{locale}\n{body.model_dump_json(by_alias=True)}".encode()).hexdigest()
+    return f'W/"{digest[:32]}"'
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    if if_none_match is None:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    # weak comparison (RFC 9110 13.1.2): W/ prefixes are ignored
+    wanted = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == wanted for tag in if_none_match.split(","))
+
+
 @router.get(
     f"{CHECKS_PATH}/<checkId>",
     summary="Get one check",
     operation_id="getCheck",
     tags=["checks"],
+    description=(
+        'The stored report, or, while an asynchronous check runs, `status: "running"` with the stages '
+        "finished so far and the stage in progress (poll after `Retry-After` seconds; send the `ETag` back "
+        "as `If-None-Match` to get `304` while nothing changed). A check that never finishes reads as "
+        "`failed` with `CHECK_LOST` once its `finishBy` has passed."
+    ),
     responses={
         200: {
-            "description": "The stored report, worded in the language `Accept-Language` asks for.",
-            "content": {"application/json": {"model": CheckResource}},
-            "headers": CONTENT_LANGUAGE_HEADERS,
+            "description": "The stored report, or the running check, worded in the language "
+            "`Accept-Language` asks for.",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            {"$ref": "#/components/schemas/CheckResource"},
+                            {"$ref": "#/components/schemas/RunningCheck"},
+                        ]
+                    }
+                }
+            },
+            "headers": {
+                **CONTENT_LANGUAGE_HEADERS,
+                **{
+                    "ETag": {
+                        "required": True,  # type: ignore[typeddict-unknown-key]
+                        "description": "A weak validator of this answer (send it as `If-None-Match`).",
+                        "schema": {"type": "string"},
+                    },
+                    "Retry-After": {
+                        "description": "While the check runs: seconds to wait before polling again.",
+                        "schema": {"type": "integer"},
+                    },
+                },
+            },
+        },
+        304: {
+            "description": "Not modified: `If-None-Match` names the current `ETag` (no body).",
+            "headers": {
+                "ETag": {"description": "The current validator.", "schema": {"type": "string"}},
+                "Retry-After": {
+                    "description": "While the check runs: seconds to wait before polling again.",
+                    "schema": {"type": "integer"},
+                },
+            },
         },
         **openapi_error_responses(401, 403, 404, 422, 503),
     },
 )
-def get_check(checkId: str, accept_language: AcceptLanguage = None) -> Response[CheckResource]:
+def get_check(
+    checkId: str,
+    accept_language: AcceptLanguage = None,
+    if_none_match: Annotated[
+        str | None,
+        Header(alias="If-None-Match", max_length=1024, description="An `ETag` of an earlier answer."),
+    ] = None,
+) -> Response[Any]:
     tenant = current_tenant(router)
     locale = response_locale(accept_language)
-    resource = services.store.get_check(tenant, checkId)
-    if resource is None:  # absent, expired, or another tenant's: indistinguishable on purpose
+    state = current_state(tenant, checkId)
+    if state is None:  # absent, expired, or another tenant's: indistinguishable on purpose
         raise ApiError(404, ApiErrorCode.CHECK_NOT_FOUND, "No check with this id.")
-    return Response(
-        status_code=200,
-        content_type=content_types.APPLICATION_JSON,
-        body=localise_report(resource, locale),
-        headers=language_headers(locale),
+    body = (
+        _localise_running(state, locale)
+        if isinstance(state, RunningCheck)
+        else localise_report(state, locale)
     )
+    etag = entity_tag(body, locale)
+    headers = {"ETag": etag, "Cache-Control": "no-cache", **language_headers(locale)}
+    if isinstance(state, RunningCheck):
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    if _matches(if_none_match, etag):
+        return Response(status_code=304, headers=headers)
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
 
 
 @router.get(

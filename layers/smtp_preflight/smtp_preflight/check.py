@@ -52,6 +52,7 @@ async def check_settings(
     mx_lookup: MxLookup | None = None,
     observer: StageObserver | None = None,
     admission: Admission | None = None,
+    check_id: str | None = None,
 ) -> Report:
     """Evaluate the rules, then (if `connect` and no rule error) attempt the real handshake.
 
@@ -60,6 +61,7 @@ async def check_settings(
     `settings.timeout` is the time the check was actually allowed.
     `mx_lookup` answers MX queries (default: dnspython, through `policy.dns_servers` or the system's).
     `observer` hears each handshake stage start and finish (live progress; see `smtp_preflight.progress`).
+    `check_id` is the report's id when the caller assigned one already (an asynchronous check).
     """
     started = time.monotonic()
     created_at = datetime.now(UTC)
@@ -105,7 +107,7 @@ async def check_settings(
     findings += provider_mismatch(settings, host_entry, hosting) + handshake_findings
 
     return Report(
-        check_id=new_check_id(),
+        check_id=check_id or new_check_id(),
         status=overall_status(findings),
         # the time this check was allowed, which the caller's deadline may have cut below the settings'
         settings={**settings.public_view(), "timeout": round(max(effective_deadline - started, 0.0), 1)},

@@ -75,6 +75,8 @@ SPECS: dict[str, FindingSpec] = {
     "PROVIDER_PORT_UNSUPPORTED": FindingSpec(E, USER, Field.PORT),
     "USERNAME_NOT_FULL_ADDRESS": FindingSpec(W, USER, Field.USERNAME),
     "HOST_TYPO_SUSPECTED": FindingSpec(W, USER, Field.HOST),
+    # --- an asynchronous check whose worker never finished it (crash, lost message) ---
+    "CHECK_LOST": FindingSpec(E, SERVICE, None, retryable=True),
     # --- handshake: network ---
     "HOST_NOT_FOUND": FindingSpec(E, USER, Field.HOST),
     "CONNECT_TIMEOUT": FindingSpec(E, USER, Field.HOST, retryable=True),

@@ -20,6 +20,7 @@ The CLI does not use this service: it checks from the user's own machine and has
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -31,6 +32,7 @@ from typing import Any, Protocol, TypeVar
 from .check import Admission, check_settings
 from .limits import HandshakeGate, LimitsUnavailable, LoginAttempt, Mailbox
 from .policy import Policy
+from .progress import StageObserver
 from .report import CheckResource, Report
 from .settings import SmtpSettings
 
@@ -54,7 +56,9 @@ class StoreFailed(RuntimeError):
 
 
 class ReportStore(Protocol):
-    def put_check(self, tenant: str, report: Report, settings_id: str | None = None) -> CheckResource: ...
+    def put_check(
+        self, tenant: str, report: Report, settings_id: str | None = None, *, replace_running: bool = False
+    ) -> CheckResource: ...
 
 
 def _ignore(_report: Report) -> None:
@@ -78,13 +82,24 @@ class CheckService:
         settings_id: str | None,
         deadline: float,
         answer_by: float | None = None,
+        running_check_id: str | None = None,
+        observer: StageObserver | None = None,
     ) -> CheckResource:
         """Check (the deadline is an absolute `time.monotonic()`), then store; `StoreFailed` if storing
         fails after the store's retries or is not done by `answer_by` (absolute, like `deadline`), so the
         caller can answer "retry" in time instead of losing the check; `LimitExceeded` /
-        `LimitsUnavailable` before anything is dialled (also if the limits do not answer by `deadline`)."""
+        `LimitsUnavailable` before anything is dialled (also if the limits do not answer by `deadline`).
+
+        An asynchronous check passes the id it was accepted under (`running_check_id`): the report gets
+        that id and replaces the running item atomically (the store raises if it is no longer running),
+        and `observer` hears the stages as they happen."""
         report = await check_settings(
-            settings, deadline=deadline, policy=self.policy, admission=self._admission(tenant, deadline)
+            settings,
+            deadline=deadline,
+            policy=self.policy,
+            admission=self._admission(tenant, deadline),
+            observer=observer,
+            check_id=running_check_id,
         )
         self.on_finished(report)
         logger.info(
@@ -99,7 +114,10 @@ class CheckService:
             },
         )
         # the store is synchronous (boto3): off the event loop, so concurrent checks keep talking SMTP
-        storing = _in_thread(self.store.put_check, tenant, report, settings_id)
+        store = self.store.put_check
+        if running_check_id is not None:  # in place of the running item, or not at all
+            store = functools.partial(self.store.put_check, replace_running=True)
+        storing = _in_thread(store, tenant, report, settings_id)
         if answer_by is None:
             return await storing
         try:

@@ -6,6 +6,8 @@
   checked, publish `SmtpCheckCompleted`, mark it published. A redelivery after a failed publish publishes
   the stored report's result again without a second handshake.
 - `SmtpSettingsDeleted`: recorded in the ledger; later versions of that settings record are skipped.
+- `SmtpCheckRequested` (an asynchronous API check, `running.CheckRequested`): run by
+  `check_requests.CheckRequestService` under the same budget, recording its stages as they happen.
 
 The abuse limits apply here as in the API (the `CheckService` consults them): a record over a limit
 (a mailbox locked after failed logins, a tenant over its rate) is refused before anything is dialled and
@@ -28,13 +30,14 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 
 from .identifiers import is_id
 from .limits import LimitExceeded
 from .report import CheckResource
+from .running import CHECK_REQUESTED, CheckRequested
 from .service import CheckService
 from .settings import DEFAULT_TIMEOUT_SECONDS
 from .settings_events import (
@@ -50,6 +53,9 @@ from .settings_events import (
     invalid_fields,
 )
 from .settings_versions import Claim, Decision, VersionState, decide
+
+if TYPE_CHECKING:
+    from .check_requests import CheckRequestService
 
 logger = logging.getLogger(__name__)
 
@@ -87,13 +93,15 @@ class Outcome(StrEnum):
     SKIPPED_SUPERSEDED = "skipped_superseded"  # a newer version was checked already
     SKIPPED_DELETED = "skipped_deleted"  # the SaaS deleted the settings record
     DELETION_RECORDED = "deletion_recorded"
+    SKIPPED_ENDED = "skipped_ended"  # an asynchronous check that finished, was deleted or declared lost
+    LOST = "lost"  # an asynchronous check that arrived after its start window: stored as CHECK_LOST
 
 
 @dataclass(frozen=True, slots=True)
 class RecordResult:
     outcome: Outcome
     tenant_id: str
-    settings_id: str
+    settings_id: str | None
     version: int | None = None
     check_id: str | None = None
     status: str | None = None
@@ -111,7 +119,10 @@ class RecordResult:
         }
 
 
-def parse_message(body: str) -> SettingsChanged | SettingsDeleted:
+Detail = SettingsChanged | SettingsDeleted | CheckRequested
+
+
+def parse_message(body: str) -> Detail:
     """The detail of the EventBridge event in an SQS message body, validated; `RecordFailed` if not."""
     try:
         envelope = EventEnvelope.model_validate_json(body)
@@ -127,9 +138,10 @@ def parse_message(body: str) -> SettingsChanged | SettingsDeleted:
         raise RecordFailed(FailureReason.INVALID_DETAIL, "; ".join(invalid_fields(exc))) from None
 
 
-DETAIL_MODELS: Mapping[str, type[SettingsChanged] | type[SettingsDeleted]] = {
+DETAIL_MODELS: Mapping[str, type[SettingsChanged] | type[SettingsDeleted] | type[CheckRequested]] = {
     SETTINGS_CHANGED: SettingsChanged,
     SETTINGS_DELETED: SettingsDeleted,
+    CHECK_REQUESTED: CheckRequested,
 }
 
 
@@ -141,7 +153,7 @@ def identity_of(body: str) -> dict[str, Any]:
     except ValidationError:
         return {}
     found: dict[str, Any] = {}
-    for key in ("tenantId", "settingsId"):
+    for key in ("tenantId", "settingsId", "checkId"):
         if is_id(detail.get(key)):
             found[key] = detail[key]
     version = detail.get("version")
@@ -198,9 +210,12 @@ class SettingsChangeService:
     credentials: CredentialsSource
     completions: CompletionSink
     check_timeout: float = DEFAULT_TIMEOUT_SECONDS
+    requests: CheckRequestService | None = None
 
-    def time_needed(self, detail: SettingsChanged | SettingsDeleted) -> float:
+    def time_needed(self, detail: Detail) -> float:
         """Seconds a record must have left before it may start."""
+        if isinstance(detail, CheckRequested) and self.requests is not None:
+            return PREPARE_SECONDS + self.requests.timeout_of(detail, self.check_timeout) + FINISH_SECONDS
         if isinstance(detail, SettingsChanged):
             return PREPARE_SECONDS + self.check_timeout + FINISH_SECONDS
         return PREPARE_SECONDS
@@ -209,6 +224,12 @@ class SettingsChangeService:
         """One SQS message body: parse, then run it inside the budget."""
         detail = parse_message(body)
         async with budget.slot(self.time_needed(detail)) as deadline:
+            if isinstance(detail, CheckRequested):
+                if self.requests is None:
+                    raise RecordFailed(FailureReason.INVALID_EVENT, "this worker runs no asynchronous checks")
+                return await self.requests.handle(
+                    detail, checks=self.checks, check_timeout=self.check_timeout, deadline=deadline
+                )
             if isinstance(detail, SettingsDeleted):
                 await asyncio.to_thread(self.ledger.record_deleted, detail.tenant_id, detail.settings_id)
                 return RecordResult(Outcome.DELETION_RECORDED, detail.tenant_id, detail.settings_id)

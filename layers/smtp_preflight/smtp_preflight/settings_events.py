@@ -62,6 +62,7 @@ class FailureReason(StrEnum):
     RATE_LIMITED = (
         "RATE_LIMITED"  # an abuse limit refused the check (nothing dialled): retried after the window
     )
+    SEALED_SECRET_UNAVAILABLE = "SEALED_SECRET_UNAVAILABLE"  # noqa: S105 - KMS refused or failed (async check)
 
     @property
     def permanent(self) -> bool:

@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from smtp_preflight.identifiers import is_check_id
 from smtp_preflight.report import CheckResource, Report
+from smtp_preflight.running import RUNNING, Progress, RunningCheck
 from smtp_preflight.service import StoreFailed
 
 from .clients import client as aws_client
@@ -51,6 +52,13 @@ class StoreError(StoreFailed):
     """DynamoDB failed even after retries; the operation did not happen (or may not have)."""
 
 
+class CheckNotRunning(RuntimeError):
+    """The running check is gone (finished, declared lost or deleted): the write did not happen."""
+
+
+CheckState = CheckResource | RunningCheck
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
     items: list[CheckResource]
@@ -82,17 +90,70 @@ class CheckStore:
 
     # ----- writes -----------------------------------------------------------------------------------
 
-    def put_check(self, tenant: str, report: Report, settings_id: str | None = None) -> CheckResource:
-        """Store a report (and move the settings record's `LATEST` to it if it is newer)."""
+    def put_check(
+        self, tenant: str, report: Report, settings_id: str | None = None, *, replace_running: bool = False
+    ) -> CheckResource:
+        """Store a report (and move the settings record's `LATEST` to it if it is newer). With
+        `replace_running`, only in place of its running item, atomically; `CheckNotRunning` if that is
+        gone (finished, declared lost or deleted meanwhile)."""
         prefix = tenant_prefix(tenant)
         if settings_id is not None:
             checked_id(settings_id, "settingsId")
         resource = CheckResource.model_validate({**report.model_dump(), "settings_id": settings_id})
         item = self._report_item(tenant, prefix, resource)
-        self._call("put_item", TableName=self.table_name, Item=item)
+        if replace_running:
+            self._conditional("put_item", Item=item, **_WHILE_RUNNING)
+        else:
+            self._call("put_item", TableName=self.table_name, Item=item)
         if settings_id is not None:
             self._put_latest(prefix, settings_id, item)
         return resource
+
+    def start_check(self, tenant: str, running: RunningCheck) -> None:
+        """The running item of an accepted asynchronous check (never over an existing check)."""
+        prefix = tenant_prefix(tenant)
+        expires_at = str(int(running.created_at.timestamp()) + self.retention_seconds)
+        item = {
+            PK: s(check_pk(prefix, running.check_id)),
+            SK: s(REPORT_SK),
+            "tenantId": s(tenant),
+            "checkId": s(running.check_id),
+            "checkStatus": s(RUNNING),
+            "createdAt": s(running.created_at.isoformat()),
+            "running": s(running.model_dump_json(by_alias=True)),
+            TTL_ATTRIBUTE: {"N": expires_at},
+        }
+        self._call(
+            "put_item",
+            TableName=self.table_name,
+            Item=item,
+            ConditionExpression="attribute_not_exists(#pk)",
+            ExpressionAttributeNames={"#pk": PK},
+        )
+
+    def record_progress(self, tenant: str, check_id: str, progress: Progress) -> None:
+        """The stages so far of a running check (one write); `CheckNotRunning` once it has ended."""
+        self._conditional(
+            "update_item",
+            Key={PK: s(check_pk(tenant_prefix(tenant), check_id)), SK: s(REPORT_SK)},
+            UpdateExpression="SET #progress = :progress",
+            ExpressionAttributeNames={"#progress": "progress", **_WHILE_RUNNING["ExpressionAttributeNames"]},
+            ExpressionAttributeValues={
+                ":progress": s(progress.model_dump_json(by_alias=True)),
+                **_WHILE_RUNNING["ExpressionAttributeValues"],
+            },
+            ConditionExpression=_WHILE_RUNNING["ConditionExpression"],
+        )
+
+    def _conditional(self, operation: str, **params: Any) -> None:
+        try:
+            getattr(self.client, operation)(TableName=self.table_name, **params)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise CheckNotRunning("the check is not running any more") from None
+            raise StoreError(f"DynamoDB {operation} failed") from exc
+        except BotoCoreError as exc:
+            raise StoreError(f"DynamoDB {operation} failed") from exc
 
     def _report_item(self, tenant: str, prefix: str, resource: CheckResource) -> dict[str, Any]:
         body = json.dumps(resource.model_dump(mode="json", by_alias=True), separators=(",", ":"))
@@ -152,6 +213,26 @@ class CheckStore:
             Key={PK: s(check_pk(prefix, check_id)), SK: s(REPORT_SK)},
         )
         return self._resource(response.get("Item"))
+
+    def get_check_state(self, tenant: str, check_id: str) -> CheckState | None:
+        """The tenant's check: its report, or (an asynchronous check still running) its `RunningCheck`
+        with the stages so far; None if absent, expired, or not a check id at all."""
+        prefix = tenant_prefix(tenant)
+        if not is_check_id(check_id):
+            return None
+        response = self._call(
+            "get_item",
+            TableName=self.table_name,
+            Key={PK: s(check_pk(prefix, check_id)), SK: s(REPORT_SK)},
+            ConsistentRead=True,  # a poll right after a stage write sees it
+        )
+        item = response.get("Item")
+        if item is None or item.get("checkStatus", {}).get("S") != RUNNING:
+            return self._resource(item)
+        running = RunningCheck.model_validate_json(item["running"]["S"])
+        if "progress" in item:
+            running = running.with_progress(Progress.model_validate_json(item["progress"]["S"]))
+        return running
 
     def latest_check(self, tenant: str, settings_id: str) -> CheckResource | None:
         """The newest check of a settings record, or None."""
@@ -296,8 +377,8 @@ class CheckStore:
     # ----- helpers ----------------------------------------------------------------------------------
 
     def _resource(self, item: Mapping[str, Any] | None) -> CheckResource | None:
-        if item is None:
-            return None
+        if item is None or item.get("checkStatus", {}).get("S") == RUNNING:
+            return None  # a running check has no report yet (see `get_check_state`)
         expires_at = item.get(TTL_ATTRIBUTE, {}).get("N")
         if expires_at is not None and int(expires_at) <= self._clock():
             return None
@@ -308,3 +389,10 @@ class CheckStore:
             return getattr(self.client, operation)(**params)
         except (ClientError, BotoCoreError) as exc:
             raise StoreError(f"DynamoDB {operation} failed") from exc
+
+
+_WHILE_RUNNING: dict[str, Any] = {
+    "ConditionExpression": "#checkStatus = :running",
+    "ExpressionAttributeNames": {"#checkStatus": "checkStatus"},
+    "ExpressionAttributeValues": {":running": s(RUNNING)},
+}

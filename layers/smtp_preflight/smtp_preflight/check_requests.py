@@ -1,0 +1,188 @@
+"""Asynchronous API checks (`SmtpCheckRequested`, see `running.py`): the API's `CheckAcceptor` and the
+worker's `CheckRequestService`.
+
+The API stores the running item, seals the secret for this check only, and queues the request.
+The worker:
+
+1. The running item must still be there and running: a check that finished, was deleted, or was declared
+   lost is acknowledged without opening its secret (a redelivery or a DLQ copy never reaches KMS).
+2. Past its `startBy` (the queue held it too long) it is stored as `CHECK_LOST` at once, unopened.
+3. Otherwise the sealed secret is opened for this check only, and the check runs through the same
+   `CheckService` as every other entry point, with `LiveStages` recording each stage as it starts; the
+   report replaces the running item atomically, or nothing is stored if the item ended meanwhile.
+
+Everything AWS is behind the protocols below (`aws.check_store`, `aws.sealing`, `aws.live_progress`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from . import running as running_checks
+from .identifiers import new_check_id
+from .report import CheckResource, ProviderId
+from .rules.providers import provider_ref, recognise_host
+from .running import (
+    CheckRequested,
+    LiveStages,
+    ProgressSink,
+    RunningCheck,
+    SealedSecret,
+    accept,
+    lost_report,
+    request_fields,
+)
+from .service import CheckService
+from .settings import DEFAULT_TIMEOUT_SECONDS, SmtpSettings
+from .settings_changes import FINISH_SECONDS, Outcome, RecordResult
+from .settings_events import FailureReason, RecordFailed
+
+logger = logging.getLogger(__name__)
+
+
+class CheckStates(Protocol):
+    def get_check_state(self, tenant: str, check_id: str) -> CheckResource | RunningCheck | None: ...
+    def put_check(
+        self,
+        tenant: str,
+        report: CheckResource,
+        settings_id: str | None = None,
+        *,
+        replace_running: bool = False,
+    ) -> CheckResource: ...
+
+
+class SecretOpener(Protocol):
+    def open(self, sealed: SealedSecret, *, tenant: str, check_id: str) -> str: ...
+
+
+class ClosableSink(ProgressSink, Protocol):
+    def close(self, timeout: float = 2.0) -> None: ...
+
+
+class CheckEnded(Exception):
+    """The running item ended while the check ran (deleted, or declared lost): nothing was stored."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRequestService:
+    """The worker's adapters for asynchronous checks; the check itself runs through the worker's one
+    `CheckService` (passed per call), so both kinds of record share its policy and limits."""
+
+    states: CheckStates
+    secrets: SecretOpener
+    progress: Callable[[str, str], ClosableSink]  # (tenant, check id) -> a sink for that check
+    not_running_errors: tuple[type[Exception], ...] = ()  # the store's "no longer running" error(s)
+    sealing_errors: tuple[type[Exception], ...] = ()
+
+    @staticmethod
+    def timeout_of(detail: CheckRequested, check_timeout: float) -> float:
+        """The request's own timeout, at most the worker's."""
+        requested = detail.settings.get("timeout")
+        timeout = float(requested) if isinstance(requested, int | float) else check_timeout
+        return min(timeout, check_timeout)
+
+    async def handle(
+        self, detail: CheckRequested, *, checks: CheckService, check_timeout: float, deadline: float
+    ) -> RecordResult:
+        tenant, check_id = detail.tenant_id, detail.check_id
+        state = await asyncio.to_thread(self.states.get_check_state, tenant, check_id)
+        if not isinstance(state, RunningCheck):
+            return self._result(Outcome.SKIPPED_ENDED, detail)
+        if datetime.now(UTC) > detail.start_by:
+            try:
+                store = functools.partial(self.states.put_check, replace_running=True)
+                await asyncio.to_thread(store, tenant, lost_report(state), detail.settings_id)
+            except self.not_running_errors:
+                return self._result(Outcome.SKIPPED_ENDED, detail)
+            return self._result(Outcome.LOST, detail, status="failed")
+        secret = None
+        if detail.sealed_secret is not None:
+            try:
+                secret = await asyncio.to_thread(
+                    functools.partial(self.secrets.open, tenant=tenant, check_id=check_id),
+                    detail.sealed_secret,
+                )
+            except self.sealing_errors as exc:
+                raise RecordFailed(FailureReason.SEALED_SECRET_UNAVAILABLE, str(exc)) from None
+        timeout = self.timeout_of(detail, check_timeout)
+        settings = detail.to_settings(secret).model_copy(update={"timeout": timeout})
+        sink = self.progress(tenant, check_id)
+        try:
+            resource = await checks.check_and_store(
+                settings,
+                tenant=tenant,
+                settings_id=detail.settings_id,
+                deadline=deadline - FINISH_SECONDS,
+                running_check_id=check_id,
+                observer=LiveStages(sink),
+            )
+        except self.not_running_errors:
+            logger.info("check ended while running; its report is not stored", extra={"checkId": check_id})
+            return self._result(Outcome.SKIPPED_ENDED, detail)
+        finally:
+            await asyncio.to_thread(sink.close)
+        return self._result(Outcome.CHECKED, detail, status=resource.status.value)
+
+    @staticmethod
+    def _result(outcome: Outcome, detail: CheckRequested, *, status: str | None = None) -> RecordResult:
+        return RecordResult(
+            outcome, detail.tenant_id, detail.settings_id, check_id=detail.check_id, status=status
+        )
+
+
+class RequestQueue(Protocol):
+    def send(self, request: CheckRequested) -> None: ...
+
+
+class SecretSealing(Protocol):
+    def seal(self, secret: str, *, tenant: str, check_id: str) -> SealedSecret: ...
+
+
+class RunningStore(Protocol):
+    def start_check(self, tenant: str, running: RunningCheck) -> None: ...
+    def delete_check(self, tenant: str, check_id: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CheckAcceptor:
+    """The API's side: accept settings for an asynchronous check and hand them to the worker."""
+
+    store: RunningStore
+    sealing: SecretSealing
+    queue: RequestQueue
+    timeout: float = DEFAULT_TIMEOUT_SECONDS  # the most an asynchronous check is allowed (the worker's)
+
+    def accept(self, settings: SmtpSettings, *, tenant: str, settings_id: str | None) -> RunningCheck:
+        """The running item first, then the message (whose worker needs the item); if the message cannot
+        be sent, the item goes again and the error propagates (nothing was accepted)."""
+        check_id = new_check_id()
+        settings = settings.model_copy(update={"timeout": min(settings.timeout, self.timeout)})
+        host = recognise_host(settings.host)
+        provider = provider_ref(host.provider if host else ProviderId.OTHER)
+        running = accept(settings, check_id=check_id, settings_id=settings_id, provider=provider)
+        secret = settings.secret
+        sealed = None
+        if secret is not None:
+            sealed = self.sealing.seal(secret.get_secret_value(), tenant=tenant, check_id=check_id)
+        request = CheckRequested(
+            tenant_id=tenant,
+            check_id=check_id,
+            settings_id=settings_id,
+            settings=request_fields(settings),
+            sealed_secret=sealed,
+            start_by=running.created_at + timedelta(seconds=running_checks.START_WITHIN_SECONDS),
+        )
+        self.store.start_check(tenant, running)
+        try:
+            self.queue.send(request)
+        except BaseException:
+            self.store.delete_check(tenant, check_id)
+            raise
+        return running

@@ -1,0 +1,176 @@
+"""Asynchronous checks: a check accepted now (`202`), run by the worker, readable while it runs.
+
+- `RunningCheck` is what `GET /v1/smtp-checks/{id}` shows until the report exists: the public view of
+  the settings, the stages finished so far (exactly as the report will show them: name, outcome, timing,
+  the redacted reply) and the stage in progress.
+- `LiveStages` is a `progress.StageObserver` that turns the handshake's callbacks into `Progress`
+  snapshots for a `ProgressSink` (the DynamoDB writer in `aws.live_progress`): one snapshot when each
+  stage *starts*, carrying every stage finished before it, so a check writes at most once per stage;
+  the last stage's end is carried by the final report, which replaces the running item.
+- `CheckRequested` is the worker's message (same queue as the SaaS's settings events, dispatched by its
+  `detail-type`): ids and the settings' public fields, the secret only sealed (see `aws.sealing`).
+- A check that never finishes (worker crash, lost message) is never `running` forever: after
+  `finish_by` it reads as a failed report with `CHECK_LOST` (`lost_report`), written once.
+
+Timing: the worker must *start* the check by `start_by` (acceptance + `START_WITHIN_SECONDS`) or drop
+it; a started check ends by its own timeout; `finish_by` adds `LOST_MARGIN_SECONDS` for storing.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal, Protocol
+
+from pydantic import ConfigDict, Field
+
+from .codes import Actor
+from .findings import Status, make_finding
+from .identifiers import ID_PATTERN
+from .report import CamelModel, CheckResource, Handshake, ProviderRef, Stage, StageName
+from .settings import SmtpSettings
+
+CHECK_REQUESTED = "SmtpCheckRequested"
+REQUEST_SOURCE = "smtp-preflight.api"
+START_WITHIN_SECONDS = 60.0  # from acceptance until a worker must have started the check
+LOST_MARGIN_SECONDS = 15.0  # after the check's own timeout: storing, clocks, a slow worker
+RETRY_AFTER_SECONDS = 1  # the polling hint while a check runs
+
+RUNNING: Literal["running"] = "running"
+
+
+class StageInProgress(CamelModel):
+    name: StageName
+    started_at: datetime
+
+
+class Progress(CamelModel):
+    """What the worker writes while a check runs."""
+
+    stages: list[Stage] = Field(default_factory=list)
+    current_stage: StageInProgress | None = None
+
+
+class RunningCheck(CamelModel):
+    """A check accepted and not finished yet (`status: "running"`)."""
+
+    check_id: str
+    status: Literal["running"] = RUNNING
+    settings: dict[str, Any]
+    settings_id: str | None = None
+    provider: ProviderRef
+    stages: list[Stage] = Field(
+        default_factory=list, description="The handshake stages finished so far, in order."
+    )
+    current_stage: StageInProgress | None = Field(
+        None, description="The stage in progress, if the handshake has begun one."
+    )
+    created_at: datetime
+    finish_by: datetime = Field(
+        description="If no report exists by then, the check reads as failed with CHECK_LOST."
+    )
+
+    def with_progress(self, progress: Progress) -> RunningCheck:
+        return self.model_copy(update={"stages": progress.stages, "current_stage": progress.current_stage})
+
+    def lost(self, now: datetime) -> bool:
+        return now >= self.finish_by
+
+
+def accept(
+    settings: SmtpSettings,
+    *,
+    check_id: str,
+    settings_id: str | None,
+    provider: ProviderRef,
+    now: datetime | None = None,
+) -> RunningCheck:
+    """The running check for settings accepted now; its timeout is what the worker will allow."""
+    created = now or datetime.now(UTC)
+    finish_by = created + timedelta(seconds=START_WITHIN_SECONDS + settings.timeout + LOST_MARGIN_SECONDS)
+    return RunningCheck(
+        check_id=check_id,
+        settings=settings.public_view(),
+        settings_id=settings_id,
+        provider=provider,
+        created_at=created,
+        finish_by=finish_by,
+    )
+
+
+def lost_report(running: RunningCheck) -> CheckResource:
+    """The failed report of a check that never finished: `CHECK_LOST`, with the stages it got through."""
+    seconds = round((running.finish_by - running.created_at).total_seconds())
+    finding = make_finding("CHECK_LOST", seconds=seconds, actor=Actor.SERVICE)
+    handshake = Handshake(attempted=True, stages=running.stages) if running.stages else None
+    return CheckResource(
+        check_id=running.check_id,
+        status=Status.FAILED,
+        settings=running.settings,
+        provider=running.provider,
+        findings=[finding],
+        handshake=handshake,
+        duration_ms=round((running.finish_by - running.created_at).total_seconds() * 1000),
+        created_at=running.created_at,
+        settings_id=running.settings_id,
+    )
+
+
+class ProgressSink(Protocol):
+    def record(self, progress: Progress) -> None:
+        """Keep `progress` (the newest snapshot wins); must not block the handshake for long."""
+
+
+class LiveStages:
+    """A `StageObserver` that hands a `Progress` snapshot to `sink` as each stage starts."""
+
+    def __init__(self, sink: ProgressSink) -> None:
+        self._sink = sink
+        self._finished: list[Stage] = []
+        self._lock = threading.Lock()
+
+    def on_stage_started(self, stage: StageName) -> None:
+        with self._lock:
+            snapshot = Progress(
+                stages=list(self._finished),
+                current_stage=StageInProgress(name=stage, started_at=datetime.now(UTC)),
+            )
+        self._sink.record(snapshot)
+
+    def on_stage_finished(self, stage: Stage) -> None:
+        with self._lock:
+            self._finished.append(stage)
+
+
+class SealedSecret(CamelModel):
+    """A request's password or token encrypted for one check (see `aws.sealing`); never the value."""
+
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
+
+    encrypted_key: str = Field(min_length=1, max_length=4096, description="KMS-encrypted data key, base64")
+    nonce: str = Field(min_length=1, max_length=64)
+    ciphertext: str = Field(min_length=1, max_length=32768)
+
+
+class CheckRequested(CamelModel):
+    """`SmtpCheckRequested`'s detail: an asynchronous API check for the worker."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    tenant_id: Annotated[str, Field(pattern=ID_PATTERN)]
+    check_id: Annotated[str, Field(min_length=26, max_length=26)]
+    settings_id: Annotated[str | None, Field(pattern=ID_PATTERN)] = None
+    settings: dict[str, Any] = Field(description="The settings without any secret (SmtpSettings fields).")
+    sealed_secret: SealedSecret | None = None
+    start_by: datetime
+
+    def to_settings(self, secret: str | None) -> SmtpSettings:
+        data = dict(self.settings)
+        if secret is not None:
+            data["oauthToken" if data.get("authMethod") == "xoauth2" else "password"] = secret
+        return SmtpSettings.model_validate(data)
+
+
+def request_fields(settings: SmtpSettings) -> dict[str, Any]:
+    """The settings a `CheckRequested` carries: every field as the API takes it, never the secret."""
+    return settings.model_dump(mode="json", by_alias=True, exclude={"password", "oauth_token"})

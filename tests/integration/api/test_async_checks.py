@@ -1,0 +1,353 @@
+"""Asynchronous checks end to end on moto: `POST` with `Prefer: respond-async` answers 202 at once, the
+real worker handler runs the check from the real queue (as Lambda's SQS event source would), and polls
+of the real API handler see the stages appear in order while a loopback SMTP server pauses between them.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from local.demo_smtp import DEMO_PASSWORD
+from local.event_path import create_event_path
+from local.gateway import FakeLambdaContext
+from local.sqs_source import SqsEventSource
+from smtp_preflight import running
+from smtp_preflight.aws.check_queue import CheckQueue
+from smtp_preflight.policy import Policy
+from tests.integration.api.conftest import TABLE, Api, ApiResponse, demo_settings, run_api_with_policy
+from tests.support.pausing_smtp import PausingSmtpServer
+
+ASYNC = {"Prefer": "respond-async"}
+CANARY = "Canary-7f3e9b21-Secret"
+HANDSHAKE_BEFORE_EHLO = ["resolve", "connect", "banner"]
+HANDSHAKE_BEFORE_AUTH = ["resolve", "connect", "banner", "ehlo", "starttls", "tls", "ehlo"]
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[PausingSmtpServer]:
+    server = PausingSmtpServer(port=0)
+    server.start()
+    yield server
+    server.release_all()
+    server.stop()
+
+
+@dataclasses.dataclass
+class Worker:
+    """Lambda's SQS event source for the worker function, and what it received."""
+
+    source: SqsEventSource
+    sqs: Any
+    delivered: list[str] = dataclasses.field(default_factory=list)
+    responses: list[Any] = dataclasses.field(default_factory=list)
+
+    def deliver(self) -> tuple[int, list[str]]:
+        from functions.settings_changed import app
+
+        def invoke(event: dict[str, Any]) -> Any:
+            self.delivered.append(json.dumps(event))
+            response = app.lambda_handler(event, FakeLambdaContext(timeout_seconds=60))
+            self.responses.append(response)
+            return response
+
+        return self.source.poll_once(invoke)
+
+    def deliver_in_background(self) -> threading.Thread:
+        thread = threading.Thread(target=self.deliver, daemon=True)
+        thread.start()
+        return thread
+
+    def drop_messages(self) -> None:
+        """A lost message: the queue never hands it to a worker."""
+        self.sqs.purge_queue(QueueUrl=self.source.queue_url)
+
+
+@pytest.fixture
+def worker(monkeypatch: pytest.MonkeyPatch, smtp: PausingSmtpServer, dynamodb: Any) -> Iterator[Worker]:
+    """moto's queue (from template.yaml) and KMS key; the API's and the worker's checks may dial `smtp`."""
+    from functions.check_api import services as api_services
+    from functions.settings_changed import services as worker_services
+
+    policy = Policy.from_env(
+        {
+            "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
+            "SMTP_PREFLIGHT_ALLOWED_PORTS": f"465,587,{smtp.port}",
+            "SMTP_PREFLIGHT_CA_FILE": str(smtp.ca_file),
+        }
+    )
+    run_api_with_policy(monkeypatch, policy)
+    service = worker_services.change_service
+    monkeypatch.setattr(
+        worker_services,
+        "change_service",
+        dataclasses.replace(service, checks=dataclasses.replace(service.checks, policy=policy)),
+    )
+    region = "us-east-1"
+    sqs = boto3.client("sqs", region_name=region)
+    kms = boto3.client("kms", region_name=region)
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=api_services.check_acceptor.sealing.key_id, TargetKeyId=key)  # type: ignore[attr-defined]
+    path = create_event_path(
+        boto3.client("events", region_name=region),
+        sqs,
+        environ={"EVENT_BUS_NAME": "saas-bus-test", "LOCAL_VISIBILITY_TIMEOUT": "0"},
+    )
+    monkeypatch.setattr(
+        api_services,
+        "check_acceptor",
+        dataclasses.replace(api_services.check_acceptor, queue=CheckQueue(path.queue_url)),
+    )
+    smtp.release_all()
+    yield Worker(SqsEventSource(sqs, path.queue_url, path.queue_arn, wait_seconds=0), sqs)
+    smtp.release_all()
+
+
+def poll_until(api: Api, check_id: str, done: Callable[[dict[str, Any]], bool], **kwargs: Any) -> ApiResponse:
+    until = time.monotonic() + 10
+    while True:
+        response = api.get(check_id, **kwargs)
+        assert response.status == 200, response.raw_body
+        if done(response.json) or time.monotonic() > until:
+            return response
+        time.sleep(0.02)
+
+
+def names(stages: list[dict[str, Any]]) -> list[str]:
+    return [stage["name"] for stage in stages]
+
+
+def comparable(report: dict[str, Any]) -> dict[str, Any]:
+    """A report without what differs between two runs of the same check (ids, clocks)."""
+    report = json.loads(json.dumps(report))
+    for key in ("checkId", "createdAt", "durationMs"):
+        report.pop(key)
+    for stage in report["handshake"]["stages"]:
+        stage.pop("durationMs")
+    return report
+
+
+def test_202_at_once_then_polls_see_the_stages_in_order_and_the_same_report_as_a_synchronous_check(
+    api: Api, worker: Worker, smtp: PausingSmtpServer
+) -> None:
+    # Given a server that will pause before EHLO and before AUTH
+    settings = demo_settings(smtp, settingsId="settings-async")
+    smtp.hold("EHLO", "AUTH")
+
+    # When the check is created asynchronously
+    started = time.monotonic()
+    accepted = api.create(settings, headers=ASYNC)
+    elapsed = time.monotonic() - started
+
+    # Then it is accepted at once, before any worker ran it
+    assert accepted.status == 202, accepted.raw_body
+    assert elapsed < 1.0
+    check_id = accepted.json["checkId"]
+    assert accepted.headers["location"] == f"/v1/smtp-checks/{check_id}"
+    assert accepted.headers["preference-applied"] == "respond-async"
+    assert accepted.headers["retry-after"] == "1"
+    assert accepted.json["status"] == "running"
+    assert accepted.json["stages"] == []
+    assert accepted.json["currentStage"] is None
+    assert DEMO_PASSWORD not in accepted.raw_body
+
+    # and a poll before the worker started shows it running, with a validator for conditional polls
+    queued = api.get(check_id)
+    assert queued.status == 200
+    assert queued.json["status"] == "running"
+    assert queued.headers["retry-after"] == "1"
+    unchanged = api.get(check_id, headers={"If-None-Match": queued.headers["etag"]})
+    assert unchanged.status == 304
+    assert unchanged.raw_body == ""
+    assert unchanged.headers["etag"] == queued.headers["etag"]
+
+    # When the worker runs it, the stages appear in order
+    run = worker.deliver_in_background()
+    assert smtp.reached("EHLO")
+    at_ehlo = poll_until(api, check_id, lambda body: (body.get("currentStage") or {}).get("name") == "ehlo")
+    assert names(at_ehlo.json["stages"]) == HANDSHAKE_BEFORE_EHLO
+    assert at_ehlo.headers["etag"] != queued.headers["etag"]
+    assert api.get(check_id, headers={"If-None-Match": at_ehlo.headers["etag"]}).status == 304
+
+    smtp.release("EHLO")
+    assert smtp.reached("AUTH")
+    at_auth = poll_until(api, check_id, lambda body: (body.get("currentStage") or {}).get("name") == "auth")
+    assert names(at_auth.json["stages"]) == HANDSHAKE_BEFORE_AUTH
+    banner = at_auth.json["stages"][2]
+    assert banner["ok"] is True
+    assert banner["reply"]["code"] == 220
+    assert banner["durationMs"] >= 0
+
+    smtp.release("AUTH")
+    run.join(timeout=20)
+    assert worker.responses == [{"batchItemFailures": []}]
+
+    # Then the report replaces the running check
+    final = api.get(check_id)
+    assert final.status == 200
+    assert final.json["status"] == "passed"
+    assert "retry-after" not in final.headers
+    assert final.json["settingsId"] == "settings-async"
+
+    # and equals what the synchronous path reports for the same server
+    synchronous = api.create(settings)
+    assert synchronous.status == 201
+    assert comparable(final.json) == comparable(synchronous.json)
+
+    # and the finished check is listed like any other
+    listed = api.list({"settingsId": "settings-async"}).json["items"]
+    assert {item["checkId"] for item in listed} == {check_id, synchronous.json["checkId"]}
+
+
+def test_a_lost_message_turns_into_failed_check_lost_after_the_deadline_never_running_forever(
+    api: Api, worker: Worker, smtp: PausingSmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given short windows (start within 0.3 s, a 1 s check, 0.3 s margin) and a message that is lost
+    monkeypatch.setattr(running, "START_WITHIN_SECONDS", 0.3)
+    monkeypatch.setattr(running, "LOST_MARGIN_SECONDS", 0.3)
+    accepted = api.create(demo_settings(smtp, timeout=1), headers=ASYNC)
+    assert accepted.status == 202
+    check_id = accepted.json["checkId"]
+    assert api.get(check_id).json["status"] == "running"
+
+    # When its deadline plus the margin has passed
+    time.sleep(1.8)
+    lost = api.get(check_id, headers={"Accept-Language": "it"})
+
+    # Then it reads as failed, with a stable code worded in the caller's language
+    assert lost.status == 200
+    assert lost.json["status"] == "failed"
+    assert [finding["code"] for finding in lost.json["findings"]] == ["CHECK_LOST"]
+    assert lost.json["findings"][0]["message"].startswith("Il controllo non è terminato")
+    assert lost.json["findings"][0]["retryable"] is True
+    assert "retry-after" not in lost.headers
+
+    # and the worker that gets the message late neither opens its secret nor dials the server
+    attempts = smtp.auth_attempts
+    assert worker.deliver() == (1, [])
+    assert smtp.auth_attempts == attempts
+    assert api.get(check_id).json == api.get(check_id).json
+    assert api.get(check_id).json["findings"][0]["code"] == "CHECK_LOST"
+
+
+def test_a_message_that_arrives_after_its_start_window_is_stored_as_lost_at_once(
+    api: Api, worker: Worker, smtp: PausingSmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(running, "START_WITHIN_SECONDS", 0.2)
+    accepted = api.create(demo_settings(smtp), headers=ASYNC)
+    time.sleep(0.4)
+
+    attempts = smtp.auth_attempts
+    assert worker.deliver() == (1, [])
+
+    assert smtp.auth_attempts == attempts
+    report = api.get(accepted.json["checkId"]).json
+    assert report["status"] == "failed"
+    assert [finding["code"] for finding in report["findings"]] == ["CHECK_LOST"]
+
+
+def test_the_same_idempotency_key_replays_the_acceptance_and_cannot_switch_to_synchronous(
+    api: Api, worker: Worker, smtp: PausingSmtpServer
+) -> None:
+    headers = {**ASYNC, "Idempotency-Key": "async-key-1"}
+    first = api.create(demo_settings(smtp), headers=headers)
+    again = api.create(demo_settings(smtp), headers=headers)
+
+    assert first.status == again.status == 202
+    assert again.json["checkId"] == first.json["checkId"]
+    assert again.headers["idempotent-replayed"] == "true"
+    assert worker.deliver() == (1, [])  # one check queued, not two
+
+    synchronous = api.create(demo_settings(smtp), headers={"Idempotency-Key": "async-key-1"})
+    assert synchronous.status == 422
+    assert synchronous.json["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+
+
+def test_a_deleted_running_check_stays_deleted_when_its_worker_finishes(
+    api: Api, worker: Worker, smtp: PausingSmtpServer
+) -> None:
+    smtp.hold("AUTH")
+    accepted = api.create(demo_settings(smtp), headers=ASYNC)
+    check_id = accepted.json["checkId"]
+    run = worker.deliver_in_background()
+    assert smtp.reached("AUTH")
+
+    deleted = api.call("DELETE", f"/v1/smtp-checks/{check_id}", path_parameters={"checkId": check_id})
+    smtp.release("AUTH")
+    run.join(timeout=20)
+
+    assert deleted.status == 204
+    assert worker.responses == [{"batchItemFailures": []}]
+    assert api.get(check_id).status == 404
+
+
+def test_the_secret_is_never_in_the_message_the_dlq_the_items_or_the_logs(
+    api: Api, worker: Worker, smtp: PausingSmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a check whose password is a canary (the server refuses it: AUTH_FAILED)
+    accepted = api.create(
+        demo_settings(smtp, password=CANARY, settingsId="canary"), headers={**ASYNC, "Idempotency-Key": "c-1"}
+    )
+    check_id = accepted.json["checkId"]
+
+    # When the message waits in the queue, then a worker runs it
+    waiting = worker.sqs.receive_message(QueueUrl=worker.source.queue_url, VisibilityTimeout=0)["Messages"]
+    assert worker.deliver() == (1, [])
+    report = api.get(check_id).json
+
+    # Then the check really used the password (the server refused it)...
+    assert [finding["code"] for finding in report["findings"]] == ["AUTH_FAILED"]
+    # ...and no trace of it is in the message, the DLQ, the table (reports, idempotency) or the logs
+    redrive = worker.sqs.get_queue_attributes(
+        QueueUrl=worker.source.queue_url, AttributeNames=["RedrivePolicy"]
+    )
+    dlq_arn = json.loads(redrive["Attributes"]["RedrivePolicy"])["deadLetterTargetArn"]
+    dlq_url = worker.sqs.get_queue_url(QueueName=dlq_arn.rsplit(":", 1)[1])["QueueUrl"]
+    dead_letters = worker.sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10).get("Messages", [])
+    items = boto3.client("dynamodb", region_name="us-east-1").scan(TableName=TABLE)["Items"]
+    places = {
+        "queued message": json.dumps(waiting),
+        "delivered event": json.dumps(worker.delivered),
+        "dead letters": json.dumps(dead_letters),
+        "items": json.dumps(items),
+        "logs": capsys.readouterr().out + capsys.readouterr().err,
+        "answers": accepted.raw_body + json.dumps(report),
+    }
+    for marker in (CANARY, base64.b64encode(CANARY.encode()).decode(), CANARY[3:-3]):
+        assert [place for place, text in places.items() if marker in text] == []
+    assert DEMO_PASSWORD not in places["queued message"]
+    assert "sealedSecret" in places["queued message"]
+
+
+def test_a_sealed_secret_opens_only_for_its_own_check(worker: Worker) -> None:
+    from functions.check_api import services
+    from smtp_preflight.aws.sealing import SealingError, SecretSealer
+
+    sealer: SecretSealer = services.check_acceptor.sealing  # type: ignore[assignment]
+    sealed = sealer.seal(CANARY, tenant="acme", check_id="01KAAAAAAAAAAAAAAAAAAAAAAA")
+
+    assert sealer.open(sealed, tenant="acme", check_id="01KAAAAAAAAAAAAAAAAAAAAAAA") == CANARY
+    assert CANARY not in sealed.model_dump_json()
+    with pytest.raises(SealingError):
+        sealer.open(sealed, tenant="acme", check_id="01KBBBBBBBBBBBBBBBBBBBBBBB")
+    with pytest.raises(SealingError):
+        sealer.open(sealed, tenant="other", check_id="01KAAAAAAAAAAAAAAAAAAAAAAA")
+
+
+def test_without_the_preference_the_api_checks_synchronously_as_before(
+    api: Api, worker: Worker, smtp: PausingSmtpServer
+) -> None:
+    response = api.create(demo_settings(smtp), headers={"Prefer": "return=minimal"})
+
+    assert response.status == 201
+    assert "preference-applied" not in response.headers
+    assert response.json["status"] == "passed"
+    assert worker.deliver() == (0, [])
