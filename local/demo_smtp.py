@@ -1,8 +1,13 @@
 """A demo SMTP server for local runs: STARTTLS with a certificate for `localhost` from a throw-away CA,
-AUTH PLAIN/LOGIN for one demo account, and a sink that accepts (and discards) test messages."""
+AUTH PLAIN/LOGIN for one demo account, and a sink that accepts (and discards) test messages.
+
+`delay` (seconds; `make run` reads `DEMO_SMTP_DELAY_MS`) makes it think before answering EHLO, MAIL,
+RCPT and DATA, like a slow real server, so that the live stages of an asynchronous check can be watched.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
 import socket
@@ -24,13 +29,32 @@ DEMO_PASSWORD = "demo-password"  # noqa: S105 - a published demo credential, loo
 class _SinkHandler:
     """Accept every envelope and drop the message: the check only needs the server's answer."""
 
+    delay: float = 0.0
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        await asyncio.sleep(self.delay)
+        session.host_name = hostname
+        return responses
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        await asyncio.sleep(self.delay)
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
     ) -> str:
+        await asyncio.sleep(self.delay)
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(self.delay)
         return "250 2.0.0 OK: accepted by the smtp-preflight demo server (and discarded)"
 
 
@@ -72,6 +96,7 @@ class DemoSmtpServer:
     """STARTTLS + AUTH on 127.0.0.1 (and ::1 where available), on `port` (0 picks a free one)."""
 
     port: int = 0
+    delay: float = 0.0  # seconds before answering EHLO, MAIL, RCPT and DATA
     ca_file: Path | None = None
     addresses: list[str] = field(default_factory=list)
     auth_attempts: int = 0  # AUTH commands answered (tests prove duplicates run no second handshake)
@@ -115,8 +140,10 @@ class DemoSmtpServer:
         return AuthResult(success=_valid(auth_data), handled=False)
 
     def _controller(self, hostname: str, port: int, context: ssl.SSLContext) -> Controller:
+        handler = _SinkHandler()
+        handler.delay = self.delay
         return _DemoController(
-            _SinkHandler(),
+            handler,
             hostname=hostname,
             port=port,
             server_hostname=DEMO_HOST,

@@ -384,7 +384,10 @@ class LocalStack:
         """The demo SMTP server; its CA trusted, its port allowed (unless the environment says otherwise)."""
         demo_port = _int_env("DEMO_SMTP_PORT", DEFAULT_DEMO_SMTP_PORT)
         _ensure_free("DEMO_SMTP_PORT", demo_port)  # aiosmtpd would wait for its ready timeout first
-        self.smtp = DemoSmtpServer(port=demo_port)
+        delay_ms = os.environ.get("DEMO_SMTP_DELAY_MS", "") or "0"
+        if not delay_ms.isdigit() or int(delay_ms) > 10000:
+            raise StartError(f"DEMO_SMTP_DELAY_MS must be milliseconds from 0 to 10000, not {delay_ms!r}")
+        self.smtp = DemoSmtpServer(port=demo_port, delay=int(delay_ms) / 1000)
         try:
             self.smtp.start()
         except OSError as error:
