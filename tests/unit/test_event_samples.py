@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from smtp_preflight.running import CheckRequested
 from smtp_preflight.settings_changes import parse_message
 from smtp_preflight.settings_events import CheckCompleted, SettingsChanged, SettingsDeleted
 
@@ -37,3 +38,12 @@ def test_the_completion_sample_is_exactly_what_the_worker_publishes() -> None:
     assert sample["source"] == "smtp-preflight"
     assert sample["detail-type"] == "SmtpCheckCompleted"
     assert CheckCompleted.model_validate(sample["detail"]).to_json_dict() == sample["detail"]
+
+
+def test_the_check_request_sample_parses_and_carries_no_secret_in_clear() -> None:
+    sample = load("smtp_check_requested.json")
+    request = parse_message(json.dumps(sample))
+
+    assert isinstance(request, CheckRequested)
+    assert request.sealed_secret is not None
+    assert not {"password", "oauthToken"} & set(sample["detail"]["settings"])

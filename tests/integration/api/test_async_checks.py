@@ -351,3 +351,51 @@ def test_without_the_preference_the_api_checks_synchronously_as_before(
     assert "preference-applied" not in response.headers
     assert response.json["status"] == "passed"
     assert worker.deliver() == (0, [])
+
+
+def test_a_worker_that_crashes_mid_check_leaves_a_check_that_turns_into_check_lost_with_its_stages(
+    api: Api, worker: Worker, smtp: PausingSmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given short windows, and a worker that dies before it can store the report
+    from functions.settings_changed import services
+
+    monkeypatch.setattr(running, "START_WITHIN_SECONDS", 0.5)
+    monkeypatch.setattr(running, "LOST_MARGIN_SECONDS", 0.3)
+
+    def crash(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the execution environment died")
+
+    monkeypatch.setattr(services.store, "put_check", crash)
+    accepted = api.create(demo_settings(smtp, timeout=1), headers=ASYNC)
+    check_id = accepted.json["checkId"]
+
+    # When the worker got through the handshake and died, the check still shows its stages, running
+    received, failed = worker.deliver()
+    assert received == 1
+    assert len(failed) == 1
+    during = api.get(check_id).json
+    assert during["status"] == "running"
+    assert "auth" in names(during["stages"])
+
+    # Then after its deadline plus the margin it is failed with CHECK_LOST, keeping the stages it passed
+    time.sleep(2.0)
+    lost = api.get(check_id).json
+    assert lost["status"] == "failed"
+    assert [finding["code"] for finding in lost["findings"]] == ["CHECK_LOST"]
+    assert names(lost["handshake"]["stages"])[:3] == HANDSHAKE_BEFORE_EHLO
+
+
+@pytest.mark.parametrize(
+    "prefer", ["respond-async", "RESPOND-ASYNC", "return=minimal, respond-async; wait=5"]
+)
+def test_respond_async_is_recognised_among_other_preferences(
+    api: Api, worker: Worker, smtp: PausingSmtpServer, prefer: str
+) -> None:
+    assert api.create(demo_settings(smtp), headers={"Prefer": prefer}).status == 202
+
+
+@pytest.mark.parametrize("prefer", ["respond-asynchronously", "wait=5", "x-respond-async"])
+def test_other_preferences_are_ignored(
+    api: Api, worker: Worker, smtp: PausingSmtpServer, prefer: str
+) -> None:
+    assert api.create(demo_settings(smtp), headers={"Prefer": prefer}).status == 201
