@@ -3,17 +3,24 @@ its handler imported the way Lambda imports it (the `CodeUri` folder on `sys.pat
 function named by `Handler`), with its timeout and its events. The HTTP gateway and the SQS event source
 (and later the scheduler) find their functions here, so a new function needs no new plumbing.
 
-Like Lambda, each function runs in separate execution environments: worker processes (spawned, so each
-imports the handler once, at its own cold start, and keeps Powertools' per-invocation globals to itself),
-one invocation at a time each. An invocation takes an idle environment, or starts a new one while fewer
-than `LOCAL_CONCURRENCY` (4) run, or waits for one to be free: so a running check never blocks another
-request, and two requests with the same Idempotency-Key really do overlap (the second gets `409`).
-An environment that outlives the function's timeout is killed, as Lambda ends a timed-out invocation.
+With `isolated=True` (`make run`), each function runs like Lambda in separate execution environments:
+worker processes (spawned, so each imports the handler once, at its own cold start, and keeps Powertools'
+per-invocation globals to itself), one invocation at a time each. An invocation takes an idle environment,
+or starts a new one while fewer than `LOCAL_CONCURRENCY` (4) run, or waits for one to be free: so a
+running check never blocks another request, and two requests with the same Idempotency-Key really do
+overlap (the second gets `409`). An environment that outlives the function's timeout is killed, as Lambda
+ends a timed-out invocation. The handler's log records come back with each answer (`on_records`), so
+`make run`'s request log still makes one line per request; with `LOG_FORMAT=json` the environments print
+their JSON lines themselves.
+
+Without it (`local.invoke`, one event through a handler) the handler runs in this process, one
+invocation at a time, next to an in-process moto.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 import multiprocessing
 import os
 import sys
@@ -29,6 +36,7 @@ from local.gateway import FakeLambdaContext
 from local.tables import TEMPLATE, load_template
 
 Handler = Callable[[dict[str, Any], Any], Any]
+RecordSink = Callable[[list[dict[str, Any]]], None]
 DEFAULT_TIMEOUT_SECONDS = 3.0  # Lambda's own default when neither the function nor Globals set one
 DEFAULT_CONCURRENCY = 4  # execution environments per function (LOCAL_CONCURRENCY)
 START_TIMEOUT_SECONDS = 60.0  # a cold start (imports) on a busy machine
@@ -37,6 +45,10 @@ _SPAWN = multiprocessing.get_context("spawn")
 
 class InvocationFailed(RuntimeError):
     """The handler raised, timed out, or its environment died (Lambda's "function error")."""
+
+
+class ColdStartFailed(ValueError):
+    """The handler's import failed on its configuration (`ConfigError`): the message names the variable."""
 
 
 def import_handler(code_dir: str, handler_path: str) -> Handler:
@@ -48,26 +60,85 @@ def import_handler(code_dir: str, handler_path: str) -> Handler:
     return handler
 
 
+_STANDARD_RECORD_KEYS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+def portable_record(record: logging.LogRecord) -> dict[str, Any]:
+    """What the request log needs of a handler's record, picklable: level, message, and the extras."""
+    message = record.getMessage()
+    if record.exc_info and record.exc_info[1] is not None:
+        message += f" ({type(record.exc_info[1]).__name__}: {record.exc_info[1]})"
+    extras = {
+        key: value
+        for key, value in vars(record).items()
+        if key not in _STANDARD_RECORD_KEYS and isinstance(value, str | int | float | bool | list | None)
+    }
+    return {
+        **extras,
+        "name": record.name,
+        "levelno": record.levelno,
+        "levelname": record.levelname,
+        "msg": message,
+    }
+
+
+class _Capture:
+    """In an environment: the handler's records of the current invocation (not printed, unless JSON)."""
+
+    def __init__(self, print_json: bool) -> None:
+        self.print_json = print_json
+        self.records: list[dict[str, Any]] | None = None
+        self._seen: set[int] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, record: logging.LogRecord) -> bool:
+        with self._lock:
+            if self.records is None:
+                return True  # outside an invocation: as the handler would print it
+            if id(record) not in self._seen:
+                self._seen.add(id(record))
+                self.records.append(portable_record(record))
+        return self.print_json
+
+    def start(self) -> None:
+        with self._lock:
+            self.records, self._seen = [], set()
+
+    def take(self) -> list[dict[str, Any]]:
+        with self._lock:
+            records, self.records = self.records or [], None
+            return records
+
+
 def _serve(code_dir: str, handler_path: str, function_name: str, timeout: float, conn: Connection) -> None:
     """An execution environment (in its own process): cold start, then one invocation at a time."""
     try:
         handler = import_handler(code_dir, handler_path)
+    except ValueError as error:  # ConfigError, pydantic's ValidationError: they name the variable
+        conn.send(("config", str(error)))
+        return
     except BaseException:
         conn.send(("error", traceback.format_exc()))
         return
+    from local.request_log import powertools_handlers
+
+    capture = _Capture(print_json=(os.environ.get("LOG_FORMAT") or "text").strip().lower() == "json")
+    for log_handler in powertools_handlers():
+        log_handler.addFilter(capture)
     conn.send(("ready", None))
     while True:
         try:
             event = conn.recv()
         except EOFError:
             return
+        capture.start()
         try:
             response = handler(event, FakeLambdaContext(function_name=function_name, timeout_seconds=timeout))
         except Exception:
             traceback.print_exc()
-            conn.send(("raised", traceback.format_exc(limit=3)))
+            conn.send(("raised", traceback.format_exc(limit=3), capture.take()))
         else:
-            conn.send(("ok", response))
+            conn.send(("ok", response, capture.take()))
 
 
 class _Environment:
@@ -91,20 +162,25 @@ class _Environment:
             self.stop()
             raise InvocationFailed(f"{function.logical_id}: the cold start took too long")
         kind, detail = self.conn.recv()
+        if kind == "config":
+            self.stop()
+            raise ColdStartFailed(detail)
         if kind != "ready":
             self.stop()
             raise InvocationFailed(f"{function.logical_id}: the cold start failed:\n{detail}")
 
-    def invoke(self, event: dict[str, Any], timeout: float) -> Any:
+    def invoke(self, event: dict[str, Any], timeout: float, on_records: RecordSink | None) -> Any:
         self.conn.send(event)
         if not self.conn.poll(timeout):
             self.stop()
             raise InvocationFailed(f"timed out after {timeout:.0f} s")
         try:
-            kind, detail = self.conn.recv()
+            kind, detail, records = self.conn.recv()
         except EOFError:
             self.stop()
             raise InvocationFailed("the execution environment died") from None
+        if on_records is not None:
+            on_records(records)
         if kind != "ok":
             raise InvocationFailed(f"the handler raised:\n{detail}")
         return detail
@@ -122,7 +198,7 @@ class _Environment:
 
 @dataclass
 class LocalFunction:
-    """One function of the template, and its execution environments."""
+    """One function of the template: in this process, or (`isolated`) in its execution environments."""
 
     logical_id: str
     code_dir: Path
@@ -130,6 +206,10 @@ class LocalFunction:
     timeout: float
     events: dict[str, Any]
     concurrency: int = DEFAULT_CONCURRENCY
+    isolated: bool = False
+    on_records: RecordSink | None = None  # isolated: the handler's records of each invocation
+    _handler: Handler | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _idle: list[_Environment] = field(default_factory=list, repr=False)
     _running: int = field(default=0, repr=False)
     _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
@@ -143,8 +223,12 @@ class LocalFunction:
         }
 
     def load(self) -> None:
-        """Start the first execution environment now (call only after the environment variables are
-        ready, as at a cold start): a bad setting fails here, not at the first request."""
+        """The cold start now (call only after the environment variables are ready): the handler imported
+        here, or (isolated) the first execution environment started; a bad setting fails here (a
+        `ValueError` naming the variable), not at the first request."""
+        if not self.isolated:
+            self._in_process()
+            return
         with self._cond:
             if self._idle or self._running:
                 return
@@ -160,14 +244,24 @@ class LocalFunction:
     def invoke(self, event: dict[str, Any]) -> Any:
         """One invocation in a free execution environment (a new one if none is idle and fewer than
         `concurrency` exist), with a fresh context whose countdown is the function's timeout."""
+        if not self.isolated:
+            handler = self._in_process()
+            with self._lock:
+                context = FakeLambdaContext(function_name=self.local_name, timeout_seconds=self.timeout)
+                return handler(event, context)
         environment = self._acquire()
         try:
-            response = environment.invoke(event, self.timeout + 1.0)
+            response = environment.invoke(event, self.timeout + 1.0, self.on_records)
         except BaseException:
             self._release(environment)
             raise
         self._release(environment)
         return response
+
+    def _in_process(self) -> Handler:
+        if self._handler is None:
+            self._handler = import_handler(str(self.code_dir), self.handler_path)
+        return self._handler
 
     def _acquire(self) -> _Environment:
         with self._cond:
@@ -205,8 +299,9 @@ class LocalFunction:
         return f"smtp-preflight-{self.logical_id}-local"
 
 
-def functions_from_template(path: Path = TEMPLATE) -> dict[str, LocalFunction]:
-    """Every serverless function in the template, by logical id (no environment started yet)."""
+def functions_from_template(path: Path = TEMPLATE, *, isolated: bool = False) -> dict[str, LocalFunction]:
+    """Every serverless function in the template, by logical id (not loaded yet); `isolated`: each in
+    its own execution environments (worker processes), as `make run` hosts them."""
     template = load_template(path)
     defaults = ((template.get("Globals") or {}).get("Function")) or {}
     concurrency = int(os.environ.get("LOCAL_CONCURRENCY") or DEFAULT_CONCURRENCY)
@@ -222,5 +317,6 @@ def functions_from_template(path: Path = TEMPLATE) -> dict[str, LocalFunction]:
             timeout=float(props.get("Timeout", defaults.get("Timeout", DEFAULT_TIMEOUT_SECONDS))),
             events=props.get("Events") or {},
             concurrency=max(1, concurrency),
+            isolated=isolated,
         )
     return found

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from local.functions import functions_from_template
 from local.request_log import powertools_handlers
-from local.server import DEFAULTS
+from local.server import CHECK_KEY_ALIAS, DEFAULTS
 from local.tables import create_checks_table
 
 
@@ -33,7 +33,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     event = json.loads(args.event.read_text(encoding="utf-8"))
 
-    for name, value in DEFAULTS.items():
+    # asynchronous checks are not sent from here: their queue and key only need to be named
+    local_only = {
+        "CHECK_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/smtp-preflight-local-invoke",
+        "CHECK_KEY_ID": CHECK_KEY_ALIAS,
+    }
+    for name, value in {**DEFAULTS, **local_only}.items():
         os.environ.setdefault(name, value)
     with contextlib.ExitStack() as stack:
         if not os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"):

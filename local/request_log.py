@@ -57,6 +57,14 @@ class RequestLog:
             if self._capture not in handler.filters:
                 handler.addFilter(self._capture)
 
+    def replay(self, records: list[dict[str, object]]) -> None:
+        """Records an execution environment captured during one invocation (`local.functions`), handled as
+        if logged here: in the request being answered, or on a line of their own (the event worker)."""
+        if self.format == "json":
+            return  # the environment printed its JSON lines itself
+        for fields in records:
+            self._capture(logging.makeLogRecord(fields))
+
     def _capture(self, record: logging.LogRecord) -> bool:
         records = _current.get()
         if records is not None and any(seen is record for seen in records):

@@ -305,8 +305,9 @@ class LocalStack:
         self._start_demo_smtp()
         self._start_event_path_or_explain(boto3)
 
-        self.functions = functions_from_template()
+        self.functions = functions_from_template(isolated=True)
         for function in self.functions.values():
+            function.on_records = self.request_log.replay
             try:  # cold starts now, after the environment is ready: a bad setting fails here
                 function.load()
             except ValueError as error:  # ConfigError and pydantic's ValidationError name the variable
