@@ -289,6 +289,28 @@ def test_a_deleted_running_check_stays_deleted_when_its_worker_finishes(
     assert api.get(check_id).status == 404
 
 
+def test_erasing_a_settings_records_history_erases_its_running_check_too(
+    api: Api, worker: Worker, smtp: PausingSmtpServer
+) -> None:
+    smtp.hold("AUTH")
+    accepted = api.create(demo_settings(smtp, settingsId="erase-me"), headers=ASYNC)
+    check_id = accepted.json["checkId"]
+    run = worker.deliver_in_background()
+    assert smtp.reached("AUTH")
+    assert api.list({"settingsId": "erase-me"}).json["items"] == []  # running checks are not listed
+
+    erased = api.call(
+        "DELETE", "/v1/smtp-settings/erase-me/checks", path_parameters={"settingsId": "erase-me"}
+    )
+    smtp.release("AUTH")
+    run.join(timeout=20)
+
+    assert erased.status == 200
+    assert erased.json == {"deletedCount": 1, "complete": True}
+    assert api.get(check_id).status == 404
+    assert api.list({"settingsId": "erase-me"}).json["items"] == []
+
+
 def test_the_secret_is_never_in_the_message_the_dlq_the_items_or_the_logs(
     api: Api, worker: Worker, smtp: PausingSmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:

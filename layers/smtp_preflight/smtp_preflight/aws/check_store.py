@@ -123,6 +123,11 @@ class CheckStore:
             "running": s(running.model_dump_json(by_alias=True)),
             TTL_ATTRIBUTE: {"N": expires_at},
         }
+        if running.settings_id is not None:
+            # in the settings record's index, so erasing its history erases a running check too (lists
+            # skip it: `_resource` shows no running check); not in the tenant's index
+            item[BY_SETTINGS_PK] = s(settings_pk(prefix, running.settings_id))
+            item[BY_SETTINGS_SK] = s(running.check_id)
         self._call(
             "put_item",
             TableName=self.table_name,

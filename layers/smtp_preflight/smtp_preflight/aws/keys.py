@@ -4,7 +4,7 @@
 | item                  | pk                                  | sk                | indexes                  |
 |-----------------------|-------------------------------------|-------------------|--------------------------|
 | report                | `TENANT#t#CHECK#<checkId>`          | `REPORT`          | bySettings, byTenant     |
-| running check         | `TENANT#t#CHECK#<checkId>`          | `REPORT`          | - (not listed until done)|
+| running check         | `TENANT#t#CHECK#<checkId>`          | `REPORT`          | bySettings (not listed)  |
 | latest per settings   | `TENANT#t#SETTINGS#<settingsId>`    | `LATEST`          | -                        |
 | versions per settings | `TENANT#t#SETTINGS#<settingsId>`    | `VERSION`         | - (see version_ledger.py)|
 | idempotency record    | `IDEMPOTENCY`                       | `<prefix>#<hash>` | - (written by Powertools)|
@@ -22,7 +22,8 @@
   the record. Only conditional writes change it (see `version_ledger.py`).
 - A running check (an asynchronous API check, see `running.py`) is the report's own item with
   `checkStatus` `running`, a `running` attribute (the `RunningCheck` JSON) and a `progress` attribute
-  (the stages so far), and no index attributes: lists show finished checks only. Stage writes are
+  (the stages so far); it is in `bySettings` only (so erasing a settings record's history erases it
+  too), and lists skip it: they show finished checks only. Stage writes are
   conditional on `checkStatus = running`; the final report (or the `CHECK_LOST` one) replaces the item in
   one conditional put, so a late stage write can never undo a finished check.
 - Idempotency records hash the tenant with the caller's key (see `idempotency.py`), so one tenant's key
