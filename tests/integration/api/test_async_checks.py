@@ -421,3 +421,33 @@ def test_other_preferences_are_ignored(
     api: Api, worker: Worker, smtp: PausingSmtpServer, prefer: str
 ) -> None:
     assert api.create(demo_settings(smtp), headers={"Prefer": prefer}).status == 201
+
+
+def test_a_stage_write_that_arrives_after_the_report_changes_nothing(dynamodb: Any) -> None:
+    from smtp_preflight.aws.check_store import CheckNotRunning, CheckStore, StoreError
+    from smtp_preflight.report import ProviderId, ProviderRef, Stage, StageName
+    from smtp_preflight.settings import SmtpSettings
+
+    store = CheckStore(TABLE, client=dynamodb)
+    settings = SmtpSettings.model_validate(
+        {"host": "mail.example.com", "port": 587, "security": "starttls", "username": "a@example.com"}
+    )
+    accepted = running.accept(
+        settings,
+        check_id="01KAAAAAAAAAAAAAAAAAAAAAAA",
+        settings_id=None,
+        provider=ProviderRef(id=ProviderId.OTHER, name="x"),
+    )
+    store.start_check("acme", accepted)
+    progress = running.Progress(stages=[Stage(name=StageName.RESOLVE, ok=True, duration_ms=1)])
+    store.record_progress("acme", accepted.check_id, progress)
+    report = running.lost_report(store.get_check_state("acme", accepted.check_id))  # type: ignore[arg-type]
+    store.put_check("acme", report, replace_running=True)
+
+    with pytest.raises(CheckNotRunning):
+        store.record_progress("acme", accepted.check_id, running.Progress())
+    with pytest.raises(CheckNotRunning):
+        store.put_check("acme", report, replace_running=True)
+    with pytest.raises(StoreError):  # a second acceptance under the same id
+        store.start_check("acme", accepted)
+    assert store.get_check_state("acme", accepted.check_id) == report
