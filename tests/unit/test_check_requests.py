@@ -1,0 +1,166 @@
+"""Asynchronous checks in the domain, with fakes for AWS: what the API hands the worker, and what the
+worker does before it dials anything."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from smtp_preflight.check_requests import CheckAcceptor, CheckRequestService
+from smtp_preflight.policy import Policy
+from smtp_preflight.report import CheckResource
+from smtp_preflight.running import CheckRequested, Progress, RunningCheck, SealedSecret
+from smtp_preflight.service import CheckService
+from smtp_preflight.settings import SmtpSettings
+from smtp_preflight.settings_changes import Outcome
+from smtp_preflight.settings_events import FailureReason, RecordFailed
+
+SECRET = "Sealed-Canary-1234"
+SETTINGS = SmtpSettings.model_validate(
+    {
+        "host": "smtp.example.com",
+        "port": 587,
+        "security": "starttls",
+        "username": "a@example.com",
+        "password": SECRET,
+        "timeout": 45,
+    }
+)
+
+
+class Sealing:
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+        self.opened = 0
+
+    def seal(self, secret: str, *, tenant: str, check_id: str) -> SealedSecret:
+        return SealedSecret(encrypted_key="a2V5", nonce="bm9uY2U=", ciphertext=secret[::-1])
+
+    def open(self, sealed: SealedSecret, *, tenant: str, check_id: str) -> str:
+        self.opened += 1
+        if self.fail:
+            raise KeyError("refused")
+        return sealed.ciphertext[::-1]
+
+
+class Store:
+    def __init__(self) -> None:
+        self.running: dict[str, RunningCheck] = {}
+        self.deleted: list[str] = []
+        self.reports: list[CheckResource] = []
+
+    def start_check(self, tenant: str, running: RunningCheck) -> None:
+        self.running[running.check_id] = running
+
+    def delete_check(self, tenant: str, check_id: str) -> bool:
+        self.deleted.append(check_id)
+        return self.running.pop(check_id, None) is not None
+
+    def get_check_state(self, tenant: str, check_id: str) -> CheckResource | RunningCheck | None:
+        return self.running.get(check_id)
+
+    def put_check(
+        self, tenant: str, report: Any, settings_id: str | None = None, *, replace_running: bool = False
+    ) -> CheckResource:
+        self.running.pop(report.check_id, None)
+        self.reports.append(report)
+        resource: CheckResource = report
+        return resource
+
+
+class Queue:
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+        self.sent: list[CheckRequested] = []
+
+    def send(self, request: CheckRequested) -> None:
+        if self.fail:
+            raise ConnectionError("SQS is down")
+        self.sent.append(request)
+
+
+class Sink:
+    def record(self, progress: Progress) -> None:
+        return None
+
+    def close(self, timeout: float = 2.0) -> None:
+        return None
+
+
+def accepted(store: Store, queue: Queue, sealing: Sealing) -> CheckRequested:
+    CheckAcceptor(store=store, sealing=sealing, queue=queue, timeout=20).accept(
+        SETTINGS, tenant="acme", settings_id="s-1"
+    )
+    return queue.sent[0]
+
+
+def worker(store: Store, sealing: Sealing) -> CheckRequestService:
+    return CheckRequestService(
+        states=store,
+        secrets=sealing,
+        progress=lambda tenant, check_id: Sink(),
+        not_running_errors=(LookupError,),
+        sealing_errors=(KeyError,),
+    )
+
+
+def handle(service: CheckRequestService, request: CheckRequested, store: Store) -> Any:
+    checks = CheckService(store=store, policy=Policy.from_env({}))
+    return asyncio.run(service.handle(request, checks=checks, check_timeout=20, deadline=1e12))
+
+
+def test_the_message_holds_the_secret_only_sealed_and_the_timeout_the_worker_allows() -> None:
+    store, queue = Store(), Queue()
+    request = accepted(store, queue, Sealing())
+
+    assert SECRET not in request.model_dump_json()
+    assert request.sealed_secret is not None
+    assert request.settings["timeout"] == 20  # 45 asked, capped to the worker's
+    assert set(store.running) == {request.check_id}
+    assert SECRET not in store.running[request.check_id].model_dump_json()
+
+
+def test_a_message_that_cannot_be_sent_takes_its_running_check_back() -> None:
+    store = Store()
+    with pytest.raises(ConnectionError):
+        accepted(store, Queue(fail=True), Sealing())
+
+    assert store.running == {}
+    assert len(store.deleted) == 1
+
+
+def test_an_ended_check_is_acknowledged_without_opening_its_secret() -> None:
+    store, queue, sealing = Store(), Queue(), Sealing()
+    request = accepted(store, queue, sealing)
+    store.running.clear()  # finished, lost or deleted meanwhile
+
+    result = handle(worker(store, sealing), request, store)
+
+    assert result.outcome is Outcome.SKIPPED_ENDED
+    assert sealing.opened == 0
+
+
+def test_past_its_start_window_it_is_stored_as_lost_unopened() -> None:
+    store, queue, sealing = Store(), Queue(), Sealing()
+    request = accepted(store, queue, sealing)
+    late = request.model_copy(update={"start_by": datetime.now(UTC) - timedelta(seconds=1)})
+
+    result = handle(worker(store, sealing), late, store)
+
+    assert result.outcome is Outcome.LOST
+    assert sealing.opened == 0
+    assert [finding.code for finding in store.reports[0].findings] == ["CHECK_LOST"]
+
+
+def test_a_secret_kms_will_not_open_fails_the_record_for_a_retry_without_its_value() -> None:
+    store, queue = Store(), Queue()
+    request = accepted(store, queue, Sealing())
+
+    with pytest.raises(RecordFailed) as failed:
+        handle(worker(store, Sealing(fail=True)), request, store)
+
+    assert failed.value.reason is FailureReason.SEALED_SECRET_UNAVAILABLE
+    assert SECRET not in str(failed.value)
