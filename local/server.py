@@ -481,6 +481,15 @@ class LocalStack:
             f'               -d \'{{"host":"{DEMO_HOST}","port":{self.smtp.port},"security":"starttls",'
             f'"username":"{DEMO_USERNAME}","password":"{DEMO_PASSWORD}"}}\''
         )
+        say(
+            "  Async      add -H 'Prefer: respond-async' for a 202 at once, then poll its Location "
+            "(DEMO_SMTP_DELAY_MS=400 slows the demo down to watch the stages)"
+        )
+        concurrency = max((function.concurrency for function in self.functions.values()), default=1)
+        say(
+            f"  Functions  each in up to {concurrency} execution environments (worker processes; "
+            "LOCAL_CONCURRENCY), so requests never wait for one another"
+        )
         self._event_banner()
         say("  CLI        in another terminal, for the smtp-preflight command to reach the demo server:")
         for line in _export_lines(self.cli_environment()):
