@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from smtp_preflight.aws.deployment_key import KeyUnavailable
 from smtp_preflight.aws.observability import logger, record_limit_refusal, record_store_failure
+from smtp_preflight.aws.sealing import SealingError
 from smtp_preflight.input_errors import PATTERN_DESCRIPTIONS, describe_error
 from smtp_preflight.limits import Limit, LimitExceeded, LimitsUnavailable
 from smtp_preflight.service import StoreFailed
@@ -145,8 +146,9 @@ def register_error_handlers(resolver: APIGatewayHttpResolver) -> None:
     resolver.exception_handler(IdempotencyValidationError)(_idempotency_key_reused)
     resolver.exception_handler(IdempotencyAlreadyInProgressError)(_idempotency_in_progress)
     resolver.exception_handler(LimitExceeded)(_limit_exceeded)
+    # SealingError: KMS could not seal an asynchronous check's secret; nothing was accepted
     resolver.exception_handler(
-        [StoreFailed, IdempotencyPersistenceLayerError, LimitsUnavailable, KeyUnavailable]
+        [StoreFailed, SealingError, IdempotencyPersistenceLayerError, LimitsUnavailable, KeyUnavailable]
     )(_store_unavailable)
     resolver.exception_handler(Exception)(_internal_error)
     resolver.not_found(_not_found)

@@ -466,3 +466,32 @@ def test_a_stage_write_that_arrives_after_the_report_changes_nothing(dynamodb: A
     with pytest.raises(StoreError):  # a second acceptance under the same id
         store.start_check("acme", accepted)
     assert store.get_check_state("acme", accepted.check_id) == report
+
+
+@pytest.mark.parametrize("failing", ["queue", "kms"])
+def test_when_the_queue_or_kms_fails_nothing_is_accepted_and_the_answer_is_503_retry(
+    api: Api, worker: Worker, smtp: PausingSmtpServer, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    from functions.check_api import services
+
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise EndpointConnectionError(endpoint_url="https://aws.example")
+
+    acceptor = services.check_acceptor
+    target: Any = acceptor.queue if failing == "queue" else acceptor.sealing
+    monkeypatch.setattr(
+        target, "_client", type("Down", (), {"send_message": down, "generate_data_key": down})()
+    )
+
+    response = api.create(
+        demo_settings(smtp, settingsId="down"), headers={**ASYNC, "Idempotency-Key": "k-503"}
+    )
+
+    assert response.status == 503
+    assert response.json["error"]["code"] == "STORE_UNAVAILABLE"
+    assert response.headers["retry-after"]
+    items = boto3.client("dynamodb", region_name="us-east-1").scan(TableName=TABLE)["Items"]
+    assert [item for item in items if item.get("checkStatus", {}).get("S") == "running"] == []
+    assert worker.deliver() == (0, [])
