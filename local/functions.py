@@ -20,6 +20,7 @@ invocation at a time, next to an in-process moto.
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import multiprocessing
 import os
@@ -68,10 +69,12 @@ def portable_record(record: logging.LogRecord) -> dict[str, Any]:
     message = record.getMessage()
     if record.exc_info and record.exc_info[1] is not None:
         message += f" ({type(record.exc_info[1]).__name__}: {record.exc_info[1]})"
+    # plain JSON values only: the parent process cannot import the handler's modules (its enums, say)
     extras = {
-        key: value
+        key: json.loads(json.dumps(value, default=str))
         for key, value in vars(record).items()
-        if key not in _STANDARD_RECORD_KEYS and isinstance(value, str | int | float | bool | list | None)
+        if key not in _STANDARD_RECORD_KEYS
+        and isinstance(value, str | int | float | bool | list | dict | None)
     }
     return {
         **extras,
@@ -138,7 +141,8 @@ def _serve(code_dir: str, handler_path: str, function_name: str, timeout: float,
             traceback.print_exc()
             conn.send(("raised", traceback.format_exc(limit=3), capture.take()))
         else:
-            conn.send(("ok", response, capture.take()))
+            # as Lambda does: the answer travels as JSON (so nothing of the handler's own types leaves)
+            conn.send(("ok", json.loads(json.dumps(response)), capture.take()))
 
 
 class _Environment:

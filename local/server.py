@@ -22,6 +22,7 @@ import errno
 import json
 import logging
 import os
+import secrets
 import shlex
 import signal
 import socket
@@ -74,6 +75,7 @@ DEFAULTS = {
 MOTO_SERVICES = ("DYNAMODB", "EVENTBRIDGE", "SQS", "SECRETS_MANAGER", "KMS")
 COMPLETIONS_QUEUE = "smtp-preflight-completions-local"
 CHECK_KEY_ALIAS = "alias/smtp-preflight-checks-local"
+HMAC_KEY_SECRET = "smtp-preflight-local/hmac-key"  # noqa: S105 - a name; outside SECRETS_PREFIX
 COMPLETIONS_PATTERN = {"source": ["smtp-preflight"], "detail-type": ["SmtpCheckCompleted"]}
 
 
@@ -335,6 +337,9 @@ class LocalStack:
         # asynchronous API checks: the worker's queue, their secrets sealed with a (moto) KMS key
         os.environ.setdefault("CHECK_QUEUE_URL", self.event_path.queue_url)
         os.environ.setdefault("CHECK_KEY_ID", _check_key(boto3.client("kms")))
+        # the deployment HMAC key in (moto's) Secrets Manager, as in the cloud: every execution environment
+        # of every function must hash a mailbox and an idempotency secret under the same key
+        os.environ.setdefault("HMAC_KEY_SECRET_ARN", _hmac_key_secret(boto3.client("secretsmanager")))
         attach_listener(events, sqs, self.event_path.bus_name, COMPLETIONS_QUEUE, COMPLETIONS_PATTERN)
         secrets = boto3.client("secretsmanager")
         self.secret_id = demo_secret_id(os.environ["SECRETS_PREFIX"], LOCAL_TENANT)
@@ -539,6 +544,15 @@ class LocalStack:
             self.smtp.stop()
         if self.moto is not None:
             self.moto.stop()
+
+
+def _hmac_key_secret(secrets_manager: Any) -> str:
+    """The ARN of the local deployment key (created with a random value on first use)."""
+    try:
+        return str(secrets_manager.describe_secret(SecretId=HMAC_KEY_SECRET)["ARN"])
+    except secrets_manager.exceptions.ResourceNotFoundException:
+        created = secrets_manager.create_secret(Name=HMAC_KEY_SECRET, SecretString=secrets.token_urlsafe(48))
+        return str(created["ARN"])
 
 
 def _check_key(kms: Any) -> str:

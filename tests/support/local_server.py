@@ -63,6 +63,7 @@ def local_server(
             "CHECK_KEY_ID",
             "DEMO_SMTP_DELAY_MS",
             "LOCAL_CONCURRENCY",
+            "HMAC_KEY_SECRET_ARN",
         }
     }
     env.update({"PORT": "0", "DEMO_SMTP_PORT": "0", "PYTHONUNBUFFERED": "1", **(extra_env or {})})
