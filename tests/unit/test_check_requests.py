@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from smtp_preflight.check_requests import CheckAcceptor, CheckRequestService
+from smtp_preflight.limits import Limit, LimitExceeded
 from smtp_preflight.policy import Policy
 from smtp_preflight.report import CheckResource
 from smtp_preflight.running import CheckRequested, Progress, RunningCheck, SealedSecret
@@ -164,3 +165,27 @@ def test_a_secret_kms_will_not_open_fails_the_record_for_a_retry_without_its_val
 
     assert failed.value.reason is FailureReason.SEALED_SECRET_UNAVAILABLE
     assert SECRET not in str(failed.value)
+
+
+class FullGate:
+    def admit(self, tenant: str, mailbox: Any) -> Any:
+        raise LimitExceeded(Limit.TENANT_HANDSHAKE_RATE, 42)
+
+
+def test_over_an_abuse_limit_it_ends_as_a_failed_report_naming_the_limit_nothing_dialled() -> None:
+    store, queue = Store(), Queue()
+    request = accepted(store, queue, Sealing())
+    checks = CheckService(store=store, policy=Policy.from_env({}), gate=FullGate())
+
+    result = asyncio.run(
+        worker(store, Sealing()).handle(request, checks=checks, check_timeout=20, deadline=1e12)
+    )
+
+    assert result.outcome is Outcome.REFUSED
+    [report] = store.reports
+    assert report.status.value == "failed"
+    assert report.handshake is None
+    [finding] = report.findings
+    assert finding.code == "CHECK_RATE_LIMITED"
+    assert finding.params == {"limit": "tenantHandshakeRate", "retry_after": 42}
+    assert finding.retryable

@@ -8,8 +8,10 @@ The worker:
    lost is acknowledged without opening its secret (a redelivery or a DLQ copy never reaches KMS).
 2. Past its `startBy` (the queue held it too long) it is stored as `CHECK_LOST` at once, unopened.
 3. Otherwise the sealed secret is opened for this check only, and the check runs through the same
-   `CheckService` as every other entry point, with `LiveStages` recording each stage as it starts; the
-   report replaces the running item atomically, or nothing is stored if the item ended meanwhile.
+   `CheckService` as every other entry point (the same policy and abuse limits), with `LiveStages`
+   recording each stage as it starts; the report replaces the running item atomically, or nothing is
+   stored if the item ended meanwhile. Over an abuse limit the check ends as a failed report with
+   `CHECK_RATE_LIMITED` (the synchronous API's 429), nothing dialled.
 
 Everything AWS is behind the protocols below (`aws.check_store`, `aws.sealing`, `aws.live_progress`).
 """
@@ -26,6 +28,7 @@ from typing import Protocol
 
 from . import running as running_checks
 from .identifiers import new_check_id
+from .limits import LimitExceeded
 from .report import CheckResource, ProviderId
 from .rules.providers import provider_ref, recognise_host
 from .running import (
@@ -36,6 +39,7 @@ from .running import (
     SealedSecret,
     accept,
     lost_report,
+    refused_report,
     request_fields,
 )
 from .service import CheckService
@@ -126,6 +130,16 @@ class CheckRequestService:
         except self.not_running_errors:
             logger.info("check ended while running; its report is not stored", extra={"checkId": check_id})
             return self._result(Outcome.SKIPPED_ENDED, detail)
+        except LimitExceeded as exc:
+            # nothing was dialled; the caller got its 202 already, so the check ends as a failed report
+            # naming the limit (the synchronous API answers 429 instead), never as a retry loop
+            refused = refused_report(state, exc.limit.value, exc.retry_after)
+            try:
+                store = functools.partial(self.states.put_check, replace_running=True)
+                await asyncio.to_thread(store, tenant, refused, detail.settings_id)
+            except self.not_running_errors:
+                return self._result(Outcome.SKIPPED_ENDED, detail)
+            return self._result(Outcome.REFUSED, detail, status="failed")
         finally:
             await asyncio.to_thread(sink.close)
         return self._result(Outcome.CHECKED, detail, status=resource.status.value)

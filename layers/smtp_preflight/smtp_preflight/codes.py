@@ -77,6 +77,8 @@ SPECS: dict[str, FindingSpec] = {
     "HOST_TYPO_SUSPECTED": FindingSpec(W, USER, Field.HOST),
     # --- an asynchronous check whose worker never finished it (crash, lost message) ---
     "CHECK_LOST": FindingSpec(E, SERVICE, None, retryable=True),
+    # an asynchronous check the abuse limits refused when the worker was about to dial (nothing was sent)
+    "CHECK_RATE_LIMITED": FindingSpec(E, USER, None, retryable=True),
     # --- handshake: network ---
     "HOST_NOT_FOUND": FindingSpec(E, USER, Field.HOST),
     "CONNECT_TIMEOUT": FindingSpec(E, USER, Field.HOST, retryable=True),

@@ -25,7 +25,7 @@ from typing import Annotated, Any, Literal, Protocol
 from pydantic import ConfigDict, Field
 
 from .codes import Actor
-from .findings import Status, make_finding
+from .findings import Finding, Status, make_finding
 from .identifiers import ID_PATTERN
 from .report import CamelModel, CheckResource, Handshake, ProviderRef, Stage, StageName
 from .settings import SmtpSettings
@@ -101,7 +101,16 @@ def accept(
 def lost_report(running: RunningCheck) -> CheckResource:
     """The failed report of a check that never finished: `CHECK_LOST`, with the stages it got through."""
     seconds = round((running.finish_by - running.created_at).total_seconds())
-    finding = make_finding("CHECK_LOST", seconds=seconds, actor=Actor.SERVICE)
+    return ended_report(running, make_finding("CHECK_LOST", seconds=seconds, actor=Actor.SERVICE))
+
+
+def refused_report(running: RunningCheck, limit: str, retry_after: int) -> CheckResource:
+    """The failed report of a check the abuse limits refused before anything was dialled."""
+    return ended_report(running, make_finding("CHECK_RATE_LIMITED", limit=limit, retry_after=retry_after))
+
+
+def ended_report(running: RunningCheck, finding: Finding) -> CheckResource:
+    """A running check ended by `finding` alone (failed), with the stages it got through."""
     handshake = Handshake(attempted=True, stages=running.stages) if running.stages else None
     return CheckResource(
         check_id=running.check_id,

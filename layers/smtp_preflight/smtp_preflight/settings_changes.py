@@ -95,6 +95,7 @@ class Outcome(StrEnum):
     DELETION_RECORDED = "deletion_recorded"
     SKIPPED_ENDED = "skipped_ended"  # an asynchronous check that finished, was deleted or declared lost
     LOST = "lost"  # an asynchronous check that arrived after its start window: stored as CHECK_LOST
+    REFUSED = "refused"  # an asynchronous check over an abuse limit: stored as CHECK_RATE_LIMITED
 
 
 @dataclass(frozen=True, slots=True)
