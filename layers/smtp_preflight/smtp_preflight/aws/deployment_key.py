@@ -11,8 +11,9 @@ Provisioning: template.yaml creates the secret `HmacKeySecret` (`AWS::SecretsMan
 through Powertools Parameters and cached (`max_age`), so a cold start costs one call and a Secrets
 Manager outage at that moment is a `503` for that request (`KeyUnavailable`), not a failed cold start.
 Rotating it makes in-flight idempotency keys look reused (422) and restarts failed-login windows: both
-safe. Without `HMAC_KEY_SECRET_ARN` (`make run`, tests) a random key is generated once per process and
-shared by every function the process hosts (the API and the worker count a mailbox's failures together).
+safe. Without `HMAC_KEY_SECRET_ARN` (tests, `local.invoke`) a random key is generated once per process and
+shared by every function the process hosts. `make run` runs each function in several processes, so it
+sets `HMAC_KEY_SECRET_ARN` to a secret in its moto, as in the cloud.
 """
 
 from __future__ import annotations
