@@ -24,6 +24,8 @@ SERVICES = frozenset(
         "dynamodb",  # the checks table, version ledger and idempotency records
         "secretsmanager",  # the event worker's mailbox credentials
         "events",  # SmtpCheckCompleted
+        "sqs",  # asynchronous API checks to the worker's queue
+        "kms",  # their secrets sealed with a data key (aws/sealing.py)
     }
 )
 DROPPED_DIRS = frozenset({"tests", "test"})

@@ -22,8 +22,6 @@ import os
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from smtp_preflight.running import SealedSecret
 
@@ -58,6 +56,8 @@ class SecretSealer:
             )
         except (ClientError, BotoCoreError) as exc:
             raise SealingError("KMS GenerateDataKey failed") from exc
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # on first use, not at cold start
+
         nonce = os.urandom(12)
         ciphertext = AESGCM(key["Plaintext"]).encrypt(nonce, secret.encode(), check_id.encode())
         return SealedSecret(
@@ -73,6 +73,9 @@ class SecretSealer:
             )
         except (ClientError, BotoCoreError) as exc:
             raise SealingError("KMS Decrypt failed (another check's secret, or no access)") from exc
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         try:
             plain = AESGCM(key["Plaintext"]).decrypt(
                 base64.b64decode(sealed.nonce), base64.b64decode(sealed.ciphertext), check_id.encode()
