@@ -31,6 +31,9 @@ BASE_ENVIRONMENT = {
     # the abuse limits are consulted as deployed (their DynamoDB calls count), but a benchmark makes
     # hundreds of checks a minute for one tenant: the per-minute budget would end it
     "SMTP_PREFLIGHT_MAX_HANDSHAKES_PER_MINUTE": "100000",
+    # asynchronous checks' queue and key: named (the functions require them), not used by the benchmarks
+    "CHECK_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/smtp-preflight-bench",
+    "CHECK_KEY_ID": "alias/smtp-preflight-bench",
 }
 
 
