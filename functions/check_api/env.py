@@ -6,18 +6,14 @@ never a per-request "retry later".
 
 from pydantic import Field
 
-from smtp_preflight.aws.check_store import DEFAULT_RETENTION_DAYS
-from smtp_preflight.environment import CommaSeparated, FunctionEnvironment, load_environment
+from smtp_preflight.aws.checking import CheckingEnvironment
+from smtp_preflight.environment import CommaSeparated, load_environment
 from smtp_preflight.limits import AbuseLimits
 from smtp_preflight.policy import Policy
 from smtp_preflight.settings import DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS
 
 
-class ApiEnvironment(FunctionEnvironment):
-    table_name: str = Field(alias="TABLE_NAME", min_length=1, description="The checks table.")
-    retention_days: int = Field(
-        DEFAULT_RETENTION_DAYS, alias="RETENTION_DAYS", ge=1, description="Days a report is kept (TTL)."
-    )
+class ApiEnvironment(CheckingEnvironment):
     tenant_claim: str = Field(
         "tenant_id",
         alias="TENANT_CLAIM",
@@ -27,22 +23,10 @@ class ApiEnvironment(FunctionEnvironment):
     allowed_origins: CommaSeparated = Field(
         (), alias="ALLOWED_ORIGINS", description="Frontend origins allowed by CORS, comma-separated."
     )
-    hmac_key_secret_arn: str | None = Field(
-        None,
-        alias="HMAC_KEY_SECRET_ARN",
-        min_length=1,
-        description="Secrets Manager secret holding the deployment's HMAC key (unset: a random key).",
-    )
-
     check_queue_url: str = Field(
         alias="CHECK_QUEUE_URL",
         min_length=1,
         description="The worker's queue, where asynchronous checks (Prefer: respond-async) go.",
-    )
-    check_key_id: str = Field(
-        alias="CHECK_KEY_ID",
-        min_length=1,
-        description="The KMS key that seals an asynchronous check's secret for its worker.",
     )
     async_check_timeout: float = Field(
         DEFAULT_TIMEOUT_SECONDS,

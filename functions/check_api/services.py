@@ -7,13 +7,7 @@ from smtp_preflight.check_requests import CheckAcceptor
 
 from .env import ENVIRONMENT, LIMITS, POLICY
 
-checking = build_checking(
-    table_name=ENVIRONMENT.table_name,
-    retention_days=ENVIRONMENT.retention_days,
-    hmac_key_secret_arn=ENVIRONMENT.hmac_key_secret_arn,
-    limits=LIMITS,
-    policy=POLICY,
-)
+checking = build_checking(ENVIRONMENT, limits=LIMITS, policy=POLICY)
 store, deployment_key, mailbox_hash = checking.store, checking.deployment_key, checking.mailbox_hash
 check_service = checking.check_service
 check_acceptor = CheckAcceptor(

@@ -14,13 +14,7 @@ from .env import ENVIRONMENT, LIMITS, POLICY
 
 # one check service for both kinds of record (settings events and asynchronous API checks), built as
 # the API builds its own: the same policy, the same limits, the same mailbox hashes
-checking = build_checking(
-    table_name=ENVIRONMENT.table_name,
-    retention_days=ENVIRONMENT.retention_days,
-    hmac_key_secret_arn=ENVIRONMENT.hmac_key_secret_arn,
-    limits=LIMITS,
-    policy=POLICY,
-)
+checking = build_checking(ENVIRONMENT, limits=LIMITS, policy=POLICY)
 store, mailbox_hash, check_service = checking.store, checking.mailbox_hash, checking.check_service
 
 

@@ -8,14 +8,37 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pydantic import Field
+
+from smtp_preflight.environment import FunctionEnvironment
 from smtp_preflight.limits import AbuseLimits, Mailbox
 from smtp_preflight.policy import Policy
 from smtp_preflight.service import CheckService
 
-from .check_store import CheckStore
+from .check_store import DEFAULT_RETENTION_DAYS, CheckStore
 from .deployment_key import DeploymentKey
 from .observability import record_check_metrics
 from .rate_limits import DynamoDbGate
+
+
+class CheckingEnvironment(FunctionEnvironment):
+    """What every function that checks and stores reads from its environment (template.yaml sets it)."""
+
+    table_name: str = Field(alias="TABLE_NAME", min_length=1, description="The checks table.")
+    retention_days: int = Field(
+        DEFAULT_RETENTION_DAYS, alias="RETENTION_DAYS", ge=1, description="Days a report is kept (TTL)."
+    )
+    hmac_key_secret_arn: str | None = Field(
+        None,
+        alias="HMAC_KEY_SECRET_ARN",
+        min_length=1,
+        description="Secrets Manager secret holding the deployment's HMAC key (unset: a random key).",
+    )
+    check_key_id: str = Field(
+        alias="CHECK_KEY_ID",
+        min_length=1,
+        description="The KMS key that seals an asynchronous check's secret for its worker (aws/sealing.py).",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,16 +49,10 @@ class Checking:
     mailbox_hash: Callable[[Mailbox], str]
 
 
-def build_checking(
-    *,
-    table_name: str,
-    retention_days: int,
-    hmac_key_secret_arn: str | None,
-    limits: AbuseLimits,
-    policy: Policy,
-) -> Checking:
-    deployment_key = DeploymentKey(hmac_key_secret_arn)
-    store = CheckStore(table_name, retention_days=retention_days)
+def build_checking(environment: CheckingEnvironment, *, limits: AbuseLimits, policy: Policy) -> Checking:
+    table_name = environment.table_name
+    deployment_key = DeploymentKey(environment.hmac_key_secret_arn)
+    store = CheckStore(table_name, retention_days=environment.retention_days)
 
     def mailbox_hash(mailbox: Mailbox) -> str:
         """The key of a mailbox's failed-login item: an HMAC, so the table never holds the address."""
