@@ -194,12 +194,14 @@ def test_secrets_manager_failing_is_503_and_nothing_is_dialled(
     smtp_api: Api, counting_smtp: CountingSmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from functions.check_api import services
-    from smtp_preflight.aws.deployment_key import DeploymentKey
 
     def unavailable(secret_id: str) -> bytes:
         raise EndpointConnectionError(endpoint_url="https://secretsmanager.us-east-1.amazonaws.com")
 
-    monkeypatch.setattr(services, "deployment_key", DeploymentKey("arn:key", fetch=unavailable))
+    # the process's one deployment key (the gate's mailbox hash and idempotency use it) now lives in a
+    # Secrets Manager that cannot be reached
+    monkeypatch.setattr(services.deployment_key, "secret_id", "arn:key")
+    monkeypatch.setattr(services.deployment_key, "_fetch", unavailable)
     sessions = counting_smtp.sessions
 
     response = smtp_api.create(good(counting_smtp))  # the mailbox key needs the deployment key
