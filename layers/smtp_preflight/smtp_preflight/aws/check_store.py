@@ -209,35 +209,32 @@ class CheckStore:
 
     def get_check(self, tenant: str, check_id: str) -> CheckResource | None:
         """The tenant's check, or None if absent, expired, or not a check id at all."""
-        prefix = tenant_prefix(tenant)
-        if not is_check_id(check_id):
-            return None
-        response = self._call(
-            "get_item",
-            TableName=self.table_name,
-            Key={PK: s(check_pk(prefix, check_id)), SK: s(REPORT_SK)},
-        )
-        return self._resource(response.get("Item"))
+        return self._resource(self._check_item(tenant, check_id, consistent=False))
 
     def get_check_state(self, tenant: str, check_id: str) -> CheckState | None:
         """The tenant's check: its report, or (an asynchronous check still running) its `RunningCheck`
         with the stages so far; None if absent, expired, or not a check id at all."""
-        prefix = tenant_prefix(tenant)
-        if not is_check_id(check_id):
-            return None
-        response = self._call(
-            "get_item",
-            TableName=self.table_name,
-            Key={PK: s(check_pk(prefix, check_id)), SK: s(REPORT_SK)},
-            ConsistentRead=True,  # a poll right after a stage write sees it
-        )
-        item = response.get("Item")
+        item = self._check_item(tenant, check_id, consistent=True)  # a poll right after a stage write
         if item is None or item.get("checkStatus", {}).get("S") != RUNNING:
             return self._resource(item)
         running = RunningCheck.model_validate_json(item["running"]["S"])
         if "progress" in item:
             running = running.with_progress(Progress.model_validate_json(item["progress"]["S"]))
         return running
+
+    def _check_item(self, tenant: str, check_id: str, *, consistent: bool) -> dict[str, Any] | None:
+        """The raw report item of a tenant's check (None for an id that is not a check id)."""
+        prefix = tenant_prefix(tenant)
+        if not is_check_id(check_id):
+            return None
+        response = self._call(
+            "get_item",
+            TableName=self.table_name,
+            Key={PK: s(check_pk(prefix, check_id)), SK: s(REPORT_SK)},
+            ConsistentRead=consistent,
+        )
+        item: dict[str, Any] | None = response.get("Item")
+        return item
 
     def latest_check(self, tenant: str, settings_id: str) -> CheckResource | None:
         """The newest check of a settings record, or None."""
