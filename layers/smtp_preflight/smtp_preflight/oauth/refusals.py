@@ -1,0 +1,77 @@
+"""After AUTH: a refused token explained with what the token said about itself and what is left.
+
+A token that passed `verdicts` looked usable, and it was tried exactly once. When the server refuses it:
+- a decoded XOAUTH2 challenge (`challenge.py`) becomes OAUTH_TOKEN_REJECTED, quoting its status and the
+  scope the server expects;
+- the generic refusal (Microsoft's `535 5.7.3 Authentication unsuccessful`, the AUTH_FAILED fallback)
+  becomes OAUTH_TOKEN_REFUSED, naming what remains once the token looks right: for Microsoft 365,
+  Authenticated SMTP disabled for the mailbox, security defaults or Conditional Access, and for an
+  app-only token the service principal never given the mailbox (`Add-MailboxPermission`);
+- a reply that already names its cause (5.7.139 and its reasons, throttling) keeps its finding.
+A readable token adds OAUTH_TOKEN_CLAIMS: audience, scopes or roles, expiry, user and tenant, which is
+metadata from the claims and never the token.
+"""
+
+from __future__ import annotations
+
+from smtp_preflight.findings import Finding, make_finding
+from smtp_preflight.report import ProviderId
+
+from .audiences import GOOGLE_SCOPE
+from .challenge import Challenge, remedy_for
+from .tokens import Grant, TokenView
+from .verdicts import FAMILIES, NO_VALUE, shown_instant
+
+GENERIC_REFUSAL = "AUTH_FAILED"
+
+REFUSAL_REMEDIES: dict[tuple[str, Grant | None], str] = {
+    ("microsoft", Grant.DELEGATED): "m365Delegated",
+    ("microsoft", Grant.APPLICATION): "m365Application",
+    ("microsoft", None): "m365Delegated",
+}
+"""(provider family, grant) -> what remains to check, worded as `remedy.<value>`; others: `otherServer`."""
+
+
+def refusal_findings(
+    refusal: Finding, view: TokenView, challenge: Challenge | None, host_provider: ProviderId | None
+) -> list[Finding]:
+    """The findings for a refused token, `refusal` being the reply's own diagnosis."""
+    context = {name: refusal.params[name] for name in ("host", "port", "stage", "reply", "detail")}
+    if challenge is not None:
+        expected = challenge.scope or (GOOGLE_SCOPE if host_provider is ProviderId.GOOGLE else NO_VALUE)
+        main = make_finding(
+            "OAUTH_TOKEN_REJECTED",
+            context,
+            status=challenge.status,
+            scope=expected,
+            remedy=remedy_for(challenge),
+            retryable=refusal.retryable,
+        )
+    elif refusal.code == GENERIC_REFUSAL:
+        family = FAMILIES.get(view.provider or host_provider or ProviderId.OTHER, "other")
+        grant = view.claims.grant if view.claims else None
+        remedy = REFUSAL_REMEDIES.get((family, grant), "otherServer")
+        main = make_finding("OAUTH_TOKEN_REFUSED", context, remedy=remedy, retryable=refusal.retryable)
+    else:
+        main = refusal
+    return [main, *described(view)]
+
+
+def described(view: TokenView) -> list[Finding]:
+    """OAUTH_TOKEN_CLAIMS for a token whose claims we could read (none for opaque tokens)."""
+    claims = view.claims
+    if claims is None:
+        return []
+    grant = claims.grant
+    values = claims.roles if grant is Grant.APPLICATION else claims.scopes
+    return [
+        make_finding(
+            "OAUTH_TOKEN_CLAIMS",
+            audience=", ".join(claims.audiences) or NO_VALUE,
+            claim="roles" if grant is Grant.APPLICATION else "scp",
+            scopes=" ".join(values or ()) or NO_VALUE,
+            valid_until=shown_instant(claims.expires_at),
+            user=claims.users[0] if claims.users else NO_VALUE,
+            tenant_id=claims.tenant_id or NO_VALUE,
+        )
+    ]
