@@ -9,13 +9,15 @@ hosts that domain (PROVIDER_MISMATCH); without `connect` only the catalogue is a
 A caller that checks on someone's behalf passes `admission`: entered right before the handshake (after
 the rules), it may refuse (`limits.LimitExceeded` propagates: nothing is dialled, no report is made),
 and it is exited whatever happens, learning from the `LoginAttempt` whether AUTH was sent and accepted.
+A caller may add its own `release_checks` to the standard ones the release gate asks right before AUTH
+(`smtp_preflight.release`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -26,8 +28,9 @@ from .identifiers import new_check_id
 from .limits import LoginAttempt
 from .policy import Policy
 from .progress import StageObserver
+from .release import ReleaseCheck, ReleaseGate
 from .report import Handshake, ProviderId, Report
-from .rules import evaluate_rules
+from .rules import RELEASE_CHECKS, evaluate_rules
 from .rules.mailbox_providers import MailboxProvider
 from .rules.mismatch import hosting_by_catalogue, hosting_by_mx, provider_mismatch, sender_domain
 from .rules.providers import provider_ref, recognise_host
@@ -53,6 +56,7 @@ async def check_settings(
     observer: StageObserver | None = None,
     admission: Admission | None = None,
     check_id: str | None = None,
+    release_checks: Sequence[ReleaseCheck] = (),
 ) -> Report:
     """Evaluate the rules, then (if `connect` and no rule error) attempt the real handshake.
 
@@ -62,6 +66,7 @@ async def check_settings(
     `mx_lookup` answers MX queries (default: dnspython, through `policy.dns_servers` or the system's).
     `observer` hears each handshake stage start and finish (live progress; see `smtp_preflight.progress`).
     `check_id` is the report's id when the caller assigned one already (an asynchronous check).
+    `release_checks` are asked right before AUTH after the standard ones (`rules.RELEASE_CHECKS`).
     """
     started = time.monotonic()
     created_at = datetime.now(UTC)
@@ -95,6 +100,7 @@ async def check_settings(
                     resolver=resolver,
                     observer=observer,
                     login=login,
+                    gate=ReleaseGate(RELEASE_CHECKS).with_checks(*release_checks),
                 )
         except BaseException:  # refused by the limits (or cancelled): no report, no lookup left behind
             if lookup is not None:
@@ -128,6 +134,7 @@ def run_check(
     resolver: Resolver | None = None,
     mx_lookup: MxLookup | None = None,
     observer: StageObserver | None = None,
+    release_checks: Sequence[ReleaseCheck] = (),
 ) -> Report:
     """Synchronous entry point for callers without an event loop (CLI, Lambda handlers)."""
     return asyncio.run(
@@ -139,5 +146,6 @@ def run_check(
             resolver=resolver,
             mx_lookup=mx_lookup,
             observer=observer,
+            release_checks=release_checks,
         )
     )

@@ -33,6 +33,7 @@ from .check import Admission, check_settings
 from .limits import HandshakeGate, LimitsUnavailable, LoginAttempt, Mailbox
 from .policy import Policy
 from .progress import StageObserver
+from .release import ReleaseCheck
 from .report import CheckResource, Report
 from .settings import SmtpSettings
 
@@ -73,6 +74,7 @@ class CheckService:
     policy: Policy
     on_finished: Callable[[Report], None] = _ignore
     gate: HandshakeGate | None = None
+    release_checks: tuple[ReleaseCheck, ...] = ()  # asked before AUTH after the standard ones
 
     async def check_and_store(
         self,
@@ -100,6 +102,7 @@ class CheckService:
             admission=self._admission(tenant, deadline),
             observer=observer,
             check_id=running_check_id,
+            release_checks=self.release_checks,
         )
         self.on_finished(report)
         logger.info(

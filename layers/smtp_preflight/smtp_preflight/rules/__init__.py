@@ -1,6 +1,7 @@
 """Provider knowledge and the rules that judge settings before anything is dialled.
 
-Public face: `evaluate_rules` (settings → findings, no network), `identify_provider`, `lookup_host`.
+Public face: `evaluate_rules` (settings → findings, no network), `RELEASE_CHECKS` (asked right before
+AUTH, see `smtp_preflight.release`), `identify_provider`, `lookup_host`.
 - `evaluate.py`: one function per rule (host, port and TLS mode, credentials, sender), in order.
 - `providers.py`: the catalogue of provider hosts and what kind of endpoint each is.
 - `typos.py`: near-miss and look-alike provider host names.
@@ -8,7 +9,14 @@ Public face: `evaluate_rules` (settings → findings, no network), `identify_pro
 - `mismatch.py`: PROVIDER_MISMATCH (the sender's domain is hosted elsewhere than the host entered).
 """
 
-from .evaluate import evaluate_rules, mode_mismatch_params
+from .evaluate import RELEASE_CHECKS, evaluate_rules, mode_mismatch_params
 from .providers import HostKind, identify_provider, lookup_host
 
-__all__ = ["HostKind", "evaluate_rules", "identify_provider", "lookup_host", "mode_mismatch_params"]
+__all__ = [
+    "RELEASE_CHECKS",
+    "HostKind",
+    "evaluate_rules",
+    "identify_provider",
+    "lookup_host",
+    "mode_mismatch_params",
+]

@@ -12,6 +12,7 @@ from smtp_preflight.codes import Field
 from smtp_preflight.findings import Finding, ParamValue, make_finding
 from smtp_preflight.guard import address_verdict, parse_ip_literal
 from smtp_preflight.policy import Policy
+from smtp_preflight.release import ReleaseCheck
 from smtp_preflight.report import ProviderId
 from smtp_preflight.settings import AuthMethod, Security, SmtpSettings, is_email_address
 
@@ -163,6 +164,10 @@ RULES: tuple[Rule, ...] = (
     full_address_login,
     sender,
 )
+
+
+RELEASE_CHECKS: tuple[ReleaseCheck, ...] = ()
+"""The standard release checks, asked right before every AUTH (see `smtp_preflight.release`)."""
 
 
 def evaluate_rules(settings: SmtpSettings, policy: Policy) -> list[Finding]:
