@@ -19,6 +19,7 @@ from smtp_preflight.findings import Status
 from smtp_preflight.guard import addresses as guard
 from smtp_preflight.handshake.diagnosis import REPLY_RULES
 from smtp_preflight.messages import term_key
+from smtp_preflight.oauth import challenge, refusals, tokens, verdicts
 from smtp_preflight.report import ProviderId, StageName
 from smtp_preflight.rules.mailbox_providers import MAILBOX_PROVIDERS, Confidence, Login
 from smtp_preflight.settings import Security
@@ -53,6 +54,12 @@ def expected_keys() -> set[str]:
     keys |= {f"auth.{login.value}" for login in Login} | {f"confidence.{c.value}" for c in Confidence}
     keys |= {f"source.{source.value}" for source in Source}
     keys |= {f"hint.{hint}" for provider in MAILBOX_PROVIDERS for hint in provider.hints}
+    keys |= {term_key("tokenKind", kind) for kind in set(tokens.TokenKind) - verdicts.USABLE_KINDS}
+    keys |= {term_key("tokenFlaw", flaw) for flaw in tokens.Flaw}
+    remedies = {remedy for pair in verdicts.SCOPE_REMEDIES.values() for remedy in pair}
+    remedies |= {*challenge.STATUS_REMEDIES.values(), *refusals.REFUSAL_REMEDIES.values()}
+    remedies.add(refusals.OTHER_SERVER)
+    keys |= {term_key("remedy", remedy) for remedy in remedies}
     return keys | used_ui_keys()
 
 

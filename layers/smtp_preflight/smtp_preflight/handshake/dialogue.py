@@ -45,11 +45,12 @@ from smtp_preflight.guard import (
     resolve_public,
 )
 from smtp_preflight.limits import LoginAttempt
+from smtp_preflight.oauth import Challenge, read_challenge, read_token, refusal_findings
 from smtp_preflight.policy import Policy
 from smtp_preflight.progress import NoProgress, SafeObserver, StageObserver
 from smtp_preflight.release import ReleaseFacts, ReleaseGate
 from smtp_preflight.report import AddressAttempt, Handshake, Reply, Stage, StageName, TlsInfo
-from smtp_preflight.rules import RELEASE_CHECKS
+from smtp_preflight.rules import RELEASE_CHECKS, lookup_host
 from smtp_preflight.safe_text import protocol_token
 from smtp_preflight.settings import AuthMethod, Security, SmtpSettings
 
@@ -164,6 +165,7 @@ class _Dialogue:
         self.may_quit = False
         self.pipelining = False  # the server offered PIPELINING after TLS
         self.auth_commands_sent = 0
+        self.challenge: Challenge | None = None  # the server's XOAUTH2 error challenge, decoded
         self._stage: StageName = S.RESOLVE
         self._stage_started: float | None = None
 
@@ -409,7 +411,8 @@ class _Dialogue:
             return response
         token = auth_xoauth2_encode(username, secret.get_secret_value())
         response = await connection.command(b"AUTH", b"XOAUTH2", token)
-        if response.code == 334:  # an error challenge: an empty line fetches the final reply
+        if response.code == 334:  # an error challenge (base64 JSON): an empty line fetches the final reply
+            self.challenge = read_challenge(response.message)
             response = await connection.command(b"")
         return response
 
@@ -498,9 +501,18 @@ class _Dialogue:
     def _refuse(self, code: int, message: str) -> NoReturn:
         reply = build_reply(code, message, self.redact)
         self._end(False, reply=reply)
-        self.findings.append(diagnose_reply(self._stage, reply, self.context))
+        self.findings.extend(self._explained(diagnose_reply(self._stage, reply, self.context)))
         self.may_quit = True
         raise _Stop
+
+    def _explained(self, finding: Finding) -> list[Finding]:
+        """A refused OAuth token is explained by what it looked like and what remains (`oauth.refusals`)."""
+        token = self.settings.oauth_token
+        if self._stage is not S.AUTH or self.settings.auth_method is not AuthMethod.XOAUTH2 or token is None:
+            return [finding]
+        entry = lookup_host(self.settings.host)
+        view = read_token(token.get_secret_value())
+        return refusal_findings(finding, view, self.challenge, entry.provider if entry else None)
 
     def _fail(self, error: BaseException) -> None:
         self._end(False, detail=describe_error(error, self.redact))

@@ -1,13 +1,13 @@
 """After AUTH: a refused token explained with what the token said about itself and what is left.
 
 A token that passed `verdicts` looked usable, and it was tried exactly once. When the server refuses it:
-- a decoded XOAUTH2 challenge (`challenge.py`) becomes OAUTH_TOKEN_REJECTED, quoting its status and the
-  scope the server expects;
-- the generic refusal (Microsoft's `535 5.7.3 Authentication unsuccessful`, the AUTH_FAILED fallback)
+- a reply that already names its cause (Microsoft's 5.7.139 and its reasons, throttling) keeps its finding;
+- otherwise a decoded XOAUTH2 challenge (`challenge.py`) becomes OAUTH_TOKEN_REJECTED, quoting its status
+  and the scope the server expects;
+- and the generic refusal (Microsoft's `535 5.7.3 Authentication unsuccessful`, the AUTH_FAILED fallback)
   becomes OAUTH_TOKEN_REFUSED, naming what remains once the token looks right: for Microsoft 365,
   Authenticated SMTP disabled for the mailbox, security defaults or Conditional Access, and for an
-  app-only token the service principal never given the mailbox (`Add-MailboxPermission`);
-- a reply that already names its cause (5.7.139 and its reasons, throttling) keeps its finding.
+  app-only token the service principal never given the mailbox (`Add-MailboxPermission`).
 A readable token adds OAUTH_TOKEN_CLAIMS: audience, scopes or roles, expiry, user and tenant, which is
 metadata from the claims and never the token.
 """
@@ -29,7 +29,8 @@ REFUSAL_REMEDIES: dict[tuple[str, Grant | None], str] = {
     ("microsoft", Grant.APPLICATION): "m365Application",
     ("microsoft", None): "m365Delegated",
 }
-"""(provider family, grant) -> what remains to check, worded as `remedy.<value>`; others: `otherServer`."""
+"""(provider family, grant) -> what remains to check, worded as `remedy.<value>`; others: OTHER_SERVER."""
+OTHER_SERVER = "otherServer"
 
 
 def refusal_findings(
@@ -37,7 +38,9 @@ def refusal_findings(
 ) -> list[Finding]:
     """The findings for a refused token, `refusal` being the reply's own diagnosis."""
     context = {name: refusal.params[name] for name in ("host", "port", "stage", "reply", "detail")}
-    if challenge is not None:
+    if refusal.code != GENERIC_REFUSAL:  # the reply named its cause already
+        main = refusal
+    elif challenge is not None:
         expected = challenge.scope or (GOOGLE_SCOPE if host_provider is ProviderId.GOOGLE else NO_VALUE)
         main = make_finding(
             "OAUTH_TOKEN_REJECTED",
@@ -47,13 +50,11 @@ def refusal_findings(
             remedy=remedy_for(challenge),
             retryable=refusal.retryable,
         )
-    elif refusal.code == GENERIC_REFUSAL:
+    else:
         family = FAMILIES.get(view.provider or host_provider or ProviderId.OTHER, "other")
         grant = view.claims.grant if view.claims else None
-        remedy = REFUSAL_REMEDIES.get((family, grant), "otherServer")
+        remedy = REFUSAL_REMEDIES.get((family, grant), OTHER_SERVER)
         main = make_finding("OAUTH_TOKEN_REFUSED", context, remedy=remedy, retryable=refusal.retryable)
-    else:
-        main = refusal
     return [main, *described(view)]
 
 

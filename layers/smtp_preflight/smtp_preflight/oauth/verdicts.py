@@ -34,6 +34,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 we call expired is one Exchange Online would call expired too."""
 
 NO_VALUE = "—"
+USABLE_KINDS = frozenset({TokenKind.ACCESS, TokenKind.UNKNOWN})  # may be tried; the server decides
 
 FAMILIES: dict[ProviderId, str] = {
     ProviderId.GOOGLE: "google",
@@ -58,11 +59,28 @@ Check = Callable[[TokenView, Target], list[Finding]]
 
 def token_verdicts(view: TokenView, target: Target) -> list[Finding]:
     """Every reason the server must refuse this token (empty: it may be tried, once)."""
+    return [finding for check in VERDICTS for finding in check(view, target)]
+
+
+def unusable(view: TokenView, target: Target) -> list[Finding]:
+    """The first reason the string cannot be this server's access token at all (then nothing else is
+    worth saying about its claims)."""
     for check in STOPPING:
         found = check(view, target)
         if found:
             return found
-    return [finding for check in CLAIM_CHECKS for finding in check(view, target)]
+    return []
+
+
+def _claim_check(check: Check) -> Check:
+    """`check`, silent for a token that `unusable` already stops."""
+
+    def guarded(view: TokenView, target: Target) -> list[Finding]:
+        return [] if unusable(view, target) else check(view, target)
+
+    guarded.__name__ = check.__name__
+    guarded.__doc__ = check.__doc__
+    return guarded
 
 
 def malformed(view: TokenView, target: Target) -> list[Finding]:
@@ -72,7 +90,7 @@ def malformed(view: TokenView, target: Target) -> list[Finding]:
 
 
 def not_an_access_token(view: TokenView, target: Target) -> list[Finding]:
-    if view.kind in (TokenKind.ACCESS, TokenKind.UNKNOWN):
+    if view.kind in USABLE_KINDS:
         return []
     provider = view.provider.value if view.provider else ProviderId.OTHER.value
     return [make_finding("OAUTH_NOT_AN_ACCESS_TOKEN", kind=view.kind.value, token_provider=provider)]
@@ -176,7 +194,8 @@ SCOPE_ACTORS: dict[Grant, Actor] = {Grant.DELEGATED: Actor.SERVICE, Grant.APPLIC
 """A delegated scope is the SaaS's request; an application permission needs an admin's consent."""
 
 STOPPING: tuple[Check, ...] = (malformed, not_an_access_token, wrong_provider)
-CLAIM_CHECKS: tuple[Check, ...] = (expired, audience_and_scope, wrong_user)
+VERDICTS: tuple[Check, ...] = (unusable, *map(_claim_check, (expired, audience_and_scope, wrong_user)))
+"""In report order; each gives at most one finding, so the release gate can ask each one in turn."""
 
 
 def _account(user: str) -> str:

@@ -17,6 +17,7 @@ from smtp_preflight.report import ProviderId
 from smtp_preflight.settings import AuthMethod, Security, SmtpSettings, is_email_address
 
 from .providers import HostKind, lookup_host
+from .tokens import token_release_checks
 from .typos import display_host, suggest_host
 
 Rule = Callable[[SmtpSettings, Policy], Iterable[Finding]]
@@ -166,7 +167,7 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-RELEASE_CHECKS: tuple[ReleaseCheck, ...] = ()
+RELEASE_CHECKS: tuple[ReleaseCheck, ...] = (*token_release_checks(),)
 """The standard release checks, asked right before every AUTH (see `smtp_preflight.release`)."""
 
 
