@@ -64,7 +64,8 @@ def test_challenge_values_are_cleaned() -> None:
 
 
 def refusal(reply: str = "535 5.7.3 Authentication unsuccessful") -> Finding:
-    params: dict[str, ParamValue] = {"host": "smtp.office365.com", "port": 587, "stage": "auth", "reply": reply, "detail": reply}
+    params: dict[str, ParamValue] = {"host": "smtp.office365.com", "port": 587, "stage": "auth"}
+    params |= {"reply": reply, "detail": reply}
     return make_finding("AUTH_FAILED", params)
 
 
