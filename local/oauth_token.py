@@ -28,10 +28,14 @@ def _segment(value: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def mint_jwt(claims: dict[str, Any], *, header: dict[str, Any] | None = None) -> str:
-    """A compact JWT with `claims` and 256 random bytes as its (RS256-sized) signature."""
+def mint_jwt(
+    claims: dict[str, Any], *, header: dict[str, Any] | None = None, signature_bytes: int = 64
+) -> str:
+    """A compact JWT with `claims` and random bytes as its signature (RS256's are 256 bytes; the canary
+    tests search every run of a token in everything we print, so a shorter random tail keeps chance
+    matches with unrelated text negligible)."""
     head = header or {"typ": "JWT", "alg": "RS256", "kid": secrets.token_hex(8)}
-    signature = base64.urlsafe_b64encode(secrets.token_bytes(256)).rstrip(b"=").decode("ascii")
+    signature = base64.urlsafe_b64encode(secrets.token_bytes(signature_bytes)).rstrip(b"=").decode("ascii")
     return f"{_segment(head)}.{_segment(claims)}.{signature}"
 
 
