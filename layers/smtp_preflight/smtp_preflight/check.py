@@ -4,7 +4,8 @@ Rules run first; settings whose rules already produced an error are not dialled.
 one overall deadline: the settings' own timeout, capped by the caller's (e.g. the Lambda's remaining
 time), so no interface can be held open by a slow server. Alongside the handshake, an MX lookup of the
 sender's domain (short, within the same deadline) tells whether the host belongs to the provider that
-hosts that domain (PROVIDER_MISMATCH); without `connect` only the catalogue is asked.
+hosts that domain (PROVIDER_MISMATCH); without `connect` only the catalogue is asked, and an OAuth token
+is judged by the verdicts the gate before AUTH would have applied (`rules.tokens`).
 
 A caller that checks on someone's behalf passes `admission`: entered right before the handshake (after
 the rules), it may refuse (`limits.LimitExceeded` propagates: nothing is dialled, no report is made),
@@ -34,6 +35,7 @@ from .rules import RELEASE_CHECKS, evaluate_rules
 from .rules.mailbox_providers import MailboxProvider
 from .rules.mismatch import hosting_by_catalogue, hosting_by_mx, provider_mismatch, sender_domain
 from .rules.providers import provider_ref, recognise_host
+from .rules.tokens import token_findings
 from .settings import SmtpSettings
 
 if TYPE_CHECKING:
@@ -74,6 +76,8 @@ async def check_settings(
     effective_deadline = own_deadline if deadline is None else min(deadline, own_deadline)
 
     findings: list[Finding] = evaluate_rules(settings, policy)
+    if not connect:  # the gate before AUTH is never reached: the token is read all the same
+        findings += token_findings(settings)
     host_entry = recognise_host(settings.host)
     domain = sender_domain(settings)
     hosting: MailboxProvider | None = hosting_by_catalogue(domain)
