@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 import trustme
 
+from smtp_preflight.config.policy import Policy
 from smtp_preflight.discovery.autoconfig import Fetcher
 from smtp_preflight.guard import IPAddress
-from smtp_preflight.policy import Policy
 
 SITES = ("acme", "beta", "private", "big", "moved", "slow")
 NAMES = (*(f"autoconfig.{site}.example.net" for site in SITES), "ispdb.example.net")

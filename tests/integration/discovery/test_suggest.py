@@ -13,9 +13,9 @@ import pytest
 from smtp_preflight.discovery import Source, describe, discover
 from smtp_preflight.discovery.autoconfig import MAX_DOCUMENT_BYTES, parse_autoconfig
 from smtp_preflight.discovery.mx import DnsMxLookup
-from smtp_preflight.report import ProviderId
+from smtp_preflight.model.report import ProviderId
+from smtp_preflight.model.settings import Security
 from smtp_preflight.rules.mailbox_providers import MAILBOX_PROVIDERS, Confidence, Login
-from smtp_preflight.settings import Security
 from tests.support.dns_servers import LoopbackDns
 from tests.support.https_servers import AutoconfigServer, Page, autoconfig_xml
 from tests.support.socket_guard import SocketGuard

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from smtp_preflight.config.policy import Policy
 from smtp_preflight.guard import (
     HostNotFound,
     HostNotPublic,
@@ -28,7 +29,6 @@ from smtp_preflight.guard.addresses import (
     system_resolver,
 )
 from smtp_preflight.guard.hosts import IPAddress
-from smtp_preflight.policy import Policy
 from tests.support.socket_guard import SocketGuard, UnapprovedConnection
 
 DEFAULT = Policy()

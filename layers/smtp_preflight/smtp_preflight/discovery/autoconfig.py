@@ -21,6 +21,7 @@ from xml.etree.ElementTree import Element
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
+from smtp_preflight.config.policy import Policy
 from smtp_preflight.guard import (
     HostError,
     HostNotFound,
@@ -32,9 +33,8 @@ from smtp_preflight.guard import (
 )
 from smtp_preflight.handshake.connection import connect_socket
 from smtp_preflight.handshake.tls import client_context
-from smtp_preflight.policy import Policy
+from smtp_preflight.model.settings import Security
 from smtp_preflight.rules.mailbox_providers import Login
-from smtp_preflight.settings import Security
 
 logger = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from enum import StrEnum
 
 from email_validator import EmailNotValidError, validate_email
 
-from smtp_preflight import i18n
-from smtp_preflight.report import CamelModel, ProviderId, ProviderRef
+from smtp_preflight.model.report import CamelModel, ProviderId, ProviderRef
+from smtp_preflight.model.settings import AuthMethod, Security
 from smtp_preflight.rules.mailbox_providers import (
     Confidence,
     Login,
@@ -27,7 +27,7 @@ from smtp_preflight.rules.mailbox_providers import (
     by_mx_host,
 )
 from smtp_preflight.rules.providers import provider_ref
-from smtp_preflight.settings import AuthMethod, Security
+from smtp_preflight.wording import i18n
 
 from .autoconfig import ISPDB_URL, Fetcher, OutgoingServer, autoconfig_urls, parse_autoconfig
 from .mx import MxLookup

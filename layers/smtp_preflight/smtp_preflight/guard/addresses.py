@@ -39,7 +39,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
-from smtp_preflight.policy import Policy
+from smtp_preflight.config.policy import Policy
 
 from .hosts import IPAddress, parse_ip_literal
 
