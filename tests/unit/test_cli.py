@@ -14,8 +14,8 @@ import pytest
 
 from local.oauth_token import microsoft_claims, mint_jwt
 from smtp_preflight import __version__
-from smtp_preflight.cli import TerminalProgress, main, wants_progress
-from smtp_preflight.report import Stage, StageName
+from smtp_preflight.cli.main import TerminalProgress, main, wants_progress
+from smtp_preflight.model.report import Stage, StageName
 from tests.support.canary import assert_no_canary
 
 SECRET = "s3cret-app-password"

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from local.oauth_token import microsoft_claims, mint_jwt
-from smtp_preflight.cli import main as cli_main
-from smtp_preflight.policy import Policy
+from smtp_preflight.cli.main import main as cli_main
+from smtp_preflight.config.policy import Policy
 from tests.integration.api.conftest import TABLE, Api, run_api_with_policy
 from tests.support.canary import as_text, assert_no_canary
 from tests.support.echo_smtp import EchoSmtpServer

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from local.oauth_token import microsoft_claims, mint_jwt
-from smtp_preflight.policy import Policy
+from smtp_preflight.config.policy import Policy
 from tests.integration.events.conftest import Saas
 from tests.support.canary import as_text, assert_no_canary
 from tests.support.echo_smtp import EchoSmtpServer

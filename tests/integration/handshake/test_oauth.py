@@ -28,12 +28,12 @@ import pytest
 import trustme
 
 from local.oauth_token import APP_ID, microsoft_claims, mint_jwt, opaque
+from smtp_preflight.config.policy import Policy
 from smtp_preflight.guard import IPAddress
 from smtp_preflight.handshake import HandshakeOutcome, perform_handshake
-from smtp_preflight.policy import Policy
+from smtp_preflight.model.settings import SmtpSettings
 from smtp_preflight.release import ReleaseGate
 from smtp_preflight.rules.tokens import token_release_checks
-from smtp_preflight.settings import SmtpSettings
 from tests.support.canary import as_text, assert_no_canary
 from tests.support.smtp_servers import Wire, captured_logs, printed, raw_server, submission_script
 from tests.support.socket_guard import SocketGuard

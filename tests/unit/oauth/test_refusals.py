@@ -9,11 +9,11 @@ import json
 import pytest
 
 from local.oauth_token import MICROSOFT_TENANT, microsoft_claims, mint_jwt, opaque
-from smtp_preflight.findings import Finding, ParamValue, make_finding
-from smtp_preflight.i18n import LOCALES
-from smtp_preflight.messages import render
+from smtp_preflight.model.findings import Finding, ParamValue, make_finding
+from smtp_preflight.model.report import ProviderId
 from smtp_preflight.oauth import Challenge, read_challenge, read_token, refusal_findings
-from smtp_preflight.report import ProviderId
+from smtp_preflight.wording.i18n import LOCALES
+from smtp_preflight.wording.messages import render
 
 # Google, "OAuth 2.0 Mechanism", Error response (the example challenge, as printed on two lines)
 GOOGLE_EXAMPLE = (

@@ -9,9 +9,9 @@ import json
 import pytest
 
 from local.oauth_token import APP_ID, MICROSOFT_TENANT, microsoft_claims, mint_jwt, opaque
+from smtp_preflight.model.report import ProviderId
 from smtp_preflight.oauth import TokenKind, read_token
 from smtp_preflight.oauth.tokens import WITHHELD_CLAIM, Flaw, Grant
-from smtp_preflight.report import ProviderId
 
 G, M, OC = ProviderId.GOOGLE, ProviderId.MICROSOFT365, ProviderId.OUTLOOK_COM
 

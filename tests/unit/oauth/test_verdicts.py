@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from local.oauth_token import APP_ID, microsoft_claims, mint_jwt, opaque
-from smtp_preflight.findings import Finding
-from smtp_preflight.i18n import LOCALES
-from smtp_preflight.messages import render
+from smtp_preflight.model.findings import Finding
+from smtp_preflight.model.report import ProviderId
 from smtp_preflight.oauth import Target, read_token, token_verdicts
 from smtp_preflight.oauth.verdicts import CLOCK_SKEW
-from smtp_preflight.report import ProviderId
+from smtp_preflight.wording.i18n import LOCALES
+from smtp_preflight.wording.messages import render
 
 NOW = datetime(2031, 3, 14, 9, 26, 53, tzinfo=UTC)
 AT = NOW.timestamp()

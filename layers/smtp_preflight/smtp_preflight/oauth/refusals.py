@@ -14,8 +14,8 @@ metadata from the claims and never the token.
 
 from __future__ import annotations
 
-from smtp_preflight.findings import Finding, make_finding
-from smtp_preflight.report import ProviderId
+from smtp_preflight.model.findings import Finding, make_finding
+from smtp_preflight.model.report import ProviderId
 
 from .audiences import GOOGLE_SCOPE
 from .challenge import Challenge, remedy_for

@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from smtp_preflight.report import ProviderId
+from smtp_preflight.model.report import ProviderId
 from smtp_preflight.safe_text import strip_controls, truncate
 
 from .audiences import is_known_resource

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from smtp_preflight.codes import Actor
-from smtp_preflight.findings import Finding, make_finding
-from smtp_preflight.report import ProviderId
+from smtp_preflight.model.codes import Actor
+from smtp_preflight.model.findings import Finding, make_finding
+from smtp_preflight.model.report import ProviderId
 
 from .audiences import (
     APPLICATION_ROLE,

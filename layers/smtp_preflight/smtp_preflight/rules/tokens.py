@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from smtp_preflight.findings import Finding
+from smtp_preflight.model.findings import Finding
+from smtp_preflight.model.settings import AuthMethod, SmtpSettings
 from smtp_preflight.oauth import Target, TokenView, read_token, token_verdicts
 from smtp_preflight.oauth.verdicts import VERDICTS, Check
 from smtp_preflight.release import ReleaseCheck, ReleaseFacts
-from smtp_preflight.settings import AuthMethod, SmtpSettings
 
 from .providers import lookup_host
 
