@@ -5,6 +5,7 @@ the docs or tests show depends on the date.
 
     python -m local.oauth_token --audience https://graph.microsoft.com --scp Mail.Send \
         --user alice@example.com --expires-in 3600
+    python -m local.oauth_token --opaque 1//0g      # a Google refresh token's shape
 """
 
 from __future__ import annotations
@@ -85,7 +86,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--roles", help="application roles, space-separated (an app-only token)")
     parser.add_argument("--user", default="alice@example.com")
     parser.add_argument("--expires-in", type=int, default=3600, help="seconds from now (negative: expired)")
+    parser.add_argument("--opaque", metavar="PREFIX", help="an opaque token with this prefix (1//, ya29.)")
     args = parser.parse_args(argv)
+    if args.opaque is not None:
+        sys.stdout.write(opaque(args.opaque) + "\n")
+        return 0
     scp = args.scp if args.scp is not None or args.roles is not None else "SMTP.Send"
     roles = args.roles.split() if args.roles is not None else None
     claims = microsoft_claims(
