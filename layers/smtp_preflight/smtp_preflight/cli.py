@@ -113,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"overall deadline, {MIN_TIMEOUT_SECONDS:g} to {MAX_TIMEOUT_SECONDS:g} seconds"
         f" (default {DEFAULT_TIMEOUT_SECONDS:g})",
     )
+    check.add_argument(
+        "--allow-lookalike-host",
+        action="store_true",
+        help="log in even if the host looks like an imitation of a provider's server (the report says so)",
+    )
     check.add_argument("--no-connect", action="store_true", help="only evaluate the rules, do not connect")
     check.add_argument("--json", action="store_true", help="print exactly one JSON report on stdout")
     _add_lang(check)
@@ -157,6 +162,7 @@ def settings_from_args(
         "fromAddress": args.from_address,
         "testRecipient": args.test_recipient,
         "timeout": args.timeout,
+        "allowLookalikeHost": args.allow_lookalike_host or None,
     }
     if args.password_env:
         data["password"] = _from_env(environ, args.password_env)

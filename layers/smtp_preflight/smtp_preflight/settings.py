@@ -137,6 +137,17 @@ class SmtpSettings(BaseModel):
         EmailAddress | None,
         Field(description="If set, a real test message is sent to this address after the login."),
     ] = None
+    allow_lookalike_host: Annotated[
+        bool,
+        Field(
+            strict=True,
+            description=(
+                "Log in even though the host looks like an imitation of a provider's server (for the rare "
+                "genuine server that does). Without it such a check stops before AUTH with "
+                "HOST_LOOKALIKE_LOGIN_WITHHELD; with it the report records HOST_LOOKALIKE_LOGIN_ALLOWED."
+            ),
+        ),
+    ] = False
     timeout: Annotated[
         float,
         Field(

@@ -16,6 +16,7 @@ from smtp_preflight.release import ReleaseCheck
 from smtp_preflight.report import ProviderId
 from smtp_preflight.settings import AuthMethod, Security, SmtpSettings, is_email_address
 
+from .lookalikes import lookalike_of, withhold_from_lookalikes
 from .providers import HostKind, lookup_host
 from .typos import display_host, suggest_host
 
@@ -52,11 +53,18 @@ def provider_host(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
 
 
 def host_typo(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
+    """A slip or an imitation of a provider's host. An imitation gets no credentials (the release check
+    `withhold_from_lookalikes`) unless the request overrides it, which the report then records."""
     if parse_ip_literal(settings.host) is not None:
         return
-    suggestion = suggest_host(settings.host)
-    if suggestion is not None and suggestion != settings.host:
-        yield make_finding("HOST_TYPO_SUSPECTED", host=display_host(settings.host), suggested_host=suggestion)
+    lookalike = lookalike_of(settings.host)
+    suggestion = lookalike.suggested_host if lookalike else suggest_host(settings.host)
+    if suggestion is None or suggestion == settings.host:
+        return
+    where: dict[str, ParamValue] = {"host": display_host(settings.host), "suggested_host": suggestion}
+    yield make_finding("HOST_TYPO_SUSPECTED", where)
+    if lookalike is not None and settings.allow_lookalike_host and settings.secret is not None:
+        yield make_finding("HOST_LOOKALIKE_LOGIN_ALLOWED", where)
 
 
 def encryption(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
@@ -166,7 +174,7 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-RELEASE_CHECKS: tuple[ReleaseCheck, ...] = ()
+RELEASE_CHECKS: tuple[ReleaseCheck, ...] = (withhold_from_lookalikes,)
 """The standard release checks, asked right before every AUTH (see `smtp_preflight.release`)."""
 
 
