@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from smtp_preflight.cli import main
+from smtp_preflight.cli.main import main
 from tests.support.canary import CANARY_PASSWORD, assert_no_canary
 from tests.support.named_smtp import LOGIN, NamedSmtpServer, loopback_names
 

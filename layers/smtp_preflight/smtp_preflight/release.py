@@ -26,9 +26,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .findings import Finding
-from .report import TlsInfo
-from .settings import SmtpSettings
+from smtp_preflight.model.findings import Finding
+from smtp_preflight.model.report import TlsInfo
+from smtp_preflight.model.settings import SmtpSettings
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from smtp_preflight.policy import Policy
+from smtp_preflight.config.policy import Policy
 from tests.integration.api.conftest import TABLE, Api, run_api_with_policy
 from tests.support.canary import CANARY_PASSWORD, assert_no_canary
 from tests.support.named_smtp import LOGIN, NamedSmtpServer, loopback_names

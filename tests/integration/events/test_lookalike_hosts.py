@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from smtp_preflight.policy import Policy
+from smtp_preflight.config.policy import Policy
 from tests.integration.api.conftest import Api
 from tests.integration.events.conftest import TENANT, Saas
 from tests.support.canary import CANARY_PASSWORD, as_text, assert_no_canary

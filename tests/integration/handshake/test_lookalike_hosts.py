@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from smtp_preflight.check import check_settings
-from smtp_preflight.findings import Status
+from smtp_preflight.checking.check import check_settings
+from smtp_preflight.config.policy import Policy
 from smtp_preflight.guard import IPAddress
-from smtp_preflight.policy import Policy
-from smtp_preflight.report import Report
-from smtp_preflight.settings import SmtpSettings
+from smtp_preflight.model.findings import Status
+from smtp_preflight.model.report import Report
+from smtp_preflight.model.settings import SmtpSettings
 from tests.support.canary import CANARY_PASSWORD, assert_no_canary
 from tests.support.named_smtp import LOGIN, NamedSmtpServer
 from tests.support.smtp_servers import captured_logs

@@ -12,12 +12,12 @@ from functools import partial
 
 import pytest
 
-from smtp_preflight.check import check_settings
-from smtp_preflight.findings import Finding, Status, make_finding
+from smtp_preflight.checking.check import check_settings
 from smtp_preflight.handshake import HandshakeOutcome, perform_handshake
 from smtp_preflight.limits import LoginAttempt
+from smtp_preflight.model.findings import Finding, Status, make_finding
+from smtp_preflight.model.settings import SmtpSettings
 from smtp_preflight.release import ReleaseCheck, ReleaseFacts, ReleaseGate
-from smtp_preflight.settings import SmtpSettings
 from tests.support.canary import CANARY_PASSWORD, CANARY_TOKEN, as_text, assert_no_canary
 from tests.support.smtp_servers import (
     HOST,

@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-from smtp_preflight.codes import Field, Severity
-from smtp_preflight.policy import Policy
+from smtp_preflight.config.policy import Policy
+from smtp_preflight.model.codes import Field, Severity
+from smtp_preflight.model.report import TlsInfo
+from smtp_preflight.model.settings import SmtpSettings
 from smtp_preflight.release import ReleaseFacts
-from smtp_preflight.report import TlsInfo
 from smtp_preflight.rules import evaluate_rules
 from smtp_preflight.rules.lookalikes import Resemblance, is_genuine, lookalike_of, withhold_from_lookalikes
 from smtp_preflight.rules.mailbox_providers import MAILBOX_PROVIDERS
 from smtp_preflight.rules.providers import CATALOGUE
-from smtp_preflight.settings import SmtpSettings
 
 R = Resemblance
 GMAIL, M365, OUTLOOK = "smtp.gmail.com", "smtp.office365.com", "smtp-mail.outlook.com"

@@ -37,8 +37,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
-from smtp_preflight.findings import Finding, make_finding
 from smtp_preflight.guard import parse_ip_literal
+from smtp_preflight.model.findings import Finding, make_finding
 from smtp_preflight.release import ReleaseFacts
 
 from .typos import CONFUSABLES, display_host, edit_distance, suggest_host
