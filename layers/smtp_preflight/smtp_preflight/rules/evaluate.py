@@ -48,6 +48,7 @@ def provider_host(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
         entry.provider is ProviderId.MICROSOFT365
         and entry.kind is HostKind.SUBMISSION
         and settings.auth_method is AuthMethod.PASSWORD
+        and not settings.connection_only  # no login, so no password login to retire
     ):
         yield make_finding("M365_BASIC_AUTH_RETIRING", host=settings.host)
 
@@ -118,15 +119,26 @@ def mode_mismatch_params(port: int, chosen: Security, expected: Security) -> dic
     }
 
 
+BOTH_MISSING: dict[tuple[Field, ...], str] = {
+    (Field.USERNAME, Field.PASSWORD): "usernameAndPassword",
+    (Field.USERNAME, Field.OAUTH_TOKEN): "usernameAndOauthToken",
+}
+"""The `missing` term (worded by the catalogues' `credential.*`) when the whole login is missing."""
+
+
 def credentials(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
-    if settings.username is None:
-        yield make_finding("CREDENTIALS_MISSING", field=Field.USERNAME, missing=Field.USERNAME.value)
-    if settings.secret is None:
-        xoauth2 = settings.auth_method is AuthMethod.XOAUTH2
+    """One finding naming everything the login lacks (the username, the secret, or both); a
+    connection-only check needs neither."""
+    if settings.connection_only:
+        return
+    secret_field = Field.OAUTH_TOKEN if settings.auth_method is AuthMethod.XOAUTH2 else Field.PASSWORD
+    given = ((Field.USERNAME, settings.username), (secret_field, settings.secret))
+    missing = [field for field, value in given if value is None]
+    if missing:
         yield make_finding(
             "CREDENTIALS_MISSING",
-            field=Field.OAUTH_TOKEN if xoauth2 else Field.PASSWORD,
-            missing=(Field.OAUTH_TOKEN if xoauth2 else Field.PASSWORD).value,
+            field=missing[0],
+            missing=BOTH_MISSING.get(tuple(missing), missing[0].value),
         )
 
 
