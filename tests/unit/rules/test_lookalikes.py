@@ -121,7 +121,8 @@ GENUINE: list[str] = [
     "smtp-mail.outlook.com", "smtp.live.com", "outlook-com.olc.protection.outlook.com",
     # other providers' real servers that resemble one of the above
     "smtp.gmx.com", "smtp.gmx.net", "mail.gmx.net", "mail.gmx.com", "smtp.gmx.de", "smtp.zoho.eu",
-    "smtp.zoho.com", "smtppro.zoho.eu", "smtp.zoho.in", "smtp.zoho.com.au", "smtp.mail.yahoo.com",
+    "smtp.zoho.com", "smtppro.zoho.eu", "smtp.zoho.in", "smtp.zoho.com.au", "smtp.zohomail.eu",
+    "smtp.mail.yahoo.com",
     "smtp.mail.yahoo.co.jp", "smtp.aol.com", "smtp.mail.me.com", "smtp.fastmail.com", "smtp.mail.com",
     "smtp.email.com", "smtp.email.it", "smtp.ymail.com", "smtp.web.de", "securesmtp.t-online.de",
     "smtp.ionos.de", "smtp.ionos.co.uk", "smtp.ionos.com", "smtp.libero.it", "out.virgilio.it",

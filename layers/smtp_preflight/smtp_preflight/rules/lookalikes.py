@@ -99,7 +99,7 @@ GENUINE_DOMAINS: tuple[str, ...] = (
     "gmx.*", "gmx.com", "gmx.net", "web.de", "t-online.de", "ionos.*", "ionos.com", "kundenserver.de",
     "1und1.de", "libero.it", "virgilio.it", "aruba.it", "ovh.*", "ovh.net", "ovh.com", "yahoo.*",
     "yahoo.com", "yahoodns.net", "me.com", "icloud.com", "mac.com", "zoho.*", "zoho.com", "zohomail.com",
-    "zohocloud.ca", "fastmail.com", "fastmail.fm", "messagingengine.com",
+    "zohomail.*", "zohocloud.ca", "fastmail.com", "fastmail.fm", "messagingengine.com",
     # mail services a letter away from a provider's name: never imitations
     "mail.com", "email.com", "email.it", "ymail.com", "aol.com",
 )  # fmt: skip
