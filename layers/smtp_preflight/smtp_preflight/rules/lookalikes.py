@@ -131,11 +131,10 @@ _SINGLE_FOLDS = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l", "3": "e",
 
 @dataclass(frozen=True, slots=True)
 class Lookalike:
-    """`host` imitates `brand`'s server (`suggested_host`), the way `resemblance` says."""
+    """`host` imitates the provider server `suggested_host`, the way `resemblance` says."""
 
     host: str
     suggested_host: str
-    brand: str
     resemblance: Resemblance
 
 
@@ -156,10 +155,10 @@ def lookalike_of(host: str) -> Lookalike | None:
     for brand in BRANDS:
         found = _find(brand, tokens)
         if found is not None:
-            return Lookalike(host, brand.server, brand.name, found)
+            return Lookalike(host, brand.server, found)
     meant = suggest_host(host)  # whole-host slips the brand search cannot see (smtp.gmailcom)
     if meant is not None:
-        return Lookalike(host, meant, meant, Resemblance.SLIP)
+        return Lookalike(host, meant, Resemblance.SLIP)
     return None
 
 
