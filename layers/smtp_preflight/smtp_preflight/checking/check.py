@@ -29,7 +29,7 @@ from smtp_preflight.limits import LoginAttempt
 from smtp_preflight.model.findings import Finding, has_errors, overall_status
 from smtp_preflight.model.identifiers import new_check_id
 from smtp_preflight.model.progress import StageObserver
-from smtp_preflight.model.report import Handshake, ProviderId, Report
+from smtp_preflight.model.report import CheckScope, Handshake, ProviderId, Report
 from smtp_preflight.model.settings import SmtpSettings
 from smtp_preflight.release import ReleaseCheck, ReleaseGate
 from smtp_preflight.rules import RELEASE_CHECKS, evaluate_rules
@@ -128,6 +128,7 @@ async def check_settings(
     return Report(
         check_id=check_id or new_check_id(),
         status=overall_status(findings),
+        scope=settings.scope if connect else CheckScope.RULES,
         # the time this check was allowed, which the caller's deadline may have cut below the settings'
         settings={**settings.public_view(), "timeout": round(max(effective_deadline - started, 0.0), 1)},
         provider=provider_ref(host_entry.provider if host_entry else ProviderId.OTHER),

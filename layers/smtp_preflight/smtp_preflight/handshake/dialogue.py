@@ -218,7 +218,7 @@ class _Dialogue:
             extensions = await self._ehlo(connection)
         self.auth_mechanisms = _auth_mechanisms(extensions)
         self.pipelining = "pipelining" in extensions
-        if self.settings.secret is None:
+        if self.settings.connection_only or self.settings.secret is None:  # nothing to log in with
             self.findings.append(self._success("CONNECTION_VERIFIED"))
             self.may_quit = True
             return

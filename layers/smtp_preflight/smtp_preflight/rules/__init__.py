@@ -4,7 +4,8 @@ Public face: `evaluate_rules` (settings → findings, no network), `RELEASE_CHEC
 AUTH, see `smtp_preflight.release`), `identify_provider`, `lookup_host`.
 - `evaluate.py`: one function per rule (host, port and TLS mode, credentials, sender), in order.
 - `providers.py`: the catalogue of provider hosts and what kind of endpoint each is.
-- `typos.py`: near-miss and look-alike provider host names.
+- `typos.py`: near-miss provider host names (slips inside a provider's own domain, and the edit distance).
+- `lookalikes.py`: hosts that imitate a provider's server; the release check that withholds the secret.
 - `mailbox_providers.py`: which address domains and MX hosts are whose, and their published settings.
 - `mismatch.py`: PROVIDER_MISMATCH (the sender's domain is hosted elsewhere than the host entered).
 """
