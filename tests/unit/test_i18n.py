@@ -67,7 +67,7 @@ def expected_keys() -> set[str]:
     keys |= {term_key("tokenFlaw", flaw) for flaw in tokens.Flaw}
     remedies = {remedy for pair in verdicts.SCOPE_REMEDIES.values() for remedy in pair}
     remedies |= {*challenge.STATUS_REMEDIES.values(), *refusals.REFUSAL_REMEDIES.values()}
-    remedies.add(refusals.OTHER_SERVER)
+    remedies |= {refusals.OTHER_SERVER, *(remedy for _words, remedy in refusals.REPLY_REMEDIES)}
     keys |= {term_key("remedy", remedy) for remedy in remedies}
     return keys | used_ui_keys()
 

@@ -266,6 +266,18 @@ def test_a_usable_looking_microsoft_token_is_tried_once_and_its_refusal_explaine
     assert claims["params"]["tenant_id"] == microsoft_claims()["tid"]  # type: ignore[index]
 
 
+def test_microsofts_invalid_xoauth2_data_reply_points_at_the_username(
+    providers: Providers, socket_guard: SocketGuard
+) -> None:
+    reply = b"501 5.5.124 Invalid XOAUTH2 auth data - User address provided is not valid.\r\n"
+
+    run = check(providers, socket_guard, MICROSOFT, delegated(), (reply,))
+
+    assert run.codes == ["OAUTH_TOKEN_REFUSED", "OAUTH_TOKEN_CLAIMS"]
+    assert run.finding("OAUTH_TOKEN_REFUSED")["params"]["remedy"] == "userAddress"  # type: ignore[index]
+    assert run.wire.auth_commands() == 1
+
+
 def test_a_usable_looking_token_that_logs_in_is_accepted(
     providers: Providers, socket_guard: SocketGuard
 ) -> None:

@@ -133,6 +133,18 @@ def test_app_only_claims_show_roles_and_no_user() -> None:
     assert claims.params["user"] == "—"
 
 
+def test_microsofts_invalid_xoauth2_data_points_at_the_username() -> None:
+    reply = "501 5.5.124 Invalid XOAUTH2 auth data - User address provided is not valid."
+
+    found = refusal_findings(
+        refusal(reply), read_token(mint_jwt(microsoft_claims())), None, ProviderId.MICROSOFT365
+    )
+
+    assert found[0].code == "OAUTH_TOKEN_REFUSED"
+    assert found[0].params["remedy"] == "userAddress"
+    assert "full e-mail address" in found[0].advice
+
+
 def test_a_reply_that_names_its_cause_keeps_its_finding() -> None:
     specific = make_finding("M365_SMTP_AUTH_DISABLED", {**refusal().params, "scope": "mailbox"})
 

@@ -14,6 +14,8 @@ metadata from the claims and never the token.
 
 from __future__ import annotations
 
+import re
+
 from smtp_preflight.model.findings import Finding, make_finding
 from smtp_preflight.model.report import ProviderId
 
@@ -31,6 +33,13 @@ REFUSAL_REMEDIES: dict[tuple[str, Grant | None], str] = {
 }
 """(provider family, grant) -> what remains to check, worded as `remedy.<value>`; others: OTHER_SERVER."""
 OTHER_SERVER = "otherServer"
+
+REPLY_REMEDIES: tuple[tuple[re.Pattern[str], str], ...] = (
+    # Microsoft: `501 5.5.124 Invalid XOAUTH2 auth data - User address provided is not valid`
+    # (smtp-hve.office365.com, quoted in tarickb/sasl-xoauth2#110): the `user=` part, not the token
+    (re.compile(r"\b5\.5\.124\b|invalid\s+XOAUTH2\s+auth\s+data", re.IGNORECASE), "userAddress"),
+)
+"""Refusals whose own words say what is wrong with the XOAUTH2 login -> the fix, as `remedy.<value>`."""
 
 
 def refusal_findings(
@@ -53,7 +62,10 @@ def refusal_findings(
     else:
         family = FAMILIES.get(view.provider or host_provider or ProviderId.OTHER, "other")
         grant = view.claims.grant if view.claims else None
-        remedy = REFUSAL_REMEDIES.get((family, grant), OTHER_SERVER)
+        said = next(
+            (fix for words, fix in REPLY_REMEDIES if words.search(str(refusal.params["reply"]))), None
+        )
+        remedy = said or REFUSAL_REMEDIES.get((family, grant), OTHER_SERVER)
         main = make_finding("OAUTH_TOKEN_REFUSED", context, remedy=remedy, retryable=refusal.retryable)
     return [main, *described(view)]
 
