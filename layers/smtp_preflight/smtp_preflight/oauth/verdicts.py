@@ -1,9 +1,10 @@
 """Before AUTH: what is wrong with a token, read without trusting it, when the login cannot succeed.
 
-Each finding here means the server would refuse the token, so the secret never leaves (the gate before
-AUTH asks `token_verdicts`). The checks form a table in report order. The first group stops at its first
-finding (a token that is not an access token at all, or one for the other provider, has no claims worth
-discussing); the claim checks then report every problem they find, each with its own fix.
+Each finding here means the server would refuse the token, so the secret never leaves: the release gate
+before AUTH asks each of `VERDICTS` (`rules/tokens.py`), and a check that does not connect asks them all
+(`token_verdicts`). `VERDICTS` is a table in report order: `unusable` names the first reason the string
+cannot be this server's access token at all (malformed, not an access token, the other provider), and
+the claim checks, silent for such a token, each name one problem with its own fix.
 
 Who acts (codes.py's actor, overridden here by grant where it differs): the SaaS for how the token is
 requested and refreshed, an admin for consent and service principals, the user for signing in with the
