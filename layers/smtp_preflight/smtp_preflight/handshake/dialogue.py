@@ -15,6 +15,9 @@ Guarantees kept here:
   at most one AUTH command is ever sent, with exactly one mechanism: never a fallback to another;
 - every stage is recorded; a failing stage ends the dialogue with findings from `diagnosis.py`,
   matched on that stage's reply only; the transcript is redacted (`transcript.py`).
+- a refused OAuth token is explained by what it looked like (`smtp_preflight.oauth.refusals`); the
+  XOAUTH2 error challenge (`334` + base64 JSON) is decoded before the empty line that fetches the final
+  reply.
 
 A successful check says only what was proven: the TLS connection verified, the login accepted, or a
 message accepted for delivery (never "delivered").
