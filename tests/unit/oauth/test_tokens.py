@@ -123,6 +123,7 @@ def _sasl(token: str) -> str:
         ('"' + opaque("ya29.") + '"', Flaw.QUOTED),
         ("\u201c" + opaque("ya29.") + "\u201d", Flaw.QUOTED),
         (json.dumps({"token_type": "Bearer", "access_token": opaque("ya29.")}), Flaw.TOKEN_RESPONSE),
+        ("access_token=" + opaque("ya29.") + "&token_type=Bearer&expires_in=3599", Flaw.TOKEN_RESPONSE),
         (_sasl(opaque("ya29.")), Flaw.SASL_STRING),
         (opaque("ya29.", 40) + " " + opaque("", 40), Flaw.WHITESPACE),
         (mint_jwt(microsoft_claims())[:-400], Flaw.UNREADABLE_JWT),  # cut inside the payload

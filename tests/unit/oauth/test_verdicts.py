@@ -47,6 +47,7 @@ def codes(token: str, target: Target = M365) -> list[str]:
         (delegated(audience="https://outlook.office365.com/"), M365),
         (delegated(audience="00000002-0000-0ff1-ce00-000000000000"), M365),
         (delegated(user="ALICE@Contoso.com"), M365),
+        (delegated(scp="https://outlook.office.com/SMTP.Send offline_access"), M365),
         (app_only("SMTP.SendAsApp"), M365),
         (app_only("IMAP.AccessAsApp", "SMTP.SendAsApp"), M365),
         (opaque("ya29.a0"), GMAIL),

@@ -170,8 +170,8 @@ def _flaw(token: str) -> Flaw | None:
         return Flaw.BEARER_PREFIX
     if len(stripped) >= 2 and stripped[0] in "".join(_QUOTES) and stripped[-1] in "".join(_QUOTES):
         return Flaw.QUOTED
-    if stripped.startswith("{"):
-        return Flaw.TOKEN_RESPONSE
+    if stripped.startswith("{") or stripped.lower().startswith(("access_token=", "token_type=")):
+        return Flaw.TOKEN_RESPONSE  # the response, as JSON or form-encoded, not the token inside it
     if any(ch.isspace() for ch in token):
         return Flaw.WHITESPACE
     if _is_sasl_string(token):
