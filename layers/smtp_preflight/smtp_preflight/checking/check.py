@@ -5,7 +5,8 @@ one overall deadline: the settings' own timeout, capped by the caller's (e.g. th
 time), so no interface can be held open by a slow server. Alongside the handshake, an MX lookup of the
 sender's domain (short, within the same deadline) tells whether the host belongs to the provider that
 hosts that domain (PROVIDER_MISMATCH); without `connect` only the catalogue is asked, and an OAuth token
-is judged by the verdicts the gate before AUTH would have applied (`rules.tokens`).
+is judged by the verdicts the gate before AUTH would have applied (`rules.tokens`), as it is when a rule
+error keeps the check from dialling.
 
 A caller that checks on someone's behalf passes `admission`: entered right before the handshake (after
 the rules), it may refuse (`limits.LimitExceeded` propagates: nothing is dialled, no report is made),
@@ -81,7 +82,8 @@ async def check_settings(
     effective_deadline = own_deadline if deadline is None else min(deadline, own_deadline)
 
     findings: list[Finding] = evaluate_rules(settings, policy)
-    if not connect:  # the gate before AUTH is never reached: the token is read all the same
+    dialling = connect and not has_errors(findings)
+    if not dialling:  # the gate before AUTH will not be reached: the token is read all the same
         findings += token_findings(settings)
     host_entry = recognise_host(settings.host)
     domain = sender_domain(settings)
@@ -98,7 +100,7 @@ async def check_settings(
         )
     handshake: Handshake | None = None
     handshake_findings: list[Finding] = []
-    if connect and not has_errors(findings):
+    if dialling:
         admitted = admission(settings) if admission is not None else nullcontext(LoginAttempt())
         from smtp_preflight.handshake import (
             perform_handshake,  # imported only to connect: `--no-connect` starts faster
