@@ -21,7 +21,8 @@ from smtp_preflight.async_checks.running import (
 from smtp_preflight.model.identifiers import new_check_id
 from smtp_preflight.model.report import ProviderId
 from smtp_preflight.model.settings import DEFAULT_TIMEOUT_SECONDS, SmtpSettings
-from smtp_preflight.rules.providers import provider_ref, recognise_host
+from smtp_preflight.rules.providers import provider_ref
+from smtp_preflight.rules.typos import recognise_host
 
 
 class RequestQueue(Protocol):
