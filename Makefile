@@ -60,6 +60,7 @@ bench: install
 lint: install sam
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/cfn-lint template.yaml
 	$(SAM) validate --region us-east-1 --template template.yaml
 
