@@ -65,7 +65,7 @@ lint: install sam
 	$(SAM) validate --region us-east-1 --template template.yaml
 
 typecheck: install
-	$(BIN)/mypy layers/smtp_preflight/smtp_preflight functions tests local
+	$(BIN)/mypy layers/smtp_preflight/smtp_preflight functions tests local benchmarks
 
 # Pure domain tests: no AWS, no network beyond loopback servers.
 unit: install
