@@ -24,7 +24,11 @@ from smtp_preflight.discovery.autoconfig import Fetcher
 from smtp_preflight.guard import IPAddress
 
 SITES = ("acme", "beta", "private", "big", "moved", "slow")
-NAMES = (*(f"autoconfig.{site}.example.net" for site in SITES), "ispdb.example.net")
+# the autoconfig hosts, and the SMTP hosts their documents suggest (the guard judges suggestions too)
+NAMES = (
+    *(f"{service}.{site}.example.net" for site in SITES for service in ("autoconfig", "smtp", "mail")),
+    "ispdb.example.net",
+)
 LOOPBACK_POLICY_NETWORKS = (ipaddress.ip_network("127.0.0.0/8"),)
 
 

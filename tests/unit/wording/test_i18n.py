@@ -24,7 +24,14 @@ from smtp_preflight.wording import i18n
 from smtp_preflight.wording.messages import term_key
 
 PACKAGE = Path(smtp_preflight.__file__).parent
-TUNNEL_REASONS = {guard.IPV4_COMPATIBLE, guard.NAT64_LOCAL, guard.SIX_TO_FOUR, guard.TEREDO}
+TUNNEL_REASONS = {
+    guard.IPV4_COMPATIBLE,
+    guard.IPV4_TRANSLATED,
+    guard.NAT64_LOCAL,
+    guard.SIX_TO_FOUR,
+    guard.TEREDO,
+    guard.ISATAP,
+}
 GUARD_REASONS = {reason for _network, reason in (*guard.IPV4_DENY, *guard.IPV6_DENY)} | {
     guard.METADATA,
     guard.RUNTIME_API,

@@ -135,7 +135,7 @@ async def discover(
         ):
             document = await fetcher.get(url, budget())
             server = parse_autoconfig(document, email) if document else None
-            if server is not None:
+            if server is not None and await fetcher.dialable(server, budget()):
                 return Discovery(email, domain, source, Confidence.MEDIUM, server=server, source_url=url)
     return Discovery(email, domain, Source.UNKNOWN, Confidence.NONE)
 
