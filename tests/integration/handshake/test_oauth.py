@@ -304,6 +304,9 @@ def test_googles_challenge_is_decoded_after_one_auth_and_an_empty_line(
     assert rejected["params"]["scope"] == "https://mail.google.com/"  # type: ignore[index]
     assert "https://mail.google.com/" in str(rejected["message"])
     assert str(rejected["params"]["reply"]).startswith("535 5.7.8")  # type: ignore[index]
+    shown = [(line.dir, line.line) for line in run.outcome.handshake.transcript]
+    assert ("C", "AUTH XOAUTH2 [redacted]") in shown
+    assert ("C", "") in shown  # the empty line is shown as what it is: nothing
 
 
 def test_the_gate_reads_the_time_from_the_injected_clock(
