@@ -4,14 +4,17 @@ Public face: `evaluate_rules` (settings → findings, no network), `RELEASE_CHEC
 AUTH, see `smtp_preflight.release`), `identify_provider`, `lookup_host`.
 - `evaluate.py`: one function per rule (host, port and TLS mode, credentials, sender), in order.
 - `providers.py`: the catalogue of provider hosts and what kind of endpoint each is.
-- `typos.py`: near-miss provider host names (slips inside a provider's own domain, and the edit distance).
+- `typos.py`: near-miss provider host names (slips inside a provider's own domain); recognising a host as
+  typed.
+- `distance.py`: how many typing slips apart two host names are.
 - `lookalikes.py`: hosts that imitate a provider's server; the release check that withholds the secret.
 - `mailbox_providers.py`: which address domains and MX hosts are whose, and their published settings.
 - `mismatch.py`: PROVIDER_MISMATCH (the sender's domain is hosted elsewhere than the host entered).
 """
 
 from .evaluate import RELEASE_CHECKS, evaluate_rules, mode_mismatch_params
-from .providers import HostKind, identify_provider, lookup_host
+from .providers import HostKind, lookup_host
+from .typos import identify_provider
 
 __all__ = [
     "RELEASE_CHECKS",

@@ -40,8 +40,8 @@ from enum import StrEnum
 from smtp_preflight.guard import parse_ip_literal
 from smtp_preflight.model.findings import Finding, make_finding
 from smtp_preflight.release import ReleaseFacts
-
-from .typos import CONFUSABLES, display_host, edit_distance, suggest_host
+from smtp_preflight.rules.distance import edit_distance
+from smtp_preflight.rules.typos import CONFUSABLES, display_host, suggest_host
 
 
 class Resemblance(StrEnum):
