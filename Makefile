@@ -52,7 +52,7 @@ build: install sam
 	PIP_PYTHON="$(abspath $(BIN)/python)" $(SAM) build --template template.yaml
 	$(BIN)/python -m local.build_check
 
-# Speed and size against baselines run side by side (README "Performance"); not part of `make test`,
+# Speed and size against baselines run side by side (docs/performance.md); not part of `make test`,
 # which runs each benchmark once in tests/integration/test_benchmarks.py. swaks is a baseline when
 # installed (apt-get install swaks); without it those rows are skipped and the table says so.
 bench: install
