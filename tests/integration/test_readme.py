@@ -15,7 +15,8 @@ and replays, the same whichever files ran before it.
 
 What changes from run to run is matched, not compared: check ids and cursors (an id a file shows is
 replaced, in its later commands, by the id this run produced), durations, timestamps, the throw-away
-CA's names and path, the demo's ports (the files show `make run`'s defaults, 3000 and 2587).
+CA's names and path, the demo's ports (the files show `make run`'s defaults, 3000 and 2587) and the AWS
+endpoint (shown as `MOTO_PORT=5055` makes it).
 
 After a deliberate change of output, `make readme` (`README_UPDATE=1` for this test) rewrites, in every
 file, the sessions whose output no longer matches from this run, and leaves the others alone (then read
@@ -44,6 +45,8 @@ DOCUMENTS = [README, *sorted((ROOT / "docs").glob("*.md"))]  # replayed in this 
 NOT_REPLAYED = "<!-- not replayed:"  # before a session that cannot be replayed here, with the reason
 README_API = "http://127.0.0.1:3000"
 README_SMTP_PORT = "2587"
+README_AWS = "http://127.0.0.1:5055"  # make run's moto endpoint, as the files show it (MOTO_PORT=5055)
+AWS_ENDPOINT = re.compile(r"Events +bus \S+ at (http://127\.0\.0\.1:\d+)")
 CA_PATH = re.compile(r"[^\s=]*/smtp-preflight-demo-[^/\s]+/demo-ca\.pem")
 ULID = re.compile(r"\b[0-9A-HJKMNP-TV-Z]{26}\b")
 CURSOR = re.compile(r"\beyJ[A-Za-z0-9_-]{20,}")
@@ -51,6 +54,7 @@ LOCALES = sorted(ROOT.glob("layers/smtp_preflight/smtp_preflight/**/locales/*.js
 # Catalogue placeholders whose values follow the clock (or the run), in every language's wording.
 CLOCK_PLACEHOLDERS = ("days_left", "not_after", "seconds", "retry_after", "duration_ms", "check_id")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
+NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5}
 
 
 def _catalogue_patterns() -> list[tuple[re.Pattern[str], str]]:
@@ -169,8 +173,14 @@ class Runner:
     ids: dict[str, str] = field(default_factory=dict)  # README id or cursor → this run's
     last_status: int = 0
 
+    @property
+    def aws(self) -> str:
+        found = AWS_ENDPOINT.search(self.run.text)
+        assert found, "make run's banner no longer names its AWS endpoint"
+        return found.group(1)
+
     def to_live(self, command: str) -> str:
-        command = command.replace(README_API, self.run.api)
+        command = command.replace(README_API, self.run.api).replace(README_AWS, self.aws)
         command = re.sub(rf"\b{README_SMTP_PORT}\b", str(self.run.smtp_port), command)
         found = CA_PATH.search(command)
         if found:
@@ -181,7 +191,7 @@ class Runner:
         return command
 
     def to_readme(self, output: str) -> str:
-        output = output.replace(self.run.api, README_API)
+        output = output.replace(self.run.api, README_API).replace(self.aws, README_AWS)
         output = re.sub(rf"\b{self.run.smtp_port}\b", README_SMTP_PORT, output)
         if self.readme_ca:
             output = output.replace(self.run.exports["SMTP_PREFLIGHT_CA_FILE"], self.readme_ca)
@@ -305,6 +315,8 @@ def test_the_log_samples_are_what_make_run_printed(readme_run: LocalRun) -> None
 def test_the_exports_shown_are_the_ones_make_run_prints(readme_run: LocalRun, document: Path) -> None:
     text = document.read_text(encoding="utf-8")
     shown = dict(re.findall(r"^\$ export (SMTP_PREFLIGHT_[A-Z_]+)=(\S+)$", text, re.MULTILINE))
+    counted = re.findall(r"\b(two|three|four|five)\b(?: as)? `export", text)  # "the three `export` lines"
+    assert [NUMBERS[word] for word in counted] == [len(readme_run.exports)] * len(counted)
     if document == README:
         assert shown, "the README's worked example lost make run's export lines"
     if not shown:

@@ -1,0 +1,156 @@
+"""Counts and lists the manual states in prose agree with what they describe: the Makefile, template.yaml,
+the layer's prune list and the services `make run` plays. Prose drifts silently; these cannot."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+from typing import Any
+
+from local.server import MOTO_SERVICES
+from local.tables import load_template
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+TEMPLATE: dict[str, Any] = load_template()
+NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
+ACTION = re.compile(r"`([a-z0-9-]+:[A-Za-z]+)`")
+
+
+def page(name: str) -> str:
+    return (ROOT / name).read_text(encoding="utf-8")
+
+
+def section(text: str, heading: str) -> str:
+    """From a heading to the next heading of the same or a higher level."""
+    level = heading.split(" ", 1)[0]
+    start = text.index(f"\n{heading}\n") + len(heading) + 2
+    ends = [text.find(f"\n{'#' * depth} ", start) for depth in range(1, len(level) + 1)]
+    return text[start : min((end for end in ends if end != -1), default=len(text))]
+
+
+def bullet(text: str, opening: str) -> str:
+    """A list item from its opening words to the next item of the same or an outer list."""
+    start = text.index(opening)
+    indent = len(opening) - len(opening.lstrip())
+    rest = text[start + len(opening) :].split("\n")
+    lines = [rest[0]]
+    for line in rest[1:]:
+        stripped = line.lstrip()
+        if not stripped or (stripped.startswith("- ") and len(line) - len(stripped) <= indent):
+            break
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def functions() -> dict[str, dict[str, Any]]:
+    return {
+        name: resource["Properties"]
+        for name, resource in TEMPLATE["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+
+
+def test_the_readme_gives_exactly_two_commands() -> None:
+    commands = section(page("README.md"), "## The two commands")
+    block = re.search(r"```sh\n(.*?)```", commands, re.DOTALL)
+    assert block
+    lines = [line.split("#", 1)[0].strip() for line in block.group(1).splitlines() if line.strip()]
+
+    assert lines == ["make run", "make test"]
+
+
+def test_every_make_target_is_documented() -> None:
+    phony = re.search(r"^\.PHONY: (.*)$", page("Makefile"), re.MULTILINE)
+    assert phony
+    targets = section(page("docs/local.md"), "## Other make targets")
+
+    missing = [name for name in phony.group(1).split() if name not in {"run", "test"}]
+    assert [name for name in missing if f"`make {name}`" not in targets] == []
+
+
+def _routes(*, token: bool | None = None) -> set[str]:
+    found = set()
+    for properties in functions().values():
+        for event in properties.get("Events", {}).values():
+            if event["Type"] != "HttpApi":
+                continue
+            route = event["Properties"]
+            open_route = route.get("Auth", {}).get("Authorizer") == "NONE"
+            if token is None or token is not open_route:
+                found.add(f"{route['Method']} {route['Path']}")
+    return found
+
+
+def test_the_deploy_guide_names_every_route_without_a_token() -> None:
+    [row] = [line for line in page("docs/deploy.md").splitlines() if "has no authentication" in line]
+
+    assert set(re.findall(r"`((?:GET|POST|DELETE) /\S+)`", row)) == _routes(token=False)
+
+
+def test_the_api_page_lists_every_route() -> None:
+    listed = {
+        route.split("?", 1)[0] for route in re.findall(r"^\| `([A-Z]+ /[^`]+)`", page("docs/api.md"), re.M)
+    }
+
+    assert listed == _routes()
+
+
+def test_the_deploy_guide_asks_every_parameter_and_names_every_output() -> None:
+    deploy = page("docs/deploy.md")
+    questions = section(deploy, "## 3. Deploy")
+
+    assert [name for name in TEMPLATE["Parameters"] if f"`{name}`" not in questions] == []
+    assert [name for name in TEMPLATE["Outputs"] if f"`{name}`" not in questions] == []
+
+
+def test_the_configuration_page_names_every_variable_the_template_sets() -> None:
+    configuration = page("docs/configuration.md")
+    for name, properties in functions().items():
+        variables = properties.get("Environment", {}).get("Variables", {})
+        assert [variable for variable in variables if f"`{variable}`" not in configuration] == [], name
+
+
+def test_the_architecture_lists_each_functions_permissions_in_full() -> None:
+    architecture = page("docs/architecture.md")
+    openings = {"CheckApiFunction": "  - the API function:", "SettingsChangedFunction": "  - the worker:"}
+    for name, opening in openings.items():
+        granted = {
+            action
+            for policy in functions()[name]["Policies"]
+            for statement in policy["Statement"]
+            for action in statement["Action"]
+        }
+        assert set(ACTION.findall(bullet(architecture, opening))) == granted, name
+
+
+def _prune_services() -> frozenset[str]:
+    spec = importlib.util.spec_from_file_location("layer_prune", ROOT / "layers/smtp_preflight/prune.py")
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    services: frozenset[str] = module.SERVICES
+    return services
+
+
+def test_the_size_section_names_the_services_the_layer_keeps() -> None:
+    size = bullet(page("docs/performance.md"), "- **Size**")
+    claim = re.search(r"keeps the\s+(\w+) the functions call \(([^;]*);", size)
+    assert claim, size
+    services = _prune_services()
+
+    assert NUMBERS[claim.group(1)] == len(services)
+    assert set(re.findall(r"`([a-z]+)`", claim.group(2))) == services
+
+
+def test_the_local_page_names_every_service_moto_plays() -> None:
+    local = page("docs/local.md")
+    [row] = [line for line in local.splitlines() if line.startswith("| `AWS_ENDPOINT_URL_EVENTBRIDGE`")]
+    named = {"DYNAMODB"} | set(re.findall(r"`_?(?:AWS_ENDPOINT_URL_)?([A-Z_]+)`", row))
+    count = re.search(r"any of the (\w+) is unset", row)
+    assert count
+
+    assert named == set(MOTO_SERVICES)
+    assert NUMBERS[count.group(1)] == len(MOTO_SERVICES)
