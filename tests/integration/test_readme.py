@@ -105,6 +105,24 @@ FAKE_CLOCK = (
 
 pytestmark = pytest.mark.timeout(120)
 
+# One command in bash, with what the terminal held before it: the shell variables the sessions set
+# (saved with `declare -p`, the shell's own left out) and the environment (`env -0`, read back by Python).
+SHELL_LINE = """__own=" $(compgen -v | tr '\\n' ' ') "
+if [ -f {variables} ]; then source {variables}; fi
+(exit {status})
+{command}
+__status=$?
+env -0 > {env_file}
+__set=""
+for __name in $(compgen -v); do
+  case "$__own" in *" $__name "*) continue ;; esac
+  case "$__name" in __*) continue ;; esac
+  __set="$__set $__name"
+done
+if [ -n "$__set" ]; then declare -p $__set > {variables}; fi
+exit $__status
+"""
+
 
 @dataclass
 class Command:
@@ -154,6 +172,8 @@ def sessions(lines: list[str], name: str = "README.md") -> Iterator[Session]:
                 text = lines[i][2:]
                 while not _complete(text):
                     i += 1
+                    if i >= end:
+                        pytest.fail(f"{name}:{start + 1}: the command never ends (an open quote?)")
                     text += "\n" + lines[i]
                 i += 1
                 output_start = i
@@ -198,9 +218,13 @@ class Runner:
         return "\n".join(line.rstrip() for line in output.replace("\r\n", "\n").split("\n")).rstrip("\n")
 
     def execute(self, command: str) -> str:
+        """Run one command as the next line of the same terminal: exports, shell variables
+        (`TOKEN=$(...)`) and `$?` carry over from the commands before it."""
+        env_file, variables = (shlex.quote(str(self.workdir / name)) for name in ("env", "variables"))
+        script = SHELL_LINE.format(
+            variables=variables, status=self.last_status, command=command, env_file=env_file
+        )
         env_file = self.workdir / "env"
-        save_env = f"env -0 > {shlex.quote(str(env_file))}"
-        script = f"(exit {self.last_status})\n{command}\n__status=$?\n{save_env}\nexit $__status\n"
         result = subprocess.run(  # noqa: S603 - the README's own examples
             ["/bin/bash", "-c", script],
             cwd=ROOT,

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from local.server import MOTO_SERVICES
 from local.tables import load_template
@@ -154,3 +158,26 @@ def test_the_local_page_names_every_service_moto_plays() -> None:
 
     assert named == set(MOTO_SERVICES)
     assert NUMBERS[count.group(1)] == len(MOTO_SERVICES)
+
+
+def test_no_page_pastes_a_token() -> None:
+    """A pasted JWT expires (and a replay a year ahead finds out): sessions mint theirs at run time."""
+    jwt = re.compile(r"\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.")
+    pages = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
+
+    assert [path.name for path in pages if jwt.search(path.read_text(encoding="utf-8"))] == []
+
+
+@pytest.mark.parametrize(
+    ("command", "prose"), [("check", "`--timeout` sets the overall"), ("suggest", "`--json` prints the")]
+)
+def test_the_cli_page_gives_every_exit_status_the_help_lists(command: str, prose: str) -> None:
+    cli = Path(sys.executable).parent / "smtp-preflight"
+    shown = subprocess.run(  # noqa: S603 - our own command's help
+        [cli, command, "--help"], capture_output=True, text=True, check=True, env={"NO_COLOR": "1"}
+    ).stdout
+    listed = re.findall(r"^  (\d+) ", shown.split("exit status:", 1)[1].split("\n\n", 1)[0], re.MULTILINE)
+    paragraph = next(part for part in page("docs/cli.md").split("\n\n") if prose in part)
+    said = re.findall(r"`(\d+)` [a-z]", paragraph.split("Exit status:", 1)[1])
+
+    assert said == listed
