@@ -106,8 +106,9 @@ FAKE_CLOCK = (
 pytestmark = pytest.mark.timeout(120)
 
 # One command in bash, with what the terminal held before it: the shell variables the sessions set
-# (saved with `declare -p`, the shell's own left out) and the environment (`env -0`, read back by Python).
-SHELL_LINE = """__own=" $(compgen -v | tr '\\n' ' ') "
+# (saved with `declare -p`, the shell's own left out; builtins only) and the environment (`env -0`, read
+# back by Python).
+SHELL_LINE = """__own=$'\\n'"$(compgen -v)"$'\\n'
 if [ -f {variables} ]; then source {variables}; fi
 (exit {status})
 {command}
@@ -115,8 +116,7 @@ __status=$?
 env -0 > {env_file}
 __set=""
 for __name in $(compgen -v); do
-  case "$__own" in *" $__name "*) continue ;; esac
-  case "$__name" in __*) continue ;; esac
+  [[ $__own == *$'\\n'"$__name"$'\\n'* || $__name == __* ]] && continue
   __set="$__set $__name"
 done
 if [ -n "$__set" ]; then declare -p $__set > {variables}; fi
@@ -237,7 +237,8 @@ class Runner:
         self.last_status = result.returncode
         if env_file.exists():
             pairs = (item.split("=", 1) for item in env_file.read_text().split("\0") if "=" in item)
-            self.env = dict(pairs)
+            # libfaketime names its shared clock state after the shell that created it, which has exited
+            self.env = {key: value for key, value in pairs if key != "FAKETIME_SHARED"}
         return self.to_readme(result.stdout + result.stderr)
 
     def learn_ids(self, expected: str, actual: str) -> None:
