@@ -14,6 +14,7 @@ import pytest
 
 from local.server import MOTO_SERVICES
 from local.tables import load_template
+from smtp_preflight.settings_events import FailureReason
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -181,3 +182,13 @@ def test_the_cli_page_gives_every_exit_status_the_help_lists(command: str, prose
     said = re.findall(r"`(\d+)` [a-z]", paragraph.split("Exit status:", 1)[1])
 
     assert said == listed
+
+
+def test_the_events_page_explains_every_failure_reason() -> None:
+    events = page("docs/events.md")
+    rows = "\n".join(line for line in events.splitlines() if line.startswith("| `"))
+    permanent = re.search(r"The (\w+) \*permanent\* reasons", events)
+    assert permanent
+
+    assert [reason.value for reason in FailureReason if f"`{reason.value}`" not in rows] == []
+    assert NUMBERS[permanent.group(1)] == sum(reason.permanent for reason in FailureReason)
