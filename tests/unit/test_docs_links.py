@@ -35,3 +35,23 @@ def test_every_page_of_docs_is_on_the_readmes_map() -> None:
     mapped = {(README.parent / target).resolve() for target in local_links(README)}
     missing = [page.name for page in PAGES if page.resolve() not in mapped]
     assert not missing, f"docs/ pages the README's map leaves out: {missing}"
+
+
+LAYER = ROOT / "layers/smtp_preflight/smtp_preflight"
+NAMED_FILE = re.compile(r"`((?:[\w.{},-]+/)+[\w.{},*-]+\.(?:py|json|yaml|toml|txt))`")
+
+
+@pytest.mark.parametrize("document", [README, *PAGES], ids=lambda path: path.relative_to(ROOT).as_posix())
+def test_every_file_a_page_names_exists(document: Path) -> None:
+    """A path in backticks is the repository's (`tests/unit/...`) or the layer's (`handshake/tls.py`);
+    modules move (the layer was regrouped), and the page must follow."""
+
+    def exists(name: str) -> bool:
+        names = [name]
+        if found := re.search(r"\{([^}]*)\}", name):  # `locales/{en,it,de}.json`
+            names = [name.replace(found.group(0), choice) for choice in found.group(1).split(",")]
+        return all(list(ROOT.glob(each)) or list(LAYER.glob(each)) for each in names)
+
+    text = FENCE.sub("", document.read_text(encoding="utf-8"))
+    missing = [name for name in NAMED_FILE.findall(text) if not exists(name)]
+    assert missing == [], f"{document.relative_to(ROOT)} names files that do not exist"
