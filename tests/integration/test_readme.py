@@ -220,11 +220,13 @@ class Runner:
     def execute(self, command: str) -> str:
         """Run one command as the next line of the same terminal: exports, shell variables
         (`TOKEN=$(...)`) and `$?` carry over from the commands before it."""
-        env_file, variables = (shlex.quote(str(self.workdir / name)) for name in ("env", "variables"))
+        env_file, variables = self.workdir / "env", self.workdir / "variables"
         script = SHELL_LINE.format(
-            variables=variables, status=self.last_status, command=command, env_file=env_file
+            variables=shlex.quote(str(variables)),
+            status=self.last_status,
+            command=command,
+            env_file=shlex.quote(str(env_file)),
         )
-        env_file = self.workdir / "env"
         result = subprocess.run(  # noqa: S603 - the README's own examples
             ["/bin/bash", "-c", script],
             cwd=ROOT,
