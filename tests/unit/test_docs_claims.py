@@ -232,3 +232,15 @@ def test_the_architecture_map_shows_every_folder_and_loose_module_of_the_layer()
     parts |= {path.name for path in layer.iterdir() if (path / "__init__.py").exists()}
 
     assert parts - shown == set()
+
+
+def test_the_deploy_guide_gives_each_parameters_default() -> None:
+    parameters = TEMPLATE["Parameters"]
+    for row in page("docs/deploy.md").splitlines():
+        if not row.startswith("| Parameter "):
+            continue
+        head, answer = row.split(" | ", 2)[:2]
+        names = re.findall(r"`(\w+)`", head)
+        defaults = re.findall(r"default `?([^`);,]+?)`?[);:,]", answer)
+        expected = [str(parameters[name]["Default"]) for name in names if "Default" in parameters[name]]
+        assert defaults == expected, row
