@@ -14,6 +14,8 @@ import pytest
 
 from local.server import MOTO_SERVICES
 from local.tables import load_template
+from smtp_preflight.config.policy import Policy
+from smtp_preflight.limits import AbuseLimits
 from smtp_preflight.worker.settings_events import FailureReason
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -244,3 +246,25 @@ def test_the_deploy_guide_gives_each_parameters_default() -> None:
         defaults = re.findall(r"default `?([^`);,]+?)`?[);:,]", answer)
         expected = [str(parameters[name]["Default"]) for name in names if "Default" in parameters[name]]
         assert defaults == expected, row
+
+
+def test_the_configuration_page_gives_the_policys_and_the_limits_defaults() -> None:
+    policy, limits = Policy(), AbuseLimits()
+    defaults = {
+        "SMTP_PREFLIGHT_ALLOWED_PORTS": ",".join(str(port) for port in sorted(policy.allowed_ports)),
+        "SMTP_PREFLIGHT_MAX_ADDRESSES_PER_FAMILY": str(policy.max_addresses_per_family),
+        "SMTP_PREFLIGHT_MAX_ADDRESSES": str(policy.max_addresses),
+        "SMTP_PREFLIGHT_MAX_FAILED_LOGINS": str(limits.max_failed_logins),
+        "SMTP_PREFLIGHT_FAILED_LOGIN_WINDOW_SECONDS": str(limits.failed_login_window_seconds),
+        "SMTP_PREFLIGHT_MAX_HANDSHAKES_PER_MINUTE": str(limits.max_handshakes_per_minute),
+        "SMTP_PREFLIGHT_MAX_CONCURRENT_HANDSHAKES": str(limits.max_concurrent_handshakes),
+        "SMTP_PREFLIGHT_LEASE_SECONDS": str(limits.lease_seconds),
+    }
+    shown: dict[str, str] = {}
+    for row in page("docs/configuration.md").splitlines():
+        cells = row.split(" | ")
+        if row.startswith("| `SMTP_PREFLIGHT_") and len(cells) >= 3:
+            names = re.findall(r"`(SMTP_PREFLIGHT_\w+)`", cells[0])
+            shown.update(zip(names, re.findall(r"`([^`]+)`", cells[1]), strict=False))
+
+    assert {name: shown.get(name) for name in defaults} == defaults
