@@ -101,6 +101,10 @@ FAKE_CLOCK = (
     "DONT_FAKE_MONOTONIC",
     "FAKETIME_NO_CACHE",
     "FAKETIME_FORCE_MONOTONIC_FIX",
+    # libfaketime's shared clock state, owned by the process that created it. It must be this long-lived
+    # one's: a shell that creates its own removes it when it (or any subshell, `$(...)`) exits, and the
+    # commands still running, or the next command's shell, then print sem_open errors.
+    "FAKETIME_SHARED",
 )
 
 pytestmark = pytest.mark.timeout(120)
@@ -239,8 +243,8 @@ class Runner:
         self.last_status = result.returncode
         if env_file.exists():
             pairs = (item.split("=", 1) for item in env_file.read_text().split("\0") if "=" in item)
-            # libfaketime names its shared clock state after the shell that created it, which has exited
-            self.env = {key: value for key, value in pairs if key != "FAKETIME_SHARED"}
+            self.env = {key: value for key, value in pairs if key not in FAKE_CLOCK}
+            self.env |= {key: os.environ[key] for key in FAKE_CLOCK if key in os.environ}
         return self.to_readme(result.stdout + result.stderr)
 
     def learn_ids(self, expected: str, actual: str) -> None:
