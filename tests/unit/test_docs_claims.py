@@ -16,7 +16,7 @@ from local.server import MOTO_SERVICES
 from local.tables import load_template
 from smtp_preflight.config.policy import Policy
 from smtp_preflight.limits import AbuseLimits
-from smtp_preflight.worker.settings_events import FailureReason
+from smtp_preflight.worker.records import FailureReason
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
