@@ -19,6 +19,7 @@ from smtp_preflight.model.codes import SPECS, Actor, Field
 from smtp_preflight.model.findings import Status
 from smtp_preflight.model.report import ProviderId, StageName
 from smtp_preflight.model.settings import Security
+from smtp_preflight.rules.evaluate import BOTH_MISSING
 from smtp_preflight.rules.mailbox_providers import MAILBOX_PROVIDERS, Confidence, Login
 from smtp_preflight.wording import i18n
 from smtp_preflight.wording.messages import term_key
@@ -55,6 +56,7 @@ def expected_keys() -> set[str]:
     keys |= {f"actor.{a.value}" for a in Actor} | {f"field.{f.value}" for f in Field}
     keys |= {f"provider.{p.value}" for p in ProviderId} | {f"mode.{s.value}" for s in Security}
     keys |= {f"credential.{f}" for f in (Field.USERNAME, Field.PASSWORD, Field.OAUTH_TOKEN)}
+    keys |= {f"credential.{term}" for term in BOTH_MISSING.values()}
     keys |= {term_key("scope", rule.params["scope"]) for rule in REPLY_RULES if "scope" in rule.params}
     keys |= {term_key("reason", reason) for reason in GUARD_REASONS}
     keys |= {f"auth.{login.value}" for login in Login} | {f"confidence.{c.value}" for c in Confidence}

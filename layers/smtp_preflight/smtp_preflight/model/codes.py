@@ -75,6 +75,10 @@ SPECS: dict[str, FindingSpec] = {
     "PROVIDER_PORT_UNSUPPORTED": FindingSpec(E, USER, Field.PORT),
     "USERNAME_NOT_FULL_ADDRESS": FindingSpec(W, USER, Field.USERNAME),
     "HOST_TYPO_SUSPECTED": FindingSpec(W, USER, Field.HOST),
+    # the release gate kept the secret: the host imitates a provider's server (rules/lookalikes.py)
+    "HOST_LOOKALIKE_LOGIN_WITHHELD": FindingSpec(E, USER, Field.HOST),
+    # ... unless the request overrode it (allowLookalikeHost): recorded in the report
+    "HOST_LOOKALIKE_LOGIN_ALLOWED": FindingSpec(I, USER, Field.HOST),
     # --- an asynchronous check whose worker never finished it (crash, lost message) ---
     "CHECK_LOST": FindingSpec(E, SERVICE, None, retryable=True),
     # an asynchronous check the abuse limits refused when the worker was about to dial (nothing was sent)
