@@ -504,6 +504,7 @@ def test_an_asynchronous_connection_only_check_runs_on_the_worker_without_a_secr
     api: Api, worker: Worker, smtp: PausingSmtpServer
 ) -> None:
     # Given a connection-only request, accepted for the worker (no secret to seal)
+    smtp.auth_attempts = 0
     settings = demo_settings(smtp, username=None, password=None, connectionOnly=True)
     accepted = api.create(settings, headers=ASYNC)
     assert accepted.status == 202, accepted.raw_body

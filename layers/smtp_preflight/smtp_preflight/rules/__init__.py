@@ -4,8 +4,8 @@ Public face: `evaluate_rules` (settings → findings, no network), `RELEASE_CHEC
 AUTH, see `smtp_preflight.release`), `identify_provider`, `lookup_host`.
 - `evaluate.py`: one function per rule (host, port and TLS mode, credentials, sender), in order.
 - `providers.py`: the catalogue of provider hosts and what kind of endpoint each is.
-- `typos.py`: near-miss provider host names (slips inside a provider's own domain); recognising a host
-  as typed.
+- `typos.py`: near-miss provider host names (slips inside a provider's own domain); recognising a host as
+  typed.
 - `distance.py`: how many typing slips apart two host names are.
 - `lookalikes.py`: hosts that imitate a provider's server; the release check that withholds the secret.
 - `tokens.py`: an OAuth token the server must refuse (`smtp_preflight.oauth`): the release checks that

@@ -238,15 +238,18 @@ def _glued(text: str, brand: str) -> list[str] | None:
 
 
 def _segments(text: str) -> list[str] | None:
-    """`text` cut into mail words, or None if it cannot be (a word break over `GLUE`)."""
-    if not text:
-        return []
-    for word in _GLUE_LONGEST_FIRST:
-        if text.startswith(word):
-            rest = _segments(text[len(word) :])
-            if rest is not None:
-                return [word, *rest]
-    return None
+    """`text` cut into mail words, or None if it cannot be: a word break over `GLUE`, position by
+    position (linear in the text's length, whatever a hostile host name repeats)."""
+    cuts: list[list[str] | None] = [[]] + [None] * len(text)
+    for start in range(len(text)):
+        so_far = cuts[start]
+        if so_far is None:
+            continue
+        for word in _GLUE_BY_INITIAL.get(text[start], ()):
+            end = start + len(word)
+            if end <= len(text) and cuts[end] is None and text.startswith(word, start):
+                cuts[end] = [*so_far, word]
+    return cuts[len(text)]
 
 
 def _slipped(folded: str, brand: Brand) -> bool:
@@ -274,7 +277,9 @@ def _genuine_pattern() -> re.Pattern[str]:
 
 _GENUINE = _genuine_pattern()
 _GLUE = frozenset(fold(word) for word in GLUE)
-_GLUE_LONGEST_FIRST = sorted(_GLUE, key=len, reverse=True)
+_GLUE_BY_INITIAL: dict[str, tuple[str, ...]] = {
+    initial: tuple(word for word in _GLUE if word[0] == initial) for initial in {word[0] for word in _GLUE}
+}
 _TLDS = frozenset(fold(word) for word in TLD_WORDS)
 _BRAND_NAMES = frozenset(fold(brand.name.replace("-", "")) for brand in BRANDS)
 
