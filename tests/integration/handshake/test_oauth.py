@@ -301,7 +301,7 @@ def test_googles_challenge_is_decoded_after_one_auth_and_an_empty_line(
     assert after_auth == b""  # the client's empty line fetches the final reply
     rejected = run.finding("OAUTH_TOKEN_REJECTED")
     assert rejected["params"]["status"] == "401"  # type: ignore[index]
-    assert rejected["params"]["scope"] == "https://mail.google.com/"  # type: ignore[index]
+    assert rejected["params"]["expected_scope"] == "https://mail.google.com/"  # type: ignore[index]
     assert "https://mail.google.com/" in str(rejected["message"])
     assert str(rejected["params"]["reply"]).startswith("535 5.7.8")  # type: ignore[index]
     shown = [(line.dir, line.line) for line in run.outcome.handshake.transcript]

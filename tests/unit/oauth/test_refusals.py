@@ -81,7 +81,7 @@ def test_a_decoded_challenge_quotes_status_and_scope() -> None:
 
     assert [finding.code for finding in found] == ["OAUTH_TOKEN_REJECTED"]  # opaque: no claims to show
     assert found[0].params["status"] == "401"
-    assert found[0].params["scope"] == "https://mail.google.com/"
+    assert found[0].params["expected_scope"] == "https://mail.google.com/"
     assert "status 401" in found[0].message
     assert "https://mail.google.com/" in found[0].message
     assert found[0].actor == "service"
@@ -92,7 +92,7 @@ def test_a_challenge_without_scope_names_googles_scope_on_googles_server() -> No
         refusal(), read_token(opaque("ya29.a0")), Challenge(status="400"), ProviderId.GOOGLE
     )
 
-    assert found[0].params["scope"] == "https://mail.google.com/"
+    assert found[0].params["expected_scope"] == "https://mail.google.com/"
     assert found[0].params["remedy"] == "badRequest"
 
 

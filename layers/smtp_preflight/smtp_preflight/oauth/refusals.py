@@ -55,7 +55,7 @@ def refusal_findings(
             "OAUTH_TOKEN_REJECTED",
             context,
             status=challenge.status,
-            scope=expected,
+            expected_scope=expected,
             remedy=remedy_for(challenge),
             retryable=refusal.retryable,
         )
