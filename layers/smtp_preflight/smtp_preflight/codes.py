@@ -80,7 +80,8 @@ SPECS: dict[str, FindingSpec] = {
     # an asynchronous check the abuse limits refused when the worker was about to dial (nothing was sent)
     "CHECK_RATE_LIMITED": FindingSpec(E, USER, None, retryable=True),
     # --- handshake: network ---
-    "HOST_NOT_FOUND": FindingSpec(E, USER, Field.HOST),
+    "HOST_NOT_FOUND": FindingSpec(E, USER, Field.HOST),  # NXDOMAIN or NODATA: the name is not there
+    "DNS_TEMPORARY_FAILURE": FindingSpec(E, SERVICE, None, retryable=True),  # SERVFAIL, refusal, silence
     "CONNECT_TIMEOUT": FindingSpec(E, USER, Field.HOST, retryable=True),
     "CONNECTION_REFUSED": FindingSpec(E, USER, Field.PORT),
     "NETWORK_UNREACHABLE": FindingSpec(E, SERVICE, Field.HOST, retryable=True),

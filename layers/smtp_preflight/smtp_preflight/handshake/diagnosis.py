@@ -21,7 +21,7 @@ from aiosmtplib import SMTPResponseException, SMTPServerDisconnected
 
 from smtp_preflight.codes import SPECS, Actor
 from smtp_preflight.findings import Finding, ParamValue, make_finding
-from smtp_preflight.guard import HostNotFound, HostNotPublic, PortNotAllowed
+from smtp_preflight.guard import DnsAnswer, DnsTemporaryFailure, HostNotFound, HostNotPublic, PortNotAllowed
 from smtp_preflight.report import Reply, StageName
 from smtp_preflight.rules import mode_mismatch_params
 from smtp_preflight.settings import Security
@@ -330,6 +330,8 @@ Classifier = Callable[[StageName, BaseException, Context], str | None]
 def _guard(stage: StageName, error: BaseException, context: Context) -> str | None:
     if isinstance(error, HostNotFound):
         return "HOST_NOT_FOUND"
+    if isinstance(error, DnsTemporaryFailure):
+        return "DNS_TEMPORARY_FAILURE"
     if isinstance(error, HostNotPublic):
         return "HOST_NOT_PUBLIC"
     if isinstance(error, PortNotAllowed):
@@ -372,6 +374,8 @@ def _network(stage: StageName, error: BaseException, context: Context) -> str | 
     if isinstance(error, ConnectionRefusedError):
         return "CONNECTION_REFUSED"
     if isinstance(error, TimeoutError):
+        if stage is S.RESOLVE:
+            return "DNS_TEMPORARY_FAILURE"  # the resolver was still silent when the deadline came
         if stage is S.TLS and context.security is Security.TLS:
             return "BANNER_TIMEOUT"  # TLS from the start: silence after connecting, as with no greeting
         return {S.CONNECT: "CONNECT_TIMEOUT", S.BANNER: "BANNER_TIMEOUT"}.get(stage, "TIMEOUT")
@@ -424,6 +428,10 @@ def diagnose_error(stage: StageName, error: BaseException, context: Context) -> 
     if isinstance(error, PortNotAllowed):
         allowed = ", ".join(str(port) for port in sorted(error.allowed))
         return stage_finding(code, stage, context, detail=detail, allowed_ports=allowed)
+    if isinstance(error, HostNotFound | DnsTemporaryFailure):
+        return stage_finding(code, stage, context, detail=detail, dns_answer=error.answer.value)
+    if code == "DNS_TEMPORARY_FAILURE":  # the deadline ran out while the resolver was silent
+        return stage_finding(code, stage, context, detail=detail, dns_answer=DnsAnswer.TIMEOUT.value)
     if code == "TLS_MODE_MISMATCH":
         return mode_mismatch(stage, context, expected=Security.STARTTLS, detail=detail)
     if code == "CONNECT_TIMEOUT" and context.port == PORT_BLOCKED_BY_CLOUD:  # our side, and it stays so
