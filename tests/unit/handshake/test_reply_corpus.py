@@ -1,0 +1,65 @@
+"""The reply rules against the corpus of real replies (tests/data/replies/): every reply gives its
+expected finding at its stage, with the `retryable` and `actor` the corpus asks for; the corpus itself
+is well formed and cites a public source for every reply."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from smtp_preflight.codes import SPECS
+from smtp_preflight.handshake.diagnosis import Context, build_reply, diagnose_reply
+from smtp_preflight.handshake.transcript import Redactor
+from smtp_preflight.report import StageName
+from smtp_preflight.settings import Security
+from tests.support.reply_corpus import CorpusReply, load_corpus, well_formed
+
+CORPUS = load_corpus()
+CONTEXT = Context("smtp.example.com", 587, Security.STARTTLS, Redactor("Corr3ct-Horse", "alice"))
+FAMILIES = {  # the families of issue 19, each needing several real replies
+    "TLS_REQUIRED": 4,
+    "SENDING_NOT_AUTHENTICATED": 4,
+    "SEND_AS_DENIED": 8,
+    "SENDING_LIMIT_REACHED": 4,
+    "SENDING_BLOCKED_BY_PROVIDER": 3,
+    "AUTH_RATE_LIMITED": 2,
+    "AUTH_APP_PASSWORD_REQUIRED": 3,
+    "SENDING_ACCOUNT_RESTRICTED": 2,
+}
+
+
+@pytest.mark.parametrize("entry", CORPUS, ids=[entry.name for entry in CORPUS])
+def test_each_real_reply_gives_its_finding(entry: CorpusReply) -> None:
+    reply = build_reply(entry.reply_code, entry.message, CONTEXT.redact)
+
+    finding = diagnose_reply(entry.stage, reply, CONTEXT)
+
+    assert finding.code == entry.code
+    if entry.retryable is not None:
+        assert finding.retryable is entry.retryable
+    if entry.actor is not None:
+        assert finding.actor == entry.actor
+
+
+def test_the_corpus_is_real_and_large_enough() -> None:
+    assert len(CORPUS) >= 100
+    assert all(entry.source.startswith("https://") for entry in CORPUS)
+    assert all(entry.code in SPECS for entry in CORPUS)
+    assert [entry.reply for entry in CORPUS if not well_formed(entry)] == []
+    assert len({(entry.reply, entry.stage) for entry in CORPUS}) == len(CORPUS)  # no duplicates
+
+
+def test_every_family_of_the_issue_has_several_real_replies() -> None:
+    seen = Counter(entry.code for entry in CORPUS)
+
+    assert {code: seen[code] for code in FAMILIES if seen[code] < FAMILIES[code]} == {}
+
+
+def test_replies_cover_every_stage_a_server_refuses_at() -> None:
+    stages = {entry.stage for entry in CORPUS}
+
+    assert stages >= {StageName.BANNER, StageName.EHLO, StageName.AUTH, StageName.MAIL} | {
+        StageName.RCPT,
+        StageName.DATA,
+    }
