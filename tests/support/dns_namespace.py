@@ -23,11 +23,11 @@ from typing import Any
 
 from dnslib.server import DNSLogger, DNSServer
 
+from smtp_preflight.config.policy import Policy
 from smtp_preflight.discovery.mx import DnsMxLookup
 from smtp_preflight.guard.addresses import system_resolver
 from smtp_preflight.handshake import perform_handshake
-from smtp_preflight.policy import Policy
-from smtp_preflight.settings import SmtpSettings
+from smtp_preflight.model.settings import SmtpSettings
 from tests.support.dns_servers import Zone
 
 DOMAIN = "dns.example.test"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml  # type: ignore[import-untyped]
 
-from smtp_preflight.report import StageName
+from smtp_preflight.model.report import StageName
 
 CORPUS_DIR = Path(__file__).resolve().parents[1] / "data" / "replies"
 _LINE = re.compile(r"^(?P<code>[2-5]\d\d)(?P<sep>[ -]|$)")

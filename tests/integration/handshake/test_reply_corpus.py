@@ -9,8 +9,8 @@ from functools import partial
 import pytest
 
 from smtp_preflight.handshake import HandshakeOutcome
-from smtp_preflight.report import StageName
-from smtp_preflight.settings import SmtpSettings
+from smtp_preflight.model.report import StageName
+from smtp_preflight.model.settings import SmtpSettings
 from tests.support.reply_corpus import CorpusReply, load_corpus
 from tests.support.smtp_servers import (
     Pki,

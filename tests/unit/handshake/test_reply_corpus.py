@@ -8,11 +8,11 @@ from collections import Counter
 
 import pytest
 
-from smtp_preflight.codes import SPECS
 from smtp_preflight.handshake.diagnosis import Context, build_reply, diagnose_reply
 from smtp_preflight.handshake.transcript import Redactor
-from smtp_preflight.report import StageName
-from smtp_preflight.settings import Security
+from smtp_preflight.model.codes import SPECS
+from smtp_preflight.model.report import StageName
+from smtp_preflight.model.settings import Security
 from tests.support.reply_corpus import CorpusReply, load_corpus, well_formed
 
 CORPUS = load_corpus()

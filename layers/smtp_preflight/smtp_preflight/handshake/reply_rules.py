@@ -20,8 +20,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from smtp_preflight.findings import ParamValue
-from smtp_preflight.report import Reply, StageName
+from smtp_preflight.model.findings import ParamValue
+from smtp_preflight.model.report import Reply, StageName
 
 S = StageName
 ANY_STAGE = frozenset(StageName)
