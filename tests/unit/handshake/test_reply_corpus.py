@@ -63,3 +63,64 @@ def test_replies_cover_every_stage_a_server_refuses_at() -> None:
         StageName.RCPT,
         StageName.DATA,
     }
+
+
+@pytest.mark.parametrize(
+    ("stage", "wire", "expected"),
+    [
+        # variants of the families in providers' documented wording, not in the corpus
+        (
+            StageName.DATA,
+            b"550 5.1.90 Your message can't be sent because you've reached your daily limit for message "
+            b"recipients\r\n",
+            "SENDING_LIMIT_REACHED",
+        ),
+        (
+            StageName.AUTH,
+            b"535 5.7.8 Error: authentication failed: This user does not have access rights to this "
+            b"service\r\n",
+            "AUTH_APP_PASSWORD_REQUIRED",
+        ),
+        (
+            StageName.AUTH,
+            b"538 5.7.11 Encryption required for requested authentication mechanism\r\n",
+            "TLS_REQUIRED",
+        ),
+        (StageName.MAIL, b"554 5.7.1 Your account has been suspended\r\n", "SENDING_BLOCKED_BY_PROVIDER"),
+        (
+            StageName.DATA,
+            b"554 Message rejected: Sending paused for this account.\r\n",
+            "SENDING_BLOCKED_BY_PROVIDER",
+        ),
+        (
+            StageName.DATA,
+            b"550 The 'From' address you supplied is not a Sender Signature on your account\r\n",
+            "SEND_AS_DENIED",
+        ),
+        (StageName.AUTH, b"535 5.7.0 Too many failed attempts, try again later\r\n", "AUTH_RATE_LIMITED"),
+        # near misses: the same words about someone else, or about the content, keep their stage's meaning
+        (
+            StageName.RCPT,
+            b"550-5.2.1 The email account that you tried to reach is disabled.\r\n550 5.2.1 Learn more\r\n",
+            "RECIPIENT_REJECTED",
+        ),
+        (StageName.RCPT, b"550 5.7.1 The user account is disabled\r\n", "RECIPIENT_REJECTED"),
+        (
+            StageName.DATA,
+            b"550 5.7.520 Message blocked because it contains content identified as spam.\r\n",
+            "MESSAGE_REJECTED",
+        ),
+        (
+            StageName.AUTH,
+            b"535 5.7.139 Authentication unsuccessful, the user credentials were incorrect.\r\n",
+            "AUTH_FAILED",
+        ),
+    ],
+)
+def test_variants_of_a_family_and_near_misses(stage: StageName, wire: bytes, expected: str) -> None:
+    lines = wire.decode().removesuffix("\r\n").split("\r\n")
+    message = "\n".join(line[4:] for line in lines)
+
+    finding = diagnose_reply(stage, build_reply(int(lines[0][:3]), message, CONTEXT.redact), CONTEXT)
+
+    assert finding.code == expected

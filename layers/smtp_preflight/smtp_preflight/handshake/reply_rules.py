@@ -162,8 +162,8 @@ REPLY_RULES: tuple[ReplyRule, ...] = (
         "AUTH_RATE_LIMITED",
         AUTH,
         text=_phrases(
-            r"too many (?:bad |failed |invalid |unsuccessful )?(?:login|logon|auth|authentication|sign-?in) "
-            r"(?:attempts|failures|tries|requests)",
+            r"too many (?:\S+ ){0,2}(?:attempts|tries)",
+            r"too many (?:login|logon|auth|authentication|sign-?in) (?:failures|requests|errors)",
             r"(?:max(?:imum)?|limit of) (?:number of )?(?:login|auth|authentication) attempts",
         ),
         source=f"{GOOGLE_THROTTLE}; {YAHOO_AUTH005}",
@@ -174,8 +174,8 @@ REPLY_RULES: tuple[ReplyRule, ...] = (
         "AUTH_APP_PASSWORD_REQUIRED",
         AUTH,
         text=_phrases(
-            r"Application-specific password",
-            r"app(?:lication)? password (?:is )?required",
+            r"app(?:lication)?[- ](?:specific )?passwords?",
+            r"(?:does not|doesn't) have access rights to this service",
             r"InvalidSecondFactor",
             r"authori[sz]ation code",
             r"授权码",
@@ -260,7 +260,13 @@ REPLY_RULES: tuple[ReplyRule, ...] = (
             r"not owned by (?:the )?(?:auth(?:enticated)? |authorized |logged[- ]in )?user",
             r"(?:mail from|sender|envelope|from)(?: address| domain)? (?:must|should) (?:be )?"
             r"(?:the )?(?:same as|equal(?: to)?|match)",
-            r"(?:doesn't|does not|don't|do not) match (?:the |a )?(?:auth|authenticated|login|verified)",
+            r"(?:doesn't|does not|don't|do not) (?:match|conform (?:with|to)|correspond (?:with|to)"
+            r"|agree with) (?:the |a |your )?(?:auth|authenticated|login|logged|verified|account)",
+            r"(?:sender|from|envelope)(?: address)? mismatch",
+            r"not (?:allowed|authori[sz]ed|permitted) to send (?:mail |e-?mail |messages )?"
+            r"(?:as|from|on behalf of)",
+            r"(?:sender|from)(?: address| identity)? (?:is )?not (?:valid|verified|validated|confirmed)",
+            r"Sender Signature",
             r"relaying disallowed as",
             r"(?:sender|from|envelope sender)(?: address)? (?:is )?not (?:allowed|permitted|authori[sz]ed)",
             r"(?:unable to|cannot|could not) authenticate (?:the )?sender",
@@ -312,6 +318,7 @@ REPLY_RULES: tuple[ReplyRule, ...] = (
         source=f"{EXO_THREADS}; {EXCHANGE_RATE}",
     ),
     ReplyRule("SENDING_LIMIT_REACHED", SENDING, codes=frozenset({432}), enhanced="4.3.2", source=EXO_THREADS),
+    ReplyRule("SENDING_LIMIT_REACHED", SENDING, enhanced="5.1.90", source=EXO_LIMITS),
     ReplyRule("SENDING_LIMIT_REACHED", SENDING, text=_phrases(r"too much mail from"), source=POSTFIX_ANVIL),
     # the provider refuses to send for this account or tenant: suspected spam or a compromised account
     # (before the limits: Microsoft's OutboundSpamException names a "RefuseQuota" verdict)
@@ -326,8 +333,17 @@ REPLY_RULES: tuple[ReplyRule, ...] = (
             r"traffic not accepted from this IP",
             r"tenant has exceeded threshold",
             r"sending (?:has been |is )?(?:paused|suspended|disabled) for (?:this|your) account",
+            r"outgoing (?:mail |e-?mails? )?(?:is |has been )?blocked",
         ),
         source=f"{EXO_SPAM}; {EXO_5_1_8}; {EXO_5_7_7XX}; Zoho 550 5.4.6 (cachet#3052)",
+    ),
+    ReplyRule(  # at MAIL or after DATA the account is ours; at RCPT it would be the recipient's
+        "SENDING_BLOCKED_BY_PROVIDER",
+        NOT_RCPT,
+        text=_phrases(
+            r"(?:your |this |the )?(?:account|user) (?:is |has been )?(?:blocked|suspended|disabled)"
+        ),
+        source=f"{EXO_SPAM}; Zoho 550 5.4.6 (cachet#3052)",
     ),
     ReplyRule("SENDING_BLOCKED_BY_PROVIDER", SENDING, enhanced="5.7.501", source=EXO_SPAM),
     ReplyRule("SENDING_BLOCKED_BY_PROVIDER", SENDING, enhanced="5.7.705", source=EXO_5_7_7XX),
@@ -343,6 +359,9 @@ REPLY_RULES: tuple[ReplyRule, ...] = (
             r"exceeded the max(?:imum)? (?:number of )?(?:e-?mails|messages) per",
             r"(?:daily|hourly|sending|message|relay) quota",
             r"exceeded (?:your|its|the) (?:\S+ )?(?:sending|messaging|message) limits?",
+            r"(?:reached|exceeded|over) (?:your|its|the) (?:\S+ ){0,2}(?:daily|hourly|24-hour|sending) "
+            r"(?:\S+ )?limit",
+            r"(?:daily|hourly) (?:\S+ )?limit (?:exceeded|reached)",
             r"throttl(?:ed|ing)",
         ),
         source=f"{SELF_HOSTED_RATE}; SendGrid 451 messaging limits (WA-WF-Bot#282); AVideo#7527 relay quota",
@@ -377,6 +396,7 @@ REPLY_RULES: tuple[ReplyRule, ...] = (
             r"not logged in",
             r"WantAuthError",
             r"please authenticate",
+            r"turn on (?:SMTP )?auth",
         ),
         source=f"{EXO_5_7_57}; {GOOGLE_ERRORS}; {SELF_HOSTED_AUTH}; SendGrid 550 (sendgrid/docs#6473)",
     ),
