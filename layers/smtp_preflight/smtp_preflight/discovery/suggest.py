@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from email_validator import EmailNotValidError, validate_email
+from pydantic import Field as ModelField
 
 from smtp_preflight.guard import DnsAnswer, DnsTemporaryFailure
 from smtp_preflight.model.report import CamelModel, ProviderId, ProviderRef
@@ -84,8 +85,12 @@ class Suggestion(CamelModel):
     hints: list[str]
     mx_host: str | None
     source_url: str | None
-    dns_answer: DnsAnswer | None = None
-    retryable: bool = False
+    dns_answer: DnsAnswer | None = ModelField(
+        default=None, description="What the resolver answered when a DNS outage kept us from finding out."
+    )
+    retryable: bool = ModelField(
+        default=False, description="True when asking again later may find out (a DNS outage, not the domain)."
+    )
 
 
 def address_domain(email: str) -> tuple[str, str]:
