@@ -116,18 +116,14 @@ def build_reply(code: int, message: str, redact: Redactor) -> Reply:
 def diagnose_reply(stage: StageName, reply: Reply, context: Context) -> Finding:
     """The finding for a refusing reply at `stage` (the reply must already be built by `build_reply`).
 
-    `retryable` follows the cause (see `reply_rules`): the rule's word if it has one, else the code's
-    spec, except for a stage's plain refusal, where a 4yz reply says a later try may pass."""
+    `retryable` follows the cause (see `reply_rules`): the code's spec decides, except for a stage's
+    plain refusal, whose cause we cannot name: there a 4yz reply says a later try may pass."""
     rule = first_rule(stage, reply)
     code = rule.finding if rule else STAGE_FALLBACK.get(stage, "PROTOCOL_ERROR")
     extra = dict(rule.params) if rule else {}
     text = format_reply(reply)
-    if rule is not None and rule.retryable is not None:
-        retryable = rule.retryable
-    elif code in REPLY_CLASS_DECIDES:
-        retryable = reply.code // 100 == TRANSIENT_CLASS
-    else:
-        retryable = SPECS[code].retryable
+    plain_refusal = code in REPLY_CLASS_DECIDES
+    retryable = reply.code // 100 == TRANSIENT_CLASS if plain_refusal else SPECS[code].retryable
     return make_finding(
         code, {**context.params(stage), "reply": text, "detail": text, **extra}, retryable=retryable
     )

@@ -11,7 +11,7 @@ themselves, with their public addresses, are the corpus in tests/data/replies/.
 a later check can succeed unaided (a 454 "too many login attempts" is not retryable: someone must fix
 the password first; a 451 "STARTTLS is required" will not pass by waiting). Only the codes that name a
 stage's refusal and no cause (`REPLY_CLASS_DECIDES`) take RFC 5321's reading of the class: 4yz, the same
-command may succeed later. A rule may still say otherwise where its cause is always transient or never.
+command may succeed later.
 """
 
 from __future__ import annotations
@@ -38,8 +38,7 @@ TRANSIENT_NOT_CLOSING = frozenset(range(400, 500)) - {421}  # a 421 closes the c
 class ReplyRule:
     """One family of replies: which stages, which codes, which enhanced code, which words -> which finding.
 
-    `source` names where the wording was seen or documented, so a rule can be checked and kept;
-    `retryable` overrides the finding's own (None: the code's spec decides, see the module docstring).
+    `source` names where the wording was seen or documented, so a rule can be checked and kept.
     """
 
     finding: str
@@ -50,7 +49,6 @@ class ReplyRule:
     text: re.Pattern[str] | None = None
     params: Mapping[str, ParamValue] = field(default_factory=dict)
     source: str = ""
-    retryable: bool | None = None
 
     def matches(self, stage: StageName, reply: Reply) -> bool:
         return (
