@@ -98,7 +98,14 @@ def test_replies_cover_every_stage_a_server_refuses_at() -> None:
             "SEND_AS_DENIED",
         ),
         (StageName.AUTH, b"535 5.7.0 Too many failed attempts, try again later\r\n", "AUTH_RATE_LIMITED"),
+        (StageName.MAIL, b"550 5.7.1 Sender address rejected: not authorized\r\n", "SEND_AS_DENIED"),
+        (StageName.MAIL, b"553 sender is not the same as the authenticated user\r\n", "SEND_AS_DENIED"),
         # near misses: the same words about someone else, or about the content, keep their stage's meaning
+        (  # a domain's DMARC verdict is about the From domain, not about the login
+            StageName.DATA,
+            b"550 5.7.26 This mail has been blocked because the sender is unauthenticated.\r\n",
+            "MESSAGE_REJECTED",
+        ),
         (
             StageName.RCPT,
             b"550-5.2.1 The email account that you tried to reach is disabled.\r\n550 5.2.1 Learn more\r\n",

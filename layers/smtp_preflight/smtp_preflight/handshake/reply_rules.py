@@ -264,6 +264,8 @@ REPLY_RULES: tuple[ReplyRule, ...] = (
             r"not (?:allowed|authori[sz]ed|permitted) to send (?:mail |e-?mail |messages )?"
             r"(?:as|from|on behalf of)",
             r"(?:sender|from)(?: address| identity)? (?:is )?not (?:valid|verified|validated|confirmed)",
+            r"(?:sender|from)(?: address)? rejected:? (?:\S+ )?not (?:owned|authori[sz]ed|allowed|permitted)",
+            r"not the same as (?:the )?(?:auth|authenticated|authori[sz]ed|login|logged)",
             r"Sender Signature",
             r"relaying disallowed as",
             r"(?:sender|from|envelope sender)(?: address)? (?:is )?not (?:allowed|permitted|authori[sz]ed)",
@@ -387,7 +389,8 @@ REPLY_RULES: tuple[ReplyRule, ...] = (
         SENDING,
         text=_phrases(
             r"not (?:been )?authenticated",
-            r"unauthenticated",
+            # not "the sender is unauthenticated" (SPF/DKIM/DMARC): about the From domain, not the login
+            r"unauthenticated (?:senders?|users?|clients?|relay(?:ing)?|submission|sessions?|connections?)",
             r"auth(?:entication)? (?:is )?required",
             r"(?:send|issue|use) AUTH (?:command )?first",
             r"must (?:be )?(?:authenticate|authenticated|log ?in|logged in)",
