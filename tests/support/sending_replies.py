@@ -2,7 +2,7 @@
 
 One catalogue for the rule-table unit tests and the loopback-server integration tests. Wordings come
 from shared/reference/provider-replies.md ("Sending-stage replies") and the sources each rule in
-`handshake.diagnosis.REPLY_RULES` names; every code appears in several variants (line splits, case,
+`handshake.reply_rules.REPLY_RULES` names; every code appears in several variants (line splits, case,
 extra text, stage), because real servers differ. `reply_parts` splits wire bytes the way aiosmtplib does.
 """
 
