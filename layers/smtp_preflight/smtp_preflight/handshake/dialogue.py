@@ -57,7 +57,7 @@ from .diagnosis import (
     Context,
     best_connect_error,
     build_reply,
-    describe_error,
+    describe_exception,
     diagnose_error,
     diagnose_reply,
     mode_mismatch,
@@ -250,7 +250,9 @@ class _Dialogue:
                     sock = await connect_socket(address, self.settings.port)
             except OSError as error:  # includes TimeoutError
                 self.attempts.append(
-                    AddressAttempt(address=str(address), ok=False, error=describe_error(error, self.redact))
+                    AddressAttempt(
+                        address=str(address), ok=False, error=describe_exception(error, self.redact)
+                    )
                 )
                 errors.append(error)
                 continue
@@ -437,7 +439,7 @@ class _Dialogue:
         try:
             self.connection.send(b"QUIT", reply_expected=False)
         except _HANDLED as error:
-            self._end(False, detail=describe_error(error, self.redact))
+            self._end(False, detail=describe_exception(error, self.redact))
             return
         self._end(True, detail="sent; the reply is not waited for")
 
@@ -478,7 +480,7 @@ class _Dialogue:
         raise _Stop
 
     def _fail(self, error: BaseException) -> None:
-        self._end(False, detail=describe_error(error, self.redact))
+        self._end(False, detail=describe_exception(error, self.redact))
         self.findings.append(diagnose_error(self._stage, error, self.context))
 
     def _tls_established(self, connection: SmtpConnection) -> None:
