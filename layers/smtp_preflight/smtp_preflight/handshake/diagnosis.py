@@ -46,7 +46,7 @@ __all__ = [
     "best_connect_error",
     "build_reply",
     "classify_error",
-    "describe_error",
+    "describe_exception",
     "diagnose_error",
     "diagnose_reply",
     "format_reply",
