@@ -7,6 +7,8 @@ Routes live in `routes/`, one Powertools `Router` per resource:
 - `routes/health.py`: `GET /v1/health` (no token, no AWS call).
 - `routes/providers.py`: `GET /v1/providers/suggest?email=`, the settings to type for an address.
 - here: `GET /v1/openapi.json`, the OpenAPI 3.1 document generated from the routes.
+- `routes/page.py` and `routes/reference.py`, for browsers and outside the document: `GET /` (the
+  settings page) and `GET /docs` (a browsable reference of that document), with their files.
 
 Siblings hold the rest: `env` (configuration, read once at cold start), `services` (the store and the
 check service), `schemas` (request and response bodies), `errors` (the one error shape and the exception
@@ -29,7 +31,7 @@ from smtp_preflight.aws.observability import logger, tracer
 from .env import ENVIRONMENT
 from .errors import register_error_handlers
 from .request_guard import refusal_response, screen_body
-from .routes import checks, health, providers, settings_records
+from .routes import checks, health, page, providers, reference, settings_records
 from .strict_query import reject_unknown_query_parameters
 
 ALLOWED_ORIGINS = list(ENVIRONMENT.allowed_origins)
@@ -56,7 +58,7 @@ cors = (
 app = APIGatewayHttpResolver(enable_validation=True, cors=cors, debug=False)
 register_error_handlers(app)
 app.use(middlewares=[reject_unknown_query_parameters])
-for resource in (checks, settings_records, health, providers):
+for resource in (checks, settings_records, health, providers, page, reference):
     app.include_router(resource.router)
 
 
