@@ -9,7 +9,7 @@ SAM_VENV  := .tools/sam
 SAM       := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
 
-.PHONY: install sam run openapi readme build bench test lint typecheck unit integration fuzz clean
+.PHONY: install sam run openapi readme screenshots browser build bench test lint typecheck unit integration fuzz clean
 
 install: $(STAMP)
 
@@ -38,6 +38,21 @@ openapi: install
 readme: install
 	README_UPDATE=1 $(BIN)/pytest tests/integration/test_readme.py -q
 
+# Retake the settings page's screenshots in docs/ (docs/page.md) with the browser test.
+screenshots: install browser
+	SCREENSHOTS_UPDATE=1 $(BIN)/pytest tests/integration/browser -q
+
+# Debian's chromium and chromium-driver for the browser test, installed where missing (as root, with
+# apt-get); silent when they are there. Where they cannot be installed, the browser test is skipped.
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "make browser: installing Debian's chromium and chromium-driver for the browser test"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends chromium chromium-driver >/dev/null; } \
+		|| echo "make browser: could not install them: the browser test will be skipped" >&2; \
+	else echo "make browser: no chromium, and no apt-get as root: the browser test will be skipped" >&2; fi
+
 # Build the layer and function for Lambda (python3.13, arm64) without Docker and without a local
 # Python 3.13: both use `BuildMethod: makefile` (layers/smtp_preflight/Makefile asks pip for the arm64
 # cp313 wheels and prunes botocore to the services used; functions/Makefile copies the handlers). Where a
@@ -65,8 +80,9 @@ typecheck: install
 unit: install
 	$(BIN)/pytest tests/unit
 
-# Handlers under moto, the handshake against real loopback SMTP servers, and the local server.
-integration: install
+# Handlers under moto, the handshake against real loopback SMTP servers, the local server, and the
+# settings page in headless chromium.
+integration: install browser
 	$(BIN)/pytest tests/integration
 
 test: lint typecheck unit integration
