@@ -7,14 +7,14 @@ Routes live in `routes/`, one Powertools `Router` per resource:
 - `routes/health.py`: `GET /v1/health` (no token, no AWS call).
 - `routes/providers.py`: `GET /v1/providers/suggest?email=`, the settings to type for an address.
 - here: `GET /v1/openapi.json`, the OpenAPI 3.1 document generated from the routes.
-- `routes/page.py` and `routes/reference.py`, for browsers and outside the document: `GET /` (the
-  settings page) and `GET /docs` (a browsable reference of that document), with their files.
+- `routes/page.py`: `GET /` and its files, the settings page (for browsers; outside the document).
+- `routes/reference.py`: `GET /docs` and its files, a browsable reference of that document.
 
 Siblings hold the rest: `env` (configuration, read once at cold start), `services` (the store and the
 check service), `schemas` (request and response bodies), `errors` (the one error shape and the exception
 handlers), `request_guard` (body checks before parsing), `tenancy` (tenant from the JWT claims) and
 `idempotency` (safe retries), `language` (Accept-Language in, Content-Language out: reports are stored
-with codes and params and worded for each answer).
+with codes and params and worded for each answer), `browser_files` (files for browsers, with their CSP).
 """
 
 import json

@@ -13,7 +13,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from smtp_preflight.i18n import LOCALES, catalogue
+from smtp_preflight.wording.i18n import LOCALES, catalogue
 
 from ..browser_files import (
     CSS,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from smtp_preflight.i18n import LOCALES, catalogue
+from smtp_preflight.wording.i18n import LOCALES, catalogue
 from tests.integration.api.conftest import Api, ApiResponse
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -21,7 +21,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from smtp_preflight.i18n import catalogue
+from smtp_preflight.wording.i18n import catalogue
 from tests.support.browser import chromium, console_errors, other_origins, serious_accessibility_violations
 from tests.support.local_server import ROOT, LocalRun, local_server
 
