@@ -201,6 +201,8 @@ async function runCheck() {
   clearMarks();
   const body = requestBody();
   const key = keyFor(body);
+  document.getElementById("result-heading").hidden = false;
+  findingsList.replaceChildren();
   verdict.className = "verdict";
   verdict.textContent = t("page.checking");
   showStages([], null);
@@ -285,7 +287,7 @@ function showReport(report, { announce }) {
   lastCheck = report.checkId;
   showStages(report.handshake?.stages ?? [], null);
   clearMarks();
-  document.getElementById("result").hidden = false;
+  document.getElementById("result-heading").hidden = false;
   findingsList.replaceChildren(...report.findings.map(findingItem));
   verdict.className = `verdict ${report.status}`;
   verdict.textContent = t(`page.verdict.${report.status}`);
@@ -299,8 +301,10 @@ function findingItem(finding, index) {
   item.append(
     element("p", { className: "message", text: finding.message, id }),
     element("p", { className: "advice", text: finding.advice }),
-    element("p", { className: "actor", text: t(`page.actor.${finding.actor}`) }),
   );
+  if (finding.severity !== "info") {
+    item.append(element("p", { className: "actor", text: t(`page.actor.${finding.actor}`) }));
+  }
   const field = finding.field && form.elements[finding.field];
   if (field && finding.severity === "error") {
     field.setAttribute("aria-invalid", "true");
@@ -337,7 +341,7 @@ async function showError(response) {
     const field = problem.location === "body" && problem.field && form.elements[problem.field];
     if (field) field.setAttribute("aria-invalid", "true");
   }
-  document.getElementById("result").hidden = false;
+  document.getElementById("result-heading").hidden = false;
   findingsList.replaceChildren(
     ...problems.map((problem) => element("li", { className: "finding error", text: `${problem.field ?? ""}: ${problem.message}` })),
   );
