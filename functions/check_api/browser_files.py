@@ -55,9 +55,13 @@ def static_file(relative: str, content_type: str) -> Asset:
 
 
 def package_file(package: str, name: str, content_type: str) -> Asset:
-    """A file shipped inside an installed package (Swagger UI's, inside Powertools)."""
-    file = resources.files(package).joinpath(name)
-    return Asset(content_type, functools.cache(functools.partial(file.read_text, "utf-8")))
+    """A file shipped inside an installed package (Swagger UI's, inside Powertools), found on first use:
+    importing Powertools' swagger_ui package loads its OpenAPI models, too slow for every cold start."""
+
+    def read() -> str:
+        return resources.files(package).joinpath(name).read_text("utf-8")
+
+    return Asset(content_type, functools.cache(read))
 
 
 def asset_response(asset: Asset, policy: str, *, cache: str = ASSET_CACHE) -> Response[Any]:
