@@ -104,6 +104,9 @@ def test_an_office_manager_gets_working_settings(run: LocalRun, browser: Any) ->
 
     assert console_errors(browser) == []
     assert other_origins(browser, run.api) == []
+    urls = " ".join(browser.execute_script("return performance.getEntries().map((entry) => entry.name)"))
+    assert "password" not in urls, "the password never travels in a URL"
+    assert browser.get_cookies() == []
 
 
 def autodiscovery_fills_in_gmail(browser: Any) -> str:

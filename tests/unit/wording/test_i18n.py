@@ -47,7 +47,7 @@ def used_ui_keys() -> set[str]:
     return found
 
 
-PAGE = Path(__file__).resolve().parents[2] / "functions" / "check_api" / "static" / "page"
+PAGE = Path(__file__).resolve().parents[3] / "functions" / "check_api" / "static" / "page"
 
 
 def used_page_keys() -> set[str]:
