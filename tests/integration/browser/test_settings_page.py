@@ -31,6 +31,9 @@ EMAIL = "office.manager@gmail.com"
 WAIT_SECONDS = 15
 SCREENSHOTS = ROOT / "docs"
 
+# make run and Chromium start in the first test (about 10 s on a quiet machine, more on a busy one)
+pytestmark = pytest.mark.timeout(120)
+
 
 @pytest.fixture(scope="module")
 def run() -> Iterator[LocalRun]:
