@@ -13,6 +13,7 @@ import pytest
 import smtp_preflight
 from smtp_preflight.cli.main import main
 from smtp_preflight.discovery import Source
+from smtp_preflight.discovery.suggest import DNS_UNAVAILABLE_REASON
 from smtp_preflight.guard import addresses as guard
 from smtp_preflight.handshake.diagnosis import REPLY_RULES
 from smtp_preflight.model.codes import SPECS, Actor, Field
@@ -49,6 +50,22 @@ def used_ui_keys() -> set[str]:
     return found
 
 
+PAGE = Path(__file__).resolve().parents[3] / "functions" / "check_api" / "static" / "page"
+
+
+def used_page_keys() -> set[str]:
+    """`page.*` keys of the settings page: named in its HTML (`data-text`) and module (`t("...")`), and
+    the ones its module builds from a finding's actor and field, a check's status and a stage's state."""
+    found: set[str] = set()
+    for path in (PAGE / "index.html", PAGE / "page.js"):
+        found |= set(re.findall(r"(?:data-text=\"|\bt\(\")(page\.[A-Za-z0-9.]+)\"", path.read_text("utf-8")))
+    found |= {f"page.actor.{a.value}" for a in Actor} | {f"page.{f.value}" for f in Field}
+    found |= {f"page.verdict.{s.value}" for s in Status} | {
+        f"page.stage.{s}" for s in ("ok", "failed", "running")
+    }
+    return found
+
+
 def expected_keys() -> set[str]:
     """Every key the code can ask for: findings, enums shown to people, term params, discovery, CLI."""
     keys = {f"finding.{code}.{part}" for code in SPECS for part in ("message", "advice")}
@@ -61,7 +78,7 @@ def expected_keys() -> set[str]:
     keys |= {term_key("scope", rule.params["scope"]) for rule in REPLY_RULES if "scope" in rule.params}
     keys |= {term_key("reason", reason) for reason in GUARD_REASONS}
     keys |= {f"auth.{login.value}" for login in Login} | {f"confidence.{c.value}" for c in Confidence}
-    keys |= {f"source.{source.value}" for source in Source}
+    keys |= {f"source.{source.value}" for source in Source} | {DNS_UNAVAILABLE_REASON}
     keys |= {f"hint.{hint}" for provider in MAILBOX_PROVIDERS for hint in provider.hints}
     keys |= {term_key("tokenKind", kind) for kind in set(tokens.TokenKind) - verdicts.USABLE_KINDS}
     keys |= {term_key("tokenFlaw", flaw) for flaw in tokens.Flaw}
@@ -69,7 +86,7 @@ def expected_keys() -> set[str]:
     remedies |= {*challenge.STATUS_REMEDIES.values(), *refusals.REFUSAL_REMEDIES.values()}
     remedies |= {refusals.OTHER_SERVER, *(remedy for _words, remedy in refusals.REPLY_REMEDIES)}
     keys |= {term_key("remedy", remedy) for remedy in remedies}
-    return keys | used_ui_keys()
+    return keys | used_ui_keys() | used_page_keys()
 
 
 def placeholders(template: str) -> set[str]:
