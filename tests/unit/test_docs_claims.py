@@ -238,6 +238,18 @@ def test_the_architecture_map_shows_every_folder_and_loose_module_of_the_layer()
     assert parts - shown == set()
 
 
+def test_the_architecture_map_names_every_module_of_the_layers_folders() -> None:
+    layer = ROOT / "layers/smtp_preflight/smtp_preflight"
+    named = {(folder, name) for folder, name in _architecture_map()}
+    modules = {
+        (path.parent, path.name)
+        for path in layer.glob("*/*.py")
+        if path.name != "__init__.py" and (path.parent / "__init__.py").exists()
+    }
+
+    assert sorted(str(folder.relative_to(layer) / name) for folder, name in modules - named) == []
+
+
 def test_the_deploy_guide_gives_each_parameters_default() -> None:
     parameters = TEMPLATE["Parameters"]
     for row in page("docs/deploy.md").splitlines():
