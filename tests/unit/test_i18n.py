@@ -21,7 +21,7 @@ from smtp_preflight.handshake.diagnosis import REPLY_RULES
 from smtp_preflight.messages import term_key
 from smtp_preflight.report import ProviderId, StageName
 from smtp_preflight.rules.mailbox_providers import MAILBOX_PROVIDERS, Confidence, Login
-from smtp_preflight.settings import Security
+from smtp_preflight.settings import Security, SmtpSettings
 
 PACKAGE = Path(smtp_preflight.__file__).parent
 TUNNEL_REASONS = {guard.IPV4_COMPATIBLE, guard.NAT64_LOCAL, guard.SIX_TO_FOUR, guard.TEREDO}
@@ -46,6 +46,7 @@ def expected_keys() -> set[str]:
     keys |= {f"status.{s.value}" for s in Status} | {f"stage.{s.value}" for s in StageName}
     keys |= {f"progress.{s.value}" for s in StageName}  # the CLI's live progress on a terminal
     keys |= {f"actor.{a.value}" for a in Actor} | {f"field.{f.value}" for f in Field}
+    keys |= {f"field.{info.alias}" for info in SmtpSettings.model_fields.values()}  # the CLI's errors
     keys |= {f"provider.{p.value}" for p in ProviderId} | {f"mode.{s.value}" for s in Security}
     keys |= {f"credential.{f}" for f in (Field.USERNAME, Field.PASSWORD, Field.OAUTH_TOKEN)}
     keys |= {term_key("scope", rule.params["scope"]) for rule in REPLY_RULES if "scope" in rule.params}
