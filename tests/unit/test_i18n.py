@@ -18,6 +18,7 @@ from smtp_preflight.discovery import Source
 from smtp_preflight.findings import Status
 from smtp_preflight.guard import addresses as guard
 from smtp_preflight.handshake.diagnosis import REPLY_RULES
+from smtp_preflight.limits import Limit
 from smtp_preflight.messages import term_key
 from smtp_preflight.report import ProviderId, StageName
 from smtp_preflight.rules.mailbox_providers import MAILBOX_PROVIDERS, Confidence, Login
@@ -51,6 +52,7 @@ def expected_keys() -> set[str]:
     keys |= {f"credential.{f}" for f in (Field.USERNAME, Field.PASSWORD, Field.OAUTH_TOKEN)}
     keys |= {term_key("scope", rule.params["scope"]) for rule in REPLY_RULES if "scope" in rule.params}
     keys |= {term_key("reason", reason) for reason in GUARD_REASONS}
+    keys |= {term_key("limit", limit.value) for limit in Limit}
     keys |= {f"auth.{login.value}" for login in Login} | {f"confidence.{c.value}" for c in Confidence}
     keys |= {f"source.{source.value}" for source in Source}
     keys |= {f"hint.{hint}" for provider in MAILBOX_PROVIDERS for hint in provider.hints}
