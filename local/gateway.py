@@ -2,8 +2,10 @@
 route matching from template.yaml's events, the JWT authorizer's claims, and the v2 event and response
 formats.
 
-The JWT is decoded WITHOUT verifying its signature, issuer, audience or expiry: in the cloud, API Gateway's
-JWT authorizer verifies tokens before the Lambda runs. Never expose the local server beyond loopback.
+The JWT is decoded WITHOUT verifying its signature, issuer or audience: in the cloud, API Gateway's JWT
+authorizer verifies tokens before the Lambda runs. Its times are honoured as API Gateway honours them
+(`exp` in the future, `nbf` and `iat` not), so an expired token is a 401 here too; `python -m local.token`
+mints a token for a chosen tenant. Never expose the local server beyond loopback.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import operator
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +30,7 @@ API_ID = "localapi01"
 
 
 class Unauthorized(Exception):
-    """The bearer token is not a decodable JWT (API Gateway would answer 401 itself)."""
+    """The bearer token is not a decodable JWT, or not valid now (API Gateway would answer 401 itself)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +65,9 @@ def match(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str,
     return None
 
 
-def decode_claims(authorization: str | None, tenant_claim: str) -> dict[str, str]:
-    """Claims as API Gateway passes them (all values strings); a default tenant when no token is sent."""
+def decode_claims(authorization: str | None, tenant_claim: str, now: float) -> dict[str, str]:
+    """Claims as API Gateway passes them (all values strings); a default tenant when no token is sent.
+    `now` (seconds since the epoch) is when the token must be valid."""
     if not authorization:
         return {"sub": LOCAL_TENANT, tenant_claim: LOCAL_TENANT}
     scheme, _, token = authorization.partition(" ")
@@ -75,7 +80,27 @@ def decode_claims(authorization: str | None, tenant_claim: str) -> dict[str, str
         raise Unauthorized("the JWT payload is not base64url JSON") from exc
     if not isinstance(claims, dict):
         raise Unauthorized("the JWT payload is not a JSON object")
+    _check_times(claims, now)
     return {str(key): _claim_string(value) for key, value in claims.items()}
+
+
+# API Gateway's JWT authorizer: exp must be after the current time, nbf and iat before it (claim, now).
+TIME_CLAIMS: dict[str, Callable[[float, float], bool]] = {
+    "exp": operator.gt,
+    "nbf": operator.le,
+    "iat": operator.le,
+}
+
+
+def _check_times(claims: dict[str, Any], now: float) -> None:
+    for name, valid in TIME_CLAIMS.items():
+        if name not in claims:
+            continue
+        value = claims[name]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise Unauthorized(f"the JWT's {name} is not a number of seconds")
+        if not valid(value, now):
+            raise Unauthorized(f"the JWT is not valid now ({name})")
 
 
 def _claim_string(value: Any) -> str:

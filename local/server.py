@@ -28,6 +28,8 @@ import signal
 import socket
 import sys
 import threading
+import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 from typing import Any
@@ -99,8 +101,10 @@ class LocalGateway:
         tenant_claim: str,
         cors: Cors | None = None,
         require_token: bool = False,
+        clock: Callable[[], float] = time.time,
     ):
         self.functions = functions
+        self.clock = clock  # when tokens must be valid (exp, nbf)
         self.require_token = require_token  # as in the cloud: no bearer token, no call (401)
         self.routes = [
             route
@@ -136,7 +140,7 @@ class LocalGateway:
             if self.require_token and not authorization:
                 return _gateway_error(401, "Unauthorized")
             try:
-                claims = decode_claims(authorization, self.tenant_claim)
+                claims = decode_claims(authorization, self.tenant_claim, self.clock())
             except Unauthorized:
                 return _gateway_error(401, "Unauthorized")
         event = build_event(

@@ -109,6 +109,26 @@ def test_the_tenant_comes_from_the_bearer_token(local_run: LocalRun) -> None:
     )
 
 
+def test_a_token_minted_by_local_token_is_accepted_until_it_expires(local_run: LocalRun) -> None:
+    # Given a token minted as docs/local.md says, and tokens whose time is over or not yet come
+    minted = subprocess.run(
+        [sys.executable, "-m", "local.token", "--tenant", "t-minted", "--ttl", "60"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    expired = _unsigned_jwt({"sub": "u1", "tenant_id": "t-minted", "exp": int(time.time()) - 1})
+    early = _unsigned_jwt({"sub": "u1", "tenant_id": "t-minted", "nbf": int(time.time()) + 3600})
+    url = f"{local_run.api}/v1/smtp-checks"
+
+    # Then the minted one speaks for its tenant, and the others get API Gateway's own 401
+    assert _request("GET", url, headers={"Authorization": f"Bearer {minted}"})[0] == 200
+    for token in (expired, early):
+        status, _, body = _request("GET", url, headers={"Authorization": f"Bearer {token}"})
+        assert (status, body) == (401, {"message": "Unauthorized"})
+
+
 def test_gateway_behaviour_validation_cors_and_openapi(local_run: LocalRun) -> None:
     status, _, body = _request("POST", f"{local_run.api}/v1/smtp-checks", {"host": "x", "password": "p4ss"})
     assert status == 422
