@@ -24,6 +24,7 @@ import json
 import logging
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import traceback
@@ -115,6 +116,10 @@ class _Capture:
 
 def _serve(code_dir: str, handler_path: str, function_name: str, timeout: float, conn: Connection) -> None:
     """An execution environment (in its own process): cold start, then one invocation at a time."""
+    # Ctrl-C reaches the terminal's whole process group; it is for make run, which stops its environments
+    # itself (see `_start_shielded`): here it is ignored, and the SIGINT blocked since the start unblocked.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     try:
         handler = import_handler(code_dir, handler_path)
     except ValueError as error:  # ConfigError, pydantic's ValidationError: they name the variable
@@ -145,6 +150,16 @@ def _serve(code_dir: str, handler_path: str, function_name: str, timeout: float,
             conn.send(("ok", json.loads(json.dumps(response)), capture.take()))
 
 
+def _start_shielded(process: multiprocessing.process.BaseProcess) -> None:
+    """Start `process` with SIGINT blocked (a signal mask survives fork and exec), so that a Ctrl-C while
+    it imports cannot print a KeyboardInterrupt traceback before `_serve` ignores SIGINT."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        process.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 class _Environment:
     def __init__(self, function: LocalFunction) -> None:
         self.conn, child = _SPAWN.Pipe()
@@ -160,7 +175,7 @@ class _Environment:
             name=f"{function.logical_id}-env",
             daemon=True,
         )
-        self.process.start()
+        _start_shielded(self.process)
         child.close()
         if not self.conn.poll(START_TIMEOUT_SECONDS):
             self.stop()

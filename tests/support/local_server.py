@@ -79,6 +79,7 @@ def local_server(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its own process group, as on a terminal: tests can send it Ctrl-C
     )
     output: list[str] = []
     ready = threading.Event()

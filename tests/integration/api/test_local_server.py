@@ -271,11 +271,16 @@ def test_an_unreachable_dynamodb_endpoint_ends_make_run_with_one_line() -> None:
     assert "unset AWS_ENDPOINT_URL_DYNAMODB" in result.stderr
 
 
-def test_sigterm_stops_everything_cleanly(local_run: LocalRun) -> None:
-    # runs last in this module: stop the server and check it said so
-    local_run.process.send_signal(signal.SIGTERM)
+def test_ctrl_c_stops_everything_without_a_traceback(local_run: LocalRun) -> None:
+    # runs last in this module, once every function's execution environments have served requests.
+    # Ctrl-C on a terminal sends SIGINT to the whole process group: make run and its worker processes
+    os.killpg(local_run.process.pid, signal.SIGINT)
+
     assert local_run.process.wait(timeout=15) == 0
     deadline = time.monotonic() + 5
     while "Stopped.\n" not in local_run.output and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert "Stopped.\n" in local_run.output
+    after = local_run.text.split("Ready: ", 1)[1]
+    assert "Traceback" not in after
+    assert "KeyboardInterrupt" not in after
+    assert after.endswith("Stopping...\nStopped.\n"), after
