@@ -65,8 +65,9 @@ def import_handler(code_dir: str, handler_path: str) -> Handler:
 _STANDARD_RECORD_KEYS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
-def portable_record(record: logging.LogRecord) -> dict[str, Any]:
-    """What the request log needs of a handler's record, picklable: level, message, and the extras."""
+def portable_record(record: logging.LogRecord, keys: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the request log needs of a handler's record, picklable: level, message, the extras, and the
+    log keys of the context it was logged in (`keys`: Powertools adds them when it formats a line)."""
     message = record.getMessage()
     if record.exc_info and record.exc_info[1] is not None:
         message += f" ({type(record.exc_info[1]).__name__}: {record.exc_info[1]})"
@@ -78,6 +79,7 @@ def portable_record(record: logging.LogRecord) -> dict[str, Any]:
         and isinstance(value, str | int | float | bool | list | dict | None)
     }
     return {
+        **json.loads(json.dumps(keys or {}, default=str)),
         **extras,
         "name": record.name,
         "levelno": record.levelno,
@@ -101,12 +103,19 @@ class _Capture:
                 return True  # outside an invocation: as the handler would print it
             if id(record) not in self._seen:
                 self._seen.add(id(record))
-                self.records.append(portable_record(record))
+                self.records.append(portable_record(record, self.context_keys()))
         return self.print_json
 
     def start(self) -> None:
         with self._lock:
             self.records, self._seen = [], set()
+
+    @staticmethod
+    def context_keys() -> dict[str, Any]:
+        """The log keys of the logging task or thread (tenantId, settingsId, version, checkId)."""
+        from smtp_preflight.aws.observability import logger
+
+        return dict(logger.thread_safe_get_current_keys())
 
     def take(self) -> list[dict[str, Any]]:
         with self._lock:
