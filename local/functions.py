@@ -27,14 +27,16 @@ import os
 import signal
 import sys
 import threading
+import time
 import traceback
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from local.gateway import FakeLambdaContext
 from local.tables import TEMPLATE, load_template
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -43,6 +45,24 @@ DEFAULT_TIMEOUT_SECONDS = 3.0  # Lambda's own default when neither the function 
 DEFAULT_CONCURRENCY = 4  # execution environments per function (LOCAL_CONCURRENCY)
 START_TIMEOUT_SECONDS = 60.0  # a cold start (imports) on a busy machine
 _SPAWN = multiprocessing.get_context("spawn")
+ACCOUNT_ID = "123456789012"
+
+
+class FakeLambdaContext:
+    """The attributes Powertools reads from a Lambda context, with a real countdown."""
+
+    def __init__(self, function_name: str = "smtp-preflight-check-api-local", timeout_seconds: float = 28.0):
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:{ACCOUNT_ID}:function:{function_name}"
+        self.memory_limit_in_mb = 512
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = datetime.now(UTC).strftime("%Y/%m/%d/[$LATEST]local")
+        self._deadline = time.monotonic() + timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 class InvocationFailed(RuntimeError):

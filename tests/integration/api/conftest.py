@@ -20,7 +20,7 @@ import pytest
 from moto import mock_aws
 
 from local.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME, DemoSmtpServer
-from local.gateway import FakeLambdaContext
+from local.functions import FakeLambdaContext
 from local.tables import create_checks_table
 from smtp_preflight.aws import clients, idempotency
 from smtp_preflight.policy import Policy

@@ -19,7 +19,7 @@ import pytest
 
 from local.demo_smtp import DEMO_PASSWORD
 from local.event_path import create_event_path
-from local.gateway import FakeLambdaContext
+from local.functions import FakeLambdaContext
 from local.sqs_source import SqsEventSource
 from smtp_preflight import running
 from smtp_preflight.aws.check_queue import CheckQueue

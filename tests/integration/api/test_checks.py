@@ -222,7 +222,7 @@ def test_the_deadline_leaves_time_to_store_and_answer(api: Api) -> None:
     import time
 
     from functions.check_api.routes import checks
-    from local.gateway import FakeLambdaContext
+    from local.functions import FakeLambdaContext
 
     context = FakeLambdaContext(timeout_seconds=10)
     deadline = checks.handshake_deadline(context)

@@ -17,7 +17,7 @@ from moto import mock_aws
 
 from local.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME, DemoSmtpServer
 from local.event_path import EventPath, attach_listener, create_event_path
-from local.gateway import FakeLambdaContext
+from local.functions import FakeLambdaContext
 from local.sqs_source import SqsEventSource
 from local.tables import create_checks_table
 from smtp_preflight.aws import clients, idempotency
