@@ -44,6 +44,7 @@ RecordSink = Callable[[list[dict[str, Any]]], None]
 DEFAULT_TIMEOUT_SECONDS = 3.0  # Lambda's own default when neither the function nor Globals set one
 DEFAULT_CONCURRENCY = 4  # execution environments per function (LOCAL_CONCURRENCY)
 START_TIMEOUT_SECONDS = 60.0  # a cold start (imports) on a busy machine
+STOP_TIMEOUT_SECONDS = 5.0  # an idle environment exits at once; a busy one is killed after this
 _SPAWN = multiprocessing.get_context("spawn")
 ACCOUNT_ID = "123456789012"
 
@@ -207,7 +208,7 @@ class _Environment:
         _start_shielded(self.process)
         child.close()
         if not self.conn.poll(START_TIMEOUT_SECONDS):
-            self.stop()
+            self.kill()
             raise InvocationFailed(f"{function.logical_id}: the cold start took too long")
         kind, detail = self.conn.recv()
         if kind == "config":
@@ -220,7 +221,7 @@ class _Environment:
     def invoke(self, event: dict[str, Any], timeout: float, on_records: RecordSink | None) -> Any:
         self.conn.send(event)
         if not self.conn.poll(timeout):
-            self.stop()
+            self.kill()  # as Lambda ends a timed-out invocation
             raise InvocationFailed(f"timed out after {timeout:.0f} s")
         try:
             kind, detail, records = self.conn.recv()
@@ -238,6 +239,13 @@ class _Environment:
         return self.process.is_alive()
 
     def stop(self) -> None:
+        """Retire the environment: its pipe closed, it returns from `_serve` and exits as a process does
+        (atexit handlers run: coverage saves what it measured there); killed if it does not."""
+        self.conn.close()
+        self.process.join(timeout=STOP_TIMEOUT_SECONDS)
+        self.kill()
+
+    def kill(self) -> None:
         if self.process.is_alive():
             self.process.kill()
         self.process.join(timeout=5)
@@ -339,6 +347,8 @@ class LocalFunction:
     def stop(self) -> None:
         with self._cond:
             environments, self._idle = self._idle, []
+        for environment in environments:  # all told first, so that they exit at once
+            environment.conn.close()
         for environment in environments:
             environment.stop()
 

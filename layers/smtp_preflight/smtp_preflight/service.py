@@ -121,6 +121,8 @@ class CheckService:
             logger.info(
                 "check finished",
                 extra={
+                    "checkId": report.check_id,
+                    "settingsId": settings_id,
                     "status": report.status.value,
                     "provider": report.provider.id.value,
                     "findingCodes": [finding.code for finding in report.findings],
