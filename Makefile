@@ -32,7 +32,7 @@ run: install
 
 # Regenerate the committed OpenAPI document (a test fails while it is stale).
 openapi: install
-	$(BIN)/python -m local.openapi
+	$(BIN)/python -m tools.openapi
 
 # Rewrite the README's console sessions that no longer match a real run (a test fails while one differs).
 readme: install
@@ -44,7 +44,7 @@ readme: install
 # Python 3.13 is found, both also ship its bytecode. Not part of `make test`.
 build: install sam
 	PIP_PYTHON="$(abspath $(BIN)/python)" $(SAM) build --template template.yaml
-	$(BIN)/python -m local.build_check
+	$(BIN)/python -m tools.build_check
 
 # Speed and size against baselines run side by side (README "Performance"); not part of `make test`,
 # which runs each benchmark once in tests/integration/test_benchmarks.py. swaks is a baseline when
@@ -59,7 +59,7 @@ lint: install sam
 	$(SAM) validate --region us-east-1 --template template.yaml
 
 typecheck: install
-	$(BIN)/mypy layers/smtp_preflight/smtp_preflight functions tests local
+	$(BIN)/mypy layers/smtp_preflight/smtp_preflight functions tests local tools fixtures
 
 # Pure domain tests: no AWS, no network beyond loopback servers. Branch coverage starts afresh here.
 unit: install

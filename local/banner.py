@@ -8,7 +8,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
-from local.demo_smtp import DEMO_HOST, DEMO_PASSWORD, DEMO_USERNAME
+from fixtures.demo_smtp import DEMO_HOST, DEMO_PASSWORD, DEMO_USERNAME
 from local.event_path import WORKER, EventPath
 
 # LOG_FORMAT -> what the log shows, and how to get the other format

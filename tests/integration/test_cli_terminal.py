@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from local.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME, DemoSmtpServer
+from fixtures.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME, DemoSmtpServer
 
 pytestmark = pytest.mark.timeout(30)
 SCRIPT = str(Path(sys.executable).with_name("smtp-preflight"))

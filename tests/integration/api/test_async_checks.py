@@ -17,7 +17,7 @@ from typing import Any
 import boto3
 import pytest
 
-from local.demo_smtp import DEMO_PASSWORD
+from fixtures.demo_smtp import DEMO_PASSWORD
 from local.event_path import create_event_path
 from local.functions import FakeLambdaContext
 from local.sqs_source import SqsEventSource

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from fixtures.demo_smtp import DemoSmtpServer
 from functions.check_api import services
-from local.demo_smtp import DemoSmtpServer
 from smtp_preflight.aws import check_store as store
 from tests.integration.api.conftest import TABLE, Api, demo_settings
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from local.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME
+from fixtures.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME
 from tests.support.local_server import LocalRun, local_server
 
 # seconds a check against the silent server takes (BANNER_TIMEOUT); generous, because each request that

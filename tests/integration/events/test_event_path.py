@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from local.demo_smtp import DEMO_PASSWORD
+from fixtures.demo_smtp import DEMO_PASSWORD
 from tests.integration.api.conftest import EVENTS, Api
 from tests.integration.events.conftest import SECRET_ID, TENANT, Saas
 from tests.support.socket_guard import SocketGuard

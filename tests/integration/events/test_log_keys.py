@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from local.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME
+from fixtures.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME
 from tests.integration.api.conftest import Api, run_api_with_policy
 from tests.integration.events.conftest import TENANT, Saas
 
