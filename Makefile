@@ -28,7 +28,7 @@ sam: $(SAM_STAMP)
 
 # The whole service on this machine: API on 127.0.0.1:$${PORT:-3000}, moto DynamoDB, a demo SMTP server.
 run: install
-	$(BIN)/python -m local.server
+	$(BIN)/python -m local
 
 # Regenerate the committed OpenAPI document (a test fails while it is stale).
 openapi: install

@@ -25,16 +25,14 @@ import json
 import logging
 import os
 import secrets
-import signal
 import socket
 import sys
 import threading
 from http.server import ThreadingHTTPServer
-from types import FrameType
 from typing import Any
 
+from fixtures.demo_smtp import DEMO_PASSWORD, DemoSmtpServer
 from local.banner import EventsStarted, Started, banner
-from local.demo_smtp import DEMO_PASSWORD, DemoSmtpServer
 from local.event_path import WORKER, EventPath, attach_listener, create_event_path
 from local.functions import LocalFunction, functions_from_template
 from local.gateway import LOCAL_TENANT, LocalGateway, cors_from_template
@@ -42,6 +40,7 @@ from local.http_server import make_http_server
 from local.publish_event import demo_secret_id, entry, settings_changed_detail
 from local.request_log import LogFormatError, RequestLog
 from local.sqs_source import SqsEventSource
+from local.stopping import stop_on_signals
 from local.tables import create_checks_table, load_template
 
 DEFAULT_PORT = 3000
@@ -382,19 +381,16 @@ def _print_completions(sqs: Any, queue_url: str, stop: threading.Event) -> None:
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
-def main() -> int:
-    stop = threading.Event()
-
-    def request_stop(signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
+def main(stop: threading.Event | None = None) -> int:
+    """Start everything, say where it listens, and stop it all when `stop` is set (by default, when Ctrl-C
+    or SIGTERM arrives). A stop asked for during the start-up ends it once the start is done."""
+    stop = stop or stop_on_signals()
     service = LocalService()
     try:
         service.start()
-        for line in banner(service.started()):
-            say(line)
+        if not stop.is_set():
+            for line in banner(service.started()):
+                say(line)
         while not stop.wait(0.5):
             pass
         say("Stopping...")

@@ -1,4 +1,4 @@
-"""`make run` as tests start it: `python -m local.server` in a subprocess, as the Makefile runs it, with
+"""`make run` as tests start it: `python -m local` in a subprocess, as the Makefile runs it, with
 free ports and a clean environment (nothing of the test process's fake AWS settings leaks in).
 
 With `documentation_resolver=True` the server runs through this module instead
@@ -68,9 +68,7 @@ def local_server(
     }
     env.update({"PORT": "0", "DEMO_SMTP_PORT": "0", "PYTHONUNBUFFERED": "1", **(extra_env or {})})
     module = (
-        ["tests.support.local_server", "--documentation-resolver"]
-        if documentation_resolver
-        else ["local.server"]
+        ["tests.support.local_server", "--documentation-resolver"] if documentation_resolver else ["local"]
     )
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", *module],

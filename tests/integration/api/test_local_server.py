@@ -1,4 +1,4 @@
-"""`make run` end to end: start `python -m local.server` as the Makefile does (moto server, table from
+"""`make run` end to end: start `python -m local` as the Makefile does (moto server, table from
 template.yaml, demo SMTP server, HTTP server) and drive it over real HTTP."""
 
 from __future__ import annotations
@@ -231,7 +231,7 @@ def _start_failure(**overrides: str) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "SMTP_PREFLIGHT_"))}
     env.update({"PORT": "0", "DEMO_SMTP_PORT": "0", **overrides})
     return subprocess.run(
-        [sys.executable, "-m", "local.server"],
+        [sys.executable, "-m", "local"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -269,6 +269,31 @@ def test_an_unreachable_dynamodb_endpoint_ends_make_run_with_one_line() -> None:
         f"make run: cannot use DynamoDB at AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:{port}"
     )
     assert "unset AWS_ENDPOINT_URL_DYNAMODB" in result.stderr
+
+
+def test_ctrl_c_while_it_starts_stops_it_without_a_traceback() -> None:
+    # Given make run in its own process group, as on a terminal, still importing and starting
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "SMTP_PREFLIGHT_"))}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local"],
+        cwd=ROOT,
+        env={**env, "PORT": "0", "DEMO_SMTP_PORT": "0", "MOTO_PORT": "0", "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    time.sleep(0.5)  # Python runs; the start-up takes seconds more
+
+    # When Ctrl-C reaches the whole group
+    os.killpg(process.pid, signal.SIGINT)
+    output, _ = process.communicate(timeout=90)
+
+    # Then it stops as asked, quietly
+    assert process.returncode == 0, output
+    assert "Traceback" not in output
+    assert "KeyboardInterrupt" not in output
+    assert output.endswith("Stopping...\nStopped.\n"), output
 
 
 def test_ctrl_c_stops_everything_without_a_traceback(local_run: LocalRun) -> None:
