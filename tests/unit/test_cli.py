@@ -209,7 +209,13 @@ def test_help_lists_the_timeout_range_exit_codes_and_variables(
 
     assert code == 0
     assert "overall deadline, 1 to 60 seconds (default 20)" in out
-    for line in ("0  passed or warning", "1  failed", "2  invalid invocation, settings", "130  interrupted"):
+    for line in (
+        "0    passed or warning",
+        "1    failed",
+        "2    invalid invocation, settings",
+        "130  interrupted",
+        "141  the reader",
+    ):
         assert line in out
     for variable in (
         "SMTP_PREFLIGHT_ALLOWED_PORTS",

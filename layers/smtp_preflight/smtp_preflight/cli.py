@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from . import __version__, i18n
 from .check import run_check
 from .cli_errors import (
+    EXIT_BROKEN_PIPE,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
     CliError,
@@ -61,11 +62,12 @@ that does not echo), or --oauth-token-env VAR for an XOAUTH2 access token. Witho
 check that connects asks for the password on a terminal.
 
 exit status:
-  {EXIT_OK}  passed or warning
-  {EXIT_FAILED}  failed (the findings say what to fix and who must act)
-  {EXIT_USAGE}  invalid invocation, settings or SMTP_PREFLIGHT_* variable (named on stderr; with
-     --json, stdout holds {{"error": {{"code", "message", "fields"}}}})
+  {EXIT_OK}    passed or warning
+  {EXIT_FAILED}    failed (the findings say what to fix and who must act)
+  {EXIT_USAGE}    invalid invocation, settings or SMTP_PREFLIGHT_* variable (named on stderr; with
+       --json, stdout holds {{"error": {{"code", "message", "fields"}}}})
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C)
+  {EXIT_BROKEN_PIPE}  the reader of the output went away (e.g. | head); nothing more is printed
 
 environment (the operator's policy; checking real servers needs none of these):
   SMTP_PREFLIGHT_ALLOWED_PORTS     ports that may be dialled, comma-separated

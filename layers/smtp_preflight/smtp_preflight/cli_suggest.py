@@ -11,7 +11,7 @@ import json
 from typing import TYPE_CHECKING
 
 from smtp_preflight import i18n
-from smtp_preflight.cli_errors import EXIT_INTERRUPTED, EXIT_USAGE, CliError, ErrorCode
+from smtp_preflight.cli_errors import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE, CliError, ErrorCode
 from smtp_preflight.policy import ConfigError, Policy
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ exit status:
   {EXIT_USAGE}    not an e-mail address, or a malformed SMTP_PREFLIGHT_* variable (with --json, stdout
        holds {{"error": {{"code", "message", "fields"}}}})
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C)
+  {EXIT_BROKEN_PIPE}  the reader of the output went away (e.g. | head)
 
 environment:
   SMTP_PREFLIGHT_DNS_SERVERS  resolvers for the MX lookup, e.g. 9.9.9.9,1.1.1.1 (default: the system's)
