@@ -43,8 +43,13 @@ class LocalRun:
 
 @contextmanager
 def local_server(
-    extra_env: Mapping[str, str] | None = None, *, documentation_resolver: bool = False
+    extra_env: Mapping[str, str] | None = None,
+    *,
+    documentation_resolver: bool = False,
+    process_group: bool = False,
 ) -> Iterator[LocalRun]:
+    """`make run` in a subprocess; `process_group`: in a process group of its own, as on a terminal, so a
+    test can send the whole group Ctrl-C (it then outlives a test run that is killed: off by default)."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -77,7 +82,7 @@ def local_server(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        start_new_session=True,  # its own process group, as on a terminal: tests can send it Ctrl-C
+        start_new_session=process_group,
     )
     output: list[str] = []
     ready = threading.Event()

@@ -50,7 +50,7 @@ def _request(
 
 @pytest.fixture(scope="module")
 def local_run() -> Iterator[LocalRun]:
-    with local_server() as run:
+    with local_server(process_group=True) as run:  # the last test sends it Ctrl-C
         yield run
 
 
