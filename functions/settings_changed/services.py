@@ -1,14 +1,14 @@
 """What the worker uses, built once per process from the function's environment."""
 
-from smtp_preflight.aws.check_store import CheckNotRunning
+from smtp_preflight.async_checks.lost_checks import CheckNotRunning
 from smtp_preflight.aws.checking import build_checking
 from smtp_preflight.aws.events import CompletionPublisher
 from smtp_preflight.aws.live_progress import ProgressWriter
 from smtp_preflight.aws.sealing import SealingError, SecretSealer
 from smtp_preflight.aws.secrets import CredentialsReader
 from smtp_preflight.aws.version_ledger import VersionLedger
-from smtp_preflight.check_requests import CheckRequestService
-from smtp_preflight.settings_changes import SettingsChangeService
+from smtp_preflight.worker.check_requests import CheckRequestService
+from smtp_preflight.worker.settings_changes import SettingsChangeService
 
 from .env import ENVIRONMENT, LIMITS, POLICY
 

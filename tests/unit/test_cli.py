@@ -13,10 +13,10 @@ from typing import Any, NamedTuple
 import pytest
 
 from smtp_preflight import __version__
-from smtp_preflight.cli import TerminalProgress, main, wants_progress
-from smtp_preflight.cli_suggest import SOURCES
+from smtp_preflight.cli.main import TerminalProgress, main, wants_progress
+from smtp_preflight.cli.suggest import SOURCES
 from smtp_preflight.discovery import Source
-from smtp_preflight.report import Stage, StageName
+from smtp_preflight.model.report import Stage, StageName
 
 SECRET = "s3cret-app-password"
 BASE = ["check", "--host", "smtp.gmail.com", "--port", "587", "--security", "starttls", "--no-connect"]

@@ -16,9 +16,9 @@ import pytest
 
 from local.gateway import decode_claims
 from local.server import DEFAULT_DEMO_SMTP_PORT
-from smtp_preflight.running import CheckRequested
-from smtp_preflight.settings_changes import parse_message
-from smtp_preflight.settings_events import CheckCompleted, SettingsChanged, SettingsDeleted
+from smtp_preflight.async_checks.running import CheckRequested
+from smtp_preflight.worker.settings_changes import parse_message
+from smtp_preflight.worker.settings_events import CheckCompleted, SettingsChanged, SettingsDeleted
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from smtp_preflight.policy import ConfigError, Policy
+from smtp_preflight.config.policy import ConfigError, Policy
 
 
 @pytest.fixture

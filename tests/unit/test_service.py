@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from smtp_preflight.policy import Policy
-from smtp_preflight.report import CheckResource, Report
-from smtp_preflight.service import CheckService
-from smtp_preflight.settings import SmtpSettings
+from smtp_preflight.checking.service import CheckService
+from smtp_preflight.config.policy import Policy
+from smtp_preflight.model.report import CheckResource, Report
+from smtp_preflight.model.settings import SmtpSettings
 
 
 class MemoryStore:

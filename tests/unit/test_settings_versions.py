@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smtp_preflight.settings_versions import Decision, Phase, VersionState, decide
+from smtp_preflight.worker.settings_versions import Decision, Phase, VersionState, decide
 
 NOW = 1_000_000.0
 

@@ -11,14 +11,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from smtp_preflight import i18n
-from smtp_preflight.codes import SPECS, Field
 from smtp_preflight.guard import addresses as guard
 from smtp_preflight.handshake.diagnosis import REPLY_RULES
 from smtp_preflight.limits import Limit
-from smtp_preflight.messages import TERM_PARAMS, render
-from smtp_preflight.report import ProviderId, StageName
-from smtp_preflight.settings import Security
+from smtp_preflight.model.codes import SPECS, Field
+from smtp_preflight.model.report import ProviderId, StageName
+from smtp_preflight.model.settings import Security
+from smtp_preflight.wording import i18n
+from smtp_preflight.wording.messages import TERM_PARAMS, render
 
 IDENTIFIER = re.compile(r"\b[a-z]+(?:[A-Z][a-z0-9]*)+\b")  # fromAddress, mailboxFailedLogins
 CODE = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")  # CHECK_RATE_LIMITED, TLS_MODE_MISMATCH

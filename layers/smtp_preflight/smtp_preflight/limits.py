@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from .policy import positive_int
-from .settings import SmtpSettings
+from smtp_preflight.config.policy import positive_int
+from smtp_preflight.model.settings import SmtpSettings
 
 
 class Limit(StrEnum):

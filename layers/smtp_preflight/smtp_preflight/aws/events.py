@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from smtp_preflight.settings_events import (
+from smtp_preflight.worker.settings_events import (
     CHECK_COMPLETED,
     COMPLETION_SOURCE,
     CheckCompleted,

@@ -1,7 +1,7 @@
 """`smtp-preflight suggest EMAIL`: autodiscovery on the command line.
 
 Exit status: 0 settings found, 1 nothing known about the domain, 2 not an e-mail address (or a
-malformed SMTP_PREFLIGHT_* variable), 130 interrupted; errors end as in `cli_errors`.
+malformed SMTP_PREFLIGHT_* variable), 130 interrupted; errors end as in `cli.errors`.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import asyncio
 import json
 from typing import TYPE_CHECKING
 
-from smtp_preflight import i18n
-from smtp_preflight.cli_errors import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE, CliError, ErrorCode
-from smtp_preflight.policy import ConfigError, Policy
+from smtp_preflight.cli.errors import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE, CliError, ErrorCode
+from smtp_preflight.config.policy import ConfigError, Policy
+from smtp_preflight.wording import i18n
 
 if TYPE_CHECKING:
     from smtp_preflight.discovery import Suggestion

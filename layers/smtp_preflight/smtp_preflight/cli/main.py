@@ -1,12 +1,12 @@
 """The `smtp-preflight` command line: check SMTP settings and explain the result (`check`), or find
-the settings for an address (`suggest`, in `cli_suggest.py`). Words come from the catalogues in the
+the settings for an address (`suggest`, in `cli/suggest.py`). Words come from the catalogues in the
 language of `--lang`, else of the POSIX locale (`LC_ALL`, `LC_MESSAGES`, `LANG`).
 
 Secrets are never accepted as plain arguments (they would land in shell history and `ps`): the
 password or token comes from a named environment variable, from standard input, or (on a terminal)
 from a prompt that does not echo. While the handshake runs, a terminal on stderr shows the stage
 being attempted. Exit status: 0 passed or warning, 1 failed, 2 invalid invocation, settings or
-configuration, 130 interrupted (Ctrl-C); every error path is in `cli_errors`.
+configuration, 130 interrupted (Ctrl-C); every error path is in `cli.errors`.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from typing import Any, NoReturn, TextIO
 
 from pydantic import ValidationError
 
-from . import __version__, i18n
-from .check import run_check
-from .cli_errors import (
+from smtp_preflight import __version__
+from smtp_preflight.checking.check import run_check
+from smtp_preflight.cli.errors import (
     EXIT_BROKEN_PIPE,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
@@ -33,16 +33,15 @@ from .cli_errors import (
     run_guarded,
     wants_json,
 )
-from .cli_suggest import SUGGEST_EPILOG
-from .codes import Severity
-from .findings import Finding, Status
-from .input_errors import describe_error
-from .localise import localise_report
-from .policy import DEFAULT_ALLOWED_PORTS, ConfigError, Policy
-from .progress import StageObserver
-from .report import Report, Stage, StageName
-from .safe_text import printable
-from .settings import (
+from smtp_preflight.cli.suggest import SUGGEST_EPILOG
+from smtp_preflight.config.policy import DEFAULT_ALLOWED_PORTS, ConfigError, Policy
+from smtp_preflight.model.codes import Severity
+from smtp_preflight.model.findings import Finding, Status
+from smtp_preflight.model.input_errors import describe_error
+from smtp_preflight.model.localise import localise_report
+from smtp_preflight.model.progress import StageObserver
+from smtp_preflight.model.report import Report, Stage, StageName
+from smtp_preflight.model.settings import (
     DEFAULT_TIMEOUT_SECONDS,
     MAX_TIMEOUT_SECONDS,
     MIN_TIMEOUT_SECONDS,
@@ -50,6 +49,8 @@ from .settings import (
     Security,
     SmtpSettings,
 )
+from smtp_preflight.safe_text import printable
+from smtp_preflight.wording import i18n
 
 EXIT_OK, EXIT_FAILED = 0, 1
 SECRET_OPTIONS = "--password-env VAR, --password-stdin or --oauth-token-env VAR"  # noqa: S105 - names
@@ -242,7 +243,7 @@ def _camel(name: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The `smtp-preflight` command; every way it can fail ends in `cli_errors.run_guarded`."""
+    """The `smtp-preflight` command; every way it can fail ends in `cli.errors.run_guarded`."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     return run_guarded(lambda: _run(arguments), as_json=wants_json(arguments))
 
@@ -251,7 +252,7 @@ def _run(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     locale = chosen_locale(args, dict(os.environ))
     if args.command == "suggest":
-        from .cli_suggest import run_suggest
+        from smtp_preflight.cli.suggest import run_suggest
 
         return run_suggest(args.email, locale=locale, as_json=args.json)
     try:

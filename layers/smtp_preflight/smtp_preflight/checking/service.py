@@ -29,13 +29,14 @@ from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from smtp_preflight.config.policy import Policy
+from smtp_preflight.limits import HandshakeGate, LimitsUnavailable, LoginAttempt, Mailbox
+from smtp_preflight.model.identifiers import new_check_id
+from smtp_preflight.model.progress import StageObserver
+from smtp_preflight.model.report import CheckResource, Report
+from smtp_preflight.model.settings import SmtpSettings
+
 from .check import Admission, check_settings
-from .identifiers import new_check_id
-from .limits import HandshakeGate, LimitsUnavailable, LoginAttempt, Mailbox
-from .policy import Policy
-from .progress import StageObserver
-from .report import CheckResource, Report
-from .settings import SmtpSettings
 
 logger = logging.getLogger(__name__)
 

@@ -34,12 +34,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 
-from .identifiers import is_id
-from .limits import LimitExceeded
-from .report import CheckResource
-from .running import CHECK_REQUESTED, CheckRequested
-from .service import CheckService
-from .settings import DEFAULT_TIMEOUT_SECONDS
+from smtp_preflight.async_checks.running import CHECK_REQUESTED, CheckRequested
+from smtp_preflight.checking.service import CheckService
+from smtp_preflight.limits import LimitExceeded
+from smtp_preflight.model.identifiers import is_id
+from smtp_preflight.model.report import CheckResource
+from smtp_preflight.model.settings import DEFAULT_TIMEOUT_SECONDS
+
 from .settings_events import (
     SETTINGS_CHANGED,
     SETTINGS_DELETED,
