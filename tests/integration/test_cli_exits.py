@@ -123,3 +123,18 @@ def test_piped_into_head_prints_only_what_head_shows() -> None:
     assert lines[0] == "{"
     assert lines[-1] in {"status 1", "status 141"}  # 1: failed (no login given); 141: head left first
     assert result.stderr == ""
+
+
+def test_a_terminal_that_cannot_show_a_character_gets_a_question_mark_not_a_traceback() -> None:
+    result = subprocess.run(  # noqa: S603
+        [SCRIPT, *RULES_ONLY],
+        env=_environment(PYTHONIOENCODING="ascii"),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+    assert result.returncode == 1  # failed: no login given
+    assert result.stdout.startswith("? FAILED")
+    assert result.stderr == ""

@@ -8,11 +8,13 @@ Every error path goes through `run_guarded`, so no traceback ever reaches a pers
 - Ctrl-C: one line, exit 130 (128 + SIGINT, what shells report for an interrupted command);
 - the reader of stdout gone (`| head`): silence, exit 141 (128 + SIGPIPE, what a shell reports for
   a command the pipe stopped); stdout is pointed at /dev/null so that the interpreter's last flush at
-  exit cannot print "BrokenPipeError" either.
+  exit cannot print "BrokenPipeError" either;
+- a terminal whose encoding cannot show a character (✓ on an ASCII terminal): `?` in its place.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -85,6 +87,9 @@ def wants_json(argv: Sequence[str]) -> bool:
 
 def run_guarded(command: Callable[[], int], *, as_json: bool) -> int:
     """`command`'s exit status, with every way it can fail turned into a message and a status."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
     try:
         try:
             status = command()
