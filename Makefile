@@ -60,20 +60,23 @@ bench: install
 lint: install sam
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/cfn-lint template.yaml
 	$(SAM) validate --region us-east-1 --template template.yaml
 
 typecheck: install
-	$(BIN)/mypy layers/smtp_preflight/smtp_preflight functions tests local tools fixtures
+	$(BIN)/mypy layers/smtp_preflight/smtp_preflight functions tests local tools fixtures benchmarks
 
 # Pure domain tests: no AWS, no network beyond loopback servers. Branch coverage starts afresh here.
 unit: install
-	$(BIN)/pytest tests/unit --cov --cov-report=
+	$(BIN)/pytest --durations=5 tests/unit --cov --cov-report=
 
-# Handlers under moto, the handshake against real loopback SMTP servers, and the local server; their
-# coverage adds to the unit tests' (subprocesses included: make run, its execution environments, the CLI).
+# Handlers under moto, the handshake against real loopback SMTP servers, and the local server.
+# Each file on one of two workers (module-scoped servers stay in their file's worker); the slowest
+# tests are printed so every change sees its share of the time. Their coverage adds to the unit tests'
+# (subprocesses included: make run, its execution environments, the CLI).
 integration: install
-	$(BIN)/pytest tests/integration --cov --cov-append --cov-report=
+	$(BIN)/pytest -n 2 --dist loadfile --durations=15 tests/integration --cov --cov-append --cov-report=
 
 # The branch coverage of both suites (pyproject.toml [tool.coverage.*]; files at 100% are not listed),
 # and the layer's floor: what today's suite reaches, raised as the suite grows.

@@ -36,8 +36,7 @@ from smtp_preflight.async_checks.running import (
 from smtp_preflight.checking.service import CheckService
 from smtp_preflight.limits import LimitExceeded
 
-from .settings_changes import FINISH_SECONDS, Outcome, RecordResult
-from .settings_events import FailureReason, RecordFailed
+from .records import FINISH_SECONDS, FailureReason, Outcome, RecordFailed, RecordResult
 
 logger = logging.getLogger(__name__)
 

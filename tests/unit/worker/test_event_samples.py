@@ -20,7 +20,7 @@ from smtp_preflight.async_checks.running import CheckRequested
 from smtp_preflight.worker.settings_changes import parse_message
 from smtp_preflight.worker.settings_events import CheckCompleted, SettingsChanged, SettingsDeleted
 
-EVENTS = Path(__file__).resolve().parents[2] / "events"
+EVENTS = Path(__file__).resolve().parents[3] / "events"
 
 
 def load(name: str) -> Any:
