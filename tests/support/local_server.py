@@ -47,9 +47,11 @@ def local_server(
     *,
     documentation_resolver: bool = False,
     process_group: bool = False,
+    measured: bool = True,
 ) -> Iterator[LocalRun]:
     """`make run` in a subprocess; `process_group`: in a process group of its own, as on a terminal, so a
-    test can send the whole group Ctrl-C (it then outlives a test run that is killed: off by default)."""
+    test can send the whole group Ctrl-C (it then outlives a test run that is killed: off by default);
+    `measured=False`: not under coverage (`make test` measures subprocesses), for a test of speed."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -72,6 +74,8 @@ def local_server(
         }
     }
     env.update({"PORT": "0", "DEMO_SMTP_PORT": "0", "PYTHONUNBUFFERED": "1", **(extra_env or {})})
+    if not measured:
+        env.pop("COVERAGE_PROCESS_CONFIG", None)  # what coverage's `patch = subprocess` passes on
     module = (
         ["tests.support.local_server", "--documentation-resolver"] if documentation_resolver else ["local"]
     )

@@ -83,7 +83,7 @@ def server(counting_smtp: DemoSmtpServer) -> Iterator[LocalRun]:
         "SMTP_PREFLIGHT_MAX_FAILED_LOGINS": str(FAILED_LOGINS),
         "LOCAL_REQUIRE_TOKEN": "true",
     }
-    with local_server(env) as running:
+    with local_server(env, measured=False) as running:  # coverage's tracer would slow it two- to threefold
         yield running
 
 
