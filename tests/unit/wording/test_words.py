@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from smtp_preflight.guard import DnsAnswer
 from smtp_preflight.guard import addresses as guard
 from smtp_preflight.handshake.diagnosis import REPLY_RULES
 from smtp_preflight.limits import Limit
@@ -35,6 +36,7 @@ TERM_VALUES: dict[str, list[str]] = {
     ),
     "provider": [provider.value for provider in ProviderId],
     "limit": [limit.value for limit in Limit],
+    "dnsAnswer": [answer.value for answer in DnsAnswer],
 }
 # Placeholders that quote rather than name: what people typed, what a server or certificate said,
 # numbers and dates. Adding a placeholder means deciding which it is (a term goes in TERM_PARAMS).
@@ -45,6 +47,7 @@ QUOTES = {
     "suggested_port", "suggested_security", "supported_port", "supported_security", "tls_version",
     "username", "usual_port",
     "auth", "confidence",  # the CLI fills these with catalogue words itself (auth.*, confidence.*)
+    "field", "count",  # the settings page fills these: a field's label (page.*), a number
 }  # fmt: skip
 
 

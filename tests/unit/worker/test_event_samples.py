@@ -1,5 +1,5 @@
-"""The samples in events/ follow the contract the worker enforces (they are what the README shows), reach
-only the demo SMTP server, and carry no token that expires."""
+"""The samples in events/ follow the contract the worker enforces (they are what docs/events.md shows),
+reach only the demo SMTP server, and carry no token that expires."""
 
 from __future__ import annotations
 
@@ -57,6 +57,20 @@ def test_the_check_request_sample_parses_and_carries_no_secret_in_clear() -> Non
     assert isinstance(request, CheckRequested)
     assert request.sealed_secret is not None
     assert not {"password", "oauthToken"} & set(sample["detail"]["settings"])
+
+
+def test_the_connection_only_samples_need_no_secret_and_show_the_scope() -> None:
+    changed = parse_message(json.dumps(load("smtp_settings_changed_connection_only.json")))
+    completed = load("smtp_check_completed_connection_only.json")["detail"]
+
+    assert isinstance(changed, SettingsChanged)
+    assert (changed.connection_only, changed.credentials_secret_id, changed.secret_to_read) == (
+        True,
+        None,
+        None,
+    )
+    assert CheckCompleted.model_validate(completed).to_json_dict() == completed
+    assert (completed["status"], completed["scope"]) == ("passed", "connection")
 
 
 # ----- every sample is safe to invoke, today and in years ---------------------------------------------

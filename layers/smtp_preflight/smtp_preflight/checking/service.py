@@ -35,6 +35,7 @@ from smtp_preflight.model.identifiers import new_check_id
 from smtp_preflight.model.progress import StageObserver
 from smtp_preflight.model.report import CheckResource, Report
 from smtp_preflight.model.settings import SmtpSettings
+from smtp_preflight.release import ReleaseCheck
 
 from .check import Admission, check_settings
 
@@ -87,6 +88,7 @@ class CheckService:
     on_finished: Callable[[Report], None] = _ignore
     gate: HandshakeGate | None = None
     log_keys: LogKeys = _no_log_keys
+    release_checks: tuple[ReleaseCheck, ...] = ()  # asked before AUTH after the standard ones
 
     async def check_and_store(
         self,
@@ -117,6 +119,7 @@ class CheckService:
                 admission=self._admission(tenant, deadline),
                 observer=observer,
                 check_id=check_id,
+                release_checks=self.release_checks,
             )
             self.on_finished(report)
             logger.info(

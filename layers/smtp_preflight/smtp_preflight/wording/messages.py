@@ -23,6 +23,7 @@ TERM_PARAMS: dict[str, str] = {
     "missing": "credential",
     "scope": "scope",
     "limit": "limit",
+    "dns_answer": "dnsAnswer",
     "reason": "reason",
     "provider": "provider",
     "domain_provider": "provider",
