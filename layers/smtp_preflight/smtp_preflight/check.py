@@ -31,6 +31,7 @@ from .rules import evaluate_rules
 from .rules.mailbox_providers import MailboxProvider
 from .rules.mismatch import hosting_by_catalogue, hosting_by_mx, provider_mismatch, sender_domain
 from .rules.providers import provider_ref, recognise_host
+from .rules.retirement import basic_auth_after_retirement
 from .settings import SmtpSettings
 
 if TYPE_CHECKING:
@@ -105,6 +106,7 @@ async def check_settings(
     if lookup is not None:
         hosting = await lookup  # bounded by its own timeout; never raises
     findings += provider_mismatch(settings, host_entry, hosting) + handshake_findings
+    findings += basic_auth_after_retirement(settings, handshake_findings, policy.clock())
 
     return Report(
         check_id=check_id or new_check_id(),

@@ -33,7 +33,7 @@ from .check import Admission, check_settings
 from .limits import HandshakeGate, LimitsUnavailable, LoginAttempt, Mailbox
 from .policy import Policy
 from .progress import StageObserver
-from .report import CheckResource, Report
+from .report import CheckResource, Report, Trigger
 from .settings import SmtpSettings
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,13 @@ class StoreFailed(RuntimeError):
 
 class ReportStore(Protocol):
     def put_check(
-        self, tenant: str, report: Report, settings_id: str | None = None, *, replace_running: bool = False
+        self,
+        tenant: str,
+        report: Report,
+        settings_id: str | None = None,
+        *,
+        replace_running: bool = False,
+        trigger: Trigger = Trigger.API,
     ) -> CheckResource: ...
 
 
@@ -84,6 +90,7 @@ class CheckService:
         answer_by: float | None = None,
         running_check_id: str | None = None,
         observer: StageObserver | None = None,
+        trigger: Trigger = Trigger.API,
     ) -> CheckResource:
         """Check (the deadline is an absolute `time.monotonic()`), then store; `StoreFailed` if storing
         fails after the store's retries or is not done by `answer_by` (absolute, like `deadline`), so the
@@ -92,7 +99,7 @@ class CheckService:
 
         An asynchronous check passes the id it was accepted under (`running_check_id`): the report gets
         that id and replaces the running item atomically (the store raises if it is no longer running),
-        and `observer` hears the stages as they happen."""
+        and `observer` hears the stages as they happen. `trigger` is stored with the report."""
         report = await check_settings(
             settings,
             deadline=deadline,
@@ -114,9 +121,9 @@ class CheckService:
             },
         )
         # the store is synchronous (boto3): off the event loop, so concurrent checks keep talking SMTP
-        store = self.store.put_check
+        store = functools.partial(self.store.put_check, trigger=trigger)
         if running_check_id is not None:  # in place of the running item, or not at all
-            store = functools.partial(self.store.put_check, replace_running=True)
+            store = functools.partial(self.store.put_check, replace_running=True, trigger=trigger)
         storing = _in_thread(store, tenant, report, settings_id)
         if answer_by is None:
             return await storing

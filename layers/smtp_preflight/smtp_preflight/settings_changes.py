@@ -8,6 +8,9 @@
 - `SmtpSettingsDeleted`: recorded in the ledger; later versions of that settings record are skipped.
 - `SmtpCheckRequested` (an asynchronous API check, `running.CheckRequested`): run by
   `check_requests.CheckRequestService` under the same budget, recording its stages as they happen.
+- `SmtpRecheckDue` (the watch planner's, `watch.RecheckDue`): a scheduled re-check of watched settings,
+  run by `watching.WatchService`, which also begins the watch after each settings check and ends it on
+  `SmtpSettingsDeleted`.
 
 The abuse limits apply here as in the API (the `CheckService` consults them): a record over a limit
 (a mailbox locked after failed logins, a tenant over its rate) is refused before anything is dialled and
@@ -36,7 +39,7 @@ from pydantic import ValidationError
 
 from .identifiers import is_id
 from .limits import LimitExceeded
-from .report import CheckResource
+from .report import CheckResource, Trigger
 from .running import CHECK_REQUESTED, CheckRequested
 from .service import CheckService
 from .settings import DEFAULT_TIMEOUT_SECONDS
@@ -53,9 +56,11 @@ from .settings_events import (
     invalid_fields,
 )
 from .settings_versions import Claim, Decision, VersionState, decide
+from .watch import RECHECK_DUE, RecheckDue
 
 if TYPE_CHECKING:
     from .check_requests import CheckRequestService
+    from .watching import WatchService
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +101,9 @@ class Outcome(StrEnum):
     SKIPPED_ENDED = "skipped_ended"  # an asynchronous check that finished, was deleted or declared lost
     LOST = "lost"  # an asynchronous check that arrived after its start window: stored as CHECK_LOST
     REFUSED = "refused"  # an asynchronous check over an abuse limit: stored as CHECK_RATE_LIMITED
+    RECHECKED = "rechecked"  # a watched record checked again (see `status_changed`)
+    POSTPONED = "postponed"  # a re-check over an abuse limit: nothing dialled, due again when it allows
+    SKIPPED_UNWATCHED = "skipped_unwatched"  # a re-check of a record not (or no longer) watched
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +115,11 @@ class RecordResult:
     check_id: str | None = None
     status: str | None = None
     newest_version: int | None = None
+    status_changed: bool | None = None  # a re-check: whether it published SmtpCheckStatusChanged
+    limit: str | None = None  # a postponed re-check: the limit that refused it
 
     def log_fields(self) -> dict[str, Any]:
-        return {
+        fields = {
             "outcome": self.outcome.value,
             "tenantId": self.tenant_id,
             "settingsId": self.settings_id,
@@ -118,9 +128,14 @@ class RecordResult:
             "status": self.status,
             "newestVersion": self.newest_version,
         }
+        if self.status_changed is not None:
+            fields["statusChanged"] = self.status_changed
+        if self.limit is not None:
+            fields["limit"] = self.limit
+        return fields
 
 
-Detail = SettingsChanged | SettingsDeleted | CheckRequested
+Detail = SettingsChanged | SettingsDeleted | CheckRequested | RecheckDue
 
 
 def parse_message(body: str) -> Detail:
@@ -139,10 +154,13 @@ def parse_message(body: str) -> Detail:
         raise RecordFailed(FailureReason.INVALID_DETAIL, "; ".join(invalid_fields(exc))) from None
 
 
-DETAIL_MODELS: Mapping[str, type[SettingsChanged] | type[SettingsDeleted] | type[CheckRequested]] = {
+DETAIL_MODELS: Mapping[
+    str, type[SettingsChanged] | type[SettingsDeleted] | type[CheckRequested] | type[RecheckDue]
+] = {
     SETTINGS_CHANGED: SettingsChanged,
     SETTINGS_DELETED: SettingsDeleted,
     CHECK_REQUESTED: CheckRequested,
+    RECHECK_DUE: RecheckDue,
 }
 
 
@@ -212,12 +230,13 @@ class SettingsChangeService:
     completions: CompletionSink
     check_timeout: float = DEFAULT_TIMEOUT_SECONDS
     requests: CheckRequestService | None = None
+    watches: WatchService | None = None
 
     def time_needed(self, detail: Detail) -> float:
         """Seconds a record must have left before it may start."""
         if isinstance(detail, CheckRequested) and self.requests is not None:
             return PREPARE_SECONDS + self.requests.timeout_of(detail, self.check_timeout) + FINISH_SECONDS
-        if isinstance(detail, SettingsChanged):
+        if isinstance(detail, SettingsChanged | RecheckDue):
             return PREPARE_SECONDS + self.check_timeout + FINISH_SECONDS
         return PREPARE_SECONDS
 
@@ -231,8 +250,14 @@ class SettingsChangeService:
                 return await self.requests.handle(
                     detail, checks=self.checks, check_timeout=self.check_timeout, deadline=deadline
                 )
+            if isinstance(detail, RecheckDue):
+                if self.watches is None:
+                    raise RecordFailed(FailureReason.INVALID_EVENT, "this worker runs no re-checks")
+                return await self.watches.recheck(detail, deadline=deadline)
             if isinstance(detail, SettingsDeleted):
                 await asyncio.to_thread(self.ledger.record_deleted, detail.tenant_id, detail.settings_id)
+                if self.watches is not None:  # after the ledger: a re-check in flight is skipped either way
+                    await asyncio.to_thread(self.watches.end, detail.tenant_id, detail.settings_id)
                 return RecordResult(Outcome.DELETION_RECORDED, detail.tenant_id, detail.settings_id)
             return await self.settings_changed(detail, deadline=deadline)
 
@@ -254,10 +279,13 @@ class SettingsChangeService:
                     tenant=detail.tenant_id,
                     settings_id=detail.settings_id,
                     deadline=deadline - FINISH_SECONDS,
+                    trigger=Trigger.SETTINGS_CHANGED,
                 )
             except LimitExceeded as exc:  # nothing was dialled: SQS delivers the record again later
                 explanation = f"{exc.limit.value} limit reached; retry after {exc.retry_after} s"
                 raise RecordFailed(FailureReason.RATE_LIMITED, explanation) from None
+            if self.watches is not None:  # this report is the watch's new baseline (before the ledger moves)
+                await asyncio.to_thread(self.watches.start, detail, resource)
         except BaseException:
             self.ledger.release(claimed)  # at once (even when cancelled): the next delivery may check
             raise

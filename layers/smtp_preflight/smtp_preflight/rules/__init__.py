@@ -6,6 +6,7 @@ Public face: `evaluate_rules` (settings → findings, no network), `identify_pro
 - `typos.py`: near-miss and look-alike provider host names.
 - `mailbox_providers.py`: which address domains and MX hosts are whose, and their published settings.
 - `mismatch.py`: PROVIDER_MISMATCH (the sender's domain is hosted elsewhere than the host entered).
+- `retirement.py`: Microsoft's basic-auth retirement, by date (before it, and after a login).
 """
 
 from .evaluate import evaluate_rules, mode_mismatch_params

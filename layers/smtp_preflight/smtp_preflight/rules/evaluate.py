@@ -16,6 +16,7 @@ from smtp_preflight.report import ProviderId
 from smtp_preflight.settings import AuthMethod, Security, SmtpSettings, is_email_address
 
 from .providers import HostKind, lookup_host
+from .retirement import basic_auth_retiring
 from .typos import display_host, suggest_host
 
 Rule = Callable[[SmtpSettings, Policy], Iterable[Finding]]
@@ -42,12 +43,7 @@ def provider_host(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
         where |= {"provider": entry.provider.value, "suggested_host": entry.canonical_host}
     for code in entry.codes:
         yield make_finding(code, where)
-    if (
-        entry.provider is ProviderId.MICROSOFT365
-        and entry.kind is HostKind.SUBMISSION
-        and settings.auth_method is AuthMethod.PASSWORD
-    ):
-        yield make_finding("M365_BASIC_AUTH_RETIRING", host=settings.host)
+    yield from basic_auth_retiring(settings, policy)  # depends on the date: see retirement.py
 
 
 def host_typo(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
