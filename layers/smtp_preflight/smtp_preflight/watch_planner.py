@@ -21,21 +21,20 @@ from .watch import RecheckDue, WatchSchedule, delay_seconds
 SEND_BATCH = 10  # SQS SendMessageBatch's maximum
 
 
-class DueRecordLike(Protocol):
-    @property
-    def tenant_id(self) -> str: ...
-    @property
-    def settings_id(self) -> str: ...
-    @property
-    def version(self) -> int: ...
-    @property
-    def due_at(self) -> int: ...
+@dataclass(frozen=True, slots=True)
+class DueRecord:
+    """A watched record found due (what the index holds of it)."""
+
+    tenant_id: str
+    settings_id: str
+    version: int
+    due_at: int
 
 
 class DueIndex(Protocol):
-    def due(self, bucket: int, before: int) -> Sequence[DueRecordLike]: ...
-    def advance(self, record: DueRecordLike, next_check_at: int) -> bool: ...
-    def retreat(self, record: DueRecordLike, planned: int) -> None: ...
+    def due(self, bucket: int, before: int) -> Sequence[DueRecord]: ...
+    def advance(self, record: DueRecord, next_check_at: int) -> bool: ...
+    def retreat(self, record: DueRecord, planned: int) -> None: ...
 
 
 class RecheckQueue(Protocol):
@@ -75,8 +74,8 @@ class WatchPlanner:
         now = self.clock()
         before = self.schedule.window_end(now)
         buckets = self.schedule.buckets(now)
-        due: list[DueRecordLike] = [record for bucket in buckets for record in self.index.due(bucket, before)]
-        planned: list[tuple[DueRecordLike, int, RecheckDue, int]] = []
+        due: list[DueRecord] = [record for bucket in buckets for record in self.index.due(bucket, before)]
+        planned: list[tuple[DueRecord, int, RecheckDue, int]] = []
         for record in due:
             # if its message is lost, the record comes back a period later (the worker sets the real next
             # moment after the re-check)

@@ -23,7 +23,6 @@ import json
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +32,7 @@ from smtp_preflight.drift import watched_report
 from smtp_preflight.report import CheckResource
 from smtp_preflight.settings_events import SettingsChanged
 from smtp_preflight.watch import RecheckDue, Watch, WatchedReport, WatchSchedule
+from smtp_preflight.watch_planner import DueRecord
 from smtp_preflight.watching import RecheckClaim
 
 from .check_store import StoreError
@@ -53,16 +53,6 @@ def due_sk(due: int) -> str:
 
 def _n(value: int | float) -> dict[str, str]:
     return {"N": str(value)}
-
-
-@dataclass(frozen=True, slots=True)
-class DueRecord:
-    """A watched record the planner found due (what the index projects)."""
-
-    tenant_id: str
-    settings_id: str
-    version: int
-    due_at: int
 
 
 class WatchStore:
