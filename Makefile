@@ -9,7 +9,7 @@ SAM_VENV  := .tools/sam
 SAM       := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
 
-.PHONY: install sam run openapi readme build bench test lint typecheck unit integration fuzz clean
+.PHONY: install sam run openapi readme replay-ahead build bench test lint typecheck unit integration fuzz clean
 
 install: $(STAMP)
 
@@ -37,6 +37,11 @@ openapi: install
 # Rewrite the README's console sessions that no longer match a real run (a test fails while one differs).
 readme: install
 	README_UPDATE=1 $(BIN)/pytest tests/integration/test_readme.py -q
+
+# The README's sessions replayed with the wall clock a year ahead (libfaketime, see
+# tests/support/clock_ahead.py): nothing they compare may depend on the date. CI runs it after `make test`.
+replay-ahead: install
+	$(BIN)/python -m tests.support.clock_ahead 365 $(BIN)/pytest -p no:cacheprovider -q tests/integration/test_readme.py
 
 # Build the layer and function for Lambda (python3.13, arm64) without Docker and without a local
 # Python 3.13: both use `BuildMethod: makefile` (layers/smtp_preflight/Makefile asks pip for the arm64

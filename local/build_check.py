@@ -1,19 +1,61 @@
 """`make build`'s last step: prove the artifacts are what Lambda (python3.13, arm64) will load.
 
 The layer must hold the `smtp_preflight` package and, for every dependency with compiled code, a wheel
-built for CPython 3.13 on aarch64 (`pydantic_core`, `wrapt`); each function must hold its handler module.
-A wrong-platform wheel imports fine on this machine and fails only in Lambda, so it is caught here.
+that CPython 3.13 on aarch64 loads (`pydantic_core`, `wrapt`, `cryptography`); each function must hold
+its handler module. A wrong-platform wheel imports fine on this machine and fails only in Lambda, so it
+is caught here. A wheel fits when one of its tags (read with `packaging.tags`, as pip reads them) is
+- `cp313-cp313-<platform>`: built for exactly this interpreter;
+- `cpXY-abi3-<platform>` with 3.2 <= X.Y <= 3.13: the stable ABI, which every later CPython loads;
+- `py3-none-<platform>`: no Python ABI at all;
+where `<platform>` is a glibc aarch64 platform the Lambda image's glibc (2.34) satisfies: `manylinux2014`,
+`manylinux_2_X` with X <= 34, or `linux`. musllinux, x86_64 and other ABIs are refused.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
+
+from packaging.tags import Tag, parse_tag
 
 from local.tables import TEMPLATE, load_template
 
 BUILD_DIR = TEMPLATE.parent / ".aws-sam" / "build"
-LAMBDA_TAG = ("cp313", "aarch64")
+LAMBDA_PYTHON = (3, 13)
+LAMBDA_GLIBC = (2, 34)  # Amazon Linux 2023, the python3.13 runtime's image
+_CPYTHON = re.compile(r"cp(\d)(\d+)")
+_MANYLINUX = re.compile(r"manylinux_(\d+)_(\d+)_aarch64")
+_LEGACY_MANYLINUX = {"manylinux2014_aarch64": (2, 17)}
+
+
+def _platform_fits(platform: str) -> bool:
+    if platform == "linux_aarch64":
+        return True
+    glibc = _LEGACY_MANYLINUX.get(platform)
+    found = _MANYLINUX.fullmatch(platform)
+    if found:
+        glibc = (int(found.group(1)), int(found.group(2)))
+    return glibc is not None and glibc <= LAMBDA_GLIBC
+
+
+def _python_fits(tag: Tag) -> bool:
+    interpreter = _CPYTHON.fullmatch(tag.interpreter)
+    version = (int(interpreter.group(1)), int(interpreter.group(2))) if interpreter else None
+    if tag.abi == "abi3":
+        return version is not None and (3, 2) <= version <= LAMBDA_PYTHON
+    if tag.abi == "none":
+        return tag.interpreter in {"py3", "py3" + str(LAMBDA_PYTHON[1])} or version == LAMBDA_PYTHON
+    return version == LAMBDA_PYTHON and tag.abi == tag.interpreter
+
+
+def loads_in_lambda(wheel_tag: str) -> bool:
+    """Whether a wheel's `Tag:` line (possibly compressed, `a.b-c-d.e`) has a tag Lambda's CPython loads."""
+    try:
+        tags = parse_tag(wheel_tag)
+    except ValueError:
+        return False
+    return any(_python_fits(tag) and _platform_fits(tag.platform) for tag in tags)
 
 
 def wheel_tags(dist_info: Path) -> tuple[bool, list[str]]:
@@ -40,7 +82,7 @@ def problems(build_dir: Path = BUILD_DIR, template: Path = TEMPLATE) -> list[str
         if pure:
             continue
         compiled += 1
-        if not any(all(part in tag for part in LAMBDA_TAG) for tag in tags):
+        if not any(loads_in_lambda(tag) for tag in tags):
             built_for = ", ".join(tags) or "an unknown platform"
             found.append(f"{dist_info.name}: built for {built_for}, not cp313/aarch64")
     for module in sorted(site.rglob("*.so")):
@@ -63,7 +105,7 @@ def main() -> int:
     for problem in found:
         print(f"build check: {problem}", file=sys.stderr)
     if not found:
-        print(f"build check: {BUILD_DIR} holds cp313/aarch64 wheels, smtp_preflight and every handler")
+        print(f"build check: {BUILD_DIR} holds wheels for cp313/aarch64, smtp_preflight and every handler")
     return 1 if found else 0
 
 

@@ -17,6 +17,7 @@ sessions whose output no longer matches from this run, and leaves the others alo
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -38,15 +39,57 @@ README_SMTP_PORT = "2587"
 CA_PATH = re.compile(r"[^\s=]*/smtp-preflight-demo-[^/\s]+/demo-ca\.pem")
 ULID = re.compile(r"\b[0-9A-HJKMNP-TV-Z]{26}\b")
 CURSOR = re.compile(r"\beyJ[A-Za-z0-9_-]{20,}")
+LOCALES = sorted(ROOT.glob("layers/smtp_preflight/smtp_preflight/**/locales/*.json"))
+# Catalogue placeholders whose values follow the clock (or the run), in every language's wording.
+CLOCK_PLACEHOLDERS = ("days_left", "not_after", "seconds", "retry_after", "duration_ms", "check_id")
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def _catalogue_patterns() -> list[tuple[re.Pattern[str], str]]:
+    """One pattern per catalogue text that shows a clock-bound value, for every language.
+
+    The literal words on both sides of the placeholder anchor it (`valido ancora {days_left} giorni`,
+    `noch {days_left} Tage gültig`), so a new language or wording is covered without a new line here.
+    """
+    patterns: dict[str, tuple[re.Pattern[str], str]] = {}
+    for catalogue in LOCALES:
+        for template in json.loads(catalogue.read_text(encoding="utf-8")).values():
+            pieces = PLACEHOLDER.split(template)  # literal, name, literal, name, ...
+            for index in range(1, len(pieces), 2):
+                if pieces[index] not in CLOCK_PLACEHOLDERS:
+                    continue
+                before = pieces[index - 1].split("}")[-1][-24:]
+                after = pieces[index + 1][:24] if index + 1 < len(pieces) else ""
+                if not (before.strip() or after.strip()):
+                    continue
+                pattern = re.escape(before) + r"[^\s,;)]+" + re.escape(after)
+                patterns.setdefault(pattern, (re.compile(pattern), f"{before}<{pieces[index]}>{after}"))
+    return list(patterns.values())
+
+
 VOLATILE = [  # (pattern, stand-in), applied to both sides before comparing
+    (re.compile(r"\b\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?\b"), "<TIME>"),
+    (re.compile(r"\b\d\d:\d\d:\d\d(?:\.\d+)?\b"), "<TIME>"),
     (re.compile(r" *\b\d+ ms\b"), " N ms"),
-    (re.compile(r'"(durationMs|daysLeft)": \d+'), r'"\1": N'),
-    (re.compile(r'"createdAt": "[^"]+"'), '"createdAt": "T"'),
-    (re.compile(r"valid \d+ more days"), "valid N more days"),
+    (re.compile(r'"(durationMs|daysLeft|retryAfter|retryAfterSeconds)": ?\d+'), r'"\1": N'),
+    (re.compile(r"(?i)(retry-after|max-age|expires_in): ?\d+"), r"\1: N"),
+    *_catalogue_patterns(),
     (re.compile(r"(Testing (?:CA|cert)) #[A-Za-z0-9_-]+"), r"\1 #X"),
     (re.compile(r"trustme v[\d.]+"), "trustme vX"),
     (re.compile(r"\[message: \d+ lines, \d+ bytes\]"), "[message: N lines, N bytes]"),
 ]
+
+# `make replay-ahead` runs this replay a year ahead under libfaketime (tests/support/clock_ahead.py): its
+# variables reach every command, so the sessions' commands see the same moved clock as the server.
+FAKE_CLOCK = (
+    "LD_PRELOAD",
+    "LD_LIBRARY_PATH",
+    "FAKETIME",
+    "FAKETIME_DONT_FAKE_MONOTONIC",
+    "DONT_FAKE_MONOTONIC",
+    "FAKETIME_NO_CACHE",
+    "FAKETIME_FORCE_MONOTONIC_FIX",
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -176,7 +219,7 @@ def readme_run() -> Iterator[LocalRun]:
 
 def _environment() -> dict[str, str]:
     """A clean shell: the README's sessions run in English unless a command says otherwise (`LANG=it_IT…`)."""
-    keep = ("PATH", "HOME", "TMPDIR", "SSL_CERT_FILE")
+    keep = ("PATH", "HOME", "TMPDIR", "SSL_CERT_FILE", *FAKE_CLOCK)
     env = {key: os.environ[key] for key in keep if key in os.environ}
     env.update(NO_COLOR="1", LANG="C.UTF-8")
     return env

@@ -73,3 +73,41 @@ def test_every_function_and_layer_builds_without_a_local_python_3_13() -> None:
 
     assert built
     assert all(method == "makefile" for method in built.values()), built
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        "cp313-cp313-manylinux2014_aarch64",
+        "cp313-cp313-manylinux_2_17_aarch64.manylinux2014_aarch64",
+        "cp311-abi3-manylinux2014_aarch64",  # cryptography's stable-ABI wheel
+        "cp37-abi3-manylinux_2_28_aarch64",
+        "cp313-abi3-manylinux_2_34_aarch64",
+        "py3-none-manylinux_2_17_aarch64",
+    ],
+)
+def test_wheels_lambda_loads_pass(tmp_path: Path, tag: str) -> None:
+    build = _built(tmp_path, wheel=f"Root-Is-Purelib: false\nTag: {tag}\n", native="abi3")
+
+    assert problems(build, TEMPLATE) == []
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        "cp314-abi3-manylinux2014_aarch64",  # the stable ABI of a later Python than Lambda's
+        "cp311-cp311-manylinux2014_aarch64",  # another interpreter's own ABI
+        "cp311-abi3-manylinux2014_x86_64",  # the wrong platform
+        "cp311-abi3-musllinux_1_2_aarch64",  # musl, not Lambda's glibc
+        "cp313-cp313-manylinux_2_39_aarch64",  # a newer glibc than Amazon Linux 2023's
+        "cp313-cp313t-manylinux2014_aarch64",  # the free-threaded ABI
+        "cp313-abi3-win_arm64",
+        "not a tag",
+    ],
+)
+def test_wheels_lambda_cannot_load_are_caught(tmp_path: Path, tag: str) -> None:
+    build = _built(tmp_path, wheel=f"Root-Is-Purelib: false\nTag: {tag}\n", native="abi3")
+
+    found = problems(build, TEMPLATE)
+
+    assert any(f"built for {tag}" in problem for problem in found)
