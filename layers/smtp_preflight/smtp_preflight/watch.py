@@ -152,9 +152,8 @@ class RecheckDue(CamelModel):
     """`SmtpRecheckDue`'s detail (the planner → the worker's queue): which record, which version, and
     which moment it was due at (a delivery of the same moment twice checks once)."""
 
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, hide_input_in_errors=True, validate_by_name=False, validate_by_alias=True
-    )
+    # our own message (the planner's): built by name in Python, read by its camelCase aliases from JSON
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True, validate_by_name=True)
 
     tenant_id: Annotated[str, Field(pattern=ID_PATTERN)]
     settings_id: Annotated[str, Field(pattern=ID_PATTERN)]

@@ -60,7 +60,11 @@ def test_from_the_date_on_the_warning_is_gone(moment: datetime) -> None:
 
 def test_oauth_is_never_warned() -> None:
     settings = SmtpSettings.model_validate(
-        {**m365().model_dump(by_alias=True, exclude={"password"}), "authMethod": "xoauth2", "oauthToken": "t0ken-1"}
+        {
+            **m365().model_dump(by_alias=True, exclude={"password"}),
+            "authMethod": "xoauth2",
+            "oauthToken": "t0ken-1",
+        }
     )
 
     assert "M365_BASIC_AUTH_RETIRING" not in {f.code for f in evaluate_rules(settings, at(BEFORE))}

@@ -21,7 +21,9 @@ CREATED = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
 def resource(check_id: str, *codes: str, **params: str | int) -> CheckResource:
     findings = [make_finding(code, {**PARAMS.get(code, {}), **params}) for code in codes]
     statuses = {finding.severity.value for finding in findings}
-    status = Status.FAILED if "error" in statuses else Status.WARNING if "warning" in statuses else Status.PASSED
+    status = (
+        Status.FAILED if "error" in statuses else Status.WARNING if "warning" in statuses else Status.PASSED
+    )
     return CheckResource(
         check_id=check_id,
         status=status,

@@ -99,7 +99,9 @@ def test_a_bad_setting_names_its_variable(environ: dict[str, str], variable: str
 
 
 def test_settings_come_from_the_environment() -> None:
-    schedule = WatchSchedule.from_env({"RECHECK_PERIOD_SECONDS": "120", "WATCH_PLANNER_INTERVAL_SECONDS": "20"})
+    schedule = WatchSchedule.from_env(
+        {"RECHECK_PERIOD_SECONDS": "120", "WATCH_PLANNER_INTERVAL_SECONDS": "20"}
+    )
 
     assert (schedule.period_seconds, schedule.planner_interval_seconds) == (120, 20)
     assert WatchSchedule.from_env({}) == WatchSchedule()
