@@ -377,6 +377,7 @@ def test_a_recheck_over_its_budget_is_postponed_never_reported_as_a_change(
     assert len([key for key in keys if key.startswith("HANDSHAKES#")]) == 1  # the first check's own
 
 
+@pytest.mark.timeout(300)
 def test_rechecks_spread_evenly_over_the_period(saas: Saas, record_property: Any) -> None:
     # Given 1,000 watched records of one tenant, a period of one hour and a planner every 10 minutes
     schedule = WatchSchedule(period_seconds=3600, planner_interval_seconds=600)
