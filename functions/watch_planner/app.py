@@ -19,5 +19,8 @@ from . import services
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     result = services.planner.plan()
     fields = result.log_fields()
-    logger.info("re-checks planned", extra=fields)
+    if result.due:  # a quiet window says nothing (it would be 144 lines a day saying nothing)
+        logger.info("re-checks planned", extra=fields)
+    else:
+        logger.debug("no re-check due", extra=fields)
     return fields

@@ -41,15 +41,20 @@ DEFAULT_PLANNER_INTERVAL_SECONDS = 600
 MAX_DELAY_SECONDS = 900  # SQS's DelaySeconds maximum: a planner window can be no longer
 BUCKET_SECONDS = 300
 MIN_PERIOD_SECONDS = 60
+CLOCK_SKEW_SECONDS = 60  # between the planner's clock and the workers' that set due times
+MAX_CATCH_UP_SECONDS = 7 * 86400  # after a longer outage, older records wait for someone to look
 
 
 @dataclass(frozen=True, slots=True)
 class WatchSchedule:
     """When watched records are due: the period, the planner's interval and the index's bucket width.
 
-    The planner reads the buckets from `catch_up_seconds` (one period) before its run to the end of its
-    window: a record a failed or late run left due is planned by the next run, and after any outage
-    shorter than a period none is lost (planned records move out of those buckets, so they stay small).
+    Which buckets a run reads (`buckets`): from the start of the previous successful run to the end of its
+    own window. That is complete because every write of a due time sets one at or after the time of the
+    write (a watch begins at its next moment, a re-check moves on, a postponement is later), so whatever
+    was written after the previous run read the index is due at or after that run's start, and whatever
+    was there before and due in its window was planned by it (and moved on). A failed run leaves the
+    mark where it was, so the next one reads from there; a first run reads one period back.
     """
 
     period_seconds: int = DEFAULT_PERIOD_SECONDS
@@ -72,10 +77,6 @@ class WatchSchedule:
             ),
         )
 
-    @property
-    def catch_up_seconds(self) -> int:
-        return self.period_seconds
-
     def slot_offset(self, tenant: str, settings_id: str) -> int:
         """The record's moment in the period (seconds): a hash, so moments are uniform and stable."""
         digest = hashlib.sha256(f"{tenant}\n{settings_id}".encode()).digest()
@@ -95,9 +96,11 @@ class WatchSchedule:
     def bucket(self, due: float) -> int:
         return int(due // self.bucket_seconds)
 
-    def buckets(self, now: float) -> range:
-        """The buckets one planner run at `now` reads: from one period back to the end of its window."""
-        return range(self.bucket(now - self.catch_up_seconds), self.bucket(self.window_end(now)) + 1)
+    def buckets(self, now: float, previous_run: float | None) -> range:
+        """The buckets a planner run at `now` reads, given when the previous successful run started."""
+        since = now - self.period_seconds if previous_run is None else previous_run - CLOCK_SKEW_SECONDS
+        since = max(since, now - MAX_CATCH_UP_SECONDS)
+        return range(self.bucket(since), self.bucket(self.window_end(now)) + 1)
 
     def window_end(self, now: float) -> int:
         """Records due before this are planned by the run at `now` (the next run starts there)."""

@@ -3,7 +3,8 @@ the watched records due before the end of its window and enqueues one `SmtpReche
 worker's queue, delayed to its due moment (`watch.delay_seconds`, at most 900 s), so a window's records
 reach the worker spread over the window, as their moments are spread over the period.
 
-It reads only the index buckets its window covers (`WatchSchedule.buckets`), never the table. Each record
+It reads only the index buckets from its previous run to the end of its window (`WatchSchedule.buckets`:
+normally 3 to 5), never the table, and marks its run done once every message is out. Each record
 is moved to its next moment (`advance`, conditional) before its message is sent, so two overlapping runs
 never both enqueue it; a message that cannot be sent moves its record back (`retreat`), so the next run
 tries again. A message lost after that costs one re-check: the record is due again a period later.
@@ -32,6 +33,8 @@ class DueRecord:
 
 
 class DueIndex(Protocol):
+    def previous_run(self) -> float | None: ...
+    def mark_run(self, started_at: float) -> None: ...
     def due(self, bucket: int, before: int) -> Sequence[DueRecord]: ...
     def advance(self, record: DueRecord, next_check_at: int) -> bool: ...
     def retreat(self, record: DueRecord, planned: int) -> None: ...
@@ -73,7 +76,7 @@ class WatchPlanner:
     def plan(self) -> PlanResult:
         now = self.clock()
         before = self.schedule.window_end(now)
-        buckets = self.schedule.buckets(now)
+        buckets = self.schedule.buckets(now, self.index.previous_run())
         due: list[DueRecord] = [record for bucket in buckets for record in self.index.due(bucket, before)]
         planned: list[tuple[DueRecord, int, RecheckDue, int]] = []
         for record in due:
@@ -95,6 +98,7 @@ class WatchPlanner:
                 record, fallback, _, _ = chunk[index]
                 self.index.retreat(record, fallback)
                 failed += 1
+        self.index.mark_run(now)  # the next run reads from here (a run that raised never gets here)
         return PlanResult(
             buckets=len(buckets),
             due=len(due),

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from smtp_preflight.policy import ConfigError
-from smtp_preflight.watch import MAX_DELAY_SECONDS, WatchSchedule, delay_seconds
+from smtp_preflight.watch import CLOCK_SKEW_SECONDS, MAX_DELAY_SECONDS, WatchSchedule, delay_seconds
 
 DAY = 86400
 MIDNIGHT = 1_796_083_200  # 2026-12-01T00:00:00Z, a multiple of the day
@@ -67,15 +67,25 @@ def test_after_a_refused_login_the_next_is_a_whole_period_later_not_the_next_mom
     assert schedule.next_after_check(3600, checked_at, login_refused=False) == MIDNIGHT + 3600
 
 
-def test_a_planner_run_reads_the_buckets_of_one_period_back_to_its_windows_end() -> None:
+def test_a_planner_run_reads_from_its_previous_run_to_its_windows_end() -> None:
     schedule = WatchSchedule(period_seconds=DAY, planner_interval_seconds=600, bucket_seconds=300)
     now = MIDNIGHT + 7200
 
-    buckets = schedule.buckets(now)
+    buckets = schedule.buckets(now, previous_run=now - 600)
 
-    assert buckets.start == (now - DAY) // 300
+    assert buckets.start == (now - 600 - CLOCK_SKEW_SECONDS) // 300
     assert buckets.stop - 1 == (now + 600) // 300
+    assert len(buckets) == 6  # 11 minutes back (a run, the skew), 10 ahead
     assert schedule.window_end(now) == now + 600
+
+
+def test_the_first_run_reads_one_period_back_and_a_late_one_catches_up_at_most_a_week() -> None:
+    schedule = WatchSchedule()
+    now = MIDNIGHT + 7200
+
+    assert schedule.buckets(now, previous_run=None).start == (now - DAY) // 300
+    assert schedule.buckets(now, previous_run=now - 3 * DAY).start == (now - 3 * DAY - 60) // 300
+    assert schedule.buckets(now, previous_run=now - 30 * DAY).start == (now - 7 * DAY) // 300
 
 
 @pytest.mark.parametrize(("due", "expected"), [(100, 0), (1000, 0), (1000.2, 1), (1300, 300), (5000, 900)])

@@ -8,6 +8,7 @@
 | latest per settings   | `TENANT#t#SETTINGS#<settingsId>`    | `LATEST`          | -                        |
 | versions per settings | `TENANT#t#SETTINGS#<settingsId>`    | `VERSION`         | - (see version_ledger.py)|
 | watched settings      | `TENANT#t#SETTINGS#<settingsId>`    | `WATCH`           | byDueTime (watch_store)  |
+| the planner's mark    | `WATCH#PLANNER`                     | `MARK`            | - (no tenant's)          |
 | idempotency record    | `IDEMPOTENCY`                       | `<prefix>#<hash>` | - (written by Powertools)|
 | handshakes per minute | `TENANT#t#LIMITS`                   | `HANDSHAKES#<minute>` | -                    |
 | re-checks per minute  | `TENANT#t#LIMITS`                   | `RECHECKS#<minute>` | -                      |

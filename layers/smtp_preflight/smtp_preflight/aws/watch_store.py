@@ -1,6 +1,10 @@
 """Watched settings records in the checks table: one `WATCH` item per record (layout in `keys.py`), found
 by the planner through the `byDueTime` index, never by a Scan.
 
+The planner's mark (`WATCH#PLANNER` / `MARK`, `lastRunAt`) says when its previous successful run started,
+so a run reads the buckets from there to the end of its window (3 to 5 at the defaults), and after a
+failed run or an outage (up to a week) the next one catches up (`WatchSchedule.buckets`).
+
 Why a GSI keyed by time bucket (gsi3pk `WATCH#<bucket>`, 300 s each; gsi3sk the due time, zero-padded)
 rather than by due time alone: a GSI's partition key must be known to query it, so "everything due
 before t" needs a bounded set of partitions. The planner knows its window, hence exactly which buckets to
@@ -40,6 +44,7 @@ from .clients import client as aws_client
 from .keys import BY_DUE_INDEX, BY_DUE_PK, BY_DUE_SK, PK, SK, WATCH_SK, s, settings_pk, tenant_prefix
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
+PLANNER_KEY = {PK: {"S": "WATCH#PLANNER"}, SK: {"S": "MARK"}}  # the planner's one item: where it got to
 SECRET_FIELDS = {"password", "oauth_token", "timeout"}
 
 
@@ -208,6 +213,31 @@ class WatchStore:
         return _watch(item) if item else None
 
     # ----- the planner ------------------------------------------------------------------------------
+
+    def previous_run(self) -> float | None:
+        """When the previous successful planner run started (its mark), or None before the first."""
+        try:
+            response = self.client.get_item(
+                TableName=self.table_name,
+                Key=PLANNER_KEY,
+                ConsistentRead=True,
+                ProjectionExpression="#at",
+                ExpressionAttributeNames={"#at": "lastRunAt"},
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreError("DynamoDB get_item (planner mark) failed") from exc
+        raw = response.get("Item", {}).get("lastRunAt", {}).get("N")
+        return float(raw) if raw is not None else None
+
+    def mark_run(self, started_at: float) -> None:
+        """Remember a successful run's start (never moving the mark back: runs may overlap)."""
+        self._update(
+            PLANNER_KEY,
+            "SET #lastRunAt = :at",
+            condition="attribute_not_exists(#lastRunAt) OR #lastRunAt < :at",
+            values={":at": _n(round(started_at, 3))},
+            quiet=True,
+        )
 
     def due(self, bucket: int, before: int) -> list[DueRecord]:
         """The records of one bucket due before `before` (epoch seconds), through the index only."""
