@@ -43,7 +43,7 @@ def populate(aws: LocalAws, count: int) -> None:
     """`count` watches of `TENANTS` tenants, each due at its own moment of the next 24 hours."""
     from smtp_preflight.aws.keys import PK, SK, WATCH_SK, settings_pk, tenant_prefix
     from smtp_preflight.aws.watch_store import due_pk, due_sk
-    from smtp_preflight.watch import WatchSchedule
+    from smtp_preflight.watch.schedule import WatchSchedule
 
     schedule = WatchSchedule()
     dynamodb = aws.client("dynamodb")
@@ -92,8 +92,8 @@ def plan_once(aws: LocalAws) -> tuple[float, dict[str, Any]]:
     """One planner run at NOW: seconds, and what it read and did."""
     from smtp_preflight.aws.recheck_queue import RecheckSender
     from smtp_preflight.aws.watch_store import WatchStore
-    from smtp_preflight.watch import WatchSchedule
-    from smtp_preflight.watch_planner import WatchPlanner
+    from smtp_preflight.watch.planner import WatchPlanner
+    from smtp_preflight.watch.schedule import WatchSchedule
 
     schedule = WatchSchedule()
     queue_url = aws.client("sqs").create_queue(QueueName="smtp-preflight-bench-rechecks")["QueueUrl"]

@@ -23,11 +23,11 @@ from functools import partial
 
 from benchmarks.far_end import HOST, PASSWORD, USERNAME, FarEnd, far_end
 from benchmarks.harness import Figure, interleave, median
-from smtp_preflight.check import check_settings
+from smtp_preflight.checking.check import check_settings
+from smtp_preflight.config.policy import Policy
 from smtp_preflight.guard import IPAddress
-from smtp_preflight.policy import Policy
-from smtp_preflight.report import Report
-from smtp_preflight.settings import SmtpSettings
+from smtp_preflight.model.report import Report
+from smtp_preflight.model.settings import SmtpSettings
 
 SENDER, RECIPIENT = USERNAME, "someone@example.com"
 MESSAGE = (

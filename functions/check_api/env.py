@@ -7,10 +7,10 @@ never a per-request "retry later".
 from pydantic import Field
 
 from smtp_preflight.aws.checking import CheckingEnvironment
-from smtp_preflight.environment import CommaSeparated, load_environment
+from smtp_preflight.config.environment import CommaSeparated, load_environment
+from smtp_preflight.config.policy import Policy
 from smtp_preflight.limits import AbuseLimits
-from smtp_preflight.policy import Policy
-from smtp_preflight.settings import DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS
+from smtp_preflight.model.settings import DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS
 
 
 class ApiEnvironment(CheckingEnvironment):
@@ -38,5 +38,5 @@ class ApiEnvironment(CheckingEnvironment):
 
 
 ENVIRONMENT = load_environment(ApiEnvironment)
-POLICY = Policy.from_env()  # the operator's policy: SMTP_PREFLIGHT_* (see smtp_preflight.policy)
+POLICY = Policy.from_env()  # the operator's policy: SMTP_PREFLIGHT_* (see smtp_preflight.config.policy)
 LIMITS = AbuseLimits.from_env()  # the abuse limits: SMTP_PREFLIGHT_MAX_* (see smtp_preflight.limits)

@@ -21,9 +21,9 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from smtp_preflight.aws.deployment_key import KeyUnavailable
 from smtp_preflight.aws.observability import logger, record_limit_refusal, record_store_failure
 from smtp_preflight.aws.sealing import SealingError
-from smtp_preflight.input_errors import PATTERN_DESCRIPTIONS, describe_error
+from smtp_preflight.checking.service import StoreFailed
 from smtp_preflight.limits import Limit, LimitExceeded, LimitsUnavailable
-from smtp_preflight.service import StoreFailed
+from smtp_preflight.model.input_errors import PATTERN_DESCRIPTIONS, describe_error
 
 from .idempotency_key import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN
 from .schemas import ApiErrorCode, ErrorBody, ErrorDetail, FieldError, GatewayMessage

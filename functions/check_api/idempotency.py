@@ -22,10 +22,10 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from smtp_preflight.async_checks.running import RunningCheck
 from smtp_preflight.aws.idempotency import persistence_layer
-from smtp_preflight.report import CheckResource
-from smtp_preflight.running import RunningCheck
-from smtp_preflight.settings import SmtpSettings
+from smtp_preflight.model.report import CheckResource
+from smtp_preflight.model.settings import SmtpSettings
 
 from . import services
 from .env import ENVIRONMENT

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
-from smtp_preflight.i18n import LOCALES, negotiate
+from smtp_preflight.wording.i18n import LOCALES, negotiate
 
 AcceptLanguage = Annotated[
     str | None,

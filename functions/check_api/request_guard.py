@@ -1,6 +1,7 @@
-"""Refuse request bodies that are too large, not JSON, not UTF-8 or nested too deeply before anything
-parses them, so the resolver and pydantic only ever see bounded UTF-8 text of bounded depth (30,000
-nested arrays would exhaust the parser's recursion: a 500 with a traceback).
+"""Refuse request bodies that are too large, not JSON, not UTF-8, nested too deeply or holding numbers
+too long to parse before the resolver parses them, so it and pydantic only ever see bounded UTF-8 text of
+bounded depth with numbers Python converts (30,000 nested arrays would exhaust the parser's recursion, and
+an integer of 4,301 digits hits CPython's conversion limit inside `json.loads`: each a 500 with a traceback).
 
 A refusal is answered here, outside the resolver, in the same `ErrorBody` shape (with CORS headers).
 """
@@ -13,16 +14,18 @@ from typing import Any, NamedTuple
 from aws_lambda_powertools.event_handler import CORSConfig, content_types
 
 from .errors import ERROR_DESCRIPTIONS, error_body
-from .schemas import ApiErrorCode
+from .schemas import ApiErrorCode, FieldError
 
 MAX_BODY_BYTES = 64 * 1024  # settings are well under 20 KiB even with a long OAuth token
 MAX_JSON_DEPTH = 32  # settings are one flat object; any depth past a few levels is not a request of ours
+MAX_NUMBER_CHARS = 32  # a port or a timeout needs a handful; int() refuses past 4,300 digits
 
 
 class Refusal(NamedTuple):
     status: int
     code: ApiErrorCode
     message: str
+    fields: tuple[FieldError, ...] = ()
 
 
 TOO_LARGE = Refusal(413, ApiErrorCode.PAYLOAD_TOO_LARGE, ERROR_DESCRIPTIONS[413])
@@ -68,12 +71,58 @@ def screen_body(event: dict[str, Any]) -> tuple[dict[str, Any], Refusal | None]:
         return event, TOO_LARGE
     if json_depth(text) > MAX_JSON_DEPTH:
         return event, TOO_DEEP
+    oversized = oversized_numbers(text)
+    if oversized:
+        return event, _too_long(oversized)
     return {
         **event,
         "headers": _as_plain_json(event.get("headers")),
         "body": text,
         "isBase64Encoded": False,
     }, None
+
+
+class _Oversized:
+    """Stands in for a number literal too long to convert, so that its place can be named."""
+
+
+_OVERSIZED = _Oversized()
+
+
+def _bounded(convert: Any) -> Any:
+    def parse(literal: str) -> Any:
+        return _OVERSIZED if len(literal) > MAX_NUMBER_CHARS else convert(literal)
+
+    return parse
+
+
+def oversized_numbers(text: str) -> list[str | None]:
+    """The camelCase paths of numbers longer than `MAX_NUMBER_CHARS` characters (None: the whole body).
+
+    The body is parsed once here with bounded number conversion; text that is not JSON at all is left to
+    the resolver, which answers it with its own 422.
+    """
+    try:
+        document = json.loads(text, parse_int=_bounded(int), parse_float=_bounded(float))
+    except ValueError:
+        return []
+    found: list[str | None] = []
+    pending: list[tuple[str | None, Any]] = [(None, document)]
+    while pending:
+        path, value = pending.pop()
+        if value is _OVERSIZED:
+            found.append(path)
+        elif isinstance(value, dict):
+            pending.extend((f"{path}.{key}" if path else str(key), item) for key, item in value.items())
+        elif isinstance(value, list):
+            pending.extend((f"{path}[{index}]" if path else f"[{index}]", v) for index, v in enumerate(value))
+    return sorted(found, key=lambda path: path or "")
+
+
+def _too_long(paths: list[str | None]) -> Refusal:
+    message = f"must be a number of at most {MAX_NUMBER_CHARS} characters"
+    fields = tuple(FieldError(location="body", field=path, message=message) for path in paths)
+    return Refusal(422, ApiErrorCode.VALIDATION_FAILED, "The request is invalid.", fields)
 
 
 def is_json_media_type(content_type: str | None) -> bool:
@@ -106,5 +155,5 @@ def refusal_response(event: dict[str, Any], refusal: Refusal, cors: CORSConfig |
     return {
         "statusCode": refusal.status,
         "headers": headers,
-        "body": json.dumps(error_body(refusal.code, refusal.message)),
+        "body": json.dumps(error_body(refusal.code, refusal.message, list(refusal.fields))),
     }

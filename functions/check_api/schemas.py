@@ -10,10 +10,10 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
 
-from smtp_preflight.findings import Finding, Status
-from smtp_preflight.identifiers import ID_PATTERN
-from smtp_preflight.report import CamelModel, CheckResource, ProviderRef
-from smtp_preflight.settings import SmtpSettings
+from smtp_preflight.model.findings import Finding, Status
+from smtp_preflight.model.identifiers import ID_PATTERN
+from smtp_preflight.model.report import CamelModel, CheckResource, ProviderRef
+from smtp_preflight.model.settings import SmtpSettings
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20

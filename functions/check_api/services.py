@@ -1,11 +1,11 @@
 """What the routes use, built once per process from the function's environment."""
 
+from smtp_preflight.async_checks.acceptor import CheckAcceptor
 from smtp_preflight.aws.check_queue import CheckQueue
 from smtp_preflight.aws.checking import build_checking
 from smtp_preflight.aws.sealing import SecretSealer
 from smtp_preflight.aws.watch_store import WatchStore
-from smtp_preflight.check_requests import CheckAcceptor
-from smtp_preflight.watch import WatchSchedule
+from smtp_preflight.watch.schedule import WatchSchedule
 
 from .env import ENVIRONMENT, LIMITS, POLICY
 

@@ -10,7 +10,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from smtp_preflight.aws.observability import logger
-from smtp_preflight.identifiers import is_id
+from smtp_preflight.model.identifiers import is_id
 
 from .env import ENVIRONMENT
 from .errors import ApiError

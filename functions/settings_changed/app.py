@@ -31,10 +31,10 @@ from smtp_preflight.aws.observability import (
     record_worker_failure,
     tracer,
 )
+from smtp_preflight.checking.service import StoreFailed
 from smtp_preflight.limits import LimitsUnavailable
-from smtp_preflight.service import StoreFailed
-from smtp_preflight.settings_changes import BatchBudget, Outcome, identity_of
-from smtp_preflight.settings_events import FailureReason, RecordFailed
+from smtp_preflight.worker.settings_changes import BatchBudget, Outcome, identity_of
+from smtp_preflight.worker.settings_events import FailureReason, RecordFailed
 
 from . import services
 from .env import ENVIRONMENT

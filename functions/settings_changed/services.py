@@ -8,9 +8,9 @@ from smtp_preflight.aws.sealing import SealingError, SecretSealer
 from smtp_preflight.aws.secrets import CredentialsReader
 from smtp_preflight.aws.version_ledger import VersionLedger
 from smtp_preflight.aws.watch_store import WatchStore
-from smtp_preflight.check_requests import CheckRequestService
-from smtp_preflight.settings_changes import SettingsChangeService
-from smtp_preflight.watching import WatchService
+from smtp_preflight.worker.check_requests import CheckRequestService
+from smtp_preflight.worker.rechecks import WatchService
+from smtp_preflight.worker.settings_changes import SettingsChangeService
 
 from .env import ENVIRONMENT, LIMITS, POLICY, SCHEDULE
 

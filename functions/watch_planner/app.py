@@ -1,6 +1,6 @@
 """The watch planner, started by an EventBridge Scheduler schedule every few minutes (template.yaml):
 enqueue the watched records due in this window as `SmtpRecheckDue` messages on the worker's queue
-(`smtp_preflight.watch_planner`). The schedule's event carries nothing the planner needs: the window is
+(`smtp_preflight.watch.planner`). The schedule's event carries nothing the planner needs: the window is
 the invocation's time. A failure raises, so Scheduler retries; records it left due are planned by the
 next run either way.
 """

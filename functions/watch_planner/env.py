@@ -5,8 +5,8 @@ A missing or malformed variable fails the cold start with `ConfigError` naming i
 
 from pydantic import Field
 
-from smtp_preflight.environment import FunctionEnvironment, load_environment
-from smtp_preflight.watch import WatchSchedule
+from smtp_preflight.config.environment import FunctionEnvironment, load_environment
+from smtp_preflight.watch.schedule import WatchSchedule
 
 
 class PlannerEnvironment(FunctionEnvironment):

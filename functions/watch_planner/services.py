@@ -2,7 +2,7 @@
 
 from smtp_preflight.aws.recheck_queue import RecheckSender
 from smtp_preflight.aws.watch_store import WatchStore
-from smtp_preflight.watch_planner import WatchPlanner
+from smtp_preflight.watch.planner import WatchPlanner
 
 from .env import ENVIRONMENT, SCHEDULE
 

@@ -8,11 +8,11 @@ import time
 
 import pytest
 
-from smtp_preflight.check import check_settings
-from smtp_preflight.findings import Status
+from smtp_preflight.checking.check import check_settings
 from smtp_preflight.guard import Resolver
 from smtp_preflight.guard.hosts import IPAddress
-from smtp_preflight.report import Report, Stage, StageName
+from smtp_preflight.model.findings import Status
+from smtp_preflight.model.report import Report, Stage, StageName
 from tests.support.smtp_servers import (
     LOOPBACK,
     Pki,

@@ -6,11 +6,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from smtp_preflight.check import run_check
+from smtp_preflight.checking.check import run_check
+from smtp_preflight.config.policy import Policy
 from smtp_preflight.discovery.mx import DnsMxLookup
 from smtp_preflight.guard import IPAddress
-from smtp_preflight.policy import Policy
-from smtp_preflight.settings import SmtpSettings
+from smtp_preflight.model.settings import SmtpSettings
 from tests.support.dns_servers import LoopbackDns
 
 

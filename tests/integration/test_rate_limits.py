@@ -107,7 +107,7 @@ def test_logins_in_flight_hold_slots_so_concurrent_checks_cannot_exceed_the_limi
 
 
 def test_the_mailbox_is_case_normalised_and_stored_only_as_a_keyed_hash(dynamodb: Any, clock: Clock) -> None:
-    from smtp_preflight.settings import SmtpSettings
+    from smtp_preflight.model.settings import SmtpSettings
 
     macs: list[str] = []
 

@@ -19,12 +19,16 @@ from pathlib import Path
 import pytest
 import trustme
 
+from smtp_preflight.config.policy import Policy
 from smtp_preflight.discovery.autoconfig import Fetcher
 from smtp_preflight.guard import IPAddress
-from smtp_preflight.policy import Policy
 
 SITES = ("acme", "beta", "private", "big", "moved", "slow")
-NAMES = (*(f"autoconfig.{site}.example.net" for site in SITES), "ispdb.example.net")
+# the autoconfig hosts, and the SMTP hosts their documents suggest (the guard judges suggestions too)
+NAMES = (
+    *(f"{service}.{site}.example.net" for site in SITES for service in ("autoconfig", "smtp", "mail")),
+    "ispdb.example.net",
+)
 LOOPBACK_POLICY_NETWORKS = (ipaddress.ip_network("127.0.0.0/8"),)
 
 

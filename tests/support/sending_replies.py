@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from smtp_preflight.report import StageName
+from smtp_preflight.model.report import StageName
 
 S = StageName
 

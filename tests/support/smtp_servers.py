@@ -29,13 +29,13 @@ import trustme
 from aiosmtpd.smtp import SMTP as AiosmtpdSMTP
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from smtp_preflight.cli import render_text
-from smtp_preflight.findings import overall_status
+from smtp_preflight.cli.main import render_text
+from smtp_preflight.config.policy import Policy
 from smtp_preflight.guard import IPAddress, Resolver
 from smtp_preflight.handshake import HandshakeOutcome, perform_handshake
-from smtp_preflight.policy import Policy
-from smtp_preflight.report import ProviderId, ProviderRef, Report
-from smtp_preflight.settings import SmtpSettings
+from smtp_preflight.model.findings import overall_status
+from smtp_preflight.model.report import ProviderId, ProviderRef, Report
+from smtp_preflight.model.settings import SmtpSettings
 from tests.support.socket_guard import SocketGuard
 
 HOST = "mail.example.test"

@@ -9,15 +9,16 @@ from typing import Any
 
 import pytest
 
-from smtp_preflight.check_requests import CheckAcceptor, CheckRequestService
+from smtp_preflight.async_checks.acceptor import CheckAcceptor
+from smtp_preflight.async_checks.running import CheckRequested, Progress, RunningCheck, SealedSecret
+from smtp_preflight.checking.service import CheckService
+from smtp_preflight.config.policy import Policy
 from smtp_preflight.limits import Limit, LimitExceeded
-from smtp_preflight.policy import Policy
-from smtp_preflight.report import CheckResource
-from smtp_preflight.running import CheckRequested, Progress, RunningCheck, SealedSecret
-from smtp_preflight.service import CheckService
-from smtp_preflight.settings import SmtpSettings
-from smtp_preflight.settings_changes import Outcome
-from smtp_preflight.settings_events import FailureReason, RecordFailed
+from smtp_preflight.model.report import CheckResource
+from smtp_preflight.model.settings import SmtpSettings
+from smtp_preflight.worker.check_requests import CheckRequestService
+from smtp_preflight.worker.settings_changes import Outcome
+from smtp_preflight.worker.settings_events import FailureReason, RecordFailed
 
 SECRET = "Sealed-Canary-1234"
 SETTINGS = SmtpSettings.model_validate(

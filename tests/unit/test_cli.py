@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from smtp_preflight import __version__
-from smtp_preflight.cli import TerminalProgress, main, wants_progress
-from smtp_preflight.report import Stage, StageName
+from smtp_preflight.cli.main import TerminalProgress, main, wants_progress
+from smtp_preflight.model.report import Stage, StageName
 
 SECRET = "s3cret-app-password"
 BASE = ["check", "--host", "smtp.gmail.com", "--port", "587", "--security", "starttls", "--no-connect"]

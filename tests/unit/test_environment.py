@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import Field
 
-from smtp_preflight.environment import CommaSeparated, FunctionEnvironment, load_environment
-from smtp_preflight.policy import ConfigError
+from smtp_preflight.config.environment import CommaSeparated, FunctionEnvironment, load_environment
+from smtp_preflight.config.policy import ConfigError
 
 
 class SampleEnvironment(FunctionEnvironment):

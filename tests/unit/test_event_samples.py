@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from smtp_preflight.drift import CheckStatusChanged
-from smtp_preflight.running import CheckRequested
-from smtp_preflight.settings_changes import parse_message
-from smtp_preflight.settings_events import CheckCompleted, SettingsChanged, SettingsDeleted
-from smtp_preflight.watch import RecheckDue
+from smtp_preflight.async_checks.running import CheckRequested
+from smtp_preflight.watch.drift import CheckStatusChanged
+from smtp_preflight.watch.schedule import RecheckDue
+from smtp_preflight.worker.settings_changes import parse_message
+from smtp_preflight.worker.settings_events import CheckCompleted, SettingsChanged, SettingsDeleted
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 

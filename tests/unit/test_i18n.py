@@ -11,20 +11,27 @@ from pathlib import Path
 import pytest
 
 import smtp_preflight
-from smtp_preflight import i18n
-from smtp_preflight.cli import main
-from smtp_preflight.codes import SPECS, Actor, Field
+from smtp_preflight.cli.main import main
 from smtp_preflight.discovery import Source
-from smtp_preflight.findings import Status
 from smtp_preflight.guard import addresses as guard
 from smtp_preflight.handshake.diagnosis import REPLY_RULES
-from smtp_preflight.messages import term_key
-from smtp_preflight.report import ProviderId, StageName
+from smtp_preflight.model.codes import SPECS, Actor, Field
+from smtp_preflight.model.findings import Status
+from smtp_preflight.model.report import ProviderId, StageName
+from smtp_preflight.model.settings import Security
 from smtp_preflight.rules.mailbox_providers import MAILBOX_PROVIDERS, Confidence, Login
-from smtp_preflight.settings import Security
+from smtp_preflight.wording import i18n
+from smtp_preflight.wording.messages import term_key
 
 PACKAGE = Path(smtp_preflight.__file__).parent
-TUNNEL_REASONS = {guard.IPV4_COMPATIBLE, guard.NAT64_LOCAL, guard.SIX_TO_FOUR, guard.TEREDO}
+TUNNEL_REASONS = {
+    guard.IPV4_COMPATIBLE,
+    guard.IPV4_TRANSLATED,
+    guard.NAT64_LOCAL,
+    guard.SIX_TO_FOUR,
+    guard.TEREDO,
+    guard.ISATAP,
+}
 GUARD_REASONS = {reason for _network, reason in (*guard.IPV4_DENY, *guard.IPV6_DENY)} | {
     guard.METADATA,
     guard.RUNTIME_API,
@@ -103,7 +110,7 @@ def test_the_providers_own_terms_are_used(locale: str, terms: list[str]) -> None
 
 def test_catalogues_ship_as_package_data() -> None:
     for locale in i18n.LOCALES:
-        path = PACKAGE / "locales" / f"{locale}.json"
+        path = PACKAGE / "wording" / "locales" / f"{locale}.json"
         assert isinstance(json.loads(path.read_text("utf-8")), dict)
     pyproject = (PACKAGE.parents[2] / "pyproject.toml").read_text("utf-8")
     assert '"locales/*.json"' in pyproject

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smtp_preflight.identifiers import check_id_time, is_check_id, is_id, new_check_id
+from smtp_preflight.model.identifiers import check_id_time, is_check_id, is_id, new_check_id
 
 
 @pytest.mark.parametrize("value", ["tenantA", "smtp-settings-42", "a.b_c:d@e-f", "x" * 128])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from smtp_preflight.codes import SPECS
+from smtp_preflight.model.codes import SPECS
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 ROW = re.compile(r"^\| `(?P<code>[A-Z0-9_]+)`(?: \(\w+\))? \| (?P<cells>.*) \|$", re.MULTILINE)

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from smtp_preflight.i18n import LOCALES
-from smtp_preflight.localise import localise_report
-from smtp_preflight.report import ProviderId, ProviderRef, Stage, StageName
-from smtp_preflight.running import (
+from smtp_preflight.async_checks.running import (
     LOST_MARGIN_SECONDS,
     START_WITHIN_SECONDS,
     LiveStages,
@@ -16,7 +13,10 @@ from smtp_preflight.running import (
     accept,
     lost_report,
 )
-from smtp_preflight.settings import SmtpSettings
+from smtp_preflight.model.localise import localise_report
+from smtp_preflight.model.report import ProviderId, ProviderRef, Stage, StageName
+from smtp_preflight.model.settings import SmtpSettings
+from smtp_preflight.wording.i18n import LOCALES
 
 SETTINGS = SmtpSettings.model_validate(
     {

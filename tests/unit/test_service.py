@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from smtp_preflight.policy import Policy
-from smtp_preflight.report import CheckResource, Report
-from smtp_preflight.service import CheckService
-from smtp_preflight.settings import SmtpSettings
+from smtp_preflight.checking.service import CheckService
+from smtp_preflight.config.policy import Policy
+from smtp_preflight.model.report import CheckResource, Report
+from smtp_preflight.model.settings import SmtpSettings
 
 
 class MemoryStore:

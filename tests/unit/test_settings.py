@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from smtp_preflight.settings import AuthMethod, Security, SmtpSettings
+from smtp_preflight.model.settings import AuthMethod, Security, SmtpSettings
 
 SECRET = "hunter2-very-secret"
 

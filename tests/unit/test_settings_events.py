@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from smtp_preflight.settings_changes import identity_of, parse_message
-from smtp_preflight.settings_events import (
+from smtp_preflight.worker.settings_changes import identity_of, parse_message
+from smtp_preflight.worker.settings_events import (
     CheckCompleted,
     Credentials,
     FailureReason,

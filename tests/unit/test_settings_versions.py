@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smtp_preflight.settings_versions import (
+from smtp_preflight.worker.settings_versions import (
     Decision,
     Phase,
     RecheckDecision,

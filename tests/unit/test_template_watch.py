@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from local.tables import load_template
-from smtp_preflight.watch import MAX_DELAY_SECONDS
+from smtp_preflight.watch.schedule import MAX_DELAY_SECONDS
 
 TEMPLATE: dict[str, Any] = load_template()
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]

@@ -22,14 +22,14 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from smtp_preflight.async_checks.running import RETRY_AFTER_SECONDS, RunningCheck, lost_report
 from smtp_preflight.aws.check_store import CheckNotRunning
 from smtp_preflight.aws.keys import CursorError
 from smtp_preflight.aws.observability import logger
-from smtp_preflight.i18n import text
-from smtp_preflight.identifiers import ID_PATTERN
-from smtp_preflight.localise import localise_report
-from smtp_preflight.report import CheckResource
-from smtp_preflight.running import RETRY_AFTER_SECONDS, RunningCheck, lost_report
+from smtp_preflight.model.identifiers import ID_PATTERN
+from smtp_preflight.model.localise import localise_report
+from smtp_preflight.model.report import CheckResource
+from smtp_preflight.wording.i18n import text
 
 from .. import services
 from ..errors import ApiError, openapi_error_responses

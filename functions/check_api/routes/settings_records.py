@@ -10,9 +10,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from smtp_preflight.aws.observability import logger
-from smtp_preflight.identifiers import ID_PATTERN
-from smtp_preflight.localise import localise_report
-from smtp_preflight.report import CheckResource
+from smtp_preflight.model.identifiers import ID_PATTERN
+from smtp_preflight.model.localise import localise_report
+from smtp_preflight.model.report import CheckResource
 
 from .. import services
 from ..errors import ApiError, openapi_error_responses

@@ -7,7 +7,7 @@ Three limits, checked before anything is dialled (defaults; the operator sets th
 - failed logins per mailbox (host + username, case-normalised), all tenants together: 5 per 15 minutes
   (`SMTP_PREFLIGHT_MAX_FAILED_LOGINS`, `SMTP_PREFLIGHT_FAILED_LOGIN_WINDOW_SECONDS`);
 - handshakes per tenant: 60 per minute (`SMTP_PREFLIGHT_MAX_HANDSHAKES_PER_MINUTE`); scheduled re-checks
-  of watched settings (`watch.py`) count in a budget of their own instead, 120 per minute
+  of watched settings (`watch/`) count in a budget of their own instead, 120 per minute
   (`SMTP_PREFLIGHT_MAX_RECHECKS_PER_MINUTE`, 172,800 a day): a tenant with many watched mailboxes
   finishes its day, and its people's own checks never wait behind its re-checks;
 - concurrent handshakes per tenant: 5 (`SMTP_PREFLIGHT_MAX_CONCURRENT_HANDSHAKES`); a lease that is
@@ -38,8 +38,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from .policy import positive_int
-from .settings import SmtpSettings
+from smtp_preflight.config.policy import positive_int
+from smtp_preflight.model.settings import SmtpSettings
 
 
 class Limit(StrEnum):

@@ -23,7 +23,7 @@ from local.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME, DemoSmtpServer
 from local.gateway import FakeLambdaContext
 from local.tables import create_checks_table
 from smtp_preflight.aws import clients, idempotency
-from smtp_preflight.policy import Policy
+from smtp_preflight.config.policy import Policy
 from tests.support.openapi_contract import Contract
 
 EVENTS = Path(__file__).resolve().parents[3] / "events"

@@ -21,9 +21,9 @@ from local.demo_smtp import DEMO_PASSWORD
 from local.event_path import create_event_path
 from local.gateway import FakeLambdaContext
 from local.sqs_source import SqsEventSource
-from smtp_preflight import running
+from smtp_preflight.async_checks import running
 from smtp_preflight.aws.check_queue import CheckQueue
-from smtp_preflight.policy import Policy
+from smtp_preflight.config.policy import Policy
 from tests.integration.api.conftest import TABLE, Api, ApiResponse, demo_settings, run_api_with_policy
 from tests.support.pausing_smtp import PausingSmtpServer
 from tests.support.smtp_servers import captured_logs
@@ -440,8 +440,8 @@ def test_other_preferences_are_ignored(
 
 def test_a_stage_write_that_arrives_after_the_report_changes_nothing(dynamodb: Any) -> None:
     from smtp_preflight.aws.check_store import CheckNotRunning, CheckStore, StoreError
-    from smtp_preflight.report import ProviderId, ProviderRef, Stage, StageName
-    from smtp_preflight.settings import SmtpSettings
+    from smtp_preflight.model.report import ProviderId, ProviderRef, Stage, StageName
+    from smtp_preflight.model.settings import SmtpSettings
 
     store = CheckStore(TABLE, client=dynamodb)
     settings = SmtpSettings.model_validate(

@@ -18,9 +18,9 @@ import pytest
 from functions.check_api import services
 from smtp_preflight.aws import check_store
 from smtp_preflight.aws.rate_limits import DynamoDbGate
-from smtp_preflight.cli import main as cli_main
+from smtp_preflight.cli.main import main as cli_main
+from smtp_preflight.config.policy import Policy
 from smtp_preflight.limits import AbuseLimits
-from smtp_preflight.policy import Policy
 from tests.integration.api.conftest import TABLE, Api, run_api_with_policy
 from tests.support.canary import CANARY_PASSWORD, CANARY_TOKEN, as_text, assert_no_canary
 from tests.support.echo_smtp import ECHOES, EchoSmtpServer

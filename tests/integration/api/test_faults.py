@@ -18,7 +18,7 @@ from botocore.retries.standard import ExponentialBackoff
 
 from local.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME
 from smtp_preflight.aws import clients
-from smtp_preflight.policy import Policy
+from smtp_preflight.config.policy import Policy
 from tests.integration.api.conftest import Api, run_api_with_policy
 from tests.support.counting_smtp import CountingSmtpServer
 

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from hypothesis.provisional import domains
 
 from functions.check_api.schemas import ErrorBody
-from smtp_preflight.policy import Policy
+from smtp_preflight.config.policy import Policy
 from tests.integration.api.conftest import Api, ApiResponse, make_event, run_api_with_policy
 from tests.support.socket_guard import SocketGuard
 

@@ -76,3 +76,56 @@ def test_moderate_nesting_is_a_plain_validation_error(api: Api) -> None:
 
     assert response.status == 422
     assert "host" in [error["field"] for error in response.json["error"]["fields"]]
+
+
+@pytest.mark.parametrize(
+    ("raw_field", "named"),
+    [
+        ('"port": ' + "9" * 5_000, "port"),
+        ('"timeout": ' + "1" * 4_301, "timeout"),
+        ('"timeout": 0.' + "0" * 5_000 + "1", "timeout"),
+        ('"unknownNumber": -' + "7" * 10_000, "unknownNumber"),
+        ('"nested": {"list": [1, ' + "8" * 4_400 + "]}", "nested.list[1]"),
+    ],
+)
+def test_a_number_too_long_to_parse_is_422_naming_its_place(api: Api, raw_field: str, named: str) -> None:
+    fields = {key: value for key, value in VALID.items() if key not in {"port", "timeout"}}
+    raw = json.dumps(fields)[:-1] + (', "port": 587, ' if "port" not in raw_field else ", ") + raw_field + "}"
+
+    response = api.invoke(make_event("POST", CHECKS, raw_body=raw))
+
+    assert response.status == 422, response.raw_body
+    assert response.json["error"]["code"] == "VALIDATION_FAILED"
+    assert [error["field"] for error in response.json["error"]["fields"]] == [named]
+    assert "9999" not in response.raw_body  # never echoed
+    assert "1111" not in response.raw_body
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("port", "587"),
+        ("port", 587.0),
+        ("port", True),
+        ("timeout", "20"),
+        ("timeout", "20.5"),
+        ("timeout", True),
+        ("timeout", None),
+    ],
+)
+def test_numbers_are_json_numbers_in_every_field(api: Api, field: str, value: object) -> None:
+    body = {**VALID, "password": "fine-password", field: value}
+
+    response = api.invoke(make_event("POST", CHECKS, raw_body=json.dumps(body)))
+
+    assert response.status == 422, response.raw_body
+    assert [error["field"] for error in response.json["error"]["fields"]] == [field]
+
+
+@pytest.mark.parametrize("timeout", [5, 12.5])
+def test_a_timeout_may_be_an_integer_or_a_fraction(api: Api, timeout: float) -> None:
+    body = {**VALID, "port": 2526, "password": "fine-password", "timeout": timeout}
+
+    response = api.invoke(make_event("POST", CHECKS, raw_body=json.dumps(body)))
+
+    assert response.status == 201, response.raw_body  # the rules refuse port 2526: nothing dialled

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from local.tables import load_template
-from smtp_preflight.policy import Policy
+from smtp_preflight.config.policy import Policy
 from tests.integration.api.conftest import EVENTS, Api, run_api_with_policy
 from tests.support.dns_servers import LoopbackDns
 

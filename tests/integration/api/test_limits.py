@@ -19,11 +19,11 @@ from functions.check_api import services
 from local.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME
 from smtp_preflight.aws.check_store import CheckStore
 from smtp_preflight.aws.rate_limits import DynamoDbGate
-from smtp_preflight.cli import main as cli_main
+from smtp_preflight.checking.service import CheckService
+from smtp_preflight.cli.main import main as cli_main
+from smtp_preflight.config.policy import Policy
 from smtp_preflight.limits import AbuseLimits, Limit, LimitExceeded
-from smtp_preflight.policy import Policy
-from smtp_preflight.service import CheckService
-from smtp_preflight.settings import SmtpSettings
+from smtp_preflight.model.settings import SmtpSettings
 from tests.integration.api.conftest import TABLE, Api, run_api_with_policy
 from tests.support.counting_smtp import CountingSmtpServer
 from tests.support.smtp_servers import RawConnection, raw_server

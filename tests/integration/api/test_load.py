@@ -5,12 +5,18 @@ limit. A counting SMTP server in this process answers the handshakes and counts 
 
 Then: no 5xx; the stored reports are exactly the 201 answers; each guessed mailbox got exactly 5 AUTH
 commands and every further guess a 429 TOO_MANY_FAILED_LOGINS; the busy tenant got at most its limit of
-handshakes per calendar minute (exactly that, when the run stays within one minute), the rest 429."""
+handshakes per calendar minute (exactly that, when the run stays within one minute), the rest 429.
+
+Only the busy tenant may reach a per-tenant limit: the well-behaved tenants and the guessers are spread
+over as many tenants as the size needs, so that none of them sends more than half the per-minute limit
+even when the whole run fits in one minute. At any LOAD_REQUESTS, then, a 429 for them is a limit
+refusing what it should not, never a workload that outgrew its budget."""
 
 from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import random
 import urllib.error
@@ -33,6 +39,16 @@ CONCURRENCY = 20
 BUSY_LIMIT = 30  # handshakes per minute for every tenant in this run
 FAILED_LOGINS = 5
 VICTIMS = [f"victim-{index}@example.com" for index in range(3)]
+SHARES = {"good": 0.25, "rules": 0.20, "guess": 0.25}  # the rest: the busy tenant
+
+
+def tenants_for(share: float, minimum: int) -> int:
+    """Enough tenants that `share` of the requests gives none of them over half the per-minute limit."""
+    return max(minimum, math.ceil(REQUESTS * share / (BUSY_LIMIT // 2)))
+
+
+WELL_BEHAVED_TENANTS = tenants_for(SHARES["good"] + SHARES["rules"], 8)
+GUESSER_TENANTS = tenants_for(SHARES["guess"], 6)
 
 
 @dataclass
@@ -101,22 +117,30 @@ def workload(port: int) -> list[Request]:
     requests: list[Request] = []
     for index in range(REQUESTS):
         roll = rng.random()
-        if roll < 0.25:
-            requests.append(Request("good", f"tenant-{index % 8}", good))
-        elif roll < 0.45:
+        if roll < SHARES["good"]:
+            requests.append(Request("good", f"tenant-{index % WELL_BEHAVED_TENANTS}", good))
+        elif roll < SHARES["good"] + SHARES["rules"]:
             rule_failure = rng.choice(
                 [{**good, "port": 25}, {**good, "host": "smtp-relay.gmail.com", "port": 587}]
             )
-            requests.append(Request("rules", f"tenant-{index % 8}", rule_failure))
-        elif roll < 0.70:
+            requests.append(Request("rules", f"tenant-{index % WELL_BEHAVED_TENANTS}", rule_failure))
+        elif roll < sum(SHARES.values()):
             victim = rng.choice(VICTIMS)
             guess = {**smtp, "username": victim, "password": f"guess-{index}"}
-            requests.append(Request(f"guess:{victim}", f"guesser-{index % 6}", guess))
+            requests.append(Request(f"guess:{victim}", f"guesser-{index % GUESSER_TENANTS}", guess))
         else:
             requests.append(Request("busy", "busy", good))
     return requests
 
 
+def test_only_the_busy_tenant_can_outgrow_its_budget() -> None:
+    per_tenant = Counter(request.tenant for request in workload(587))
+
+    assert per_tenant.pop("busy") > BUSY_LIMIT
+    assert max(per_tenant.values()) <= BUSY_LIMIT, per_tenant.most_common(3)
+
+
+@pytest.mark.timeout(max(60, REQUESTS // 4))  # `make fuzz` sends 1,000 or more
 def test_load_with_limits(server: LocalRun, counting_smtp: CountingSmtpServer) -> None:
     # Given the workload, and the server's counters before it
     requests = workload(counting_smtp.port)

@@ -13,9 +13,9 @@ import pytest
 from smtp_preflight.discovery import Source, describe, discover
 from smtp_preflight.discovery.autoconfig import MAX_DOCUMENT_BYTES, parse_autoconfig
 from smtp_preflight.discovery.mx import DnsMxLookup
-from smtp_preflight.report import ProviderId
+from smtp_preflight.model.report import ProviderId
+from smtp_preflight.model.settings import Security
 from smtp_preflight.rules.mailbox_providers import MAILBOX_PROVIDERS, Confidence, Login
-from smtp_preflight.settings import Security
 from tests.support.dns_servers import LoopbackDns
 from tests.support.https_servers import AutoconfigServer, Page, autoconfig_xml
 from tests.support.socket_guard import SocketGuard
@@ -164,7 +164,10 @@ def test_the_domains_own_autoconfig_document(
         Security.TLS,
         "ada@acme.example.net",
     )
-    assert socket_guard.approved == [(ipaddress.ip_address("127.0.0.1"), autoconfig_server.port)]
+    loopback = ipaddress.ip_address(
+        "127.0.0.1"
+    )  # the document's fetch, then the suggestion judged (not dialled)
+    assert socket_guard.approved == [(loopback, autoconfig_server.port), (loopback, 465)]
     assert (
         "autoconfig.acme.example.net",
         "/mail/config-v1.1.xml?emailaddress=ada@acme.example.net",
@@ -204,6 +207,40 @@ def test_autoconfig_hosts_on_non_public_addresses_are_never_fetched(
     assert document is None
     assert len(server.requests) == before
     assert socket_guard.approved == []
+
+
+@pytest.mark.parametrize(
+    "suggested",
+    [
+        ("169.254.169.254", None, 465),  # the metadata service, as a literal
+        ("::ffff:a9fe:a9fe", None, 465),
+        ("metadata.acme.example.net", "169.254.169.254", 465),  # a name that resolves to it
+        ("smtp.acme.example.net", "10.0.0.7", 587),  # a private network
+        ("smtp.acme.example.net", "fd00:ec2::254", 587),
+        ("smtp.acme.example.net", None, 22),  # a port no check would dial
+        ("nowhere.acme.example.net", None, 587),  # a name that does not resolve
+    ],
+)
+def test_a_suggestion_the_guard_would_refuse_is_never_made(
+    suggested: tuple[str, str | None, int],
+    autoconfig_server: AutoconfigServer,
+    loopback_dns: LoopbackDns,
+    socket_guard: SocketGuard,
+) -> None:
+    hostname, resolves_to, port = suggested
+    if resolves_to is not None:
+        autoconfig_server.addresses[hostname] = [ipaddress.ip_address(resolves_to)]
+    autoconfig_server.pages[("autoconfig.acme.example.net", "/mail/config-v1.1.xml")] = Page(
+        body=autoconfig_xml(hostname, port, "SSL" if port == 465 else "STARTTLS")
+    )
+
+    with socket_guard.armed():
+        found = discover_with(autoconfig_server, loopback_dns, "ada@acme.example.net")
+
+    assert found.source is Source.UNKNOWN
+    assert found.server is None
+    assert describe(found).host is None
+    assert {port for _address, port in socket_guard.approved} == {autoconfig_server.port}  # fetches only
 
 
 def test_redirects_to_another_host_are_not_followed(

@@ -21,7 +21,7 @@ from local.gateway import FakeLambdaContext
 from local.sqs_source import SqsEventSource
 from local.tables import create_checks_table
 from smtp_preflight.aws import clients, idempotency
-from smtp_preflight.policy import Policy
+from smtp_preflight.config.policy import Policy
 from tests.integration.api.conftest import TABLE
 
 BUS = "saas-bus-test"

@@ -16,7 +16,7 @@ from moto import mock_aws
 from local.tables import create_checks_table
 from smtp_preflight.aws.keys import settings_pk, tenant_prefix
 from smtp_preflight.aws.version_ledger import VersionLedger
-from smtp_preflight.settings_versions import Claim, Decision, Phase, VersionState, decide
+from smtp_preflight.worker.settings_versions import Claim, Decision, Phase, VersionState, decide
 from tests.integration.api.conftest import TABLE
 
 NOW = 1_900_000_000.0

@@ -19,8 +19,8 @@ from smtp_preflight.aws.rate_limits import DynamoDbGate
 from smtp_preflight.aws.recheck_queue import RecheckSender, message_body
 from smtp_preflight.aws.watch_store import WatchStore
 from smtp_preflight.limits import AbuseLimits
-from smtp_preflight.watch import RecheckDue, WatchSchedule
-from smtp_preflight.watch_planner import PlanResult, WatchPlanner
+from smtp_preflight.watch.planner import PlanResult, WatchPlanner
+from smtp_preflight.watch.schedule import RecheckDue, WatchSchedule
 from tests.integration.api.conftest import TABLE, Api, run_api_with_policy
 from tests.integration.events.conftest import BUS, TENANT, Saas
 
@@ -419,9 +419,9 @@ def test_rechecks_spread_evenly_over_the_period(saas: Saas, record_property: Any
 def _watch_many(store: WatchStore, schedule: WatchSchedule, now: float, *, count: int) -> None:
     from datetime import UTC, datetime
 
-    from smtp_preflight.findings import Status
-    from smtp_preflight.report import CheckResource, ProviderId, ProviderRef
-    from smtp_preflight.settings_events import SettingsChanged
+    from smtp_preflight.model.findings import Status
+    from smtp_preflight.model.report import CheckResource, ProviderId, ProviderRef
+    from smtp_preflight.worker.settings_events import SettingsChanged
 
     created = datetime.fromtimestamp(now, UTC)
     for n in range(count):

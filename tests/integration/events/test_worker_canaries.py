@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from smtp_preflight.aws.rate_limits import DynamoDbGate
+from smtp_preflight.config.policy import Policy
 from smtp_preflight.limits import AbuseLimits
-from smtp_preflight.policy import Policy
 from tests.integration.api.conftest import TABLE
 from tests.integration.events.conftest import Saas
 from tests.support.canary import CANARY_PASSWORD, CANARY_TOKEN, as_text, assert_no_canary

@@ -7,8 +7,8 @@ import asyncio
 import dataclasses
 import ipaddress
 
+from smtp_preflight.config.policy import Policy
 from smtp_preflight.guard import addresses_to_try
-from smtp_preflight.policy import Policy
 from tests.support.smtp_servers import Pki, make_settings, run_handshake
 from tests.support.socket_guard import SocketGuard
 

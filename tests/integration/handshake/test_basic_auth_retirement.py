@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import trustme
 
-from smtp_preflight.check import check_settings
+from smtp_preflight.checking.check import check_settings
+from smtp_preflight.config.policy import Policy
 from smtp_preflight.guard import IPAddress
-from smtp_preflight.policy import Policy
-from smtp_preflight.report import Report
-from smtp_preflight.settings import SmtpSettings
+from smtp_preflight.model.report import Report
+from smtp_preflight.model.settings import SmtpSettings
 from tests.support.smtp_servers import raw_server, submission_script
 
 M365 = "smtp.office365.com"

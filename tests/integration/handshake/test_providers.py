@@ -9,7 +9,7 @@ from functools import partial
 import pytest
 
 from smtp_preflight.handshake import HandshakeOutcome
-from smtp_preflight.settings import SmtpSettings
+from smtp_preflight.model.settings import SmtpSettings
 from tests.support.smtp_servers import (
     PASSWORD,
     USERNAME,

@@ -11,8 +11,8 @@ from typing import Any, TypedDict
 import pytest
 
 from smtp_preflight.handshake import HandshakeOutcome
-from smtp_preflight.report import StageName
-from smtp_preflight.settings import SmtpSettings
+from smtp_preflight.model.report import StageName
+from smtp_preflight.model.settings import SmtpSettings
 from tests.support.sending_replies import NEAR_MISSES, SENDING_REPLIES
 from tests.support.smtp_servers import (
     MailHandler,

@@ -6,10 +6,10 @@ from __future__ import annotations
 import threading
 import time
 
+from smtp_preflight.async_checks.running import Progress
 from smtp_preflight.aws.check_store import CheckNotRunning
 from smtp_preflight.aws.live_progress import ProgressWriter
-from smtp_preflight.report import Stage, StageName
-from smtp_preflight.running import Progress
+from smtp_preflight.model.report import Stage, StageName
 
 
 class SlowStore:

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from smtp_preflight.aws.observability import NoTracer, record_check_metrics, tracing_enabled
-from smtp_preflight.findings import Status
-from smtp_preflight.report import Report
+from smtp_preflight.model.findings import Status
+from smtp_preflight.model.report import Report
 from smtp_preflight.rules import identify_provider
 
 

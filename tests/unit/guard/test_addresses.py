@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from smtp_preflight.config.policy import Policy
 from smtp_preflight.guard import (
     HostNotFound,
     HostNotPublic,
@@ -28,7 +29,6 @@ from smtp_preflight.guard.addresses import (
     system_resolver,
 )
 from smtp_preflight.guard.hosts import IPAddress
-from smtp_preflight.policy import Policy
 from tests.support.socket_guard import SocketGuard, UnapprovedConnection
 
 DEFAULT = Policy()
@@ -78,6 +78,11 @@ VERDICTS = [
     ("2002:a9fe:a9fe::1", guard.METADATA),  # 6to4 (CPython 3.11: global)
     ("2001:0:a9fe:a9fe::1", guard.METADATA),  # Teredo server part
     ("2001:0:808:808::5601:5601", guard.METADATA),  # Teredo client part (XOR-obfuscated)
+    ("::ffff:0:a9fe:a9fe", guard.METADATA),  # IPv4-translated (SIIT), not the mapped form
+    ("::ffff:0:169.254.169.254", guard.METADATA),
+    ("2001:db8:1:2:0:5efe:a9fe:a9fe", guard.METADATA),  # ISATAP interface id under a /64
+    ("2600:1f18::200:5efe:a9fe:a9fe", guard.METADATA),  # ISATAP, universal/local bit set
+    ("fe80::5efe:a9fe:a9fe", guard.METADATA),  # link-local ISATAP
     # private networks
     ("10.0.0.1", guard.PRIVATE),
     ("10.255.255.255", guard.PRIVATE),
@@ -117,7 +122,7 @@ VERDICTS = [
     ("2001:1::1", guard.RESERVED),  # PCP anycast
     ("4000::1", guard.RESERVED),  # outside 2000::/3
     ("5f00::1", guard.RESERVED),  # SRv6 SIDs
-    ("::ffff:0:a00:1", guard.RESERVED),  # SIIT "IPv4-translated", not mapped
+    ("::ffff:0:a00:1", guard.PRIVATE),  # SIIT "IPv4-translated" 10.0.0.1, not mapped: the inner class
     ("64:ff9b:2::1", guard.RESERVED),  # unallocated part of 64:ff9b::/32
     # documentation
     ("192.0.2.1", guard.DOCUMENTATION),
@@ -139,6 +144,9 @@ VERDICTS = [
     ("2001:0:808:808::f7f7:f7f7", guard.TEREDO),  # server and client 8.8.8.8
     ("2001:0:808:808::80ff:fffe", guard.LOOPBACK),  # client 127.0.0.1
     ("2002:808:808::1", guard.SIX_TO_FOUR),
+    ("::ffff:0:808:808", guard.IPV4_TRANSLATED),  # SIIT of 8.8.8.8: where it ends up is a translator's choice
+    ("::ffff:0:7f00:1", guard.LOOPBACK),  # SIIT of 127.0.0.1: the inner class explains more
+    ("2600:1f18::5efe:808:808", guard.ISATAP),
     ("2002:c0a8:101::1", guard.PRIVATE),
     ("::8.8.8.8", guard.IPV4_COMPATIBLE),
     # public

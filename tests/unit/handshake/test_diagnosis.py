@@ -8,7 +8,6 @@ import ssl
 import pytest
 from aiosmtplib import SMTPResponseException, SMTPServerDisconnected
 
-from smtp_preflight.codes import SPECS
 from smtp_preflight.guard import HostNotFound, HostNotPublic, PortNotAllowed
 from smtp_preflight.handshake import choose_mechanism
 from smtp_preflight.handshake.connection import MalformedReply
@@ -22,10 +21,11 @@ from smtp_preflight.handshake.diagnosis import (
     mode_mismatch,
 )
 from smtp_preflight.handshake.transcript import Redactor
-from smtp_preflight.i18n import LOCALES
-from smtp_preflight.messages import render
-from smtp_preflight.report import StageName
-from smtp_preflight.settings import AuthMethod, Security
+from smtp_preflight.model.codes import SPECS
+from smtp_preflight.model.report import StageName
+from smtp_preflight.model.settings import AuthMethod, Security
+from smtp_preflight.wording.i18n import LOCALES
+from smtp_preflight.wording.messages import render
 
 S = StageName
 CONTEXT = Context("smtp.example.com", 587, Security.STARTTLS, Redactor("Corr3ct-Horse", "alice"))

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from smtp_preflight.codes import SPECS
-from smtp_preflight.findings import Finding, make_finding
 from smtp_preflight.handshake.diagnosis import (
     REPLY_RULES,
     SENDING,
@@ -15,8 +13,10 @@ from smtp_preflight.handshake.diagnosis import (
     diagnose_reply,
 )
 from smtp_preflight.handshake.transcript import Redactor
-from smtp_preflight.report import StageName
-from smtp_preflight.settings import Security
+from smtp_preflight.model.codes import SPECS
+from smtp_preflight.model.findings import Finding, make_finding
+from smtp_preflight.model.report import StageName
+from smtp_preflight.model.settings import Security
 from tests.support.sending_replies import NEAR_MISSES, SENDING_REPLIES, SendingReply, reply_parts
 
 S = StageName

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smtp_preflight.check import run_check
-from smtp_preflight.codes import SPECS, Actor, Field, Severity
-from smtp_preflight.findings import Finding, Status
-from smtp_preflight.policy import Policy
+from smtp_preflight.checking.check import run_check
+from smtp_preflight.config.policy import Policy
+from smtp_preflight.model.codes import SPECS, Actor, Field, Severity
+from smtp_preflight.model.findings import Finding, Status
+from smtp_preflight.model.settings import SmtpSettings
 from smtp_preflight.rules import evaluate_rules
-from smtp_preflight.settings import SmtpSettings
 
 POLICY = Policy()
 

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from smtp_preflight.findings import make_finding
-from smtp_preflight.policy import Policy
+from smtp_preflight.config.policy import Policy
+from smtp_preflight.model.findings import make_finding
+from smtp_preflight.model.settings import SmtpSettings
 from smtp_preflight.rules import evaluate_rules
 from smtp_preflight.rules.retirement import DEFAULT_OFF_AT, basic_auth_after_retirement, days_left
-from smtp_preflight.settings import SmtpSettings
 
 BEFORE = datetime(2026, 12, 4, 9, 30, tzinfo=UTC)
 LAST_DAY = datetime(2026, 12, 31, 23, 0, tzinfo=UTC)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from smtp_preflight.drift import (
+from smtp_preflight.model.findings import Status, make_finding
+from smtp_preflight.model.report import CheckResource, ProviderId, ProviderRef
+from smtp_preflight.watch.drift import (
     added_and_removed,
     has_changed,
     status_change,
     watched_codes,
     watched_report,
 )
-from smtp_preflight.findings import Status, make_finding
-from smtp_preflight.report import CheckResource, ProviderId, ProviderRef
-from smtp_preflight.watch import WatchedReport
+from smtp_preflight.watch.schedule import WatchedReport
 
 CREATED = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
 

@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from smtp_preflight.policy import ConfigError
-from smtp_preflight.watch import CLOCK_SKEW_SECONDS, MAX_DELAY_SECONDS, WatchSchedule, delay_seconds
+from smtp_preflight.config.policy import ConfigError
+from smtp_preflight.watch.schedule import CLOCK_SKEW_SECONDS, MAX_DELAY_SECONDS, WatchSchedule, delay_seconds
 
 DAY = 86400
 MIDNIGHT = 1_796_083_200  # 2026-12-01T00:00:00Z, a multiple of the day

@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from smtp_preflight.running import CHECK_REQUESTED, REQUEST_SOURCE, CheckRequested
+from smtp_preflight.async_checks.running import CHECK_REQUESTED, REQUEST_SOURCE, CheckRequested
 
 from .check_store import StoreError
 from .clients import client as aws_client

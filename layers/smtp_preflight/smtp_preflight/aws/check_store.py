@@ -15,10 +15,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from smtp_preflight.identifiers import is_check_id
-from smtp_preflight.report import CheckResource, Report, Trigger
-from smtp_preflight.running import RUNNING, Progress, RunningCheck
-from smtp_preflight.service import StoreFailed
+from smtp_preflight.async_checks.running import RUNNING, Progress, RunningCheck
+from smtp_preflight.checking.service import StoreFailed
+from smtp_preflight.model.identifiers import is_check_id
+from smtp_preflight.model.report import CheckResource, Report, Trigger
 
 from .clients import client as aws_client
 from .keys import (

@@ -10,10 +10,10 @@ from dataclasses import dataclass, replace
 
 from pydantic import Field
 
-from smtp_preflight.environment import FunctionEnvironment
+from smtp_preflight.checking.service import CheckService
+from smtp_preflight.config.environment import FunctionEnvironment
+from smtp_preflight.config.policy import Policy
 from smtp_preflight.limits import AbuseLimits, Mailbox
-from smtp_preflight.policy import Policy
-from smtp_preflight.service import CheckService
 
 from .check_store import DEFAULT_RETENTION_DAYS, CheckStore
 from .deployment_key import DeploymentKey

@@ -14,8 +14,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from smtp_preflight.drift import STATUS_CHANGED, CheckStatusChanged
-from smtp_preflight.settings_events import (
+from smtp_preflight.watch.drift import STATUS_CHANGED, CheckStatusChanged
+from smtp_preflight.worker.settings_events import (
     CHECK_COMPLETED,
     COMPLETION_SOURCE,
     CheckCompleted,

@@ -46,7 +46,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from smtp_preflight.identifiers import ID_PATTERN, is_check_id, is_id
+from smtp_preflight.model.identifiers import ID_PATTERN, is_check_id, is_id
 
 PK, SK = "pk", "sk"
 TTL_ATTRIBUTE = "expiresAt"

@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Protocol
 
-from smtp_preflight.running import Progress
+from smtp_preflight.async_checks.running import Progress
 
 from .check_store import CheckNotRunning, StoreError
 

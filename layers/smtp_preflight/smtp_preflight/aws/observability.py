@@ -25,7 +25,7 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
-from smtp_preflight.report import Report
+from smtp_preflight.model.report import Report
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer

@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from smtp_preflight.watch import RECHECK_DUE, RECHECK_SOURCE, RecheckDue
+from smtp_preflight.watch.schedule import RECHECK_DUE, RECHECK_SOURCE, RecheckDue
 
 from .clients import client as aws_client
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from smtp_preflight.running import SealedSecret
+from smtp_preflight.async_checks.running import SealedSecret
 
 from .clients import client as aws_client
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from smtp_preflight.settings_events import FailureReason, RecordFailed
-from smtp_preflight.settings_versions import Claim, Phase, VersionState
+from smtp_preflight.worker.settings_events import FailureReason, RecordFailed
+from smtp_preflight.worker.settings_versions import Claim, Phase, VersionState
 
 from .clients import client as aws_client
 from .keys import PK, SK, TTL_ATTRIBUTE, VERSION_SK, s, settings_pk, tenant_prefix

@@ -32,12 +32,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from smtp_preflight.drift import watched_report
-from smtp_preflight.report import CheckResource
-from smtp_preflight.settings_events import SettingsChanged
-from smtp_preflight.watch import RecheckDue, Watch, WatchedReport, WatchSchedule
-from smtp_preflight.watch_planner import DueRecord
-from smtp_preflight.watching import RecheckClaim
+from smtp_preflight.model.report import CheckResource
+from smtp_preflight.watch.drift import watched_report
+from smtp_preflight.watch.planner import DueRecord
+from smtp_preflight.watch.schedule import RecheckDue, Watch, WatchedReport, WatchSchedule
+from smtp_preflight.worker.rechecks import RecheckClaim
+from smtp_preflight.worker.settings_events import SettingsChanged
 
 from .check_store import StoreError
 from .clients import client as aws_client

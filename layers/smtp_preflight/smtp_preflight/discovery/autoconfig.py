@@ -21,6 +21,7 @@ from xml.etree.ElementTree import Element
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
+from smtp_preflight.config.policy import Policy
 from smtp_preflight.guard import (
     HostError,
     HostNotFound,
@@ -32,9 +33,8 @@ from smtp_preflight.guard import (
 )
 from smtp_preflight.handshake.connection import connect_socket
 from smtp_preflight.handshake.tls import client_context
-from smtp_preflight.policy import Policy
+from smtp_preflight.model.settings import Security
 from smtp_preflight.rules.mailbox_providers import Login
-from smtp_preflight.settings import Security
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +86,22 @@ class Fetcher:
         except _FAILURES as exc:
             logger.info("autoconfig fetch failed: %s", type(exc).__name__)
             return None
+
+    async def dialable(self, server: OutgoingServer, timeout: float) -> bool:
+        """Whether a check could dial `server`: the guard's verdict on its resolved addresses and port.
+
+        A document is its domain owner's word, or an attacker's (`<hostname>169.254.169.254</hostname>`):
+        a host the guard would refuse is never suggested, since a suggestion is a host people then type in.
+        """
+        if timeout <= 0:
+            return False
+        try:
+            async with asyncio.timeout(timeout):
+                await resolve_public(server.host, server.port, self.policy, resolver=self.resolver)
+        except _FAILURES as exc:
+            logger.info("autoconfig suggestion refused by the guard: %s", type(exc).__name__)
+            return False
+        return True
 
     async def _get(self, url: str, redirects: int) -> bytes | None:
         parts = urlsplit(url)

@@ -17,8 +17,8 @@ from enum import StrEnum
 
 from email_validator import EmailNotValidError, validate_email
 
-from smtp_preflight import i18n
-from smtp_preflight.report import CamelModel, ProviderId, ProviderRef
+from smtp_preflight.model.report import CamelModel, ProviderId, ProviderRef
+from smtp_preflight.model.settings import AuthMethod, Security
 from smtp_preflight.rules.mailbox_providers import (
     Confidence,
     Login,
@@ -27,7 +27,7 @@ from smtp_preflight.rules.mailbox_providers import (
     by_mx_host,
 )
 from smtp_preflight.rules.providers import provider_ref
-from smtp_preflight.settings import AuthMethod, Security
+from smtp_preflight.wording import i18n
 
 from .autoconfig import ISPDB_URL, Fetcher, OutgoingServer, autoconfig_urls, parse_autoconfig
 from .mx import MxLookup
@@ -135,7 +135,7 @@ async def discover(
         ):
             document = await fetcher.get(url, budget())
             server = parse_autoconfig(document, email) if document else None
-            if server is not None:
+            if server is not None and await fetcher.dialable(server, budget()):
                 return Discovery(email, domain, source, Confidence.MEDIUM, server=server, source_url=url)
     return Discovery(email, domain, Source.UNKNOWN, Confidence.NONE)
 

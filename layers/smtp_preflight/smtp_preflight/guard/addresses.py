@@ -17,9 +17,11 @@ Addresses that carry an IPv4 address inside an IPv6 one are handled like this:
   gateway (e.g. an AWS NAT gateway behind a DNS64 subnet) connects to exactly that IPv4, so public ones
   are allowed; refusing them outright would, with the any-address rule, refuse every IPv4-only mail
   server whenever the Lambda's subnet has DNS64 switched on.
-- NAT64 local-use `64:ff9b:1::/48` (RFC 8215), IPv4-compatible `::a.b.c.d` (deprecated), 6to4
-  `2002::/16` (deprecated) and Teredo `2001::/32`: refused outright. Where they would end up depends on
-  relays or on an operator-chosen prefix length we cannot see, and no real mail server needs them. The
+- NAT64 local-use `64:ff9b:1::/48` (RFC 8215), IPv4-compatible `::a.b.c.d` (deprecated), IPv4-translated
+  `::ffff:0:a.b.c.d` (SIIT, RFC 2765), 6to4 `2002::/16` (deprecated), Teredo `2001::/32` and ISATAP
+  interface identifiers (`…:0:5efe:a.b.c.d`, RFC 5214, under any /64): refused outright. Where they
+  would end up depends on relays, translators or an operator-chosen prefix length we cannot see, and no
+  real mail server needs them. The
   reason names the embedded IPv4's class when that is not public (e.g. "cloud metadata service"), so
   people see the more useful explanation.
 
@@ -39,7 +41,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
-from smtp_preflight.policy import Policy
+from smtp_preflight.config.policy import Policy
 
 from .hosts import IPAddress, parse_ip_literal
 
@@ -79,6 +81,8 @@ IPV4_COMPATIBLE = "deprecated IPv4-compatible address"
 NAT64_LOCAL = "private NAT64 range"
 SIX_TO_FOUR = "6to4 tunnel address"
 TEREDO = "Teredo tunnel address"
+IPV4_TRANSLATED = "IPv4-translated address"
+ISATAP = "ISATAP tunnel address"
 
 # Instance metadata (IMDS) and the container/pod credential endpoints: they hand out IAM credentials.
 # 169.254.170.2 is ECS task metadata, 169.254.170.23 / fd00:ec2::23 the EKS Pod Identity agent.
@@ -125,6 +129,7 @@ IPV4_DENY: tuple[tuple[IPv4Network, str], ...] = (
 
 IPV4_MAPPED = _v6("::ffff:0:0/96")
 IPV4_COMPATIBLE_NET = _v6("::/96")
+IPV4_TRANSLATED_NET = _v6("::ffff:0:0:0/96")  # SIIT: not the mapped ::ffff:0:0/96, one 16-bit group more
 NAT64_WELL_KNOWN = _v6("64:ff9b::/96")
 NAT64_LOCAL_USE = _v6("64:ff9b:1::/48")
 SIX_TO_FOUR_NET = _v6("2002::/16")
@@ -309,19 +314,38 @@ def _tunnel_reason(address: IPv6Address) -> str | None:
         return SIX_TO_FOUR
     if address in TEREDO_NET:
         return TEREDO
+    if address in IPV4_TRANSLATED_NET:
+        return IPV4_TRANSLATED
+    if _isatap_ipv4(address) is not None:
+        return ISATAP
     return None
 
 
+def _isatap_ipv4(address: IPv6Address) -> IPv4Address | None:
+    """The IPv4 in an ISATAP interface identifier (`0:5efe` or `200:5efe`, then the IPv4), under any /64.
+
+    Written here because `ipaddress` decodes 6to4 and Teredo but not ISATAP (RFC 5214 section 6.1).
+    """
+    interface_id = int(address) & ((1 << 64) - 1)
+    if interface_id >> 32 not in {0x00005EFE, 0x02005EFE}:
+        return None
+    return IPv4Address(interface_id & 0xFFFFFFFF)
+
+
 def embedded_ipv4(address: IPAddress) -> tuple[IPv4Address, ...]:
-    """Every IPv4 address an IPv6 address may stand for (mapped, compatible, NAT64, 6to4, Teredo)."""
+    """Every IPv4 address an IPv6 address may stand for (mapped, compatible, translated, NAT64, 6to4,
+    Teredo, ISATAP)."""
     if isinstance(address, IPv4Address):
         return ()
     if address.ipv4_mapped is not None:
         return (address.ipv4_mapped,)
     if address in IPV4_COMPATIBLE_NET and int(address) > 1:
         return (_ipv4_at(address, 96),)
-    if address in NAT64_WELL_KNOWN:
+    if address in NAT64_WELL_KNOWN or address in IPV4_TRANSLATED_NET:
         return (_ipv4_at(address, 96),)
+    isatap = _isatap_ipv4(address)
+    if isatap is not None:
+        return (isatap,)
     if address in NAT64_LOCAL_USE:
         return tuple(dict.fromkeys(_ipv4_at(address, length) for length in _NAT64_LOCAL_PREFIX_LENGTHS))
     if address.sixtofour is not None:

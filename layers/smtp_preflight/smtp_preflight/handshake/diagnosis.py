@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 
 from aiosmtplib import SMTPResponseException, SMTPServerDisconnected
 
-from smtp_preflight.codes import SPECS, Actor
-from smtp_preflight.findings import Finding, ParamValue, make_finding
 from smtp_preflight.guard import HostNotFound, HostNotPublic, PortNotAllowed
-from smtp_preflight.report import Reply, StageName
+from smtp_preflight.model.codes import SPECS, Actor
+from smtp_preflight.model.findings import Finding, ParamValue, make_finding
+from smtp_preflight.model.report import Reply, StageName
+from smtp_preflight.model.settings import Security
 from smtp_preflight.rules import mode_mismatch_params
-from smtp_preflight.settings import Security
 
 from .connection import MalformedReply
 from .transcript import MAX_TEXT_CHARS, WITHHELD, Redactor, clean, join_reply

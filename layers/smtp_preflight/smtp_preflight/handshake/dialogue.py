@@ -33,7 +33,7 @@ from aiosmtplib import SMTPDataError, SMTPException, SMTPResponse, SMTPResponseE
 from aiosmtplib.auth import auth_login_encode, auth_plain_encode, auth_xoauth2_encode
 from aiosmtplib.esmtp import parse_esmtp_extensions
 
-from smtp_preflight.findings import Finding, ParamValue, make_finding
+from smtp_preflight.config.policy import Policy
 from smtp_preflight.guard import (
     HostNotFound,
     HostNotPublic,
@@ -44,11 +44,11 @@ from smtp_preflight.guard import (
     resolve_public,
 )
 from smtp_preflight.limits import LoginAttempt
-from smtp_preflight.policy import Policy
-from smtp_preflight.progress import NoProgress, SafeObserver, StageObserver
-from smtp_preflight.report import AddressAttempt, Handshake, Reply, Stage, StageName, TlsInfo
+from smtp_preflight.model.findings import Finding, ParamValue, make_finding
+from smtp_preflight.model.progress import NoProgress, SafeObserver, StageObserver
+from smtp_preflight.model.report import AddressAttempt, Handshake, Reply, Stage, StageName, TlsInfo
+from smtp_preflight.model.settings import AuthMethod, Security, SmtpSettings
 from smtp_preflight.safe_text import protocol_token
-from smtp_preflight.settings import AuthMethod, Security, SmtpSettings
 
 from .connection import CLOSE_GRACE_SECONDS, MalformedReply, SmtpConnection, connect_socket
 from .diagnosis import (
@@ -98,7 +98,7 @@ async def perform_handshake(
 ) -> HandshakeOutcome:
     """Run the dialogue against `settings.host` until it fails or proves what it can, by `deadline`
     (an absolute `time.monotonic()` value). Never raises for anything the server or network does.
-    `observer` hears each stage start and finish (see `smtp_preflight.progress`); `login` learns whether
+    `observer` hears each stage start and finish (see `smtp_preflight.model.progress`); `login` learns whether
     AUTH was sent and accepted (the abuse limits count failed logins)."""
     dialogue = _Dialogue(
         settings, policy, deadline, resolver, observer or NoProgress(), login=login or LoginAttempt()

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from smtp_preflight.policy import Policy
-from smtp_preflight.report import CertificateInfo, TlsInfo
+from smtp_preflight.config.policy import Policy
+from smtp_preflight.model.report import CertificateInfo, TlsInfo
 from smtp_preflight.safe_text import strip_controls, truncate
 
 MAX_FIELD_CHARS = 300

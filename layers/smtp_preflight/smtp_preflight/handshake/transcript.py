@@ -39,7 +39,7 @@ import re
 from collections.abc import Iterable
 from typing import Literal
 
-from smtp_preflight.report import TranscriptLine
+from smtp_preflight.model.report import TranscriptLine
 from smtp_preflight.safe_text import strip_controls, truncate
 
 __all__ = [

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from smtp_preflight.codes import Field
-from smtp_preflight.findings import Finding, ParamValue, make_finding
+from smtp_preflight.config.policy import Policy
 from smtp_preflight.guard import address_verdict, parse_ip_literal
-from smtp_preflight.policy import Policy
-from smtp_preflight.report import ProviderId
-from smtp_preflight.settings import AuthMethod, Security, SmtpSettings, is_email_address
+from smtp_preflight.model.codes import Field
+from smtp_preflight.model.findings import Finding, ParamValue, make_finding
+from smtp_preflight.model.report import ProviderId
+from smtp_preflight.model.settings import AuthMethod, Security, SmtpSettings, is_email_address
 
 from .providers import HostKind, lookup_host
 from .retirement import basic_auth_retiring

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from smtp_preflight.report import ProviderId
-from smtp_preflight.settings import Security
+from smtp_preflight.model.report import ProviderId
+from smtp_preflight.model.settings import Security
 
 
 class Login(StrEnum):

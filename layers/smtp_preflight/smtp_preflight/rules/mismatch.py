@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from smtp_preflight.findings import Finding, make_finding
-from smtp_preflight.report import ProviderId
-from smtp_preflight.settings import SmtpSettings
+from smtp_preflight.model.findings import Finding, make_finding
+from smtp_preflight.model.report import ProviderId
+from smtp_preflight.model.settings import SmtpSettings
 
 from .mailbox_providers import MailboxProvider, by_address_domain, by_mx_host
 from .providers import HostEntry

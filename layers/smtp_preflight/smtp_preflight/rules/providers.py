@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from smtp_preflight import i18n
-from smtp_preflight.codes import Severity
-from smtp_preflight.report import ProviderId, ProviderRef
+from smtp_preflight.model.codes import Severity
+from smtp_preflight.model.report import ProviderId, ProviderRef
+from smtp_preflight.wording import i18n
 
 from .mailbox_providers import by_submission_host
 

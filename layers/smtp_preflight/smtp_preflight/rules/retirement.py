@@ -21,10 +21,10 @@ import math
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from smtp_preflight.findings import Finding, make_finding
-from smtp_preflight.policy import Policy
-from smtp_preflight.report import ProviderId
-from smtp_preflight.settings import AuthMethod, SmtpSettings
+from smtp_preflight.config.policy import Policy
+from smtp_preflight.model.findings import Finding, make_finding
+from smtp_preflight.model.report import ProviderId
+from smtp_preflight.model.settings import AuthMethod, SmtpSettings
 
 from .providers import HostKind, lookup_host
 

@@ -20,17 +20,16 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from . import __version__, i18n
-from .check import run_check
-from .codes import Severity
-from .findings import Finding, Status
-from .input_errors import describe_error
-from .localise import localise_report
-from .policy import DEFAULT_ALLOWED_PORTS, ConfigError, Policy
-from .progress import StageObserver
-from .report import Report, Stage, StageName
-from .safe_text import printable
-from .settings import (
+from smtp_preflight import __version__
+from smtp_preflight.checking.check import run_check
+from smtp_preflight.config.policy import DEFAULT_ALLOWED_PORTS, ConfigError, Policy
+from smtp_preflight.model.codes import Severity
+from smtp_preflight.model.findings import Finding, Status
+from smtp_preflight.model.input_errors import describe_error
+from smtp_preflight.model.localise import localise_report
+from smtp_preflight.model.progress import StageObserver
+from smtp_preflight.model.report import Report, Stage, StageName
+from smtp_preflight.model.settings import (
     DEFAULT_TIMEOUT_SECONDS,
     MAX_TIMEOUT_SECONDS,
     MIN_TIMEOUT_SECONDS,
@@ -38,6 +37,8 @@ from .settings import (
     Security,
     SmtpSettings,
 )
+from smtp_preflight.safe_text import printable
+from smtp_preflight.wording import i18n
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SECRET_OPTIONS = "--password-env VAR, --password-stdin or --oauth-token-env VAR"  # noqa: S105 - names
@@ -216,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "suggest":
-        from .cli_suggest import run_suggest
+        from smtp_preflight.cli.suggest import run_suggest
 
         return run_suggest(args.email, locale=chosen_locale(args, dict(os.environ)), as_json=args.json)
     try:

@@ -24,11 +24,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .findings import Status
-from .identifiers import ID_PATTERN
-from .input_errors import PATTERN_DESCRIPTIONS, describe_error
-from .report import CamelModel, CheckResource
-from .settings import AuthMethod, Secret, SmtpSettings
+from smtp_preflight.model.findings import Status
+from smtp_preflight.model.identifiers import ID_PATTERN
+from smtp_preflight.model.input_errors import PATTERN_DESCRIPTIONS, describe_error
+from smtp_preflight.model.report import CamelModel, CheckResource
+from smtp_preflight.model.settings import AuthMethod, Secret, SmtpSettings
 
 SETTINGS_CHANGED = "SmtpSettingsChanged"
 SETTINGS_DELETED = "SmtpSettingsDeleted"

@@ -135,7 +135,7 @@ class Report(CamelModel):
 
 class Trigger(StrEnum):
     """What started a stored check: a request to the API, the SaaS's `SmtpSettingsChanged` event, or a
-    scheduled re-check of watched settings (`watch.py`)."""
+    scheduled re-check of watched settings (`watch/`)."""
 
     API = "api"
     SETTINGS_CHANGED = "settingsChanged"

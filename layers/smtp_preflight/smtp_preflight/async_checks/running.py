@@ -24,11 +24,11 @@ from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import ConfigDict, Field
 
-from .codes import Actor
-from .findings import Finding, Status, make_finding
-from .identifiers import ID_PATTERN
-from .report import CamelModel, CheckResource, Handshake, ProviderRef, Stage, StageName
-from .settings import SmtpSettings
+from smtp_preflight.model.codes import Actor
+from smtp_preflight.model.findings import Finding, Status, make_finding
+from smtp_preflight.model.identifiers import ID_PATTERN
+from smtp_preflight.model.report import CamelModel, CheckResource, Handshake, ProviderRef, Stage, StageName
+from smtp_preflight.model.settings import SmtpSettings
 
 CHECK_REQUESTED = "SmtpCheckRequested"
 REQUEST_SOURCE = "smtp-preflight.api"

@@ -9,7 +9,7 @@
 - `SmtpCheckRequested` (an asynchronous API check, `running.CheckRequested`): run by
   `check_requests.CheckRequestService` under the same budget, recording its stages as they happen.
 - `SmtpRecheckDue` (the watch planner's, `watch.RecheckDue`): a scheduled re-check of watched settings,
-  run by `watching.WatchService`, which also begins the watch after each settings check and ends it on
+  run by `rechecks.WatchService`, which also begins the watch after each settings check and ends it on
   `SmtpSettingsDeleted`.
 
 The abuse limits apply here as in the API (the `CheckService` consults them): a record over a limit
@@ -37,13 +37,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 
-from .identifiers import is_id
-from .limits import LimitExceeded
-from .report import CheckResource, Trigger
-from .running import CHECK_REQUESTED, CheckRequested
-from .service import CheckService
-from .settings import DEFAULT_TIMEOUT_SECONDS
-from .settings_events import (
+from smtp_preflight.async_checks.running import CHECK_REQUESTED, CheckRequested
+from smtp_preflight.checking.service import CheckService
+from smtp_preflight.limits import LimitExceeded
+from smtp_preflight.model.identifiers import is_id
+from smtp_preflight.model.report import CheckResource, Trigger
+from smtp_preflight.model.settings import DEFAULT_TIMEOUT_SECONDS
+from smtp_preflight.watch.schedule import RECHECK_DUE, RecheckDue
+from smtp_preflight.worker.settings_events import (
     SETTINGS_CHANGED,
     SETTINGS_DELETED,
     CheckCompleted,
@@ -55,12 +56,12 @@ from .settings_events import (
     SettingsDeleted,
     invalid_fields,
 )
+
 from .settings_versions import Claim, Decision, VersionState, decide
-from .watch import RECHECK_DUE, RecheckDue
 
 if TYPE_CHECKING:
     from .check_requests import CheckRequestService
-    from .watching import WatchService
+    from .rechecks import WatchService
 
 logger = logging.getLogger(__name__)
 

@@ -20,22 +20,27 @@ from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from .findings import Finding, has_errors, overall_status
-from .guard import Resolver
-from .identifiers import new_check_id
-from .limits import LoginAttempt
-from .policy import Policy
-from .progress import StageObserver
-from .report import Handshake, ProviderId, Report
-from .rules import evaluate_rules
-from .rules.mailbox_providers import MailboxProvider
-from .rules.mismatch import hosting_by_catalogue, hosting_by_mx, provider_mismatch, sender_domain
-from .rules.providers import provider_ref, recognise_host
-from .rules.retirement import basic_auth_after_retirement
-from .settings import SmtpSettings
+from smtp_preflight.config.policy import Policy
+from smtp_preflight.guard import Resolver
+from smtp_preflight.limits import LoginAttempt
+from smtp_preflight.model.findings import Finding, has_errors, overall_status
+from smtp_preflight.model.identifiers import new_check_id
+from smtp_preflight.model.progress import StageObserver
+from smtp_preflight.model.report import Handshake, ProviderId, Report
+from smtp_preflight.model.settings import SmtpSettings
+from smtp_preflight.rules import evaluate_rules
+from smtp_preflight.rules.mailbox_providers import MailboxProvider
+from smtp_preflight.rules.mismatch import (
+    hosting_by_catalogue,
+    hosting_by_mx,
+    provider_mismatch,
+    sender_domain,
+)
+from smtp_preflight.rules.providers import provider_ref, recognise_host
+from smtp_preflight.rules.retirement import basic_auth_after_retirement
 
 if TYPE_CHECKING:
-    from .discovery.mx import MxLookup
+    from smtp_preflight.discovery.mx import MxLookup
 
 MX_LOOKUP_SECONDS = 2.0  # at most, and never past the check's deadline
 
@@ -61,7 +66,7 @@ async def check_settings(
     `policy` is the operator's, built once per process by the entry point. The report's
     `settings.timeout` is the time the check was actually allowed.
     `mx_lookup` answers MX queries (default: dnspython, through `policy.dns_servers` or the system's).
-    `observer` hears each handshake stage start and finish (live progress; see `smtp_preflight.progress`).
+    `observer` hears each handshake stage start and finish (live progress: `model.progress`).
     `check_id` is the report's id when the caller assigned one already (an asynchronous check).
     """
     started = time.monotonic()
@@ -75,7 +80,9 @@ async def check_settings(
     hosting: MailboxProvider | None = hosting_by_catalogue(domain)
     lookup: asyncio.Task[MailboxProvider | None] | None = None
     if connect and hosting is None and host_entry is not None and domain is not None:
-        from .discovery.mx import DnsMxLookup  # dnspython and discovery: ~80 ms, only when a lookup is due
+        from smtp_preflight.discovery.mx import (
+            DnsMxLookup,  # dnspython and discovery: ~80 ms, only when a lookup is due
+        )
 
         timeout = min(MX_LOOKUP_SECONDS, effective_deadline - time.monotonic())
         lookup = asyncio.create_task(
@@ -85,7 +92,9 @@ async def check_settings(
     handshake_findings: list[Finding] = []
     if connect and not has_errors(findings):
         admitted = admission(settings) if admission is not None else nullcontext(LoginAttempt())
-        from .handshake import perform_handshake  # imported only to connect: `--no-connect` starts faster
+        from smtp_preflight.handshake import (
+            perform_handshake,  # imported only to connect: `--no-connect` starts faster
+        )
 
         try:
             async with admitted as login:

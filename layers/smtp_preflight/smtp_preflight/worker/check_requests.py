@@ -1,8 +1,5 @@
-"""Asynchronous API checks (`SmtpCheckRequested`, see `running.py`): the API's `CheckAcceptor` and the
-worker's `CheckRequestService`.
-
-The API stores the running item, seals the secret for this check only, and queues the request.
-The worker:
+"""The worker's side of an asynchronous API check (`SmtpCheckRequested`, see `running.py`), which the
+API's `CheckAcceptor` (`async_checks.acceptor`) stored, sealed and queued:
 
 1. The running item must still be there and running: a check that finished, was deleted, or was declared
    lost is acknowledged without opening its secret (a redelivery or a DLQ copy never reaches KMS).
@@ -23,27 +20,22 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Protocol
 
-from . import running as running_checks
-from .identifiers import new_check_id
-from .limits import LimitExceeded
-from .report import CheckResource, ProviderId
-from .rules.providers import provider_ref, recognise_host
-from .running import (
+from smtp_preflight.async_checks.running import (
     CheckRequested,
     LiveStages,
     ProgressSink,
     RunningCheck,
     SealedSecret,
-    accept,
     lost_report,
     refused_report,
-    request_fields,
 )
-from .service import CheckService
-from .settings import DEFAULT_TIMEOUT_SECONDS, SmtpSettings
+from smtp_preflight.checking.service import CheckService
+from smtp_preflight.limits import LimitExceeded
+from smtp_preflight.model.report import CheckResource
+
 from .settings_changes import FINISH_SECONDS, Outcome, RecordResult
 from .settings_events import FailureReason, RecordFailed
 
@@ -149,54 +141,3 @@ class CheckRequestService:
         return RecordResult(
             outcome, detail.tenant_id, detail.settings_id, check_id=detail.check_id, status=status
         )
-
-
-class RequestQueue(Protocol):
-    def send(self, request: CheckRequested) -> None: ...
-
-
-class SecretSealing(Protocol):
-    def seal(self, secret: str, *, tenant: str, check_id: str) -> SealedSecret: ...
-
-
-class RunningStore(Protocol):
-    def start_check(self, tenant: str, running: RunningCheck) -> None: ...
-    def delete_check(self, tenant: str, check_id: str) -> bool: ...
-
-
-@dataclass(frozen=True, slots=True)
-class CheckAcceptor:
-    """The API's side: accept settings for an asynchronous check and hand them to the worker."""
-
-    store: RunningStore
-    sealing: SecretSealing
-    queue: RequestQueue
-    timeout: float = DEFAULT_TIMEOUT_SECONDS  # the most an asynchronous check is allowed (the worker's)
-
-    def accept(self, settings: SmtpSettings, *, tenant: str, settings_id: str | None) -> RunningCheck:
-        """The running item first, then the message (whose worker needs the item); if the message cannot
-        be sent, the item goes again and the error propagates (nothing was accepted)."""
-        check_id = new_check_id()
-        settings = settings.model_copy(update={"timeout": min(settings.timeout, self.timeout)})
-        host = recognise_host(settings.host)
-        provider = provider_ref(host.provider if host else ProviderId.OTHER)
-        running = accept(settings, check_id=check_id, settings_id=settings_id, provider=provider)
-        secret = settings.secret
-        sealed = None
-        if secret is not None:
-            sealed = self.sealing.seal(secret.get_secret_value(), tenant=tenant, check_id=check_id)
-        request = CheckRequested(
-            tenant_id=tenant,
-            check_id=check_id,
-            settings_id=settings_id,
-            settings=request_fields(settings),
-            sealed_secret=sealed,
-            start_by=running.created_at + timedelta(seconds=running_checks.START_WITHIN_SECONDS),
-        )
-        self.store.start_check(tenant, running)
-        try:
-            self.queue.send(request)
-        except BaseException:
-            self.store.delete_check(tenant, check_id)
-            raise
-        return running

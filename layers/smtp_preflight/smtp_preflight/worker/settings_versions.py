@@ -16,7 +16,7 @@ record it was refused by and says why, so that the condition and the decision ar
 | version v, checked, completion not published    |                 | PUBLISH_ONLY        |
 | version v, published                            |                 | DUPLICATE           |
 
-A scheduled re-check (`SmtpRecheckDue`, see `watch.py`) of version v asks the same record, but claims
+A scheduled re-check (`SmtpRecheckDue`, see `watch/schedule.py`) of version v asks the same record, but claims
 nothing: it is not a duplicate of the version's first check, only of versions that moved on
 (`decide_recheck`):
 

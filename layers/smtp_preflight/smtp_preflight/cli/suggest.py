@@ -9,7 +9,7 @@ import asyncio
 import json
 import sys
 
-from smtp_preflight import i18n
+from smtp_preflight.config.policy import ConfigError, Policy
 from smtp_preflight.discovery import (
     DnsMxLookup,
     Fetcher,
@@ -19,7 +19,7 @@ from smtp_preflight.discovery import (
     describe,
     discover,
 )
-from smtp_preflight.policy import ConfigError, Policy
+from smtp_preflight.wording import i18n
 
 EXIT_FOUND, EXIT_UNKNOWN, EXIT_USAGE = 0, 1, 2
 

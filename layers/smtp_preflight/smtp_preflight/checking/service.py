@@ -29,12 +29,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from smtp_preflight.config.policy import Policy
+from smtp_preflight.limits import HandshakeGate, LimitsUnavailable, LoginAttempt, Mailbox
+from smtp_preflight.model.progress import StageObserver
+from smtp_preflight.model.report import CheckResource, Report, Trigger
+from smtp_preflight.model.settings import SmtpSettings
+
 from .check import Admission, check_settings
-from .limits import HandshakeGate, LimitsUnavailable, LoginAttempt, Mailbox
-from .policy import Policy
-from .progress import StageObserver
-from .report import CheckResource, Report, Trigger
-from .settings import SmtpSettings
 
 logger = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from smtp_preflight import i18n
-from smtp_preflight.findings import Finding
-from smtp_preflight.messages import render
-from smtp_preflight.report import Report
+from smtp_preflight.model.findings import Finding
+from smtp_preflight.model.report import Report
+from smtp_preflight.wording import i18n
+from smtp_preflight.wording.messages import render
 
 R = TypeVar("R", bound=Report)
 

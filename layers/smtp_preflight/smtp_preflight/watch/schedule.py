@@ -11,7 +11,7 @@ an admin switches SMTP AUTH off, a provider revokes an app password) are found b
   records do not bunch up. After a check the next one is the record's next moment (`next_after_check`),
   except after a refused login: then a whole period later, because providers lock mailboxes that keep
   failing.
-- **How they are found**: the planner (`watch_planner.py`, every `WATCH_PLANNER_INTERVAL_SECONDS`) reads
+- **How they are found**: the planner (`planner.py`, every `WATCH_PLANNER_INTERVAL_SECONDS`) reads
   the time buckets its window covers (`WatchSchedule.buckets`) from a GSI, never the whole table, and
   enqueues `SmtpRecheckDue` (`RecheckDue`) onto the worker's queue, each with `DelaySeconds` (at most
   900) so the records of a window arrive spread inside it, not all at once.
@@ -29,10 +29,10 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field
 
-from .findings import Status
-from .identifiers import ID_PATTERN
-from .policy import ConfigError
-from .report import CamelModel, Report, StageName
+from smtp_preflight.config.policy import ConfigError
+from smtp_preflight.model.findings import Status
+from smtp_preflight.model.identifiers import ID_PATTERN
+from smtp_preflight.model.report import CamelModel, Report, StageName
 
 RECHECK_DUE = "SmtpRecheckDue"
 RECHECK_SOURCE = "smtp-preflight.watch"

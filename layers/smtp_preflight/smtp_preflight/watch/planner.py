@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from .watch import RecheckDue, WatchSchedule, delay_seconds
+from .schedule import RecheckDue, WatchSchedule, delay_seconds
 
 SEND_BATCH = 10  # SQS SendMessageBatch's maximum
 

@@ -12,10 +12,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from .codes import Severity
-from .findings import Finding, Status
-from .report import CamelModel, CheckResource
-from .watch import WatchedReport
+from smtp_preflight.model.codes import Severity
+from smtp_preflight.model.findings import Finding, Status
+from smtp_preflight.model.report import CamelModel, CheckResource
+
+from .schedule import WatchedReport
 
 STATUS_CHANGED = "SmtpCheckStatusChanged"
 WATCHED_SEVERITIES = frozenset({Severity.ERROR, Severity.WARNING})

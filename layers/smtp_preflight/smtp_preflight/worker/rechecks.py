@@ -1,4 +1,4 @@
-"""The watch's lifecycle in the worker (see `watch.py` for what and when): begun or moved on by every
+"""The watch's lifecycle in the worker (see `watch/schedule.py` for what and when): begun or moved on by every
 settings check of the event path, ended by `SmtpSettingsDeleted`, and `SmtpRecheckDue` re-checked.
 
 A re-check (`WatchService.recheck`), in order:
@@ -25,15 +25,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from .drift import CheckStatusChanged, status_change
-from .limits import LimitExceeded
-from .report import CheckResource, Trigger
-from .service import CheckService
-from .settings import DEFAULT_TIMEOUT_SECONDS
+from smtp_preflight.checking.service import CheckService
+from smtp_preflight.limits import LimitExceeded
+from smtp_preflight.model.report import CheckResource, Trigger
+from smtp_preflight.model.settings import DEFAULT_TIMEOUT_SECONDS
+from smtp_preflight.watch.drift import CheckStatusChanged, status_change
+from smtp_preflight.watch.schedule import RecheckDue, Watch, WatchSchedule, login_refused
+
 from .settings_changes import FINISH_SECONDS, CredentialsSource, Outcome, RecordResult
 from .settings_events import SettingsChanged
 from .settings_versions import RecheckDecision, VersionState, decide_recheck
-from .watch import RecheckDue, Watch, WatchSchedule, login_refused
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from .guard import HostError, normalise_host
+from smtp_preflight.guard import HostError, normalise_host
 
 MIN_TIMEOUT_SECONDS = 1.0
 MAX_TIMEOUT_SECONDS = 60.0
@@ -143,6 +143,7 @@ class SmtpSettings(BaseModel):
             ge=MIN_TIMEOUT_SECONDS,
             le=MAX_TIMEOUT_SECONDS,
             allow_inf_nan=False,
+            strict=True,  # one rule for every number: a JSON number, never a string or a boolean
             description=(
                 f"Seconds the whole check may take ({MIN_TIMEOUT_SECONDS:g} to {MAX_TIMEOUT_SECONDS:g}); "
                 "the API caps it to what the request allows, and the report shows the time actually allowed."

@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, FieldSerializationInfo, field_serial
 from pydantic import Field as ModelField
 from pydantic.alias_generators import to_camel, to_snake
 
+from smtp_preflight.wording.messages import render
+
 from .codes import SPECS, Actor, Field, Severity
-from .messages import render
 
 ParamValue = str | int | float
 

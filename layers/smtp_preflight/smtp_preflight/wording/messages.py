@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from smtp_preflight import i18n
+from smtp_preflight.wording import i18n
 
 TERM_PARAMS: dict[str, str] = {
     "stage": "stage",

@@ -1,0 +1,1 @@
+"""Asynchronous checks: accepted by the API (`202`), run by the worker, readable while they run."""

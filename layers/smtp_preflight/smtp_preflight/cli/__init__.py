@@ -1,0 +1,1 @@
+"""The `smtp-preflight` command line (`main.py`: `check`; `suggest.py`: `suggest`)."""

@@ -1,0 +1,1 @@
+"""What the operator sets in the environment: the dialling policy and each function's variables."""

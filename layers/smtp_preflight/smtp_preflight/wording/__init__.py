@@ -1,0 +1,1 @@
+"""Words: the message catalogues (`locales/<lang>.json`) and rendering a code in a language."""
