@@ -2,10 +2,11 @@
 due-time buckets of its window from the `byDueTime` index (`aws/watch_store.py`), against the baseline a
 planner without the index would need: reading every watched record (a Scan of the table's watches).
 
-Both run against the same moto table (template.yaml's, through a moto server in this process, as the
-functions reach DynamoDB over HTTP). The records are written in batches in the watch item's layout (a
-benchmark of the planner, not of writing watches); the planner's own code then plans them, moving each
-due record to its next moment and sending its message (to a real moto queue). Reads are the items each
+Both run against the same moto table (template.yaml's), in this process (`mock_aws`: at 100,000 items
+moto's HTTP server would spend most of the benchmark parsing JSON, for both sides alike). The records are
+written in batches in the watch item's layout (a benchmark of the planner, not of writing watches); the
+planner's own code then plans them, moving each due record to its next moment and sending its message
+(to a moto queue). Reads are the items each
 side read and the read units DynamoDB would bill for them (eventually consistent: half a unit per 4 KB
 of items a request returns, at least half a unit per request), computed from the items' sizes.
 """
@@ -17,7 +18,7 @@ import math
 import time
 from typing import Any
 
-from benchmarks.aws_local import TABLE_NAME, LocalAws, local_aws
+from benchmarks.aws_local import TABLE_NAME
 from benchmarks.harness import Figure
 
 NOW = 1_796_400_000.0  # 2026-12-04T16:00:00Z
@@ -39,7 +40,7 @@ def read_units(pages: list[list[dict[str, Any]]]) -> float:
     return sum(max(0.5, math.ceil(sum(item_size(item) for item in page) / 4096) * 0.5) for page in pages)
 
 
-def populate(aws: LocalAws, count: int) -> None:
+def populate(aws: Any, count: int) -> None:
     """`count` watches of `TENANTS` tenants, each due at its own moment of the next 24 hours."""
     from smtp_preflight.aws.keys import PK, SK, WATCH_SK, settings_pk, tenant_prefix
     from smtp_preflight.aws.watch_store import due_pk, due_sk
@@ -88,7 +89,7 @@ def populate(aws: LocalAws, count: int) -> None:
             batch = []
 
 
-def plan_once(aws: LocalAws) -> tuple[float, dict[str, Any]]:
+def plan_once(aws: Any) -> tuple[float, dict[str, Any]]:
     """One planner run at NOW: seconds, and what it read and did."""
     from smtp_preflight.aws.recheck_queue import RecheckSender
     from smtp_preflight.aws.watch_store import WatchStore
@@ -123,7 +124,7 @@ def plan_once(aws: LocalAws) -> tuple[float, dict[str, Any]]:
     }
 
 
-def scan_all(aws: LocalAws) -> tuple[float, dict[str, Any]]:
+def scan_all(aws: Any) -> tuple[float, dict[str, Any]]:
     """The baseline: every watched record read to find the due ones (a Scan filtered to watches)."""
     dynamodb = aws.client("dynamodb")
     pages: list[list[dict[str, Any]]] = []
@@ -145,11 +146,42 @@ def scan_all(aws: LocalAws) -> tuple[float, dict[str, Any]]:
     }
 
 
+class InProcessAws:
+    """moto in this process: the same boto3 clients, no HTTP."""
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(service, region_name="us-east-1")
+
+
 def run(records: int) -> tuple[list[Figure], list[str]]:
-    with local_aws() as aws:
-        populate(aws, records)
-        scan_seconds, scanned = scan_all(aws)
-        plan_seconds, planned = plan_once(aws)
+    import os
+
+    from moto import mock_aws
+
+    from local.tables import create_checks_table
+
+    fake = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
+    saved = {name: os.environ.get(name) for name in fake}
+    os.environ.update(fake)
+    try:
+        with mock_aws():
+            aws = InProcessAws()
+            create_checks_table(aws.client("dynamodb"), TABLE_NAME)
+            return _measure(aws, records)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _measure(aws: Any, records: int) -> tuple[list[Figure], list[str]]:
+    populate(aws, records)
+    scan_seconds, scanned = scan_all(aws)
+    plan_seconds, planned = plan_once(aws)
     name = f"planner ({records:,} watched)"
     figures = [
         Figure(
