@@ -60,11 +60,12 @@ bench: install
 lint: install sam
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/cfn-lint template.yaml
 	$(SAM) validate --region us-east-1 --template template.yaml
 
 typecheck: install
-	$(BIN)/mypy layers/smtp_preflight/smtp_preflight functions tests local
+	$(BIN)/mypy layers/smtp_preflight/smtp_preflight functions tests local benchmarks
 
 # Pure domain tests: no AWS, no network beyond loopback servers.
 unit: install

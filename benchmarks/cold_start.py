@@ -74,7 +74,7 @@ def run_once(
 
 
 def _renamed(event: dict[str, Any], run: int) -> dict[str, Any]:
-    renamed = json.loads(json.dumps(event))
+    renamed: dict[str, Any] = json.loads(json.dumps(event))
     for record in renamed["Records"]:
         body = json.loads(record["body"])
         body["detail"]["settingsId"] = f"cold-{run}-{body['detail']['settingsId']}"

@@ -9,7 +9,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,7 +59,7 @@ class Figure:
         return data
 
 
-def interleave(runs: dict[str, Callable[[], float]], repeats: int) -> dict[str, list[float]]:
+def interleave(runs: Mapping[str, Callable[[], float]], repeats: int) -> dict[str, list[float]]:
     """Run every contender once per round, in a rotating order (A B, B A, ...), `repeats` rounds."""
     names = list(runs)
     samples: dict[str, list[float]] = {name: [] for name in names}

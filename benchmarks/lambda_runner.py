@@ -67,7 +67,9 @@ def main(code_dir: str, handler_path: str, event_file: str, timeout: str = "28")
         "maxrss_mb": peak_rss_mb(),
         "outcome": outcome,
     }
-    sys.__stdout__.write("BENCH " + json.dumps(result) + "\n")
+    stdout = sys.__stdout__  # the real stdout, whatever the handler did to sys.stdout
+    assert stdout is not None
+    stdout.write("BENCH " + json.dumps(result) + "\n")
 
 
 if __name__ == "__main__":

@@ -79,7 +79,7 @@ def smtplib_client(far: FarEnd, *, message: bool) -> Callable[[int], float]:
         started = time.perf_counter()
         # local_hostname given: smtplib would otherwise look up this machine's FQDN (a DNS query)
         with smtplib.SMTP(timeout=10, local_hostname="[127.0.0.1]") as client:
-            client._host = HOST  # the name verified in the certificate (connect() takes the address)
+            client._host = HOST  # type: ignore[attr-defined]  # the name verified in the certificate (connect() takes the address)
             client.connect("127.0.0.1", port)
             client.ehlo()
             client.starttls(context=context)

@@ -8,11 +8,13 @@ import json
 import os
 import ssl
 import time
+from typing import Any
 
 import aiosmtplib
 import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 logger = Logger(service="floor")
@@ -55,5 +57,5 @@ def create_check(body: CheckRequest) -> Response[str]:
 
 
 @logger.inject_lambda_context
-def lambda_handler(event: dict, context: object) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -8,6 +8,7 @@ import json
 import os
 import ssl
 import time
+from typing import Any
 
 import aiosmtplib
 import boto3
@@ -17,6 +18,7 @@ from aws_lambda_powertools.utilities.batch import (
     EventType,
     async_process_partial_response,
 )
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 logger = Logger(service="floor")
@@ -63,7 +65,9 @@ async def record_handler(record) -> str:  # type: ignore[no-untyped-def]
 
 
 @logger.inject_lambda_context
-def lambda_handler(event: dict, context: object) -> dict:
-    return async_process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return dict(
+        async_process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
     )

@@ -10,9 +10,11 @@ Routes live in `routes/`, one Powertools `Router` per resource:
 
 Siblings hold the rest: `env` (configuration, read once at cold start), `services` (the store and the
 check service), `schemas` (request and response bodies), `errors` (the one error shape and the exception
-handlers), `request_guard` (body checks before parsing), `tenancy` (tenant from the JWT claims) and
-`idempotency` (safe retries), `language` (Accept-Language in, Content-Language out: reports are stored
-with codes and params and worded for each answer).
+handlers), `request_guard` (body checks before parsing), `strict_query` (unknown query parameters
+refused), `tenancy` (tenant from the JWT claims), `idempotency` and `idempotency_key` (safe retries),
+`language` (Accept-Language in, Content-Language out: reports are stored with codes and params and
+worded for each answer), `deadlines` (when a synchronous check must end for API Gateway's 30 s). A test
+holds this list to the modules that exist.
 """
 
 import json

@@ -33,8 +33,8 @@ from smtp_preflight.aws.observability import (
 )
 from smtp_preflight.checking.service import StoreFailed
 from smtp_preflight.limits import LimitsUnavailable
-from smtp_preflight.worker.settings_changes import BatchBudget, Outcome, identity_of
-from smtp_preflight.worker.settings_events import FailureReason, RecordFailed
+from smtp_preflight.worker.records import BatchBudget, FailureReason, Outcome, RecordFailed
+from smtp_preflight.worker.settings_changes import identity_of
 
 from . import services
 from .env import ENVIRONMENT

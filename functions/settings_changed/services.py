@@ -1,6 +1,6 @@
 """What the worker uses, built once per process from the function's environment."""
 
-from smtp_preflight.aws.check_store import CheckNotRunning
+from smtp_preflight.async_checks.lost_checks import CheckNotRunning
 from smtp_preflight.aws.checking import build_checking
 from smtp_preflight.aws.events import CompletionPublisher
 from smtp_preflight.aws.live_progress import ProgressWriter

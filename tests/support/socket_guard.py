@@ -15,7 +15,7 @@ aiosmtpd's `Controller.start()` connects to its own server to check that it is r
             report = run_check(settings, policy=loopback_policy)
         assert socket_guard.approved == [(ipaddress.ip_address("127.0.0.1"), smtp_server.port)]
 
-Activated from tests/conftest.py with `pytest_plugins = ["tests.socket_guard"]`.
+Activated for every test by `pytest_plugins` in tests/conftest.py.
 """
 
 from __future__ import annotations

@@ -14,16 +14,15 @@ Reports are stored with codes and params and worded in the caller's language on 
 
 import hashlib
 import re
-import time
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, Protocol
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from smtp_preflight.async_checks.running import RETRY_AFTER_SECONDS, RunningCheck, lost_report
-from smtp_preflight.aws.check_store import CheckNotRunning
+from smtp_preflight.async_checks.lost_checks import current_state
+from smtp_preflight.async_checks.running import RETRY_AFTER_SECONDS, RunningCheck
 from smtp_preflight.aws.keys import CursorError
 from smtp_preflight.aws.observability import logger
 from smtp_preflight.model.identifiers import ID_PATTERN
@@ -32,6 +31,7 @@ from smtp_preflight.model.report import CheckResource
 from smtp_preflight.wording.i18n import text
 
 from .. import services
+from ..deadlines import answer_deadline, handshake_deadline
 from ..errors import ApiError, openapi_error_responses
 from ..idempotency import request_fingerprint, run_once, run_once_async
 from ..idempotency_key import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN
@@ -48,33 +48,10 @@ from ..schemas import (
 from ..tenancy import current_tenant
 
 CHECKS_PATH = "/v1/smtp-checks"
-API_GATEWAY_TIMEOUT_SECONDS = 29.0  # HTTP API integrations answer within 30 s; keep a second spare
-SAFETY_MARGIN_SECONDS = 3.0  # left after the handshake for storing the report and answering
-ANSWER_SECONDS = 1.0  # of that margin, kept for the idempotency record and the answer itself
-
 RESPOND_ASYNC = "respond-async"
 _PREFERENCE = re.compile(r"(?:^|,)\s*respond-async\s*(?:[;,]|$)", re.IGNORECASE)
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ unannotated
-
-
-class RemainingTime(Protocol):
-    """What the deadline needs of a Lambda context."""
-
-    def get_remaining_time_in_millis(self) -> int: ...
-
-
-def handshake_deadline(context: RemainingTime | None) -> float:
-    """Absolute `time.monotonic()` by which the handshake must end so that API Gateway gets an answer."""
-    budget = API_GATEWAY_TIMEOUT_SECONDS
-    if context is not None:
-        budget = min(budget, context.get_remaining_time_in_millis() / 1000)
-    return time.monotonic() + max(budget - SAFETY_MARGIN_SECONDS, 1.0)
-
-
-def answer_deadline(handshake_ends: float) -> float:
-    """By when the report must be stored: most of the margin after the handshake, the rest to answer."""
-    return handshake_ends + SAFETY_MARGIN_SECONDS - ANSWER_SECONDS
 
 
 @router.post(
@@ -239,21 +216,6 @@ def _localise_running(running: RunningCheck, locale: str) -> RunningCheck:
     return running.model_copy(update={"provider": provider})
 
 
-def current_state(tenant: str, check_id: str) -> CheckResource | RunningCheck | None:
-    """The check as stored; a running check past its `finishBy` is stored as `CHECK_LOST` first (once:
-    if the worker's report or a concurrent read won, that one is read back)."""
-    state = services.store.get_check_state(tenant, check_id)
-    if isinstance(state, RunningCheck) and state.lost(datetime.now(UTC)):
-        lost = lost_report(state)
-        try:
-            services.store.put_check(tenant, lost, state.settings_id, replace_running=True)
-        except CheckNotRunning:
-            return services.store.get_check_state(tenant, check_id)
-        logger.warning("check lost", extra={"checkId": check_id})
-        return lost
-    return state
-
-
 def entity_tag(body: CheckResource | RunningCheck, locale: str) -> str:
     digest = hashlib.sha256(f"{locale}\n{body.model_dump_json(by_alias=True)}".encode()).hexdigest()
     return f'W/"{digest[:32]}"'
@@ -332,7 +294,7 @@ def get_check(
 ) -> Response[Any]:
     tenant = current_tenant(router)
     locale = response_locale(accept_language)
-    state = current_state(tenant, checkId)
+    state = current_state(services.store, tenant, checkId, now=datetime.now(UTC))
     if state is None:  # absent, expired, or another tenant's: indistinguishable on purpose
         raise ApiError(404, ApiErrorCode.CHECK_NOT_FOUND, "No check with this id.")
     body = (

@@ -15,11 +15,11 @@ from smtp_preflight.model.localise import localise_report
 from smtp_preflight.model.report import CheckResource
 
 from .. import services
+from ..deadlines import handshake_deadline
 from ..errors import ApiError, openapi_error_responses
 from ..language import CONTENT_LANGUAGE_HEADERS, AcceptLanguage, language_headers, response_locale
 from ..schemas import ApiErrorCode, ErasedChecks, WatchState
 from ..tenancy import current_tenant
-from .checks import handshake_deadline
 
 SETTINGS_PATH = "/v1/smtp-settings/<settingsId>"
 SettingsIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="The frontend's settings record id.")]

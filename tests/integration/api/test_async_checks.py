@@ -439,7 +439,8 @@ def test_other_preferences_are_ignored(
 
 
 def test_a_stage_write_that_arrives_after_the_report_changes_nothing(dynamodb: Any) -> None:
-    from smtp_preflight.aws.check_store import CheckNotRunning, CheckStore, StoreError
+    from smtp_preflight.async_checks.lost_checks import CheckNotRunning
+    from smtp_preflight.aws.check_store import CheckStore, StoreError
     from smtp_preflight.model.report import ProviderId, ProviderRef, Stage, StageName
     from smtp_preflight.model.settings import SmtpSettings
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
+from smtp_preflight.async_checks.lost_checks import CheckNotRunning
 from smtp_preflight.async_checks.running import Progress
-from smtp_preflight.aws.check_store import CheckNotRunning
 from smtp_preflight.aws.live_progress import ProgressWriter
 from smtp_preflight.model.report import Stage, StageName
 
@@ -35,18 +35,21 @@ def snapshot(finished: int) -> Progress:
 
 
 def test_snapshots_are_written_in_order_without_blocking_the_caller() -> None:
-    store = SlowStore(delay=0.05)
+    store = SlowStore()
+    store.gate.clear()  # DynamoDB hangs: a writer that waited for it would not return before it opens
     writer = ProgressWriter(store, tenant="acme", check_id="c")
 
-    started = time.monotonic()
     for finished in range(3):
         writer.record(snapshot(finished))
-    assert time.monotonic() - started < 0.05  # the handshake never waits for DynamoDB
-    time.sleep(0.3)
+    assert store.written == []  # the handshake went on while the first write was still hanging
+    store.gate.set()
+    writer.record(snapshot(3))
+    while store.written[-1:] != [3]:
+        time.sleep(0.01)  # the writer thread catches up with the newest snapshot
     writer.close()
 
     assert store.written == sorted(store.written)
-    assert store.written[-1] == 2
+    assert store.written[-1] == 3
 
 
 def test_a_slow_table_gets_the_newest_snapshot_only_never_a_backlog() -> None:

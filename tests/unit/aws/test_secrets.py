@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from smtp_preflight.aws.secrets import CredentialsReader
-from smtp_preflight.worker.settings_events import FailureReason, RecordFailed
+from smtp_preflight.worker.records import FailureReason, RecordFailed
 
 
 class StubSecretsManager:

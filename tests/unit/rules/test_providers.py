@@ -12,7 +12,7 @@ from smtp_preflight.model.report import ProviderId
 from smtp_preflight.model.settings import SmtpSettings
 from smtp_preflight.rules import evaluate_rules
 from smtp_preflight.rules.mailbox_providers import MAILBOX_PROVIDERS, by_address_domain, by_mx_host
-from smtp_preflight.rules.providers import identify_provider, recognise_host
+from smtp_preflight.rules.typos import identify_provider, recognise_host
 
 M365, MX_365 = ProviderId.MICROSOFT365, "M365_MX_ENDPOINT_UNSUPPORTED"
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from smtp_preflight.async_checks import running as running_checks
+from smtp_preflight.async_checks import running
 from smtp_preflight.async_checks.running import (
     CheckRequested,
     RunningCheck,
@@ -21,7 +21,8 @@ from smtp_preflight.async_checks.running import (
 from smtp_preflight.model.identifiers import new_check_id
 from smtp_preflight.model.report import ProviderId
 from smtp_preflight.model.settings import DEFAULT_TIMEOUT_SECONDS, SmtpSettings
-from smtp_preflight.rules.providers import provider_ref, recognise_host
+from smtp_preflight.rules.providers import provider_ref
+from smtp_preflight.rules.typos import recognise_host
 
 
 class RequestQueue(Protocol):
@@ -53,7 +54,7 @@ class CheckAcceptor:
         settings = settings.model_copy(update={"timeout": min(settings.timeout, self.timeout)})
         host = recognise_host(settings.host)
         provider = provider_ref(host.provider if host else ProviderId.OTHER)
-        running = accept(settings, check_id=check_id, settings_id=settings_id, provider=provider)
+        running_check = accept(settings, check_id=check_id, settings_id=settings_id, provider=provider)
         secret = settings.secret
         sealed = None
         if secret is not None:
@@ -64,12 +65,12 @@ class CheckAcceptor:
             settings_id=settings_id,
             settings=request_fields(settings),
             sealed_secret=sealed,
-            start_by=running.created_at + timedelta(seconds=running_checks.START_WITHIN_SECONDS),
+            start_by=running_check.created_at + timedelta(seconds=running.START_WITHIN_SECONDS),
         )
-        self.store.start_check(tenant, running)
+        self.store.start_check(tenant, running_check)
         try:
             self.queue.send(request)
         except BaseException:
             self.store.delete_check(tenant, check_id)
             raise
-        return running
+        return running_check

@@ -15,6 +15,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from smtp_preflight.async_checks.lost_checks import CheckNotRunning
 from smtp_preflight.async_checks.running import RUNNING, Progress, RunningCheck
 from smtp_preflight.checking.service import StoreFailed
 from smtp_preflight.model.identifiers import is_check_id
@@ -51,10 +52,6 @@ BATCH_WRITE_ITEMS = 25  # DynamoDB's BatchWriteItem maximum
 
 class StoreError(StoreFailed):
     """DynamoDB failed even after retries; the operation did not happen (or may not have)."""
-
-
-class CheckNotRunning(RuntimeError):
-    """The running check is gone (finished, declared lost or deleted): the write did not happen."""
 
 
 CheckState = CheckResource | RunningCheck

@@ -15,13 +15,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from smtp_preflight.watch.drift import STATUS_CHANGED, CheckStatusChanged
-from smtp_preflight.worker.settings_events import (
-    CHECK_COMPLETED,
-    COMPLETION_SOURCE,
-    CheckCompleted,
-    FailureReason,
-    RecordFailed,
-)
+from smtp_preflight.worker.records import FailureReason, RecordFailed
+from smtp_preflight.worker.settings_events import CHECK_COMPLETED, COMPLETION_SOURCE, CheckCompleted
 
 from .clients import client as aws_client
 

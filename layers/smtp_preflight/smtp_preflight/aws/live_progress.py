@@ -15,9 +15,10 @@ import threading
 import time
 from typing import Protocol
 
+from smtp_preflight.async_checks.lost_checks import CheckNotRunning
 from smtp_preflight.async_checks.running import Progress
 
-from .check_store import CheckNotRunning, StoreError
+from .check_store import StoreError
 
 logger = logging.getLogger(__name__)
 

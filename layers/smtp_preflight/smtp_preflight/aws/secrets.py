@@ -14,7 +14,8 @@ from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import BotoCoreError, ClientError
 
-from smtp_preflight.worker.settings_events import Credentials, FailureReason, RecordFailed, secret_id_allowed
+from smtp_preflight.worker.records import FailureReason, RecordFailed
+from smtp_preflight.worker.settings_events import Credentials, secret_id_allowed
 
 from .clients import client as aws_client
 

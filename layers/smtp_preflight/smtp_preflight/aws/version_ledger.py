@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from smtp_preflight.worker.settings_events import FailureReason, RecordFailed
+from smtp_preflight.worker.records import FailureReason, RecordFailed
 from smtp_preflight.worker.settings_versions import Claim, Phase, VersionState
 
 from .clients import client as aws_client

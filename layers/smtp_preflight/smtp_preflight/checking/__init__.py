@@ -1,1 +1,5 @@
-"""One check from settings to stored report: the path every entry point (CLI, API, worker) takes."""
+"""One check from settings to stored report: the path every entry point (CLI, API, worker) takes.
+
+- `check.py`: rules, then the handshake, under one deadline.
+- `service.py`: check and store (`CheckService`), under the abuse limits.
+"""

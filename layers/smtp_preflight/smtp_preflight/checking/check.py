@@ -36,8 +36,9 @@ from smtp_preflight.rules.mismatch import (
     provider_mismatch,
     sender_domain,
 )
-from smtp_preflight.rules.providers import provider_ref, recognise_host
+from smtp_preflight.rules.providers import provider_ref
 from smtp_preflight.rules.retirement import basic_auth_after_retirement
+from smtp_preflight.rules.typos import recognise_host
 
 if TYPE_CHECKING:
     from smtp_preflight.discovery.mx import MxLookup

@@ -1,1 +1,5 @@
-"""The `smtp-preflight` command line (`main.py`: `check`; `suggest.py`: `suggest`)."""
+"""The `smtp-preflight` command line.
+
+- `main.py`: the command and `check`: check settings and explain the result in the reader's language.
+- `suggest.py`: `suggest EMAIL`, autodiscovery of the settings to type.
+"""

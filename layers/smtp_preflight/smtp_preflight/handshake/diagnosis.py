@@ -394,7 +394,7 @@ def classify_error(stage: StageName, error: BaseException, context: Context) -> 
     return "PROTOCOL_ERROR"
 
 
-def describe_error(error: BaseException, redact: Redactor) -> str:
+def describe_exception(error: BaseException, redact: Redactor) -> str:
     """A short, secret-free description of an exception for stage details and params."""
     if isinstance(error, ssl.SSLCertVerificationError):
         text = error.verify_message or error.reason or "certificate verification failed"
@@ -418,7 +418,7 @@ def describe_error(error: BaseException, redact: Redactor) -> str:
 def diagnose_error(stage: StageName, error: BaseException, context: Context) -> Finding:
     """The finding for an exception at `stage`."""
     code = classify_error(stage, error, context)
-    detail = describe_error(error, context.redact)
+    detail = describe_exception(error, context.redact)
     if isinstance(error, HostNotPublic):
         return stage_finding(code, stage, context, detail=detail, reason=error.reason, address=error.address)
     if isinstance(error, PortNotAllowed):

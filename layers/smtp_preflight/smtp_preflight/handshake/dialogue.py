@@ -56,7 +56,7 @@ from .diagnosis import (
     Context,
     best_connect_error,
     build_reply,
-    describe_error,
+    describe_exception,
     diagnose_error,
     diagnose_reply,
     mode_mismatch,
@@ -240,7 +240,9 @@ class _Dialogue:
                     sock = await connect_socket(address, self.settings.port)
             except OSError as error:  # includes TimeoutError
                 self.attempts.append(
-                    AddressAttempt(address=str(address), ok=False, error=describe_error(error, self.redact))
+                    AddressAttempt(
+                        address=str(address), ok=False, error=describe_exception(error, self.redact)
+                    )
                 )
                 errors.append(error)
                 continue
@@ -427,7 +429,7 @@ class _Dialogue:
         try:
             self.connection.send(b"QUIT", reply_expected=False)
         except _HANDLED as error:
-            self._end(False, detail=describe_error(error, self.redact))
+            self._end(False, detail=describe_exception(error, self.redact))
             return
         self._end(True, detail="sent; the reply is not waited for")
 
@@ -468,7 +470,7 @@ class _Dialogue:
         raise _Stop
 
     def _fail(self, error: BaseException) -> None:
-        self._end(False, detail=describe_error(error, self.redact))
+        self._end(False, detail=describe_exception(error, self.redact))
         self.findings.append(diagnose_error(self._stage, error, self.context))
 
     def _tls_established(self, connection: SmtpConnection) -> None:

@@ -5,7 +5,7 @@ normalised form against, in order: the rows for well-known hosts (`CATALOGUE`), 
 hosts of every mailbox provider (`mailbox_providers`), and finally the provider's own domains
 (`PROVIDER_DOMAINS`): any other host under gmail.com or office365.com is still Google's or Microsoft's
 (`imap.gmail.com`, a regional MX), just not one that takes mail from apps. A host that differs from a
-known one only by a look-alike or mistyped character is recognised through `typos.suggest_host`.
+known one only by a look-alike or mistyped character is recognised by `typos.recognise_host`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from smtp_preflight.model.codes import Severity
 from smtp_preflight.model.report import ProviderId, ProviderRef
 from smtp_preflight.wording import i18n
 
+from .distance import SLIP_DISTANCE, edit_distance
 from .mailbox_providers import by_submission_host
 
 
@@ -148,26 +149,8 @@ def lookup_host(host: str) -> HostEntry | None:
 
 
 def _near(host: str, canonical: str) -> bool:
-    from .typos import SLIP_DISTANCE, edit_distance  # typos builds on this module
-
     return edit_distance(host, canonical) <= SLIP_DISTANCE
-
-
-def recognise_host(host: str) -> HostEntry | None:
-    """`lookup_host`, or else the row of the host this one is a look-alike or typo of."""
-    from .typos import suggest_host  # typos builds on lookup_host
-
-    entry = lookup_host(host)
-    if entry is not None:
-        return entry
-    suggestion = suggest_host(host)
-    return lookup_host(suggestion) if suggestion is not None else None
 
 
 def provider_ref(provider: ProviderId, locale: str = i18n.DEFAULT_LOCALE) -> ProviderRef:
     return ProviderRef(id=provider, name=i18n.text(f"provider.{provider.value}", locale))
-
-
-def identify_provider(host: str) -> ProviderRef:
-    entry = recognise_host(host)
-    return provider_ref(entry.provider if entry else ProviderId.OTHER)

@@ -1,4 +1,5 @@
-"""Spotting host names that are probably typing mistakes for a well-known provider's host.
+"""Spotting host names that are probably typing mistakes for a well-known provider's host, and recognising
+a host as typed (`recognise_host`: the catalogue's row, else the row of the host it is a slip of).
 
 Signals, in order: a host inside a provider's own domain one slip away from its sending host
 (`smpt.gmail.com`; `imap.gmail.com` is another server of Google's, see `providers.py`); look-alike
@@ -14,10 +15,12 @@ import contextlib
 
 import idna
 
-from .providers import HostKind, lookup_host
+from smtp_preflight.model.report import ProviderId, ProviderRef
+
+from .distance import SLIP_DISTANCE, edit_distance
+from .providers import HostEntry, HostKind, lookup_host, provider_ref
 
 TYPO_DISTANCE = 2  # edits between a whole host and a known sending host that still count as a slip
-SLIP_DISTANCE = 1  # inside a provider's own domain: `smpt.gmail.com` is a slip, `imap.gmail.com` is not
 
 PROVIDER_DOMAINS: dict[str, str] = {
     "gmail.com": "smtp.gmail.com",
@@ -99,20 +102,15 @@ def display_host(host: str) -> str:
     return ".".join(labels)
 
 
-def edit_distance(left: str, right: str) -> int:
-    """Damerau-Levenshtein distance (optimal string alignment): edits incl. swapping two neighbours.
+def recognise_host(host: str) -> HostEntry | None:
+    """`lookup_host`, or else the row of the host this one is a look-alike or typo of."""
+    entry = lookup_host(host)
+    if entry is not None:
+        return entry
+    suggestion = suggest_host(host)
+    return lookup_host(suggestion) if suggestion is not None else None
 
-    Written here because the standard library has only similarity ratios (difflib), which do not
-    count a transposition such as `gmial` for `gmail` as the single slip it is.
-    """
-    previous2: list[int] = []
-    previous = list(range(len(right) + 1))
-    for i, left_char in enumerate(left, start=1):
-        current = [i] + [0] * len(right)
-        for j, right_char in enumerate(right, start=1):
-            cost = 0 if left_char == right_char else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and left_char == right[j - 2] and left[i - 2] == right_char:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        previous2, previous = previous, current
-    return previous[-1]
+
+def identify_provider(host: str) -> ProviderRef:
+    entry = recognise_host(host)
+    return provider_ref(entry.provider if entry else ProviderId.OTHER)

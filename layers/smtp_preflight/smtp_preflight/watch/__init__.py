@@ -6,6 +6,6 @@
   `SmtpCheckStatusChanged`'s detail (`CheckStatusChanged`).
 - `planner.py`: `WatchPlanner`, one scheduled run: due records from the index onto the worker's queue.
 
-The worker runs the re-checks (`worker/rechecks.py`); the DynamoDB side is `aws/watch_store.py` and
-`aws/recheck_queue.py`. Nothing here imports the worker.
+The worker runs the re-checks (`worker.rechecks`); the AWS side is `aws.watch_store` and
+`aws.recheck_queue`. Nothing here imports the worker.
 """

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from smtp_preflight.async_checks.lost_checks import CheckStates
 from smtp_preflight.async_checks.running import (
     CheckRequested,
     LiveStages,
@@ -34,24 +35,10 @@ from smtp_preflight.async_checks.running import (
 )
 from smtp_preflight.checking.service import CheckService
 from smtp_preflight.limits import LimitExceeded
-from smtp_preflight.model.report import CheckResource
 
-from .settings_changes import FINISH_SECONDS, Outcome, RecordResult
-from .settings_events import FailureReason, RecordFailed
+from .records import FINISH_SECONDS, FailureReason, Outcome, RecordFailed, RecordResult
 
 logger = logging.getLogger(__name__)
-
-
-class CheckStates(Protocol):
-    def get_check_state(self, tenant: str, check_id: str) -> CheckResource | RunningCheck | None: ...
-    def put_check(
-        self,
-        tenant: str,
-        report: CheckResource,
-        settings_id: str | None = None,
-        *,
-        replace_running: bool = False,
-    ) -> CheckResource: ...
 
 
 class SecretOpener(Protocol):

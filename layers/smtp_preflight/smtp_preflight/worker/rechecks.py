@@ -32,8 +32,8 @@ from smtp_preflight.model.settings import DEFAULT_TIMEOUT_SECONDS
 from smtp_preflight.watch.drift import CheckStatusChanged, status_change
 from smtp_preflight.watch.schedule import RecheckDue, Watch, WatchSchedule, login_refused
 
-from .settings_changes import FINISH_SECONDS, CredentialsSource, Outcome, RecordResult
-from .settings_events import SettingsChanged
+from .records import FINISH_SECONDS, Outcome, RecordResult
+from .settings_events import CredentialsSource, SettingsChanged
 from .settings_versions import RecheckDecision, VersionState, decide_recheck
 
 

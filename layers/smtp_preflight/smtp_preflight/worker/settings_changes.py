@@ -16,10 +16,6 @@ The abuse limits apply here as in the API (the `CheckService` consults them): a 
 (a mailbox locked after failed logins, a tenant over its rate) is refused before anything is dialled and
 fails as `RATE_LIMITED`, so SQS delivers it again after its visibility timeout; it is never dropped.
 
-`BatchBudget` bounds one invocation: at most `limit` records at a time, and none started unless it can
-finish before the invocation's deadline; a record still running at the deadline is cancelled. Both end
-as `RecordFailed(OUT_OF_TIME)`, so SQS delivers them again to a later invocation.
-
 Everything AWS is behind the protocols below (`aws.version_ledger`, `aws.secrets`, `aws.events`,
 `aws.check_store` implement them), so this module runs and tests without AWS.
 """
@@ -29,11 +25,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -44,29 +38,32 @@ from smtp_preflight.model.identifiers import is_id
 from smtp_preflight.model.report import CheckResource, Trigger
 from smtp_preflight.model.settings import DEFAULT_TIMEOUT_SECONDS
 from smtp_preflight.watch.schedule import RECHECK_DUE, RecheckDue
-from smtp_preflight.worker.settings_events import (
+
+from .check_requests import CheckRequestService
+from .rechecks import WatchService
+from .records import (
+    FINISH_SECONDS,
+    PREPARE_SECONDS,
+    BatchBudget,
+    FailureReason,
+    Outcome,
+    RecordFailed,
+    RecordResult,
+)
+from .settings_events import (
     SETTINGS_CHANGED,
     SETTINGS_DELETED,
     CheckCompleted,
-    Credentials,
+    CredentialsSource,
     EventEnvelope,
-    FailureReason,
-    RecordFailed,
     SettingsChanged,
     SettingsDeleted,
     invalid_fields,
 )
-
 from .settings_versions import Claim, Decision, VersionState, decide
-
-if TYPE_CHECKING:
-    from .check_requests import CheckRequestService
-    from .rechecks import WatchService
 
 logger = logging.getLogger(__name__)
 
-PREPARE_SECONDS = 2.0  # before the handshake: ledger claim and secret read
-FINISH_SECONDS = 3.0  # after it: store, ledger, publish
 LEASE_MARGIN_SECONDS = 30.0  # a claim outlives the invocation that made it by this much
 
 
@@ -80,60 +77,12 @@ class Ledger(Protocol):
     def record_deleted(self, tenant: str, settings_id: str) -> None: ...
 
 
-class CredentialsSource(Protocol):
-    def read(self, secret_id: str, *, tenant_id: str | None = None) -> Credentials: ...
-
-
 class CompletionSink(Protocol):
     def publish(self, completed: CheckCompleted) -> None: ...
 
 
 class CheckReader(Protocol):
     def get_check(self, tenant: str, check_id: str) -> CheckResource | None: ...
-
-
-class Outcome(StrEnum):
-    CHECKED = "checked"
-    REPUBLISHED = "republished"  # checked by an earlier delivery whose publish failed; published now
-    DUPLICATE = "duplicate"  # this version was checked and announced already
-    SKIPPED_SUPERSEDED = "skipped_superseded"  # a newer version was checked already
-    SKIPPED_DELETED = "skipped_deleted"  # the SaaS deleted the settings record
-    DELETION_RECORDED = "deletion_recorded"
-    SKIPPED_ENDED = "skipped_ended"  # an asynchronous check that finished, was deleted or declared lost
-    LOST = "lost"  # an asynchronous check that arrived after its start window: stored as CHECK_LOST
-    REFUSED = "refused"  # an asynchronous check over an abuse limit: stored as CHECK_RATE_LIMITED
-    RECHECKED = "rechecked"  # a watched record checked again (see `status_changed`)
-    POSTPONED = "postponed"  # a re-check over an abuse limit: nothing dialled, due again when it allows
-    SKIPPED_UNWATCHED = "skipped_unwatched"  # a re-check of a record not (or no longer) watched
-
-
-@dataclass(frozen=True, slots=True)
-class RecordResult:
-    outcome: Outcome
-    tenant_id: str
-    settings_id: str | None
-    version: int | None = None
-    check_id: str | None = None
-    status: str | None = None
-    newest_version: int | None = None
-    status_changed: bool | None = None  # a re-check: whether it published SmtpCheckStatusChanged
-    limit: str | None = None  # a postponed re-check: the limit that refused it
-
-    def log_fields(self) -> dict[str, Any]:
-        fields = {
-            "outcome": self.outcome.value,
-            "tenantId": self.tenant_id,
-            "settingsId": self.settings_id,
-            "version": self.version,
-            "checkId": self.check_id,
-            "status": self.status,
-            "newestVersion": self.newest_version,
-        }
-        if self.status_changed is not None:
-            fields["statusChanged"] = self.status_changed
-        if self.limit is not None:
-            fields["limit"] = self.limit
-        return fields
 
 
 Detail = SettingsChanged | SettingsDeleted | CheckRequested | RecheckDue
@@ -180,44 +129,6 @@ def identity_of(body: str) -> dict[str, Any]:
     if isinstance(version, int) and not isinstance(version, bool):
         found["version"] = version
     return found
-
-
-@dataclass
-class BatchBudget:
-    """One invocation's bounds: `limit` records at a time, everything done by `deadline` (monotonic)."""
-
-    deadline: float
-    limit: int
-    _slots: asyncio.Semaphore | None = field(default=None, repr=False)
-
-    @asynccontextmanager
-    async def slot(self, needed: float) -> AsyncIterator[float]:
-        """Wait for a free slot, but only while `needed` seconds still fit before the deadline; yields the
-        deadline and cancels the block when it passes. `RecordFailed(OUT_OF_TIME)` in both cases."""
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.limit)
-        loop = asyncio.get_running_loop()
-        to_loop_time = loop.time() - time.monotonic()
-        start_by = self.deadline - needed
-        out_of_time = RecordFailed(FailureReason.OUT_OF_TIME, "no time left to start this record")
-        try:
-            async with asyncio.timeout_at(start_by + to_loop_time):
-                await self._slots.acquire()
-        except TimeoutError:
-            raise out_of_time from None
-        if time.monotonic() > start_by:  # a free slot is taken without waiting, so check the clock too
-            self._slots.release()
-            raise out_of_time
-        hard_stop = asyncio.timeout_at(self.deadline + to_loop_time)
-        try:
-            async with hard_stop:
-                yield self.deadline
-        except TimeoutError:
-            if not hard_stop.expired():  # someone else's timeout: not ours to rename
-                raise
-            raise RecordFailed(FailureReason.OUT_OF_TIME, "the invocation's deadline passed") from None
-        finally:
-            self._slots.release()
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,18 +9,13 @@ the secret it points to holds, and what we publish when the check is done (camel
 Events never carry secrets: a detail that holds a `password` or `oauthToken` is refused (and the value is
 never echoed: validation errors hide their input). The secret lives in Secrets Manager as JSON
 `{"password": "..."}` or `{"oauthToken": "..."}` (`Credentials`).
-
-Every way a record can fail has a stable `FailureReason` (logged, never the secret), and whether retrying
-can help (`permanent`): a permanent failure still goes the SQS way (retries, then the DLQ) so nothing is
-lost, but its log line says that only a corrected event or secret will help.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -29,6 +24,8 @@ from smtp_preflight.model.identifiers import ID_PATTERN
 from smtp_preflight.model.input_errors import PATTERN_DESCRIPTIONS, describe_error
 from smtp_preflight.model.report import CamelModel, CheckResource
 from smtp_preflight.model.settings import AuthMethod, Secret, SmtpSettings
+
+from .records import FailureReason, RecordFailed
 
 SETTINGS_CHANGED = "SmtpSettingsChanged"
 SETTINGS_DELETED = "SmtpSettingsDeleted"
@@ -43,48 +40,6 @@ SECRET_ID_PATTERN = rf"^(?:{SECRET_ARN_PREFIX})?{SECRET_NAME_PATTERN}$"
 _SECRET_ARN = re.compile(SECRET_ARN_PREFIX)
 
 EntityId = Annotated[str, Field(pattern=ID_PATTERN)]
-
-
-class FailureReason(StrEnum):
-    """Why a record failed; stable like finding codes (alarms and runbooks switch on them)."""
-
-    INVALID_EVENT = "INVALID_EVENT"  # not an EventBridge event of a detail-type we handle
-    INVALID_DETAIL = "INVALID_DETAIL"  # the detail breaks the contract (fields are named, never values)
-    SECRET_OUTSIDE_PREFIX = "SECRET_OUTSIDE_PREFIX"  # noqa: S105 - a reason code, not a secret
-    SECRET_NOT_FOUND = "SECRET_NOT_FOUND"  # noqa: S105
-    SECRET_ACCESS_DENIED = "SECRET_ACCESS_DENIED"  # noqa: S105
-    SECRET_MALFORMED = "SECRET_MALFORMED"  # noqa: S105 - not JSON, or no password/oauthToken key
-    SECRET_UNAVAILABLE = "SECRET_UNAVAILABLE"  # noqa: S105 - throttled or Secrets Manager failing
-    CHECK_IN_PROGRESS = "CHECK_IN_PROGRESS"  # another delivery of this version is being checked right now
-    STORE_FAILED = "STORE_FAILED"  # DynamoDB failed after its retries
-    PUBLISH_FAILED = "PUBLISH_FAILED"  # EventBridge refused or failed the completion event
-    OUT_OF_TIME = "OUT_OF_TIME"  # the invocation could not finish this record before its timeout
-    RATE_LIMITED = (
-        "RATE_LIMITED"  # an abuse limit refused the check (nothing dialled): retried after the window
-    )
-    SEALED_SECRET_UNAVAILABLE = "SEALED_SECRET_UNAVAILABLE"  # noqa: S105 - KMS refused or failed (async check)
-
-    @property
-    def permanent(self) -> bool:
-        """True if retrying the same record cannot succeed until someone fixes the event or the secret."""
-        return self in _PERMANENT
-
-
-_PERMANENT = frozenset(
-    {FailureReason.INVALID_EVENT, FailureReason.INVALID_DETAIL, FailureReason.SECRET_OUTSIDE_PREFIX}
-)
-
-
-class RecordFailed(Exception):
-    """One record failed: SQS redelivers it, and after `maxReceiveCount` receives it lands in the DLQ.
-
-    The message is the reason's explanation only; it never holds an event value or a secret.
-    """
-
-    def __init__(self, reason: FailureReason, detail: str = "") -> None:
-        super().__init__(f"{reason.value}: {detail}" if detail else reason.value)
-        self.reason = reason
-        self.detail = detail
 
 
 PATTERNS = {
@@ -192,6 +147,12 @@ class Credentials(CamelModel):
             raise RecordFailed(FailureReason.SECRET_MALFORMED, f"the secret has no {key!r} key")
         secret: str = value.get_secret_value()
         return secret
+
+
+class CredentialsSource(Protocol):
+    """Where a record's secret is read from (`aws.secrets.CredentialsReader`): by its id, for its tenant."""
+
+    def read(self, secret_id: str, *, tenant_id: str | None = None) -> Credentials: ...
 
 
 def secret_name(secret_id: str) -> str:

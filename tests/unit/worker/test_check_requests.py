@@ -17,8 +17,7 @@ from smtp_preflight.limits import Limit, LimitExceeded
 from smtp_preflight.model.report import CheckResource
 from smtp_preflight.model.settings import SmtpSettings
 from smtp_preflight.worker.check_requests import CheckRequestService
-from smtp_preflight.worker.settings_changes import Outcome
-from smtp_preflight.worker.settings_events import FailureReason, RecordFailed
+from smtp_preflight.worker.records import FailureReason, Outcome, RecordFailed
 
 SECRET = "Sealed-Canary-1234"
 SETTINGS = SmtpSettings.model_validate(

@@ -12,7 +12,7 @@ from smtp_preflight.watch.schedule import RecheckDue
 from smtp_preflight.worker.settings_changes import parse_message
 from smtp_preflight.worker.settings_events import CheckCompleted, SettingsChanged, SettingsDeleted
 
-EVENTS = Path(__file__).resolve().parents[2] / "events"
+EVENTS = Path(__file__).resolve().parents[3] / "events"
 
 
 def load(name: str) -> Any:

@@ -9,12 +9,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from smtp_preflight.worker.records import FailureReason, RecordFailed
 from smtp_preflight.worker.settings_changes import identity_of, parse_message
 from smtp_preflight.worker.settings_events import (
     CheckCompleted,
     Credentials,
-    FailureReason,
-    RecordFailed,
     SettingsChanged,
     SettingsDeleted,
     secret_id_allowed,

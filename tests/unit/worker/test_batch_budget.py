@@ -7,8 +7,7 @@ import time
 
 import pytest
 
-from smtp_preflight.worker.settings_changes import BatchBudget
-from smtp_preflight.worker.settings_events import FailureReason, RecordFailed
+from smtp_preflight.worker.records import BatchBudget, FailureReason, RecordFailed
 
 
 async def _records(budget: BatchBudget, count: int, needed: float, work_seconds: float) -> list[object]:
