@@ -69,11 +69,13 @@ typecheck: install
 
 # Pure domain tests: no AWS, no network beyond loopback servers.
 unit: install
-	$(BIN)/pytest tests/unit
+	$(BIN)/pytest --durations=5 tests/unit
 
 # Handlers under moto, the handshake against real loopback SMTP servers, and the local server.
+# Each file on one of two workers (module-scoped servers stay in their file's worker); the slowest
+# tests are printed so every change sees its share of the time.
 integration: install
-	$(BIN)/pytest tests/integration
+	$(BIN)/pytest -n 2 --dist loadfile --durations=15 tests/integration
 
 test: lint typecheck unit integration
 
