@@ -9,7 +9,7 @@ SAM_VENV  := .tools/sam
 SAM       := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
 
-.PHONY: install sam run openapi readme replay-ahead build bench test lint typecheck unit integration fuzz clean
+.PHONY: install sam run openapi readme replay-ahead screenshots browser build bench test lint typecheck unit integration fuzz clean
 
 install: $(STAMP)
 
@@ -34,14 +34,30 @@ run: install
 openapi: install
 	$(BIN)/python -m local.openapi
 
-# Rewrite the README's console sessions that no longer match a real run (a test fails while one differs).
+# Rewrite the console sessions of README.md and docs/*.md that no longer match a real run (a test fails
+# while one differs).
 readme: install
 	README_UPDATE=1 $(BIN)/pytest tests/integration/test_readme.py -q
 
-# The README's sessions replayed with the wall clock a year ahead (libfaketime, see
+# The sessions of README.md and docs/*.md replayed with the wall clock a year ahead (libfaketime, see
 # tests/support/clock_ahead.py): nothing they compare may depend on the date. CI runs it after `make test`.
 replay-ahead: install
 	$(BIN)/python -m tests.support.clock_ahead 365 $(BIN)/pytest -p no:cacheprovider -q tests/integration/test_readme.py
+
+# Retake the settings page's screenshots in docs/ (docs/page.md) with the browser test.
+screenshots: install browser
+	SCREENSHOTS_UPDATE=1 $(BIN)/pytest tests/integration/browser -q
+
+# Debian's chromium and chromium-driver for the browser test, installed where missing (as root, with
+# apt-get); silent when they are there. Where they cannot be installed, the browser test is skipped.
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "make browser: installing Debian's chromium and chromium-driver for the browser test"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends chromium chromium-driver >/dev/null; } \
+		|| echo "make browser: could not install them: the browser test will be skipped" >&2; \
+	else echo "make browser: no chromium, and no apt-get as root: the browser test will be skipped" >&2; fi
 
 # Build the layer and function for Lambda (python3.13, arm64) without Docker and without a local
 # Python 3.13: both use `BuildMethod: makefile` (layers/smtp_preflight/Makefile asks pip for the arm64
@@ -51,7 +67,7 @@ build: install sam
 	PIP_PYTHON="$(abspath $(BIN)/python)" $(SAM) build --template template.yaml
 	$(BIN)/python -m local.build_check
 
-# Speed and size against baselines run side by side (README "Performance"); not part of `make test`,
+# Speed and size against baselines run side by side (docs/performance.md); not part of `make test`,
 # which runs each benchmark once in tests/integration/test_benchmarks.py. swaks is a baseline when
 # installed (apt-get install swaks); without it those rows are skipped and the table says so.
 bench: install
@@ -71,10 +87,10 @@ typecheck: install
 unit: install
 	$(BIN)/pytest --durations=5 tests/unit
 
-# Handlers under moto, the handshake against real loopback SMTP servers, and the local server.
-# Each file on one of two workers (module-scoped servers stay in their file's worker); the slowest
-# tests are printed so every change sees its share of the time.
-integration: install
+# Handlers under moto, the handshake against real loopback SMTP servers, the local server, and the
+# settings page in headless chromium. Each file on one of two workers (module-scoped servers stay in
+# their file's worker); the slowest tests are printed so every change sees its share of the time.
+integration: install browser
 	$(BIN)/pytest -n 2 --dist loadfile --durations=15 tests/integration
 
 test: lint typecheck unit integration

@@ -12,7 +12,7 @@ from pydantic import ConfigDict, Field
 
 from smtp_preflight.model.findings import Finding, Status
 from smtp_preflight.model.identifiers import ID_PATTERN
-from smtp_preflight.model.report import CamelModel, CheckResource, ProviderRef
+from smtp_preflight.model.report import SCOPE_DESCRIPTION, CamelModel, CheckResource, CheckScope, ProviderRef
 from smtp_preflight.model.settings import SmtpSettings
 
 MAX_PAGE_SIZE = 100
@@ -48,6 +48,7 @@ class CheckSummary(CamelModel):
 
     check_id: str
     status: Status
+    scope: CheckScope = Field(description=SCOPE_DESCRIPTION)
     settings_id: str | None = None
     settings: dict[str, Any]
     provider: ProviderRef

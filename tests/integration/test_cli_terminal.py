@@ -4,6 +4,7 @@ is gone before the report; with stdout and stderr piped, neither appears."""
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import select
@@ -111,3 +112,49 @@ def test_piped_output_has_no_prompt_no_progress_and_the_same_json(demo: DemoSmtp
     assert result.stderr == ""
     assert result.stdout.lstrip().startswith("{")
     assert '"status": "passed"' in result.stdout
+
+
+def test_connection_only_on_a_terminal_asks_for_nothing_and_says_no_login_was_tried(
+    demo: DemoSmtpServer,
+) -> None:
+    demo.auth_attempts = 0
+    argv = [SCRIPT, "check", "--host", "localhost", "--port", str(demo.port), "--security", "starttls",
+            "--connection-only"]  # fmt: skip
+
+    code, seen = _on_a_terminal(argv, _environment(demo), typed="never-typed")
+    text = seen.decode("utf-8", "replace")
+
+    assert code == 0, text
+    assert "Password for" not in text
+    report = text[text.rindex("\r\033[K") :]
+    assert "PASSED (connection only: no login tried)" in report
+    assert "CONNECTION_VERIFIED" in report
+    assert "login methods offered: LOGIN PLAIN" in report  # as the server lists them
+    assert demo.auth_attempts == 0
+
+
+def test_connection_only_json_carries_the_scope_and_refuses_a_password(demo: DemoSmtpServer) -> None:
+    demo.auth_attempts = 0
+    base = [SCRIPT, "check", "--host", "localhost", "--port", str(demo.port), "--security", "starttls",
+            "--connection-only"]  # fmt: skip
+    env = {**_environment(demo), "MAILBOX_PASSWORD": DEMO_PASSWORD}
+
+    checked = subprocess.run(  # noqa: S603 - our own console script
+        [*base, "--json"], capture_output=True, text=True, env=env, timeout=20, check=False
+    )
+    refused = subprocess.run(  # noqa: S603 - our own console script
+        [*base, "--password-env", "MAILBOX_PASSWORD"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=20,
+        check=False,
+    )
+
+    report = json.loads(checked.stdout)
+    assert checked.returncode == 0, checked.stderr
+    assert (report["status"], report["scope"]) == ("passed", "connection")
+    assert [finding["code"] for finding in report["findings"]] == ["CONNECTION_VERIFIED"]
+    assert refused.returncode == 2
+    assert "--connection-only takes no password or token" in refused.stderr
+    assert demo.auth_attempts == 0

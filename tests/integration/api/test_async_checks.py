@@ -498,3 +498,25 @@ def test_when_the_queue_or_kms_fails_nothing_is_accepted_and_the_answer_is_503_r
     items = boto3.client("dynamodb", region_name="us-east-1").scan(TableName=TABLE)["Items"]
     assert [item for item in items if item.get("checkStatus", {}).get("S") == "running"] == []
     assert worker.deliver() == (0, [])
+
+
+def test_an_asynchronous_connection_only_check_runs_on_the_worker_without_a_secret(
+    api: Api, worker: Worker, smtp: PausingSmtpServer
+) -> None:
+    # Given a connection-only request, accepted for the worker (no secret to seal)
+    smtp.auth_attempts = 0
+    settings = demo_settings(smtp, username=None, password=None, connectionOnly=True)
+    accepted = api.create(settings, headers=ASYNC)
+    assert accepted.status == 202, accepted.raw_body
+    assert accepted.json["scope"] == "connection"
+    [message] = worker.sqs.receive_message(QueueUrl=worker.source.queue_url, VisibilityTimeout=0)["Messages"]
+    assert json.loads(message["Body"])["detail"].get("sealedSecret") is None
+
+    # When the worker runs it
+    assert worker.deliver() == (1, [])
+
+    # Then it passed without any login, and says so beside its status
+    done = poll_until(api, accepted.json["checkId"], lambda body: body["status"] != "running").json
+    assert (done["status"], done["scope"]) == ("passed", "connection")
+    assert [finding["code"] for finding in done["findings"]] == ["CONNECTION_VERIFIED"]
+    assert smtp.auth_attempts == 0

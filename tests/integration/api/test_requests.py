@@ -386,10 +386,14 @@ def test_openapi_document_is_served_and_the_committed_copy_is_current(api: Api) 
     assert response.status == 200
     served = response.json
     assert served["openapi"].startswith("3.1")
+    from functions.check_api.routes import page, reference
+
     routes = functions_from_template()["CheckApiFunction"].events_of_type("HttpApi").values()
     documented = {(path, method.upper()) for path, ops in served["paths"].items() for method in ops}
+    for_browsers = {(path, "GET") for path in (*page.PATHS, *reference.PATHS)}  # files, not the API
     assert documented == {(route["Path"], route["Method"]) for route in routes} - {
-        ("/v1/openapi.json", "GET")
+        ("/v1/openapi.json", "GET"),
+        *for_browsers,
     }
     assert json.loads(OPENAPI_FILE.read_text()) == served, "run `make openapi` and commit docs/openapi.json"
 
@@ -423,7 +427,7 @@ def test_the_create_sample_is_a_valid_request(api: Api) -> None:
 
 
 def test_a_json_body_without_a_content_type_is_415(api: Api, demo_smtp: DemoSmtpServer) -> None:
-    """The README promises 415 for anything but JSON; a body of unknown type is not guessed at."""
+    """docs/api.md promises 415 for anything but JSON; a body of unknown type is not guessed at."""
     event = make_event("POST", "/v1/smtp-checks", body=demo_settings(demo_smtp))
     event["headers"].pop("content-type")
 

@@ -46,6 +46,7 @@ def test_a_settings_change_is_checked_stored_and_announced(saas: Saas) -> None:
         "version": 1,
         "checkId": report["checkId"],
         "status": "passed",
+        "scope": "login",
         "findingCodes": [finding["code"] for finding in report["findings"]],
         "createdAt": report["createdAt"],
     }

@@ -267,8 +267,10 @@ def test_status_is_the_worst_severity() -> None:
 def test_the_report_follows_the_contract() -> None:
     report = run_check(settings_for(host="smtp.gmail.com"), connect=False, policy=POLICY).to_json_dict()
     assert set(report) == {
-        "checkId", "status", "settings", "provider", "findings", "handshake", "durationMs", "createdAt"
+        "checkId", "status", "scope", "settings", "provider", "findings", "handshake", "durationMs",
+        "createdAt",
     }  # fmt: skip
+    assert report["scope"] == "rules"  # nothing was dialled
     assert len(report["checkId"]) == 26  # a ULID
     assert report["provider"] == {"id": "google", "name": "Google (Gmail / Google Workspace)"}
     assert report["handshake"] is None

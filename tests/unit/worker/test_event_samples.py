@@ -1,4 +1,4 @@
-"""The samples in events/ follow the contract the worker enforces (they are what the README shows)."""
+"""The samples in events/ follow the contract the worker enforces (they are what docs/events.md shows)."""
 
 from __future__ import annotations
 
@@ -65,3 +65,17 @@ def test_the_recheck_sample_parses_and_names_no_secret() -> None:
 
     assert isinstance(due, RecheckDue)
     assert set(sample["detail"]) == {"tenantId", "settingsId", "version", "dueAt"}
+
+
+def test_the_connection_only_samples_need_no_secret_and_show_the_scope() -> None:
+    changed = parse_message(json.dumps(load("smtp_settings_changed_connection_only.json")))
+    completed = load("smtp_check_completed_connection_only.json")["detail"]
+
+    assert isinstance(changed, SettingsChanged)
+    assert (changed.connection_only, changed.credentials_secret_id, changed.secret_to_read) == (
+        True,
+        None,
+        None,
+    )
+    assert CheckCompleted.model_validate(completed).to_json_dict() == completed
+    assert (completed["status"], completed["scope"]) == ("passed", "connection")

@@ -190,6 +190,7 @@ def test_the_completion_event_is_camel_case_and_holds_no_settings() -> None:
         "version",
         "checkId",
         "status",
+        "scope",
         "findingCodes",
         "createdAt",
     }

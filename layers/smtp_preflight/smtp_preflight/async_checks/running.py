@@ -27,7 +27,16 @@ from pydantic import ConfigDict, Field
 from smtp_preflight.model.codes import Actor
 from smtp_preflight.model.findings import Finding, Status, make_finding
 from smtp_preflight.model.identifiers import ID_PATTERN
-from smtp_preflight.model.report import CamelModel, CheckResource, Handshake, ProviderRef, Stage, StageName
+from smtp_preflight.model.report import (
+    SCOPE_DESCRIPTION,
+    CamelModel,
+    CheckResource,
+    CheckScope,
+    Handshake,
+    ProviderRef,
+    Stage,
+    StageName,
+)
 from smtp_preflight.model.settings import SmtpSettings
 
 CHECK_REQUESTED = "SmtpCheckRequested"
@@ -56,6 +65,7 @@ class RunningCheck(CamelModel):
 
     check_id: str
     status: Literal["running"] = RUNNING
+    scope: CheckScope = Field(CheckScope.LOGIN, description=SCOPE_DESCRIPTION)
     settings: dict[str, Any]
     settings_id: str | None = None
     provider: ProviderRef
@@ -90,6 +100,7 @@ def accept(
     finish_by = created + timedelta(seconds=START_WITHIN_SECONDS + settings.timeout + LOST_MARGIN_SECONDS)
     return RunningCheck(
         check_id=check_id,
+        scope=settings.scope,
         settings=settings.public_view(),
         settings_id=settings_id,
         provider=provider,
@@ -115,6 +126,7 @@ def ended_report(running: RunningCheck, finding: Finding) -> CheckResource:
     return CheckResource(
         check_id=running.check_id,
         status=Status.FAILED,
+        scope=running.scope,
         settings=running.settings,
         provider=running.provider,
         findings=[finding],

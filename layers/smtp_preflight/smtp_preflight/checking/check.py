@@ -9,13 +9,15 @@ hosts that domain (PROVIDER_MISMATCH); without `connect` only the catalogue is a
 A caller that checks on someone's behalf passes `admission`: entered right before the handshake (after
 the rules), it may refuse (`limits.LimitExceeded` propagates: nothing is dialled, no report is made),
 and it is exited whatever happens, learning from the `LoginAttempt` whether AUTH was sent and accepted.
+A caller may add its own `release_checks` to the standard ones the release gate asks right before AUTH
+(`smtp_preflight.release`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -26,9 +28,10 @@ from smtp_preflight.limits import LoginAttempt
 from smtp_preflight.model.findings import Finding, has_errors, overall_status
 from smtp_preflight.model.identifiers import new_check_id
 from smtp_preflight.model.progress import StageObserver
-from smtp_preflight.model.report import Handshake, ProviderId, Report
+from smtp_preflight.model.report import CheckScope, Handshake, ProviderId, Report
 from smtp_preflight.model.settings import SmtpSettings
-from smtp_preflight.rules import evaluate_rules
+from smtp_preflight.release import ReleaseCheck, ReleaseGate
+from smtp_preflight.rules import RELEASE_CHECKS, evaluate_rules
 from smtp_preflight.rules.mailbox_providers import MailboxProvider
 from smtp_preflight.rules.mismatch import (
     hosting_by_catalogue,
@@ -60,6 +63,7 @@ async def check_settings(
     observer: StageObserver | None = None,
     admission: Admission | None = None,
     check_id: str | None = None,
+    release_checks: Sequence[ReleaseCheck] = (),
 ) -> Report:
     """Evaluate the rules, then (if `connect` and no rule error) attempt the real handshake.
 
@@ -69,6 +73,7 @@ async def check_settings(
     `mx_lookup` answers MX queries (default: dnspython, through `policy.dns_servers` or the system's).
     `observer` hears each handshake stage start and finish (live progress: `model.progress`).
     `check_id` is the report's id when the caller assigned one already (an asynchronous check).
+    `release_checks` are asked right before AUTH after the standard ones (`rules.RELEASE_CHECKS`).
     """
     started = time.monotonic()
     created_at = datetime.now(UTC)
@@ -106,6 +111,7 @@ async def check_settings(
                     resolver=resolver,
                     observer=observer,
                     login=login,
+                    gate=ReleaseGate(RELEASE_CHECKS).with_checks(*release_checks),
                 )
         except BaseException:  # refused by the limits (or cancelled): no report, no lookup left behind
             if lookup is not None:
@@ -121,6 +127,7 @@ async def check_settings(
     return Report(
         check_id=check_id or new_check_id(),
         status=overall_status(findings),
+        scope=settings.scope if connect else CheckScope.RULES,
         # the time this check was allowed, which the caller's deadline may have cut below the settings'
         settings={**settings.public_view(), "timeout": round(max(effective_deadline - started, 0.0), 1)},
         provider=provider_ref(host_entry.provider if host_entry else ProviderId.OTHER),
@@ -140,6 +147,7 @@ def run_check(
     resolver: Resolver | None = None,
     mx_lookup: MxLookup | None = None,
     observer: StageObserver | None = None,
+    release_checks: Sequence[ReleaseCheck] = (),
 ) -> Report:
     """Synchronous entry point for callers without an event loop (CLI, Lambda handlers)."""
     return asyncio.run(
@@ -151,5 +159,6 @@ def run_check(
             resolver=resolver,
             mx_lookup=mx_lookup,
             observer=observer,
+            release_checks=release_checks,
         )
     )

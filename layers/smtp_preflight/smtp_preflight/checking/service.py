@@ -34,6 +34,7 @@ from smtp_preflight.limits import HandshakeGate, LimitsUnavailable, LoginAttempt
 from smtp_preflight.model.progress import StageObserver
 from smtp_preflight.model.report import CheckResource, Report, Trigger
 from smtp_preflight.model.settings import SmtpSettings
+from smtp_preflight.release import ReleaseCheck
 
 from .check import Admission, check_settings
 
@@ -80,6 +81,7 @@ class CheckService:
     policy: Policy
     on_finished: Callable[[Report], None] = _ignore
     gate: HandshakeGate | None = None
+    release_checks: tuple[ReleaseCheck, ...] = ()  # asked before AUTH after the standard ones
 
     async def check_and_store(
         self,
@@ -108,6 +110,7 @@ class CheckService:
             admission=self._admission(tenant, deadline),
             observer=observer,
             check_id=running_check_id,
+            release_checks=self.release_checks,
         )
         self.on_finished(report)
         logger.info(

@@ -28,7 +28,7 @@ from smtp_preflight.model.findings import Finding, Status
 from smtp_preflight.model.input_errors import describe_error
 from smtp_preflight.model.localise import localise_report
 from smtp_preflight.model.progress import StageObserver
-from smtp_preflight.model.report import Report, Stage, StageName
+from smtp_preflight.model.report import CheckScope, Report, Stage, StageName
 from smtp_preflight.model.settings import (
     DEFAULT_TIMEOUT_SECONDS,
     MAX_TIMEOUT_SECONDS,
@@ -114,6 +114,16 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"overall deadline, {MIN_TIMEOUT_SECONDS:g} to {MAX_TIMEOUT_SECONDS:g} seconds"
         f" (default {DEFAULT_TIMEOUT_SECONDS:g})",
     )
+    check.add_argument(
+        "--connection-only",
+        action="store_true",
+        help="check the connection, TLS and the login methods offered, without logging in (no password)",
+    )
+    check.add_argument(
+        "--allow-lookalike-host",
+        action="store_true",
+        help="log in even if the host looks like an imitation of a provider's server (the report says so)",
+    )
     check.add_argument("--no-connect", action="store_true", help="only evaluate the rules, do not connect")
     check.add_argument("--json", action="store_true", help="print exactly one JSON report on stdout")
     _add_lang(check)
@@ -148,8 +158,12 @@ def settings_from_args(
     """Assemble the settings; raises UsageError for missing secrets, ValidationError for bad values.
 
     The password comes from a named variable, standard input, or, when standard input is a terminal,
-    from `prompt` (no echo). A check that connects needs one; a rules-only check (`--no-connect`) does not.
+    from `prompt` (no echo). A check that logs in needs one; a rules-only check (`--no-connect`) and a
+    connection-only check (`--connection-only`, which takes none) do not.
     """
+    secret_given = bool(args.password_env or args.oauth_token_env or args.password_stdin)
+    if args.connection_only and secret_given:
+        raise UsageError("--connection-only takes no password or token: it never logs in")
     data: dict[str, Any] = {
         "host": args.host,
         "port": args.port,
@@ -158,13 +172,15 @@ def settings_from_args(
         "fromAddress": args.from_address,
         "testRecipient": args.test_recipient,
         "timeout": args.timeout,
+        "allowLookalikeHost": args.allow_lookalike_host or None,
+        "connectionOnly": args.connection_only or None,
     }
     if args.password_env:
         data["password"] = _from_env(environ, args.password_env)
     elif args.oauth_token_env:
         data["authMethod"] = AuthMethod.XOAUTH2.value
         data["oauthToken"] = _from_env(environ, args.oauth_token_env)
-    elif args.password_stdin or not args.no_connect:
+    elif args.password_stdin or not (args.no_connect or args.connection_only):
         data["password"] = _password_from(stdin, prompt or getpass.getpass, args, asked=args.password_stdin)
     return SmtpSettings.model_validate({key: value for key, value in data.items() if value is not None})
 
@@ -179,7 +195,10 @@ def _password_from(stdin: TextIO, prompt: Prompt, args: argparse.Namespace, *, a
     elif asked:
         password = stdin.readline().rstrip("\r\n")
     else:
-        raise UsageError(f"no password: use {SECRET_OPTIONS} (or --no-connect to evaluate the rules only)")
+        raise UsageError(
+            f"no password: use {SECRET_OPTIONS} (or --connection-only to check without logging in, "
+            "or --no-connect to evaluate the rules only)"
+        )
     if not password:
         raise UsageError(f"the password is empty (use {SECRET_OPTIONS})")
     return password
@@ -279,6 +298,7 @@ class TerminalProgress(StageObserver):
 
 _COLOURS = {"red": "31", "yellow": "33", "green": "32", "dim": "2", "bold": "1"}
 _STATUS_STYLE = {Status.PASSED: ("✓", "green"), Status.WARNING: ("!", "yellow"), Status.FAILED: ("✗", "red")}
+_SCOPE_NOTES = {CheckScope.CONNECTION: "ui.scope_connection"}
 _SEVERITY_STYLE = {
     Severity.ERROR: ("✗", "red"),
     Severity.WARNING: ("!", "yellow"),
@@ -301,6 +321,8 @@ def render_text(report: Report, *, colour: bool = False, locale: str = i18n.DEFA
     settings = report.settings
     mark, style = _STATUS_STYLE[report.status]
     verdict = f"{mark} {say(f'status.{report.status.value}')}"
+    if report.scope in _SCOPE_NOTES:  # a passed check that proves less than a login says so at once
+        verdict += f" ({say(_SCOPE_NOTES[report.scope])})"
     lines = [
         f"{paint(verdict, style)}  {p(str(settings['host']))}:{p(str(settings['port']))}"
         f" ({p(str(settings['security']))}) · {p(report.provider.name)}",

@@ -1,7 +1,7 @@
 """The real SMTP handshake, from the cloud, bounded by one deadline and careful with credentials.
 
 resolve (guard) → connect (each approved address in turn) → [TLS for `tls`] → banner → EHLO →
-[STARTTLS → TLS] → EHLO → AUTH (one attempt, one mechanism) → [MAIL, RCPT, DATA] → QUIT.
+[STARTTLS → TLS] → EHLO → release gate → AUTH (one attempt, one mechanism) → [MAIL, RCPT, DATA] → QUIT.
 
 Round trips are what a person waits for: AUTH PLAIN and XOAUTH2 carry their initial response, MAIL,
 RCPT and DATA go in one flight where the server offers PIPELINING, and QUIT is sent but not waited
@@ -10,7 +10,8 @@ for. STARTTLS + AUTH thus costs 5.5 round trips (banner ½, EHLO, STARTTLS, TLS 
 Guarantees kept here:
 - one overall deadline (`asyncio.timeout_at`) around the whole dialogue; replies are size-bounded by
   the wire (`connection.py`), so a trickling or endless server ends the check in time;
-- credentials are sent only over TLS whose chain and host name were verified (`tls.py`), and
+- credentials are sent only over TLS whose chain and host name were verified (`tls.py`), only when
+  the release gate has no objection (`smtp_preflight.release`: look-alike hosts, limits, ...), and
   at most one AUTH command is ever sent, with exactly one mechanism: never a fallback to another;
 - every stage is recorded; a failing stage ends the dialogue with findings from `diagnosis.py`,
   matched on that stage's reply only; the transcript is redacted (`transcript.py`).
@@ -35,6 +36,7 @@ from aiosmtplib.esmtp import parse_esmtp_extensions
 
 from smtp_preflight.config.policy import Policy
 from smtp_preflight.guard import (
+    DnsTemporaryFailure,
     HostNotFound,
     HostNotPublic,
     IPAddress,
@@ -48,6 +50,8 @@ from smtp_preflight.model.findings import Finding, ParamValue, make_finding
 from smtp_preflight.model.progress import NoProgress, SafeObserver, StageObserver
 from smtp_preflight.model.report import AddressAttempt, Handshake, Reply, Stage, StageName, TlsInfo
 from smtp_preflight.model.settings import AuthMethod, Security, SmtpSettings
+from smtp_preflight.release import ReleaseFacts, ReleaseGate
+from smtp_preflight.rules import RELEASE_CHECKS
 from smtp_preflight.safe_text import protocol_token
 
 from .connection import CLOSE_GRACE_SECONDS, MalformedReply, SmtpConnection, connect_socket
@@ -78,7 +82,16 @@ MIN_QUIT_SECONDS = 0.05
 PASSWORD_MECHANISMS = ("PLAIN", "LOGIN")  # in order of preference; PLAIN is one round trip
 TOKEN_MECHANISMS = ("XOAUTH2",)
 
-_HANDLED = (OSError, ssl.SSLError, SMTPException, MalformedReply, HostNotFound, HostNotPublic, PortNotAllowed)
+_HANDLED = (
+    OSError,
+    ssl.SSLError,
+    SMTPException,
+    MalformedReply,
+    HostNotFound,
+    DnsTemporaryFailure,
+    HostNotPublic,
+    PortNotAllowed,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +108,21 @@ async def perform_handshake(
     resolver: Resolver | None = None,
     observer: StageObserver | None = None,
     login: LoginAttempt | None = None,
+    gate: ReleaseGate | None = None,
 ) -> HandshakeOutcome:
     """Run the dialogue against `settings.host` until it fails or proves what it can, by `deadline`
     (an absolute `time.monotonic()` value). Never raises for anything the server or network does.
     `observer` hears each stage start and finish (see `smtp_preflight.model.progress`); `login` learns whether
-    AUTH was sent and accepted (the abuse limits count failed logins)."""
+    AUTH was sent and accepted (the abuse limits count failed logins); `gate` decides right before AUTH
+    whether the secret may leave (default: the standard checks, `rules.RELEASE_CHECKS`)."""
     dialogue = _Dialogue(
-        settings, policy, deadline, resolver, observer or NoProgress(), login=login or LoginAttempt()
+        settings,
+        policy,
+        deadline,
+        resolver,
+        observer or NoProgress(),
+        login=login or LoginAttempt(),
+        gate=gate or ReleaseGate(RELEASE_CHECKS),
     )
     return await dialogue.run()
 
@@ -129,8 +150,10 @@ class _Dialogue:
         observer: StageObserver,
         *,
         login: LoginAttempt,
+        gate: ReleaseGate,
     ):
         self.settings = settings
+        self.gate = gate
         self.observer = SafeObserver(observer)
         self.login = login
         self.policy = policy
@@ -203,7 +226,7 @@ class _Dialogue:
             extensions = await self._ehlo(connection)
         self.auth_mechanisms = _auth_mechanisms(extensions)
         self.pipelining = "pipelining" in extensions
-        if self.settings.secret is None:
+        if self.settings.connection_only or self.settings.secret is None:  # nothing to log in with
             self.findings.append(self._success("CONNECTION_VERIFIED"))
             self.may_quit = True
             return
@@ -342,6 +365,7 @@ class _Dialogue:
             )
             self.may_quit = True
             raise _Stop
+        self._ask_gate(mechanism)
         self.transcript.auth_in_progress = True
         try:
             response = await self._send_credentials(connection, mechanism)
@@ -350,6 +374,27 @@ class _Dialogue:
         self.login.accepted = response.code == 235
         self._expect(response, 235)
         return mechanism
+
+    def _ask_gate(self, mechanism: str) -> None:
+        """The release gate, right before the one AUTH: any objection ends the dialogue here, the AUTH
+        stage not passed, nothing sent (QUIT follows), the objections in the report."""
+        if self.tls is None:  # pragma: no cover - STARTTLS or implicit TLS always ran before this stage
+            raise RuntimeError("the release gate needs a verified TLS session")
+        facts = ReleaseFacts(
+            settings=self.settings,
+            tls=self.tls,
+            offered_mechanisms=tuple(self.auth_mechanisms),
+            mechanism=mechanism,
+            address=self.address,
+        )
+        objections = self.gate.objections(facts)
+        if not objections:
+            return
+        codes = ", ".join(finding.code for finding in objections)
+        self._end(False, detail=f"withheld: no credentials were sent ({codes})")
+        self.findings.extend(objections)
+        self.may_quit = True
+        raise _Stop
 
     async def _send_credentials(self, connection: SmtpConnection, mechanism: str) -> SMTPResponse:
         """Exactly one AUTH command, only over verified TLS. Continuations answer that one command."""

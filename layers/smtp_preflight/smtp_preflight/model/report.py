@@ -119,9 +119,28 @@ class Handshake(CamelModel):
     transcript: list[TranscriptLine] = Field(default_factory=list)
 
 
+class CheckScope(StrEnum):
+    """What a check set out to prove; `status` says whether it did. A `passed` check of scope
+    `connection` proves the connection and its TLS, never a login."""
+
+    RULES = "rules"  # the rules only: nothing was dialled (the CLI's --no-connect)
+    CONNECTION = "connection"  # resolve, connect, verified TLS, EHLO; no credentials, no login tried
+    LOGIN = "login"  # ... and one login with the credentials given
+    MESSAGE = "message"  # ... and a test message submitted after the login
+
+
+SCOPE_DESCRIPTION = (
+    "What the check set out to prove, beside `status`, which says whether it did: `connection` (connect, "
+    "verified TLS, the offered login methods; no login tried: a connection-only check), `login` (also one "
+    "login), `message` (also a test message), `rules` (nothing dialled). Never read a passed `connection` "
+    "check as a verified login."
+)
+
+
 class Report(CamelModel):
     check_id: str
     status: Status
+    scope: CheckScope = Field(CheckScope.LOGIN, description=SCOPE_DESCRIPTION)
     settings: dict[str, Any]
     provider: ProviderRef
     findings: list[Finding]

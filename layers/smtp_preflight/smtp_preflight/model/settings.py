@@ -16,12 +16,15 @@ from pydantic import (
     Field,
     SecretStr,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
 
 from smtp_preflight.guard import HostError, normalise_host
+
+from .report import CheckScope
 
 MIN_TIMEOUT_SECONDS = 1.0
 MAX_TIMEOUT_SECONDS = 60.0
@@ -109,6 +112,18 @@ class SmtpSettings(BaseModel):
             )
         ),
     ]
+    connection_only: Annotated[
+        bool,
+        Field(
+            strict=True,
+            description=(
+                "Check the connection only: resolve, connect, verify TLS, list the login methods offered, "
+                "and stop before any login (the report's `scope` is `connection`, its result "
+                "CONNECTION_VERIFIED). No credentials are needed or used: a password, token or "
+                "testRecipient sent with it is refused."
+            ),
+        ),
+    ] = False
     username: Annotated[
         NoControlText | None,
         Field(
@@ -137,6 +152,17 @@ class SmtpSettings(BaseModel):
         EmailAddress | None,
         Field(description="If set, a real test message is sent to this address after the login."),
     ] = None
+    allow_lookalike_host: Annotated[
+        bool,
+        Field(
+            strict=True,
+            description=(
+                "Log in even though the host looks like an imitation of a provider's server (for the rare "
+                "genuine server that does). Without it such a check stops before AUTH with "
+                "HOST_LOOKALIKE_LOGIN_WITHHELD; with it the report records HOST_LOOKALIKE_LOGIN_ALLOWED."
+            ),
+        ),
+    ] = False
     timeout: Annotated[
         float,
         Field(
@@ -171,6 +197,15 @@ class SmtpSettings(BaseModel):
             raise ValueError("must not contain line breaks or control characters")
         return value
 
+    @field_validator("password", "oauth_token", "test_recipient")
+    @classmethod
+    def _not_for_connection_only(cls, value: Any, info: ValidationInfo) -> Any:
+        """A connection-only check never logs in: a secret sent with it would be received for nothing."""
+        if value is not None and info.data.get("connection_only"):
+            what = "a test message" if info.field_name == "test_recipient" else "credentials"
+            raise ValueError(f"a connection-only check sends no {what}: leave this out")
+        return value
+
     @model_validator(mode="after")
     def _coherent(self) -> Self:
         if self.auth_method is AuthMethod.XOAUTH2 and self.password is not None:
@@ -180,6 +215,13 @@ class SmtpSettings(BaseModel):
         if self.test_recipient is not None and self.sender is None:
             raise ValueError("a testRecipient needs a fromAddress (or an e-mail address as username)")
         return self
+
+    @property
+    def scope(self) -> CheckScope:
+        """What a check of these settings sets out to prove once it dials."""
+        if self.connection_only:
+            return CheckScope.CONNECTION
+        return CheckScope.MESSAGE if self.test_recipient is not None else CheckScope.LOGIN
 
     @property
     def secret(self) -> SecretStr | None:

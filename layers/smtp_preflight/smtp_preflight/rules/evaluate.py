@@ -14,7 +14,9 @@ from smtp_preflight.model.codes import Field
 from smtp_preflight.model.findings import Finding, ParamValue, make_finding
 from smtp_preflight.model.report import ProviderId
 from smtp_preflight.model.settings import AuthMethod, Security, SmtpSettings, is_email_address
+from smtp_preflight.release import ReleaseCheck
 
+from .lookalikes import lookalike_of, withhold_from_lookalikes
 from .providers import HostKind, lookup_host
 from .retirement import basic_auth_retiring
 from .typos import display_host, suggest_host
@@ -47,11 +49,18 @@ def provider_host(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
 
 
 def host_typo(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
+    """A slip or an imitation of a provider's host. An imitation gets no credentials (the release check
+    `withhold_from_lookalikes`) unless the request overrides it, which the report then records."""
     if parse_ip_literal(settings.host) is not None:
         return
-    suggestion = suggest_host(settings.host)
-    if suggestion is not None and suggestion != settings.host:
-        yield make_finding("HOST_TYPO_SUSPECTED", host=display_host(settings.host), suggested_host=suggestion)
+    lookalike = lookalike_of(settings.host)
+    suggestion = lookalike.suggested_host if lookalike else suggest_host(settings.host)
+    if suggestion is None or suggestion == settings.host:
+        return
+    where: dict[str, ParamValue] = {"host": display_host(settings.host), "suggested_host": suggestion}
+    yield make_finding("HOST_TYPO_SUSPECTED", where)
+    if lookalike is not None and settings.allow_lookalike_host and settings.secret is not None:
+        yield make_finding("HOST_LOOKALIKE_LOGIN_ALLOWED", where)
 
 
 def encryption(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
@@ -105,15 +114,26 @@ def mode_mismatch_params(port: int, chosen: Security, expected: Security) -> dic
     }
 
 
+BOTH_MISSING: dict[tuple[Field, ...], str] = {
+    (Field.USERNAME, Field.PASSWORD): "usernameAndPassword",
+    (Field.USERNAME, Field.OAUTH_TOKEN): "usernameAndOauthToken",
+}
+"""The `missing` term (worded by the catalogues' `credential.*`) when the whole login is missing."""
+
+
 def credentials(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
-    if settings.username is None:
-        yield make_finding("CREDENTIALS_MISSING", field=Field.USERNAME, missing=Field.USERNAME.value)
-    if settings.secret is None:
-        xoauth2 = settings.auth_method is AuthMethod.XOAUTH2
+    """One finding naming everything the login lacks (the username, the secret, or both); a
+    connection-only check needs neither."""
+    if settings.connection_only:
+        return
+    secret_field = Field.OAUTH_TOKEN if settings.auth_method is AuthMethod.XOAUTH2 else Field.PASSWORD
+    given = ((Field.USERNAME, settings.username), (secret_field, settings.secret))
+    missing = [field for field, value in given if value is None]
+    if missing:
         yield make_finding(
             "CREDENTIALS_MISSING",
-            field=Field.OAUTH_TOKEN if xoauth2 else Field.PASSWORD,
-            missing=(Field.OAUTH_TOKEN if xoauth2 else Field.PASSWORD).value,
+            field=missing[0],
+            missing=BOTH_MISSING.get(tuple(missing), missing[0].value),
         )
 
 
@@ -159,6 +179,10 @@ RULES: tuple[Rule, ...] = (
     full_address_login,
     sender,
 )
+
+
+RELEASE_CHECKS: tuple[ReleaseCheck, ...] = (withhold_from_lookalikes,)
+"""The standard release checks, asked right before every AUTH (see `smtp_preflight.release`)."""
 
 
 def evaluate_rules(settings: SmtpSettings, policy: Policy) -> list[Finding]:

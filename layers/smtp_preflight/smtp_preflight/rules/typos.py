@@ -46,7 +46,7 @@ LEGITIMATE_LOOKALIKES: frozenset[str] = frozenset(
 # Digits typed for the letters they resemble (g00gle, 1ive), tried after the Unicode fold.
 _ASCII_LOOKALIKES = str.maketrans({"0": "o", "1": "l"})
 # Letters that render like Latin ones (Cyrillic and Greek), folded before comparing.
-_CONFUSABLES = str.maketrans(
+CONFUSABLES = str.maketrans(
     {
         "\u0430": "a", "\u0435": "e", "\u043e": "o", "\u0440": "p", "\u0441": "c", "\u0445": "x",
         "\u0443": "y", "\u0456": "i", "\u0458": "j", "\u0455": "s", "\u0501": "d", "\u04cf": "l",
@@ -87,7 +87,7 @@ def _canonical(host: str) -> str:
 
 def _fold(host: str) -> str:
     """Map look-alike letters to the Latin letters they imitate, after decoding punycode."""
-    return display_host(host).translate(_CONFUSABLES)
+    return display_host(host).translate(CONFUSABLES)
 
 
 def display_host(host: str) -> str:

@@ -181,9 +181,11 @@ class SettingsChangeService:
         if not isinstance(claimed, Claim):
             return await self._refused(detail, claimed)
         try:
-            credentials = await asyncio.to_thread(
-                self.credentials.read, detail.credentials_secret_id, tenant_id=detail.tenant_id
-            )
+            secret_id, credentials = detail.secret_to_read, None
+            if secret_id is not None:  # a connection-only check reads no secret at all
+                credentials = await asyncio.to_thread(
+                    self.credentials.read, secret_id, tenant_id=detail.tenant_id
+                )
             settings = detail.to_settings(credentials, timeout=self.check_timeout)
             try:
                 resource = await self.checks.check_and_store(

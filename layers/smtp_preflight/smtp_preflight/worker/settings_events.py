@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from smtp_preflight.model.findings import Status
 from smtp_preflight.model.identifiers import ID_PATTERN
 from smtp_preflight.model.input_errors import PATTERN_DESCRIPTIONS, describe_error
-from smtp_preflight.model.report import CamelModel, CheckResource
+from smtp_preflight.model.report import CamelModel, CheckResource, CheckScope
 from smtp_preflight.model.settings import AuthMethod, Secret, SmtpSettings
 
 from .records import FailureReason, RecordFailed
@@ -79,7 +79,25 @@ class SettingsChanged(SmtpSettings):
     tenant_id: EntityId
     settings_id: EntityId
     version: Annotated[int, Field(ge=1, le=2**53 - 1, strict=True)]
-    credentials_secret_id: Annotated[str, Field(pattern=SECRET_ID_PATTERN)]
+    credentials_secret_id: Annotated[
+        str | None,
+        Field(
+            pattern=SECRET_ID_PATTERN,
+            description="The Secrets Manager secret with the password or token; required unless "
+            "connectionOnly is true (then it is never read).",
+        ),
+    ] = None
+
+    @model_validator(mode="after")
+    def _secret_unless_connection_only(self) -> Self:
+        if self.credentials_secret_id is None and not self.connection_only:
+            raise ValueError("credentialsSecretId is required unless connectionOnly is true")
+        return self
+
+    @property
+    def secret_to_read(self) -> str | None:
+        """The secret's id if the check logs in; None for a connection-only check (nothing is read)."""
+        return None if self.connection_only else self.credentials_secret_id
 
     @model_validator(mode="before")
     @classmethod
@@ -95,12 +113,15 @@ class SettingsChanged(SmtpSettings):
                 raise ValueError("timeout is not part of the event (the service sets it)")
         return data
 
-    def to_settings(self, credentials: Credentials, *, timeout: float) -> SmtpSettings:
-        """The settings to check: this detail's fields, the secret from `credentials`, our timeout."""
+    def to_settings(self, credentials: Credentials | None, *, timeout: float) -> SmtpSettings:
+        """The settings to check: this detail's fields, the secret from `credentials` (None for a
+        connection-only check), our timeout."""
         fields = set(SmtpSettings.model_fields) - {"password", "oauth_token", "timeout"}
         data: dict[str, Any] = self.model_dump(include=fields)
         data["timeout"] = timeout
-        if self.auth_method is AuthMethod.XOAUTH2:
+        if credentials is None:
+            pass
+        elif self.auth_method is AuthMethod.XOAUTH2:
             data["oauth_token"] = credentials.required("oauth_token")
         else:
             data["password"] = credentials.required("password")
@@ -179,6 +200,7 @@ class CheckCompleted(CamelModel):
     version: int
     check_id: str
     status: Status
+    scope: CheckScope = CheckScope.LOGIN  # what was proven, beside status: `connection` is no login
     finding_codes: list[str]
     created_at: datetime
 
@@ -190,6 +212,7 @@ class CheckCompleted(CamelModel):
             version=version,
             check_id=resource.check_id,
             status=resource.status,
+            scope=resource.scope,
             finding_codes=[finding.code for finding in resource.findings],
             created_at=resource.created_at,
         )
