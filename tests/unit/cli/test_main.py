@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 
+from local.oauth_token import microsoft_claims, mint_jwt
 from smtp_preflight import __version__
 from smtp_preflight.cli.main import TerminalProgress, main, wants_progress
 from smtp_preflight.model.report import Stage, StageName
+from tests.support.canary import assert_no_canary
 
 SECRET = "s3cret-app-password"
 BASE = ["check", "--host", "smtp.gmail.com", "--port", "587", "--security", "starttls", "--no-connect"]
@@ -129,7 +131,8 @@ def test_invalid_invocations_exit_2(
 def test_oauth_token_selects_xoauth2(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("M365_TOKEN", "eyJ0eXAiOiJKV1Qi.token")
+    token = mint_jwt(microsoft_claims(user="ada@contoso.com"))
+    monkeypatch.setenv("M365_TOKEN", token)
     argv = ["check", "--host", "smtp.office365.com", "--port", "587", "--security", "starttls",
             "--no-connect", "--username", "ada@contoso.com", "--oauth-token-env", "M365_TOKEN",
             "--json"]  # fmt: skip
@@ -138,7 +141,23 @@ def test_oauth_token_selects_xoauth2(
     assert code == 0
     assert report["settings"]["authMethod"] == "xoauth2"
     assert "M365_BASIC_AUTH_RETIRING" not in {f["code"] for f in report["findings"]}
-    assert "eyJ0eXAiOiJKV1Qi" not in out
+    assert_no_canary(out, token, where="CLI JSON")
+
+
+def test_without_connecting_the_token_is_still_read(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = mint_jwt(microsoft_claims(user="bob@contoso.com", scp="Mail.Send"))
+    monkeypatch.setenv("M365_TOKEN", token)
+    argv = ["check", "--host", "smtp.office365.com", "--port", "587", "--security", "starttls",
+            "--no-connect", "--username", "ada@contoso.com", "--oauth-token-env", "M365_TOKEN",
+            "--lang", "de"]  # fmt: skip
+    code, out, _ = run(argv, capsys, monkeypatch)
+    assert code == 1
+    assert "OAUTH_TOKEN_MISSING_SCOPE" in out
+    assert "OAUTH_TOKEN_WRONG_USER" in out
+    assert "Die Anmeldung wurde nicht versucht." in out
+    assert_no_canary(out, token, where="CLI text")
 
 
 def test_console_script_is_installed() -> None:

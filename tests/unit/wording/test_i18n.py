@@ -20,6 +20,7 @@ from smtp_preflight.model.codes import SPECS, Actor, Field
 from smtp_preflight.model.findings import Status
 from smtp_preflight.model.report import ProviderId, StageName
 from smtp_preflight.model.settings import Security
+from smtp_preflight.oauth import challenge, refusals, tokens, verdicts
 from smtp_preflight.rules.evaluate import BOTH_MISSING
 from smtp_preflight.rules.mailbox_providers import MAILBOX_PROVIDERS, Confidence, Login
 from smtp_preflight.wording import i18n
@@ -79,6 +80,12 @@ def expected_keys() -> set[str]:
     keys |= {f"auth.{login.value}" for login in Login} | {f"confidence.{c.value}" for c in Confidence}
     keys |= {f"source.{source.value}" for source in Source} | {DNS_UNAVAILABLE_REASON}
     keys |= {f"hint.{hint}" for provider in MAILBOX_PROVIDERS for hint in provider.hints}
+    keys |= {term_key("tokenKind", kind) for kind in set(tokens.TokenKind) - verdicts.USABLE_KINDS}
+    keys |= {term_key("tokenFlaw", flaw) for flaw in tokens.Flaw}
+    remedies = {remedy for pair in verdicts.SCOPE_REMEDIES.values() for remedy in pair}
+    remedies |= {*challenge.STATUS_REMEDIES.values(), *refusals.REFUSAL_REMEDIES.values()}
+    remedies |= {refusals.OTHER_SERVER, *(remedy for _words, remedy in refusals.REPLY_REMEDIES)}
+    keys |= {term_key("remedy", remedy) for remedy in remedies}
     return keys | used_ui_keys() | used_page_keys()
 
 

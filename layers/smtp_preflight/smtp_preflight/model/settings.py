@@ -142,7 +142,13 @@ class SmtpSettings(BaseModel):
     ] = AuthMethod.PASSWORD
     oauth_token: Annotated[
         Secret | None,
-        Field(description="An OAuth 2.0 access token (with authMethod `xoauth2`). Never stored or returned."),
+        Field(
+            description=(
+                "An OAuth 2.0 access token (with authMethod `xoauth2`). Read before the login, never trusted "
+                "(a JWT's claims are decoded without verifying its signature): a token the server must "
+                "refuse is reported (`OAUTH_*` codes) and not sent. Never stored or returned."
+            )
+        ),
     ] = None
     from_address: Annotated[
         EmailAddress | None,

@@ -25,6 +25,10 @@ TERM_PARAMS: dict[str, str] = {
     "provider": "provider",
     "domain_provider": "provider",
     "host_provider": "provider",
+    "token_provider": "provider",
+    "kind": "tokenKind",
+    "flaw": "tokenFlaw",
+    "remedy": "remedy",
 }
 """param name -> catalogue group whose `<group>.<value>` entry translates the param's value."""
 
