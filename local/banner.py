@@ -45,6 +45,9 @@ class Started:
     concurrency: int
     cli_environment: dict[str, str]
     events: EventsStarted | None
+    recheck_period: str = ""  # seconds; empty when nothing is watched
+    planner_interval: str = ""
+    refuse_file: str | None = None  # the demo's switch: while it exists, the demo password is refused
 
 
 def banner(started: Started) -> list[str]:
@@ -74,6 +77,15 @@ def banner(started: Started) -> list[str]:
     ]
     if started.events is not None:
         lines += _events(started.events, started.smtp_port)
+    if started.recheck_period:
+        lines.append(
+            f"  Watch      checked settings re-checked every {started.recheck_period} s "
+            f"(planner: {started.planner_interval} s); changes print 'status changed'"
+        )
+    if started.refuse_file is not None:
+        lines.append(
+            f"  Switch     touch {started.refuse_file}   (the demo password stops working; rm: back)"
+        )
     lines.append("  CLI        in another terminal, for the smtp-preflight command to reach the demo server:")
     lines += [
         f"               export {name}={shlex.quote(value)}"

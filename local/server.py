@@ -42,6 +42,16 @@ from local.request_log import LogFormatError, RequestLog
 from local.sqs_source import SqsEventSource
 from local.stopping import stop_on_signals
 from local.tables import create_checks_table, load_template
+from local.watch_schedule import (
+    LOCAL_DEFAULTS as WATCH_DEFAULTS,
+)
+from local.watch_schedule import (
+    PLANNER,
+    STATUS_CHANGED_PATTERN,
+    demo_password_switch,
+    run_schedule,
+    status_change_line,
+)
 
 DEFAULT_PORT = 3000
 DEFAULT_DEMO_SMTP_PORT = 2587  # 2525 would earn a PORT_2525_UNSUPPORTED warning; <1024 needs root
@@ -61,13 +71,17 @@ DEFAULTS = {
     "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
     "EVENT_BUS_NAME": "smtp-preflight-local",
     "SECRETS_PREFIX": "smtp-preflight/",
+    **WATCH_DEFAULTS,  # short: a re-check every 2 minutes, the planner every 15 s
 }
 # boto3's AWS_ENDPOINT_URL_<service>
 MOTO_SERVICES = ("DYNAMODB", "EVENTBRIDGE", "SQS", "SECRETS_MANAGER", "KMS")
 COMPLETIONS_QUEUE = "smtp-preflight-completions-local"
 CHECK_KEY_ALIAS = "alias/smtp-preflight-checks-local"
 HMAC_KEY_SECRET = "smtp-preflight-local/hmac-key"  # noqa: S105 - a name; outside SECRETS_PREFIX
-COMPLETIONS_PATTERN = {"source": ["smtp-preflight"], "detail-type": ["SmtpCheckCompleted"]}
+COMPLETIONS_PATTERN = {
+    "source": ["smtp-preflight"],
+    "detail-type": ["SmtpCheckCompleted", *STATUS_CHANGED_PATTERN["detail-type"]],
+}
 
 
 def say(message: str = "") -> None:
@@ -221,6 +235,16 @@ class LocalService:
                 daemon=True,
             ),
         ]
+        if PLANNER in self.functions:  # what EventBridge Scheduler does in the cloud
+            interval = float(os.environ["WATCH_PLANNER_INTERVAL_SECONDS"])
+            self.threads.append(
+                threading.Thread(
+                    target=run_schedule,
+                    args=(self.functions[PLANNER].invoke, interval, self.stopping),
+                    name="watch-planner",
+                    daemon=True,
+                )
+            )
         for thread in self.threads:
             thread.start()
         self.entries_file = str(self.smtp.ca_file.parent / "settings-changed.json")
@@ -252,6 +276,7 @@ class LocalService:
             raise StartError(_bind_failure("DEMO_SMTP_PORT", demo_port, error)) from None
         if self.smtp.ca_file is None:
             raise RuntimeError("the demo SMTP server did not write its CA file")
+        self.smtp.refuse_file = demo_password_switch(self.smtp.ca_file)
         existing_cas = os.environ.get("SMTP_PREFLIGHT_CA_FILE", "")
         os.environ["SMTP_PREFLIGHT_CA_FILE"] = ":".join(filter(None, [existing_cas, str(self.smtp.ca_file)]))
         os.environ.setdefault("SMTP_PREFLIGHT_ALLOWED_PORTS", f"{DEFAULT_PORTS},{self.smtp.port}")
@@ -329,6 +354,9 @@ class LocalService:
             concurrency=max((function.concurrency for function in self.functions.values()), default=1),
             cli_environment=self.cli_environment(),
             events=events,
+            recheck_period=os.environ.get("RECHECK_PERIOD_SECONDS", ""),
+            planner_interval=os.environ.get("WATCH_PLANNER_INTERVAL_SECONDS", ""),
+            refuse_file=None if self.smtp.refuse_file is None else str(self.smtp.refuse_file),
         )
 
     def stop(self) -> None:
@@ -377,6 +405,10 @@ def _print_completions(sqs: Any, queue_url: str, stop: threading.Event) -> None:
             continue
         for message in messages.get("Messages", []):
             event = json.loads(message["Body"])
+            if event.get("detail-type") in STATUS_CHANGED_PATTERN["detail-type"]:
+                say(status_change_line(event))
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+                continue
             say(f"completion {json.dumps(event.get('detail'), separators=(',', ':'))}")
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 

@@ -17,6 +17,8 @@ import pytest
 from local.gateway import decode_claims
 from local.server import DEFAULT_DEMO_SMTP_PORT
 from smtp_preflight.async_checks.running import CheckRequested
+from smtp_preflight.watch.drift import CheckStatusChanged
+from smtp_preflight.watch.schedule import RecheckDue
 from smtp_preflight.worker.settings_changes import parse_message
 from smtp_preflight.worker.settings_events import CheckCompleted, SettingsChanged, SettingsDeleted
 
@@ -57,6 +59,22 @@ def test_the_check_request_sample_parses_and_carries_no_secret_in_clear() -> Non
     assert isinstance(request, CheckRequested)
     assert request.sealed_secret is not None
     assert not {"password", "oauthToken"} & set(sample["detail"]["settings"])
+
+
+def test_the_status_change_sample_is_exactly_what_a_recheck_publishes() -> None:
+    sample = load("smtp_check_status_changed.json")
+    assert sample["source"] == "smtp-preflight"
+    assert sample["detail-type"] == "SmtpCheckStatusChanged"
+    assert CheckStatusChanged.model_validate(sample["detail"]).to_json_dict() == sample["detail"]
+
+
+def test_the_recheck_sample_parses_and_names_no_secret() -> None:
+    sample = load("smtp_recheck_due.json")
+
+    due = parse_message(json.dumps(sample))
+
+    assert isinstance(due, RecheckDue)
+    assert set(sample["detail"]) == {"tenantId", "settingsId", "version", "dueAt"}
 
 
 def test_the_connection_only_samples_need_no_secret_and_show_the_scope() -> None:

@@ -120,6 +120,8 @@ SPECS: dict[str, FindingSpec] = {
     "M365_SECURITY_DEFAULTS": FindingSpec(E, ADMIN, Field.USERNAME),
     "M365_CONDITIONAL_ACCESS": FindingSpec(E, ADMIN, Field.USERNAME),
     "M365_BASIC_AUTH_DISABLED": FindingSpec(E, ADMIN, Field.AUTH_METHOD),
+    # after Microsoft's default-off date, a password login that still works (rules/retirement.py)
+    "M365_BASIC_AUTH_STILL_ENABLED": FindingSpec(W, ADMIN, Field.AUTH_METHOD),
     # --- OAuth tokens: read before AUTH (the login cannot succeed: withheld), explained after a refusal ---
     "OAUTH_TOKEN_MALFORMED": FindingSpec(E, SERVICE, Field.OAUTH_TOKEN),
     "OAUTH_NOT_AN_ACCESS_TOKEN": FindingSpec(E, SERVICE, Field.OAUTH_TOKEN),
