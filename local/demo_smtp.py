@@ -3,6 +3,8 @@ AUTH PLAIN/LOGIN for one demo account, and a sink that accepts (and discards) te
 
 `delay` (seconds; `make run` reads `DEMO_SMTP_DELAY_MS`) makes it think before answering EHLO, MAIL,
 RCPT and DATA, like a slow real server, so that the live stages of an asynchronous check can be watched.
+While the file `refuse_file` exists, it refuses the demo password like a revoked one
+(`local/watch_schedule.py`).
 """
 
 from __future__ import annotations
@@ -100,6 +102,7 @@ class DemoSmtpServer:
     ca_file: Path | None = None
     addresses: list[str] = field(default_factory=list)
     auth_attempts: int = 0  # AUTH commands answered (tests prove duplicates run no second handshake)
+    refuse_file: Path | None = None  # while it exists, the demo password is refused
     _controllers: list[Controller] = field(default_factory=list)
     _tempdir: tempfile.TemporaryDirectory[str] | None = None
 
@@ -137,7 +140,8 @@ class DemoSmtpServer:
         self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
     ) -> AuthResult:
         self.auth_attempts += 1
-        return AuthResult(success=_valid(auth_data), handled=False)
+        refused = self.refuse_file is not None and self.refuse_file.exists()
+        return AuthResult(success=_valid(auth_data) and not refused, handled=False)
 
     def _controller(self, hostname: str, port: int, context: ssl.SSLContext) -> Controller:
         handler = _SinkHandler()

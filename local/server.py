@@ -50,6 +50,16 @@ from local.publish_event import demo_secret_id, entry, settings_changed_detail
 from local.request_log import LogFormatError, RequestLog
 from local.sqs_source import SqsEventSource
 from local.tables import create_checks_table, load_template
+from local.watch_schedule import (
+    LOCAL_DEFAULTS as WATCH_DEFAULTS,
+)
+from local.watch_schedule import (
+    PLANNER,
+    STATUS_CHANGED_PATTERN,
+    demo_password_switch,
+    run_schedule,
+    status_change_line,
+)
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 DEFAULT_PORT = 3000
@@ -70,13 +80,17 @@ DEFAULTS = {
     "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
     "EVENT_BUS_NAME": "smtp-preflight-local",
     "SECRETS_PREFIX": "smtp-preflight/",
+    **WATCH_DEFAULTS,  # short: a re-check every 2 minutes, the planner every 15 s
 }
 # boto3's AWS_ENDPOINT_URL_<service>
 MOTO_SERVICES = ("DYNAMODB", "EVENTBRIDGE", "SQS", "SECRETS_MANAGER", "KMS")
 COMPLETIONS_QUEUE = "smtp-preflight-completions-local"
 CHECK_KEY_ALIAS = "alias/smtp-preflight-checks-local"
 HMAC_KEY_SECRET = "smtp-preflight-local/hmac-key"  # noqa: S105 - a name; outside SECRETS_PREFIX
-COMPLETIONS_PATTERN = {"source": ["smtp-preflight"], "detail-type": ["SmtpCheckCompleted"]}
+COMPLETIONS_PATTERN = {
+    "source": ["smtp-preflight"],
+    "detail-type": ["SmtpCheckCompleted", *STATUS_CHANGED_PATTERN["detail-type"]],
+}
 
 
 def say(message: str = "") -> None:
@@ -369,6 +383,16 @@ class LocalStack:
                 daemon=True,
             ),
         ]
+        if PLANNER in self.functions:  # what EventBridge Scheduler does in the cloud
+            interval = float(os.environ["WATCH_PLANNER_INTERVAL_SECONDS"])
+            self.threads.append(
+                threading.Thread(
+                    target=run_schedule,
+                    args=(self.functions[PLANNER].invoke, interval, self.stopping),
+                    name="watch-planner",
+                    daemon=True,
+                )
+            )
         for thread in self.threads:
             thread.start()
         self.entries_file = str(self.smtp.ca_file.parent / "settings-changed.json")
@@ -400,6 +424,7 @@ class LocalStack:
             raise StartError(_bind_failure("DEMO_SMTP_PORT", demo_port, error)) from None
         if self.smtp.ca_file is None:
             raise RuntimeError("the demo SMTP server did not write its CA file")
+        self.smtp.refuse_file = demo_password_switch(self.smtp.ca_file)
         existing_cas = os.environ.get("SMTP_PREFLIGHT_CA_FILE", "")
         os.environ["SMTP_PREFLIGHT_CA_FILE"] = ":".join(filter(None, [existing_cas, str(self.smtp.ca_file)]))
         os.environ.setdefault("SMTP_PREFLIGHT_ALLOWED_PORTS", f"{DEFAULT_PORTS},{self.smtp.port}")
@@ -528,6 +553,12 @@ class LocalStack:
             f"         or .venv/bin/python -m local.publish_event --endpoint-url {endpoint} "
             f"--bus {path.bus_name} --smtp-port {self.smtp.port}   (a new version each time)"
         )
+        say(
+            f"  Watch      checked settings re-checked every {os.environ['RECHECK_PERIOD_SECONDS']} s "
+            f"(planner: {os.environ['WATCH_PLANNER_INTERVAL_SECONDS']} s); changes print 'status changed'"
+        )
+        if self.smtp.refuse_file is not None:
+            say(f"  Switch     touch {self.smtp.refuse_file}   (the demo password stops working; rm: back)")
 
     def stop(self) -> None:
         self.stopping.set()
@@ -575,6 +606,10 @@ def _print_completions(sqs: Any, queue_url: str, stop: threading.Event) -> None:
             continue
         for message in messages.get("Messages", []):
             event = json.loads(message["Body"])
+            if event.get("detail-type") in STATUS_CHANGED_PATTERN["detail-type"]:
+                say(status_change_line(event))
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+                continue
             say(f"completion {json.dumps(event.get('detail'), separators=(',', ':'))}")
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 

@@ -3,7 +3,7 @@
 Routes live in `routes/`, one Powertools `Router` per resource:
 - `routes/checks.py`: `POST /v1/smtp-checks`, `GET`/`DELETE /v1/smtp-checks/{checkId}`, `GET /v1/smtp-checks`.
 - `routes/settings_records.py`: `GET /v1/smtp-settings/{settingsId}/latest-check`,
-  `DELETE /v1/smtp-settings/{settingsId}/checks`.
+  `GET /v1/smtp-settings/{settingsId}/watch`, `DELETE /v1/smtp-settings/{settingsId}/checks`.
 - `routes/health.py`: `GET /v1/health` (no token, no AWS call).
 - `routes/providers.py`: `GET /v1/providers/suggest?email=`, the settings to type for an address.
 - here: `GET /v1/openapi.json`, the OpenAPI 3.1 document generated from the routes.
@@ -15,8 +15,13 @@ check service), `schemas` (request and response bodies), `errors` (the one error
 handlers), `request_guard` (body checks before parsing), `strict_query` (unknown query parameters
 refused), `tenancy` (tenant from the JWT claims), `idempotency` and `idempotency_key` (safe retries),
 `language` (Accept-Language in, Content-Language out: reports are stored with codes and params and
+<<<<<<< HEAD
 worded for each answer), `deadlines` (when a synchronous check must end for API Gateway's 30 s),
 `browser_files` (files for browsers, with their CSP). A test holds this list to the modules that exist.
+=======
+worded for each answer), `deadlines` (when a synchronous check must end for API Gateway's 30 s). A test
+holds this list to the modules that exist.
+>>>>>>> feat/watch
 """
 
 import json

@@ -1,5 +1,6 @@
 """The event worker: SQS messages holding the SaaS's `SmtpSettingsChanged` / `SmtpSettingsDeleted` events
-(EventBridge rule → queue → this function), with partial batch responses (`ReportBatchItemFailures`).
+(EventBridge rule → queue → this function), asynchronous API checks and the watch planner's
+`SmtpRecheckDue`, with partial batch responses (`ReportBatchItemFailures`).
 
 Thin: each record's body goes to the layer's `SettingsChangeService` (parse, claim the version, read the
 secret, check and store as the API does, publish `SmtpCheckCompleted`); this module maps its result or
@@ -23,10 +24,16 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from smtp_preflight.aws.deployment_key import KeyUnavailable
-from smtp_preflight.aws.observability import logger, record_store_failure, record_worker_failure, tracer
+from smtp_preflight.aws.observability import (
+    logger,
+    record_recheck_postponed,
+    record_store_failure,
+    record_worker_failure,
+    tracer,
+)
 from smtp_preflight.checking.service import StoreFailed
 from smtp_preflight.limits import LimitsUnavailable
-from smtp_preflight.worker.records import BatchBudget, FailureReason, RecordFailed
+from smtp_preflight.worker.records import BatchBudget, FailureReason, Outcome, RecordFailed
 from smtp_preflight.worker.settings_changes import identity_of
 
 from . import services
@@ -71,6 +78,8 @@ async def handle_record(record: SQSRecord, budget: BatchBudget) -> dict[str, Any
         record_worker_failure("UNEXPECTED")
         logger.exception("record failed unexpectedly", extra=ids)
         raise
+    if result.outcome is Outcome.POSTPONED and result.limit is not None:
+        record_recheck_postponed(result.limit)
     fields = {**ids, **result.log_fields()}
     logger.info(f"record {result.outcome.value}", extra=fields)
     return fields

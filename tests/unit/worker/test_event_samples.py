@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from smtp_preflight.async_checks.running import CheckRequested
+from smtp_preflight.watch.drift import CheckStatusChanged
+from smtp_preflight.watch.schedule import RecheckDue
 from smtp_preflight.worker.settings_changes import parse_message
 from smtp_preflight.worker.settings_events import CheckCompleted, SettingsChanged, SettingsDeleted
 
@@ -61,3 +63,19 @@ def test_the_connection_only_samples_need_no_secret_and_show_the_scope() -> None
     )
     assert CheckCompleted.model_validate(completed).to_json_dict() == completed
     assert (completed["status"], completed["scope"]) == ("passed", "connection")
+
+
+def test_the_status_change_sample_is_exactly_what_a_recheck_publishes() -> None:
+    sample = load("smtp_check_status_changed.json")
+    assert sample["source"] == "smtp-preflight"
+    assert sample["detail-type"] == "SmtpCheckStatusChanged"
+    assert CheckStatusChanged.model_validate(sample["detail"]).to_json_dict() == sample["detail"]
+
+
+def test_the_recheck_sample_parses_and_names_no_secret() -> None:
+    sample = load("smtp_recheck_due.json")
+
+    due = parse_message(json.dumps(sample))
+
+    assert isinstance(due, RecheckDue)
+    assert set(sample["detail"]) == {"tenantId", "settingsId", "version", "dueAt"}

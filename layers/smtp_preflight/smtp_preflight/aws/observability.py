@@ -124,3 +124,10 @@ def record_worker_failure(reason: str) -> None:
 def record_limit_refusal(limit: str) -> None:
     """`LimitRefusals` by limit: a tenant or a mailbox hitting the abuse limits."""
     _count("LimitRefusals", limit=limit)
+
+
+def record_recheck_postponed(limit: str) -> None:
+    """`LimitRefusals` by limit and `trigger=recheck`: a scheduled re-check postponed by a limit. Its own
+    dimension set is its own CloudWatch metric, so alarms on `LimitRefusals` by limit (abuse: people or
+    events hitting the limits) never count re-checks that simply wait for their budget."""
+    _count("LimitRefusals", limit=limit, trigger="recheck")

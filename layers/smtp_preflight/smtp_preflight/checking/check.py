@@ -40,6 +40,7 @@ from smtp_preflight.rules.mismatch import (
     sender_domain,
 )
 from smtp_preflight.rules.providers import provider_ref
+from smtp_preflight.rules.retirement import basic_auth_after_retirement
 from smtp_preflight.rules.typos import recognise_host
 
 if TYPE_CHECKING:
@@ -121,6 +122,7 @@ async def check_settings(
     if lookup is not None:
         hosting = await lookup  # bounded by its own timeout; never raises
     findings += provider_mismatch(settings, host_entry, hosting) + handshake_findings
+    findings += basic_auth_after_retirement(settings, handshake_findings, policy.clock())
 
     return Report(
         check_id=check_id or new_check_id(),

@@ -32,7 +32,7 @@ from typing import Any, Protocol, TypeVar
 from smtp_preflight.config.policy import Policy
 from smtp_preflight.limits import HandshakeGate, LimitsUnavailable, LoginAttempt, Mailbox
 from smtp_preflight.model.progress import StageObserver
-from smtp_preflight.model.report import CheckResource, Report
+from smtp_preflight.model.report import CheckResource, Report, Trigger
 from smtp_preflight.model.settings import SmtpSettings
 from smtp_preflight.release import ReleaseCheck
 
@@ -59,7 +59,13 @@ class StoreFailed(RuntimeError):
 
 class ReportStore(Protocol):
     def put_check(
-        self, tenant: str, report: Report, settings_id: str | None = None, *, replace_running: bool = False
+        self,
+        tenant: str,
+        report: Report,
+        settings_id: str | None = None,
+        *,
+        replace_running: bool = False,
+        trigger: Trigger = Trigger.API,
     ) -> CheckResource: ...
 
 
@@ -87,6 +93,7 @@ class CheckService:
         answer_by: float | None = None,
         running_check_id: str | None = None,
         observer: StageObserver | None = None,
+        trigger: Trigger = Trigger.API,
     ) -> CheckResource:
         """Check (the deadline is an absolute `time.monotonic()`), then store; `StoreFailed` if storing
         fails after the store's retries or is not done by `answer_by` (absolute, like `deadline`), so the
@@ -95,7 +102,7 @@ class CheckService:
 
         An asynchronous check passes the id it was accepted under (`running_check_id`): the report gets
         that id and replaces the running item atomically (the store raises if it is no longer running),
-        and `observer` hears the stages as they happen."""
+        and `observer` hears the stages as they happen. `trigger` is stored with the report."""
         report = await check_settings(
             settings,
             deadline=deadline,
@@ -118,9 +125,9 @@ class CheckService:
             },
         )
         # the store is synchronous (boto3): off the event loop, so concurrent checks keep talking SMTP
-        store = self.store.put_check
+        store = functools.partial(self.store.put_check, trigger=trigger)
         if running_check_id is not None:  # in place of the running item, or not at all
-            store = functools.partial(self.store.put_check, replace_running=True)
+            store = functools.partial(self.store.put_check, replace_running=True, trigger=trigger)
         storing = _in_thread(store, tenant, report, settings_id)
         if answer_by is None:
             return await storing

@@ -16,14 +16,19 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 DEFAULT_ALLOWED_PORTS: frozenset[int] = frozenset({25, 465, 587, 2525})
 DEFAULT_MAX_ADDRESSES_PER_FAMILY = 2
 DEFAULT_MAX_ADDRESSES = 4
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class ConfigError(ValueError):
@@ -38,6 +43,8 @@ class Policy:
     dns_servers: tuple[tuple[str, int], ...] = ()
     max_addresses_per_family: int = DEFAULT_MAX_ADDRESSES_PER_FAMILY
     max_addresses: int = DEFAULT_MAX_ADDRESSES
+    # what rules that depend on the date read (Microsoft's basic-auth retirement): tests inject a clock
+    clock: Callable[[], datetime] = field(default=utc_now, compare=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Policy:

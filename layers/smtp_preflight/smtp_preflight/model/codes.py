@@ -120,6 +120,8 @@ SPECS: dict[str, FindingSpec] = {
     "M365_SECURITY_DEFAULTS": FindingSpec(E, ADMIN, Field.USERNAME),
     "M365_CONDITIONAL_ACCESS": FindingSpec(E, ADMIN, Field.USERNAME),
     "M365_BASIC_AUTH_DISABLED": FindingSpec(E, ADMIN, Field.AUTH_METHOD),
+    # after Microsoft's default-off date, a password login that still works (rules/retirement.py)
+    "M365_BASIC_AUTH_STILL_ENABLED": FindingSpec(W, ADMIN, Field.AUTH_METHOD),
     # --- handshake: test message (after the login) ---
     "SEND_AS_DENIED": FindingSpec(E, USER, Field.FROM_ADDRESS),
     # the login was accepted, yet MAIL/RCPT is refused as unauthenticated: it does not count for sending

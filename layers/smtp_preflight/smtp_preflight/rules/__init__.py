@@ -10,6 +10,7 @@ AUTH, see `smtp_preflight.release`), `identify_provider`, `lookup_host`.
 - `lookalikes.py`: hosts that imitate a provider's server; the release check that withholds the secret.
 - `mailbox_providers.py`: which address domains and MX hosts are whose, and their published settings.
 - `mismatch.py`: PROVIDER_MISMATCH (the sender's domain is hosted elsewhere than the host entered).
+- `retirement.py`: Microsoft's basic-auth retirement, by date (before it, and after a login).
 """
 
 from .evaluate import RELEASE_CHECKS, evaluate_rules, mode_mismatch_params

@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+<<<<<<< HEAD
 from typing import Annotated, Any, Self
+=======
+from typing import Annotated, Any, Protocol
+>>>>>>> feat/watch
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -168,6 +172,12 @@ class Credentials(CamelModel):
             raise RecordFailed(FailureReason.SECRET_MALFORMED, f"the secret has no {key!r} key")
         secret: str = value.get_secret_value()
         return secret
+
+
+class CredentialsSource(Protocol):
+    """Where a record's secret is read from (`aws.secrets.CredentialsReader`): by its id, for its tenant."""
+
+    def read(self, secret_id: str, *, tenant_id: str | None = None) -> Credentials: ...
 
 
 def secret_name(secret_id: str) -> str:
