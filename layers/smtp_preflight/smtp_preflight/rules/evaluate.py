@@ -45,17 +45,7 @@ def provider_host(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
         where |= {"provider": entry.provider.value, "suggested_host": entry.canonical_host}
     for code in entry.codes:
         yield make_finding(code, where)
-<<<<<<< HEAD
-    if (
-        entry.provider is ProviderId.MICROSOFT365
-        and entry.kind is HostKind.SUBMISSION
-        and settings.auth_method is AuthMethod.PASSWORD
-        and not settings.connection_only  # no login, so no password login to retire
-    ):
-        yield make_finding("M365_BASIC_AUTH_RETIRING", host=settings.host)
-=======
     yield from basic_auth_retiring(settings, policy)  # depends on the date: see retirement.py
->>>>>>> feat/watch
 
 
 def host_typo(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:

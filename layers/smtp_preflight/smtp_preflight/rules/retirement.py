@@ -33,13 +33,15 @@ DAY_SECONDS = 86400
 
 
 def uses_m365_basic_auth(settings: SmtpSettings) -> bool:
-    """A password login to Microsoft 365's client-submission host."""
+    """A password login to Microsoft 365's client-submission host (a connection-only check logs in
+    with nothing, so it has no password login to retire)."""
     entry = lookup_host(settings.host)
     return (
         entry is not None
         and entry.provider is ProviderId.MICROSOFT365
         and entry.kind is HostKind.SUBMISSION
         and settings.auth_method is AuthMethod.PASSWORD
+        and not settings.connection_only
     )
 
 

@@ -15,11 +15,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-<<<<<<< HEAD
-from typing import Annotated, Any, Self
-=======
-from typing import Annotated, Any, Protocol
->>>>>>> feat/watch
+from typing import Annotated, Any, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
