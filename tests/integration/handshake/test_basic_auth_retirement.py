@@ -15,6 +15,7 @@ import trustme
 
 from smtp_preflight.checking.check import check_settings
 from smtp_preflight.config.policy import Policy
+from smtp_preflight.discovery.mx import MxAnswer
 from smtp_preflight.guard import IPAddress
 from smtp_preflight.model.report import Report
 from smtp_preflight.model.settings import SmtpSettings
@@ -43,8 +44,8 @@ async def _loopback(host: str, port: int) -> list[IPAddress]:
     return [ipaddress.ip_address("127.0.0.1")]
 
 
-async def _contoso_on_microsoft(domain: str, timeout: float) -> list[str]:
-    return ["contoso-com.mail.protection.outlook.com"]
+async def _contoso_on_microsoft(domain: str, timeout: float) -> MxAnswer:
+    return MxAnswer(hosts=("contoso-com.mail.protection.outlook.com",))
 
 
 def check_at(moment: datetime, reply: bytes, microsoft_tls: tuple[str, ssl.SSLContext]) -> Report:

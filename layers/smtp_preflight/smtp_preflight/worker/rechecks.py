@@ -100,9 +100,9 @@ class WatchService:
         if claim is None:  # not watched (any more), another version, or this moment is done already
             return RecordResult(Outcome.SKIPPED_UNWATCHED, tenant, settings_id, version=due.version)
         try:
-            credentials = await asyncio.to_thread(
-                self.credentials.read, claim.settings.credentials_secret_id, tenant_id=tenant
-            )
+            secret_id, credentials = claim.settings.secret_to_read, None
+            if secret_id is not None:  # a connection-only record reads no secret at all
+                credentials = await asyncio.to_thread(self.credentials.read, secret_id, tenant_id=tenant)
             settings = claim.settings.to_settings(credentials, timeout=self.check_timeout)
             try:
                 resource = await self.checks.check_and_store(
