@@ -127,6 +127,10 @@ def record_check_metrics(report: Report) -> None:
             _count("AuthFailures", provider=provider)
     if echoed_credentials(handshake.transcript):
         _count("CredentialEchoes")
+        # the line the runbook's query finds the check by (ids only: the report holds the redacted text)
+        logger.warning(
+            "server repeated the credentials", extra={"checkId": report.check_id, "provider": provider}
+        )
 
 
 def record_store_failure() -> None:
