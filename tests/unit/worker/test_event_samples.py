@@ -51,20 +51,6 @@ def test_the_check_request_sample_parses_and_carries_no_secret_in_clear() -> Non
     assert not {"password", "oauthToken"} & set(sample["detail"]["settings"])
 
 
-def test_the_connection_only_samples_need_no_secret_and_show_the_scope() -> None:
-    changed = parse_message(json.dumps(load("smtp_settings_changed_connection_only.json")))
-    completed = load("smtp_check_completed_connection_only.json")["detail"]
-
-    assert isinstance(changed, SettingsChanged)
-    assert (changed.connection_only, changed.credentials_secret_id, changed.secret_to_read) == (
-        True,
-        None,
-        None,
-    )
-    assert CheckCompleted.model_validate(completed).to_json_dict() == completed
-    assert (completed["status"], completed["scope"]) == ("passed", "connection")
-
-
 def test_the_status_change_sample_is_exactly_what_a_recheck_publishes() -> None:
     sample = load("smtp_check_status_changed.json")
     assert sample["source"] == "smtp-preflight"
@@ -79,3 +65,17 @@ def test_the_recheck_sample_parses_and_names_no_secret() -> None:
 
     assert isinstance(due, RecheckDue)
     assert set(sample["detail"]) == {"tenantId", "settingsId", "version", "dueAt"}
+
+
+def test_the_connection_only_samples_need_no_secret_and_show_the_scope() -> None:
+    changed = parse_message(json.dumps(load("smtp_settings_changed_connection_only.json")))
+    completed = load("smtp_check_completed_connection_only.json")["detail"]
+
+    assert isinstance(changed, SettingsChanged)
+    assert (changed.connection_only, changed.credentials_secret_id, changed.secret_to_read) == (
+        True,
+        None,
+        None,
+    )
+    assert CheckCompleted.model_validate(completed).to_json_dict() == completed
+    assert (completed["status"], completed["scope"]) == ("passed", "connection")
