@@ -98,10 +98,9 @@ def get_settings_watch(settingsId: SettingsIdPath) -> WatchState:
 )
 def delete_settings_checks(settingsId: SettingsIdPath) -> ErasedChecks:
     tenant = current_tenant(router)
+    logger.append_keys(settingsId=settingsId)
     deleted, complete = services.store.delete_settings_checks(
         tenant, settingsId, until=handshake_deadline(router.lambda_context)
     )
-    logger.info(
-        "settings record erased", extra={"settingsId": settingsId, "deleted": deleted, "complete": complete}
-    )
+    logger.info("settings record erased", extra={"deleted": deleted, "complete": complete})
     return ErasedChecks(deleted_count=deleted, complete=complete)

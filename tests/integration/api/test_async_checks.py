@@ -18,9 +18,9 @@ from typing import Any
 import boto3
 import pytest
 
-from local.demo_smtp import DEMO_PASSWORD
+from fixtures.demo_smtp import DEMO_PASSWORD
 from local.event_path import create_event_path
-from local.gateway import FakeLambdaContext
+from local.functions import FakeLambdaContext
 from local.sqs_source import SqsEventSource
 from smtp_preflight.async_checks import running
 from smtp_preflight.aws.check_queue import CheckQueue
@@ -504,7 +504,7 @@ def test_an_asynchronous_connection_only_check_runs_on_the_worker_without_a_secr
     api: Api, worker: Worker, smtp: PausingSmtpServer
 ) -> None:
     # Given a connection-only request, accepted for the worker (no secret to seal)
-    smtp.auth_attempts = 0
+    smtp.reset_counts()
     settings = demo_settings(smtp, username=None, password=None, connectionOnly=True)
     accepted = api.create(settings, headers=ASYNC)
     assert accepted.status == 202, accepted.raw_body

@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from local.demo_smtp import DEMO_PASSWORD
+from fixtures.demo_smtp import DEMO_PASSWORD
 from local.event_path import attach_listener
 from smtp_preflight.aws.rate_limits import DynamoDbGate
 from smtp_preflight.aws.recheck_queue import RecheckSender, message_body

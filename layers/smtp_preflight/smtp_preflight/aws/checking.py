@@ -17,7 +17,7 @@ from smtp_preflight.limits import AbuseLimits, Mailbox
 
 from .check_store import DEFAULT_RETENTION_DAYS, CheckStore
 from .deployment_key import DeploymentKey
-from .observability import record_check_metrics
+from .observability import log_keys, record_check_metrics
 from .rate_limits import DynamoDbGate
 
 
@@ -60,7 +60,9 @@ def build_checking(environment: CheckingEnvironment, *, limits: AbuseLimits, pol
         return deployment_key.mac("mailbox", mailbox.identity())
 
     gate = DynamoDbGate(table_name, limits, mailbox_hash)
-    service = CheckService(store=store, policy=policy, on_finished=record_check_metrics, gate=gate)
+    service = CheckService(
+        store=store, policy=policy, on_finished=record_check_metrics, gate=gate, log_keys=log_keys
+    )
     recheck_gate = DynamoDbGate(table_name, limits, mailbox_hash, rechecks=True)
     return Checking(
         store=store,

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, single_metric
@@ -84,6 +85,23 @@ logger = Logger(service=SERVICE)
 tracer = _tracer()
 logging.getLogger(DOMAIN_LOGGER)  # registered first: Powertools configures only registered loggers
 copy_config_to_registered_loggers(source_logger=logger, include={DOMAIN_LOGGER})
+
+
+@contextmanager
+def log_keys(**keys: object) -> Iterator[None]:
+    """`keys` (those not None) on every line the service logs in this context, from `logger` and from the
+    domain's loggers alike: the runbook finds a check's lines by tenantId, settingsId, version and checkId.
+
+    Powertools' thread-safe keys (a ContextVar), not `append_keys` (one dict per process): the records of
+    one batch run at once in their own tasks, and each line must carry its own record's keys. A task or
+    thread started inside (asyncio.to_thread) inherits them; nothing outside sees them.
+    """
+    shown = {key: value for key, value in keys.items() if value is not None}
+    logger.thread_safe_append_keys(**shown)
+    try:
+        yield
+    finally:
+        logger.thread_safe_remove_keys(shown)
 
 
 def _count(name: str, **dimensions: str) -> None:

@@ -19,6 +19,7 @@ from smtp_preflight.release import ReleaseCheck
 from .lookalikes import lookalike_of, withhold_from_lookalikes
 from .providers import HostKind, lookup_host
 from .retirement import basic_auth_retiring
+from .tokens import token_release_checks
 from .typos import display_host, suggest_host
 
 Rule = Callable[[SmtpSettings, Policy], Iterable[Finding]]
@@ -181,7 +182,7 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-RELEASE_CHECKS: tuple[ReleaseCheck, ...] = (withhold_from_lookalikes,)
+RELEASE_CHECKS: tuple[ReleaseCheck, ...] = (withhold_from_lookalikes, *token_release_checks())
 """The standard release checks, asked right before every AUTH (see `smtp_preflight.release`)."""
 
 
