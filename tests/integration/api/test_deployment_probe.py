@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from local.gateway import FakeLambdaContext
+from local.functions import FakeLambdaContext
 from smtp_preflight.checking.probe import EXPECTED_CODES, PROBE_EVENT_KEY, PROBE_TENANT
 
 from .conftest import TABLE, Api
