@@ -29,6 +29,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from smtp_preflight import __version__
 from smtp_preflight.aws.observability import logger, tracer
+from smtp_preflight.checking.probe import is_probe, run_probe
 
 from .env import ENVIRONMENT
 from .errors import register_error_handlers
@@ -109,6 +110,8 @@ def without_unused_schemas(document: dict[str, Any]) -> dict[str, Any]:
 )
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if is_probe(event):  # the pre-traffic hook's direct invocation: rules only, nothing stored
+        return run_probe().to_json_dict()
     event, refusal = screen_body(event)
     if refusal is not None:
         logger.info("request refused before parsing", extra={"status": refusal.status, "code": refusal.code})

@@ -10,6 +10,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from smtp_preflight.aws.observability import logger
+from smtp_preflight.checking.probe import PROBE_TENANT
 from smtp_preflight.model.identifiers import is_id
 
 from .env import ENVIRONMENT
@@ -27,7 +28,7 @@ def tenant_from_claims(event: Mapping[str, Any]) -> str:
     claims = jwt.get("claims") or {}
     claim = ENVIRONMENT.tenant_claim
     tenant = claims.get(claim) if isinstance(claims, dict) else None
-    if not is_id(tenant):
+    if not is_id(tenant) or tenant == PROBE_TENANT:  # the deployment probe's tenant is no caller's
         raise ApiError(403, ApiErrorCode.TENANT_MISSING, f"The token has no usable '{claim}' claim.")
     return str(tenant)
 

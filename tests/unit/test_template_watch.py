@@ -23,7 +23,7 @@ def test_the_schedule_starts_the_planner_at_a_rate_in_minutes_that_a_window_can_
 
     assert RESOURCES["WatchPlannerSchedule"]["Type"] == "AWS::Scheduler::Schedule"
     assert schedule["ScheduleExpression"] == {"Fn::Sub": "rate(${WatchPlannerIntervalMinutes} minutes)"}
-    assert schedule["Target"]["Arn"] == {"Fn::GetAtt": ["WatchPlannerFunction", "Arn"]}
+    assert schedule["Target"]["Arn"] == {"Ref": "WatchPlannerFunction.Alias"}  # the live alias
     assert parameter["Default"] == 10
     assert 1 not in parameter["AllowedValues"]  # "rate(1 minutes)" is not a valid expression
     assert max(parameter["AllowedValues"]) * 60 <= MAX_DELAY_SECONDS
@@ -41,7 +41,7 @@ def test_the_schedules_role_may_invoke_the_planner_and_nothing_else() -> None:
 
     assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
     assert grant["Action"] == "lambda:InvokeFunction"
-    assert grant["Resource"] == {"Fn::GetAtt": ["WatchPlannerFunction", "Arn"]}
+    assert grant["Resource"] == {"Ref": "WatchPlannerFunction.Alias"}
 
 
 def test_the_planner_may_read_its_index_move_due_times_and_send_to_the_workers_queue_only() -> None:

@@ -1,6 +1,6 @@
 """`make run`'s event path end to end: start `python -m local` as the Makefile does and use it as a
 SaaS developer would: publish what the banner prints, see the completion event and the stored report,
-and watch an event without a readable secret go to the DLQ."""
+and watch an event without a readable secret go to the DLQ, and come back once the secret exists."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import pytest
 
 from local.dead_letters import main as dead_letters
 from local.publish_event import main as publish_event
+from local.redrive import main as redrive
 from tests.support.local_server import LocalRun, local_server
 
 WAIT_SECONDS = 20.0
@@ -160,3 +161,27 @@ def test_an_unreadable_secret_is_retried_then_dead_lettered(
     failures = [line for line in local_run.output if '"message":"record failed: SECRET_NOT_FOUND"' in line]
     assert len(failures) == 2
     assert completions(local_run, "no-secret") == []
+
+    # When the secret is created and the DLQ is redriven (`python -m local.redrive`, as docs/operations.md
+    # shows), the same event is moved back once, checked and stored
+    client(local_run, "secretsmanager").create_secret(
+        Name="smtp-preflight/local-dev/none", SecretString=json.dumps({"password": "demo-password"})
+    )
+
+    def redriven() -> dict[str, Any] | None:  # the look above hid the message for a second
+        capsys.readouterr()
+        assert redrive(["--endpoint-url", endpoint(local_run)]) == 0
+        report: dict[str, Any] = json.loads(capsys.readouterr().out)
+        return report if report["moved"] else None
+
+    assert wait_for(redriven) == {
+        "moved": 1,
+        "fromQueueRedrive": 1,
+        "fromEventBridge": 0,
+        "notSent": 0,
+        "destination": "smtp-preflight-SettingsEventsQueue",
+    }
+    [completed] = wait_for(lambda: completions(local_run, "no-secret"))
+    assert (completed["status"], completed["version"]) == ("passed", dead["detail"]["version"])
+    assert dead_letters(["--endpoint-url", endpoint(local_run)]) == 0
+    assert capsys.readouterr().out == ""  # the DLQ is empty

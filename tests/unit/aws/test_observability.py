@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from smtp_preflight.aws.observability import NoTracer, record_check_metrics, tracing_enabled
+from smtp_preflight.handshake.transcript import REDACTED, WITHHELD
 from smtp_preflight.model.findings import Status
-from smtp_preflight.model.report import Report
+from smtp_preflight.model.report import Handshake, Report, Stage, StageName, TranscriptLine
 from smtp_preflight.rules import identify_provider
 
 
@@ -73,3 +74,52 @@ def test_the_stand_in_leaves_handlers_unchanged() -> None:
     assert tracer.capture_lambda_handler(handler) is handler
     assert tracer.capture_lambda_handler(capture_response=False)(handler) is handler
     assert tracer.capture_method(handler)({}, None) == "answer"
+
+
+def _blobs(out: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def _handshake_report(auth_ok: bool, server_line: str) -> Report:
+    return _report().model_copy(
+        update={
+            "handshake": Handshake(
+                attempted=True,
+                stages=[
+                    Stage(name=StageName.CONNECT, ok=True, duration_ms=12),
+                    Stage(name=StageName.AUTH, ok=auth_ok, duration_ms=40),
+                ],
+                transcript=[
+                    TranscriptLine(dir="C", line=f"AUTH PLAIN {REDACTED}"),
+                    TranscriptLine(dir="S", line=server_line),
+                ],
+            )
+        }
+    )
+
+
+def test_stage_durations_auth_failures_and_credential_echoes_are_emitted(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+
+    record_check_metrics(_handshake_report(auth_ok=False, server_line=f"535 bad password {REDACTED}"))
+
+    blobs = _blobs(capsys.readouterr().out)
+    durations = {blob["stage"]: blob["StageDuration"] for blob in blobs if "StageDuration" in blob}
+    assert durations in ({"connect": 12.0, "auth": 40.0}, {"connect": [12.0], "auth": [40.0]})
+    assert [blob["provider"] for blob in blobs if "AuthFailures" in blob] == ["google"]
+    assert sum(1 for blob in blobs if "CredentialEchoes" in blob) == 1
+
+
+@pytest.mark.parametrize("server_line", ["235 2.7.0 Accepted", f"535 {WITHHELD}"])
+def test_only_the_servers_redacted_lines_count_as_an_echo(
+    server_line: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+
+    record_check_metrics(_handshake_report(auth_ok=True, server_line=server_line))
+
+    blobs = _blobs(capsys.readouterr().out)
+    assert not any("AuthFailures" in blob for blob in blobs)
+    assert sum(1 for blob in blobs if "CredentialEchoes" in blob) == (WITHHELD in server_line)

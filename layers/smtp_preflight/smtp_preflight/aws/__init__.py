@@ -17,5 +17,6 @@ Public face:
 - `rate_limits.py`: the abuse limits as conditional writes in the checks table.
 - `deployment_key.py`: the deployment's HMAC key (idempotency fingerprints, mailbox names).
 - `watch_store.py`: watched settings records, and the planner's due-time index (`byDueTime`).
+- `deployment_hook.py`: the pre-traffic hook's probe of a new API version and its verdict to CodeDeploy.
 - `recheck_queue.py`: the planner's `SmtpRecheckDue` messages onto the worker's queue, delayed.
 """

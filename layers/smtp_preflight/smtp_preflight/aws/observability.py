@@ -26,7 +26,8 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
-from smtp_preflight.model.report import Report
+from smtp_preflight.handshake.transcript import echoed_credentials
+from smtp_preflight.model.report import Report, StageName
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
@@ -104,6 +105,10 @@ def log_keys(**keys: object) -> Iterator[None]:
 
 
 def _count(name: str, **dimensions: str) -> None:
+    _put(name, 1, MetricUnit.Count, **dimensions)
+
+
+def _put(name: str, value: float, unit: MetricUnit, **dimensions: str) -> None:
     """One EMF blob for one count with its own dimension set (flushed at once, no handler decorator).
 
     `single_metric` ignores `POWERTOOLS_METRICS_DISABLED` (only the `Metrics` class honours it), so the
@@ -112,22 +117,38 @@ def _count(name: str, **dimensions: str) -> None:
     if is_metrics_disabled():
         return
     with single_metric(
-        name=name, unit=MetricUnit.Count, value=1, namespace=NAMESPACE, default_dimensions={}
+        name=name, unit=unit, value=value, namespace=NAMESPACE, default_dimensions={}
     ) as metric:
         metric.add_dimension(name="service", value=SERVICE)
-        for key, value in dimensions.items():
-            metric.add_dimension(name=key, value=value)
+        for key, dimension in dimensions.items():
+            metric.add_dimension(name=key, value=dimension)
 
 
 def record_check_metrics(report: Report) -> None:
-    """EMF metrics for one finished check: `Checks` by status and provider, `Findings` by code.
+    """EMF metrics for one finished check: `Checks` by status and provider, `Findings` by code,
+    `StageDuration` by stage, `AuthFailures` by provider (a failed AUTH stage) and `CredentialEchoes`
+    (the server repeated part of the credentials, so its text was redacted or withheld).
 
     Each dimension set is its own EMF blob (`single_metric`), so per-code counts do not multiply the
     dimensions of the check counts.
     """
-    _count("Checks", status=report.status.value, provider=report.provider.id.value)
+    provider = report.provider.id.value
+    _count("Checks", status=report.status.value, provider=provider)
     for code in sorted({finding.code for finding in report.findings}):
         _count("Findings", code=code)
+    handshake = report.handshake
+    if handshake is None:
+        return
+    for stage in handshake.stages:
+        _put("StageDuration", stage.duration_ms, MetricUnit.Milliseconds, stage=stage.name.value)
+        if stage.name is StageName.AUTH and not stage.ok:
+            _count("AuthFailures", provider=provider)
+    if echoed_credentials(handshake.transcript):
+        _count("CredentialEchoes")
+        # the line the runbook's query finds the check by (ids only: the report holds the redacted text)
+        logger.warning(
+            "server repeated the credentials", extra={"checkId": report.check_id, "provider": provider}
+        )
 
 
 def record_store_failure() -> None:

@@ -281,6 +281,13 @@ class Transcript:
         return [*self._lines, TranscriptLine(dir="S", line=f"[{self._omitted} more lines not shown]")]
 
 
+def echoed_credentials(lines: Iterable[TranscriptLine]) -> bool:
+    """Whether the server's side of a transcript had to be redacted or withheld: it repeated part of
+    the credentials, a hostile-server signal (`CredentialEchoes` metric). Our own AUTH lines are
+    masked too, so only the server's lines count."""
+    return any(line.dir == "S" and (REDACTED in line.line or WITHHELD in line.line) for line in lines)
+
+
 def join_reply(message: str) -> str:
     """A multi-line reply as one line of text (lines joined with spaces)."""
     return " ".join(part.strip() for part in message.split("\n") if part.strip())
