@@ -6,7 +6,10 @@ Three limits, checked before anything is dialled (defaults; the operator sets th
 
 - failed logins per mailbox (host + username, case-normalised), all tenants together: 5 per 15 minutes
   (`SMTP_PREFLIGHT_MAX_FAILED_LOGINS`, `SMTP_PREFLIGHT_FAILED_LOGIN_WINDOW_SECONDS`);
-- handshakes per tenant: 60 per minute (`SMTP_PREFLIGHT_MAX_HANDSHAKES_PER_MINUTE`);
+- handshakes per tenant: 60 per minute (`SMTP_PREFLIGHT_MAX_HANDSHAKES_PER_MINUTE`); scheduled re-checks
+  of watched settings (`watch/`) count in a budget of their own instead, 120 per minute
+  (`SMTP_PREFLIGHT_MAX_RECHECKS_PER_MINUTE`, 172,800 a day): a tenant with many watched mailboxes
+  finishes its day, and its people's own checks never wait behind its re-checks;
 - concurrent handshakes per tenant: 5 (`SMTP_PREFLIGHT_MAX_CONCURRENT_HANDSHAKES`); a lease that is
   never given back (a crashed invocation) expires after `SMTP_PREFLIGHT_LEASE_SECONDS` (90).
 
@@ -44,6 +47,7 @@ class Limit(StrEnum):
 
     MAILBOX_FAILED_LOGINS = "mailboxFailedLogins"
     TENANT_HANDSHAKE_RATE = "tenantHandshakeRate"
+    TENANT_RECHECK_RATE = "tenantRecheckRate"  # scheduled re-checks only (never an API answer)
     TENANT_CONCURRENT_HANDSHAKES = "tenantConcurrentHandshakes"
 
 
@@ -65,6 +69,7 @@ class AbuseLimits:
     max_failed_logins: int = 5
     failed_login_window_seconds: int = 15 * 60
     max_handshakes_per_minute: int = 60
+    max_rechecks_per_minute: int = 120
     max_concurrent_handshakes: int = 5
     lease_seconds: int = 90  # longer than any handshake (60 s at most): a crashed invocation's lease ends
 
@@ -81,6 +86,9 @@ class AbuseLimits:
             ),
             max_handshakes_per_minute=positive_int(
                 env, "SMTP_PREFLIGHT_MAX_HANDSHAKES_PER_MINUTE", defaults.max_handshakes_per_minute
+            ),
+            max_rechecks_per_minute=positive_int(
+                env, "SMTP_PREFLIGHT_MAX_RECHECKS_PER_MINUTE", defaults.max_rechecks_per_minute
             ),
             max_concurrent_handshakes=positive_int(
                 env, "SMTP_PREFLIGHT_MAX_CONCURRENT_HANDSHAKES", defaults.max_concurrent_handshakes

@@ -61,7 +61,9 @@ class _Slot:
 
 
 class DynamoDbGate:
-    """`limits.HandshakeGate` on DynamoDB."""
+    """`limits.HandshakeGate` on DynamoDB. With `rechecks`, the per-minute count is the tenant's re-check
+    budget (`RECHECKS#<minute>`, `max_rechecks_per_minute`) instead of its handshake rate; the
+    concurrency leases and the mailboxes' login slots are the same items either way."""
 
     def __init__(
         self,
@@ -71,12 +73,18 @@ class DynamoDbGate:
         *,
         client: Any = None,
         clock: Callable[[], float] = time.time,
+        rechecks: bool = False,
     ) -> None:
         self.table_name = table_name
         self.limits = limits
         self._mailbox_hash = mailbox_hash
         self._client = client
         self._clock = clock
+        self._counter, self._per_minute, self._rate_limit = (
+            ("RECHECKS", limits.max_rechecks_per_minute, Limit.TENANT_RECHECK_RATE)
+            if rechecks
+            else ("HANDSHAKES", limits.max_handshakes_per_minute, Limit.TENANT_HANDSHAKE_RATE)
+        )
 
     @property
     def client(self) -> Any:
@@ -122,7 +130,7 @@ class DynamoDbGate:
 
     def _count_handshake(self, tenant: str, now: float) -> Key:
         minute = int(now // 60)
-        key = {PK: s(limits_pk(tenant)), SK: s(handshakes_sk(minute))}
+        key = {PK: s(limits_pk(tenant)), SK: s(handshakes_sk(minute, self._counter))}
         try:
             self.client.update_item(
                 TableName=self.table_name,
@@ -132,13 +140,13 @@ class DynamoDbGate:
                 ExpressionAttributeNames={"#n": "handshakes", "#ttl": TTL_ATTRIBUTE},
                 ExpressionAttributeValues={
                     ":one": {"N": "1"},
-                    ":max": {"N": str(self.limits.max_handshakes_per_minute)},
+                    ":max": {"N": str(self._per_minute)},
                     ":ttl": {"N": str((minute + 1) * 60 + TTL_GRACE_SECONDS)},
                 },
             )
         except ClientError as exc:
             if _conditional_failure(exc):
-                raise LimitExceeded(Limit.TENANT_HANDSHAKE_RATE, (minute + 1) * 60 - now) from None
+                raise LimitExceeded(self._rate_limit, (minute + 1) * 60 - now) from None
             raise LimitsUnavailable("the handshake counter could not be updated") from exc
         except BotoCoreError as exc:
             raise LimitsUnavailable("the handshake counter could not be updated") from exc
