@@ -17,6 +17,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
+PERFORMANCE_PAGE = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
+TABLE_BEGIN = "<!-- the table below is written by make bench from benchmarks/results/latest.json -->"
+ARCHITECTURES = ("x86_64", "aarch64", "arm64")
+TABLE_END = "<!-- end of the table written by make bench -->"
 PYTHON = sys.executable
 
 
@@ -48,6 +52,10 @@ class Figure:
             return None
         judged = self.ratio if self.target_on == "ratio" else self.value
         return None if judged is None else judged <= self.target
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Figure:
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -115,8 +123,19 @@ def table(figures: Sequence[Figure]) -> str:
     return "\n".join(lines)
 
 
-def write_results(figures: Sequence[Figure], notes: Sequence[str], path: Path, *, smoke: bool) -> None:
+def write_results(
+    figures: Sequence[Figure], notes: Sequence[str], path: Path, *, smoke: bool, keep: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Write the results; `keep` names benchmarks not run this time whose figures
+    stay as the file had them, so `--only size` refreshes the sizes without dropping the other rows."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    kept: list[dict[str, Any]] = []
+    kept_from = None
+    if keep and path.exists():
+        previous = json.loads(path.read_text())
+        kept = [figure for figure in previous["figures"] if figure["benchmark"] in keep]
+        kept_from = previous.get("keptFrom") or previous["createdAt"]
+        notes = [note for note in previous.get("notes", []) if not note.startswith(("size:",))] + list(notes)
     document = {
         "createdAt": datetime.now(UTC).isoformat(timespec="seconds"),
         "smoke": smoke,
@@ -125,7 +144,38 @@ def write_results(figures: Sequence[Figure], notes: Sequence[str], path: Path, *
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
         },
-        "figures": [figure.to_json() for figure in figures],
+        "figures": kept + [figure.to_json() for figure in figures],
         "notes": list(notes),
     }
+    if kept:
+        document["keptFrom"] = kept_from  # when the rows not run this time were measured
+        document["keptCount"] = len(kept)  # the first figures are those
     path.write_text(json.dumps(document, indent=2) + "\n")
+    return document
+
+
+def docs_table(document: dict[str, Any]) -> str:
+    """The performance page's table and its heading line, from a results document."""
+    machine = document["machine"]
+    when = document["createdAt"][:10]
+    if document.get("keptFrom"):
+        ran = sorted({figure["benchmark"] for figure in document["figures"]} - _kept(document))
+        when += f" for {', '.join(ran)}, the other rows {document['keptFrom'][:10]}"
+    heading = (
+        f"The latest run ({when}; {machine['cpus']} cores, Python {machine['python']}, "
+        f"{next((part for part in machine['platform'].split('-') if part in ARCHITECTURES), '?')}"
+        "; `benchmarks/results/latest.json`):"
+    )
+    return heading + "\n\n" + table([Figure.from_json(figure) for figure in document["figures"]])
+
+
+def _kept(document: dict[str, Any]) -> set[str]:
+    return {figure["benchmark"] for figure in document["figures"][: document.get("keptCount", 0)]}
+
+
+def write_docs_table(document: dict[str, Any], page: Path = PERFORMANCE_PAGE) -> None:
+    """Replace the page's table (between its markers) with the one `document` gives."""
+    text = page.read_text()
+    before, rest = text.split(TABLE_BEGIN, 1)
+    _, after = rest.split(TABLE_END, 1)
+    page.write_text(f"{before}{TABLE_BEGIN}\n{docs_table(document)}\n{TABLE_END}{after}")

@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
+from smtp_preflight.async_checks.running import MAX_SEALED_SECRET_BYTES, SecretTooLargeToSeal
 from smtp_preflight.aws.deployment_key import KeyUnavailable
 from smtp_preflight.aws.observability import logger, record_limit_refusal, record_store_failure
 from smtp_preflight.aws.sealing import SealingError
@@ -146,6 +147,7 @@ def register_error_handlers(resolver: APIGatewayHttpResolver) -> None:
     resolver.exception_handler(IdempotencyValidationError)(_idempotency_key_reused)
     resolver.exception_handler(IdempotencyAlreadyInProgressError)(_idempotency_in_progress)
     resolver.exception_handler(LimitExceeded)(_limit_exceeded)
+    resolver.exception_handler(SecretTooLargeToSeal)(_secret_too_large_to_seal)
     # SealingError: KMS could not seal an asynchronous check's secret; nothing was accepted
     resolver.exception_handler(
         [StoreFailed, SealingError, IdempotencyPersistenceLayerError, LimitsUnavailable, KeyUnavailable]
@@ -203,6 +205,15 @@ def _idempotency_key_reused(_exc: IdempotencyValidationError) -> Response[Any]:
         )
     ]
     return error_response(422, ApiErrorCode.IDEMPOTENCY_KEY_REUSED, "The request is invalid.", fields)
+
+
+def _secret_too_large_to_seal(exc: SecretTooLargeToSeal) -> Response[Any]:
+    message = (
+        f"at most {MAX_SEALED_SECRET_BYTES} bytes (UTF-8) for an asynchronous check, the most KMS seals "
+        "for the worker; send this check without Prefer: respond-async"
+    )
+    fields = [FieldError(location="body", field=exc.field, message=message)]
+    return error_response(422, ApiErrorCode.VALIDATION_FAILED, "The request is invalid.", fields)
 
 
 def _idempotency_in_progress(_exc: IdempotencyAlreadyInProgressError) -> Response[Any]:

@@ -25,7 +25,7 @@ SERVICES = frozenset(
         "secretsmanager",  # the event worker's mailbox credentials
         "events",  # SmtpCheckCompleted
         "sqs",  # asynchronous API checks to the worker's queue
-        "kms",  # their secrets sealed with a data key (aws/sealing.py)
+        "kms",  # their secrets sealed with KMS Encrypt (aws/sealing.py)
     }
 )
 DROPPED_DIRS = frozenset({"tests", "test"})

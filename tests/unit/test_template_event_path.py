@@ -79,7 +79,7 @@ def test_the_api_may_only_seal_secrets_and_queue_checks_for_the_worker() -> None
     assert queue["Action"] == ["sqs:SendMessage"]
     assert queue["Resource"] == {"Fn::GetAtt": ["SettingsEventsQueue", "Arn"]}
     seal = grants["SealSecretsForOneCheckOnly"]
-    assert seal["Action"] == ["kms:GenerateDataKey"]  # no Decrypt: the API never opens a sealed secret
+    assert seal["Action"] == ["kms:Encrypt"]  # no Decrypt: the API never opens a sealed secret
     assert seal["Condition"]["ForAllValues:StringEquals"] == {
         "kms:EncryptionContextKeys": ["purpose", "tenantId", "checkId"]
     }

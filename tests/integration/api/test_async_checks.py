@@ -484,9 +484,7 @@ def test_when_the_queue_or_kms_fails_nothing_is_accepted_and_the_answer_is_503_r
 
     acceptor = services.check_acceptor
     target: Any = acceptor.queue if failing == "queue" else acceptor.sealing
-    monkeypatch.setattr(
-        target, "_client", type("Down", (), {"send_message": down, "generate_data_key": down})()
-    )
+    monkeypatch.setattr(target, "_client", type("Down", (), {"send_message": down, "encrypt": down})())
 
     response = api.create(
         demo_settings(smtp, settingsId="down"), headers={**ASYNC, "Idempotency-Key": "k-503"}
@@ -497,6 +495,31 @@ def test_when_the_queue_or_kms_fails_nothing_is_accepted_and_the_answer_is_503_r
     assert response.headers["retry-after"]
     items = boto3.client("dynamodb", region_name="us-east-1").scan(TableName=TABLE)["Items"]
     assert [item for item in items if item.get("checkStatus", {}).get("S") == "running"] == []
+    assert worker.deliver() == (0, [])
+
+
+@pytest.mark.parametrize(
+    ("secret", "field"),
+    [
+        ({"password": "é" * 2049}, "password"),  # 2,049 characters, 4,098 bytes: the limit counts bytes
+        ({"authMethod": "xoauth2", "password": None, "oauthToken": "t" * 4097}, "oauthToken"),
+    ],
+)
+def test_a_secret_over_4096_bytes_is_refused_for_an_asynchronous_check_naming_its_field(
+    api: Api, worker: Worker, smtp: PausingSmtpServer, secret: dict[str, Any], field: str
+) -> None:
+    response = api.create(demo_settings(smtp, **secret), headers=ASYNC)
+
+    assert response.status == 422, response.raw_body
+    assert response.json["error"]["code"] == "VALIDATION_FAILED"
+    [problem] = response.json["error"]["fields"]
+    assert (problem["location"], problem["field"]) == ("body", field)
+    assert "4096 bytes" in problem["message"]
+    assert "respond-async" in problem["message"]
+    assert "é" * 8 not in response.raw_body
+    assert "t" * 64 not in response.raw_body
+    items = boto3.client("dynamodb", region_name="us-east-1").scan(TableName=TABLE)["Items"]
+    assert items == []  # nothing stored, nothing queued
     assert worker.deliver() == (0, [])
 
 

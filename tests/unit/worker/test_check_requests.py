@@ -38,13 +38,13 @@ class Sealing:
         self.opened = 0
 
     def seal(self, secret: str, *, tenant: str, check_id: str) -> SealedSecret:
-        return SealedSecret(encrypted_key="a2V5", nonce="bm9uY2U=", ciphertext=secret[::-1])
+        return SealedSecret(kms_ciphertext=secret[::-1])
 
     def open(self, sealed: SealedSecret, *, tenant: str, check_id: str) -> str:
         self.opened += 1
         if self.fail:
             raise KeyError("refused")
-        return sealed.ciphertext[::-1]
+        return (sealed.kms_ciphertext or "")[::-1]
 
 
 class Store:

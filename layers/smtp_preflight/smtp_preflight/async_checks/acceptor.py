@@ -12,11 +12,14 @@ from typing import Protocol
 
 from smtp_preflight.async_checks import running
 from smtp_preflight.async_checks.running import (
+    MAX_SEALED_SECRET_BYTES,
     CheckRequested,
     RunningCheck,
     SealedSecret,
+    SecretTooLargeToSeal,
     accept,
     request_fields,
+    secret_field,
 )
 from smtp_preflight.model.identifiers import new_check_id
 from smtp_preflight.model.report import ProviderId
@@ -49,13 +52,16 @@ class CheckAcceptor:
 
     def accept(self, settings: SmtpSettings, *, tenant: str, settings_id: str | None) -> RunningCheck:
         """The running item first, then the message (whose worker needs the item); if the message cannot
-        be sent, the item goes again and the error propagates (nothing was accepted)."""
+        be sent, the item goes again and the error propagates (nothing was accepted). A secret KMS cannot
+        seal in one `Encrypt` is `SecretTooLargeToSeal` before anything is stored."""
+        secret = settings.secret
+        if secret is not None and len(secret.get_secret_value().encode()) > MAX_SEALED_SECRET_BYTES:
+            raise SecretTooLargeToSeal(secret_field(settings))
         check_id = new_check_id()
         settings = settings.model_copy(update={"timeout": min(settings.timeout, self.timeout)})
         host = recognise_host(settings.host)
         provider = provider_ref(host.provider if host else ProviderId.OTHER)
         running_check = accept(settings, check_id=check_id, settings_id=settings_id, provider=provider)
-        secret = settings.secret
         sealed = None
         if secret is not None:
             sealed = self.sealing.seal(secret.get_secret_value(), tenant=tenant, check_id=check_id)

@@ -22,7 +22,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
 from smtp_preflight.model.codes import Actor
 from smtp_preflight.model.findings import Finding, Status, make_finding
@@ -37,7 +37,7 @@ from smtp_preflight.model.report import (
     Stage,
     StageName,
 )
-from smtp_preflight.model.settings import SmtpSettings
+from smtp_preflight.model.settings import AuthMethod, SmtpSettings
 
 CHECK_REQUESTED = "SmtpCheckRequested"
 REQUEST_SOURCE = "smtp-preflight.api"
@@ -164,13 +164,49 @@ class LiveStages:
 
 
 class SealedSecret(CamelModel):
-    """A request's password or token encrypted for one check (see `aws.sealing`); never the value."""
+    """A request's password or token encrypted for one check (see `aws.sealing`); never the value.
+
+    Either `kmsCiphertext` (KMS `Encrypt` of the secret itself, at most `MAX_SEALED_SECRET_BYTES`), or the
+    envelope that APIs before it wrote (`encryptedKey`, `nonce`, `ciphertext`: a KMS data key and AES-GCM),
+    which a worker keeps opening while an old API may still queue it during a gradual deployment."""
 
     model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
-    encrypted_key: str = Field(min_length=1, max_length=4096, description="KMS-encrypted data key, base64")
-    nonce: str = Field(min_length=1, max_length=64)
-    ciphertext: str = Field(min_length=1, max_length=32768)
+    kms_ciphertext: str | None = Field(
+        None, min_length=1, max_length=8192, description="KMS Encrypt's ciphertext blob, base64"
+    )
+    encrypted_key: str | None = Field(
+        None, min_length=1, max_length=4096, description="KMS-encrypted data key, base64 (envelope)"
+    )
+    nonce: str | None = Field(None, min_length=1, max_length=64)
+    ciphertext: str | None = Field(None, min_length=1, max_length=32768)
+
+    @model_validator(mode="after")
+    def _one_format(self) -> SealedSecret:
+        envelope = {self.encrypted_key is None, self.nonce is None, self.ciphertext is None}
+        if envelope != {self.kms_ciphertext is not None}:
+            raise ValueError("a sealed secret is either kmsCiphertext or encryptedKey + nonce + ciphertext")
+        return self
+
+    @property
+    def is_envelope(self) -> bool:
+        return self.kms_ciphertext is None
+
+
+MAX_SEALED_SECRET_BYTES = 4096  # KMS Encrypt's plaintext limit: the most an asynchronous check can carry
+
+
+class SecretTooLargeToSeal(ValueError):
+    """An asynchronous check's secret is over `MAX_SEALED_SECRET_BYTES` (synchronous checks never seal)."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"{field} is over {MAX_SEALED_SECRET_BYTES} bytes, more than KMS seals in one call")
+        self.field = field
+
+
+def secret_field(settings: SmtpSettings) -> str:
+    """The request field that carries the secret: `oauthToken` for XOAUTH2, else `password`."""
+    return "oauthToken" if settings.auth_method is AuthMethod.XOAUTH2 else "password"
 
 
 class CheckRequested(CamelModel):

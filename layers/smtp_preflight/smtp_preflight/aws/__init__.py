@@ -13,6 +13,8 @@ Public face:
 - `checking.py`: the check service as every function builds it (store, abuse-limit gate, metrics).
 - `check_queue.py`: asynchronous API checks onto the worker's SQS queue (`SmtpCheckRequested`).
 - `sealing.py`: a request's own secret sealed with KMS for exactly one asynchronous check.
+- `snapstart.py`: after a SnapStart restore, forget the snapshot's clients, credentials, caches and seeds.
+- `redaction.py`: botocore's DEBUG logs without the bodies that carry a secret (KMS, Secrets Manager).
 - `live_progress.py`: a running check's live stages written to its item, off the handshake's path.
 - `rate_limits.py`: the abuse limits as conditional writes in the checks table.
 - `deployment_key.py`: the deployment's HMAC key (idempotency fingerprints, mailbox names).

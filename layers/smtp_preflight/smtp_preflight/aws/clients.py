@@ -19,6 +19,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from . import redaction
+
 BOTO_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 4},
     connect_timeout=2,
@@ -27,6 +29,7 @@ BOTO_CONFIG = Config(
     max_pool_connections=32,  # asyncio.to_thread's default executor has at most 32 threads
 )
 _creating = threading.Lock()
+redaction.install()  # before any client exists: botocore's DEBUG logs never carry a secret's body
 
 
 @cache

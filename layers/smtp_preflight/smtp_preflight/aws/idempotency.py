@@ -13,13 +13,21 @@ from functools import cache
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
+from . import snapstart
 from .clients import client as aws_client
 from .keys import IDEMPOTENCY_PK, PK, SK, TTL_ATTRIBUTE
 
 
+class _PersistenceLayer(DynamoDBPersistenceLayer):
+    """Powertools' layer, whose client is taken anew after a SnapStart restore (`snapstart.py`)."""
+
+    def refresh_client(self) -> None:
+        self.client = aws_client("dynamodb")
+
+
 @cache
 def persistence_layer(table_name: str) -> DynamoDBPersistenceLayer:
-    return DynamoDBPersistenceLayer(
+    layer = _PersistenceLayer(
         table_name=table_name,
         key_attr=PK,
         sort_key_attr=SK,
@@ -27,3 +35,5 @@ def persistence_layer(table_name: str) -> DynamoDBPersistenceLayer:
         static_pk_value=IDEMPOTENCY_PK,
         boto3_client=aws_client("dynamodb"),
     )
+    snapstart.on_restore(layer.refresh_client)
+    return layer

@@ -2,13 +2,17 @@
 
 The API's asynchronous checks travel on the worker's SQS queue, which anyone allowed
 `sqs:ReceiveMessage` can read (and whose DLQ keeps messages for 14 days). So the secret is never in the
-message in clear: the API asks KMS for a fresh data key (`GenerateDataKey`, AES-256) under the check key
-with the encryption context `{"purpose": "smtp-check", "tenantId": ..., "checkId": ...}`, encrypts the
-secret with AES-GCM (the check id is the associated data), forgets the plaintext key, and puts only the
-encrypted data key, the nonce and the ciphertext in the message. The worker's `Decrypt` must name the
-same context, so a sealed secret opens only for its own check and tenant; CloudTrail logs the context,
-which holds ids only. (KMS `Encrypt` alone would do without a data key, but takes at most 4 KiB, and an
-OAuth token may be longer.)
+message in clear: the API asks KMS to `Encrypt` it under the check key with the encryption context
+`{"purpose": "smtp-check", "tenantId": ..., "checkId": ...}` and puts only the ciphertext blob in the
+message. The worker's `Decrypt` must name the same context, so a sealed secret opens only for its own
+check and tenant; CloudTrail logs the context, which holds ids only. `Encrypt` takes at most 4,096 bytes,
+so the API refuses a larger secret for an asynchronous check (`SecretTooLargeToSeal`, a 422 naming the
+field; docs/performance.md says why): no data key, no AES in our code, no `cryptography` wheel.
+
+APIs before this one sealed an envelope (a `GenerateDataKey` data key, AES-GCM with the check id as
+associated data). During a gradual deployment an old API may still queue such messages, so the worker
+still opens them (`_open_envelope`, with `cryptography` imported only then); they expire one
+`START_WITHIN_SECONDS` after the last old API stops, and the next release drops that path and the wheel.
 
 When the check ends the message is deleted, and the worker refuses to open a sealed secret whose check
 is no longer running (finished, lost or deleted) or whose `startBy` has passed, so a redelivery or a DLQ
@@ -18,7 +22,6 @@ copy is acknowledged without any KMS call. Errors name what failed, never a valu
 from __future__ import annotations
 
 import base64
-import os
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -39,7 +42,7 @@ def encryption_context(tenant: str, check_id: str) -> dict[str, str]:
 
 
 class SecretSealer:
-    """Seals (API) and opens (worker) one check's secret with a KMS data key."""
+    """Seals (API) and opens (worker) one check's secret with KMS."""
 
     def __init__(self, key_id: str, *, client: Any = None) -> None:
         self.key_id = key_id
@@ -51,38 +54,40 @@ class SecretSealer:
 
     def seal(self, secret: str, *, tenant: str, check_id: str) -> SealedSecret:
         try:
-            key = self.client.generate_data_key(
-                KeyId=self.key_id, KeySpec="AES_256", EncryptionContext=encryption_context(tenant, check_id)
+            context = encryption_context(tenant, check_id)
+            sealed = self.client.encrypt(
+                KeyId=self.key_id, Plaintext=secret.encode(), EncryptionContext=context
             )
         except (ClientError, BotoCoreError) as exc:
-            raise SealingError("KMS GenerateDataKey failed") from exc
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # on first use, not at cold start
-
-        nonce = os.urandom(12)
-        ciphertext = AESGCM(key["Plaintext"]).encrypt(nonce, secret.encode(), check_id.encode())
-        return SealedSecret(
-            encrypted_key=_b64(key["CiphertextBlob"]), nonce=_b64(nonce), ciphertext=_b64(ciphertext)
-        )
+            raise SealingError("KMS Encrypt failed") from exc
+        return SealedSecret(kms_ciphertext=_b64(sealed["CiphertextBlob"]))
 
     def open(self, sealed: SealedSecret, *, tenant: str, check_id: str) -> str:
+        blob = sealed.encrypted_key if sealed.is_envelope else sealed.kms_ciphertext
         try:
-            key = self.client.decrypt(
-                CiphertextBlob=base64.b64decode(sealed.encrypted_key),
+            plain = self.client.decrypt(
+                CiphertextBlob=base64.b64decode(blob or ""),
                 EncryptionContext=encryption_context(tenant, check_id),
                 KeyId=self.key_id,
-            )
+            )["Plaintext"]
         except (ClientError, BotoCoreError) as exc:
             raise SealingError("KMS Decrypt failed (another check's secret, or no access)") from exc
-        from cryptography.exceptions import InvalidTag
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+        if sealed.is_envelope:
+            plain = _open_envelope(plain, sealed, check_id)
+        return bytes(plain).decode()
 
-        try:
-            plain = AESGCM(key["Plaintext"]).decrypt(
-                base64.b64decode(sealed.nonce), base64.b64decode(sealed.ciphertext), check_id.encode()
-            )
-        except (InvalidTag, ValueError) as exc:
-            raise SealingError("the sealed secret does not belong to this check") from exc
-        return plain.decode()
+
+def _open_envelope(data_key: bytes, sealed: SealedSecret, check_id: str) -> bytes:
+    """An old API's envelope: AES-GCM under the data key KMS just decrypted (transitional, see above)."""
+    from cryptography.exceptions import InvalidTag  # only for an old message, never at cold start
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    try:
+        return AESGCM(data_key).decrypt(
+            base64.b64decode(sealed.nonce or ""), base64.b64decode(sealed.ciphertext or ""), check_id.encode()
+        )
+    except (InvalidTag, ValueError) as exc:
+        raise SealingError("the sealed secret does not belong to this check") from exc
 
 
 def _b64(data: bytes) -> str:

@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from smtp_preflight.worker.records import FailureReason, RecordFailed
 from smtp_preflight.worker.settings_events import Credentials, secret_id_allowed
 
+from . import snapstart
 from .clients import client as aws_client
 
 DEFAULT_MAX_AGE_SECONDS = 30  # short: a secret the SaaS rotates is read again within half a minute
@@ -39,6 +40,7 @@ class CredentialsReader:
         self._client = client
         self._provider: SecretsProvider | None = None
         self._lock = threading.Lock()
+        snapstart.on_restore(self.clear_cache)  # its provider holds a client and cached credentials
 
     @property
     def provider(self) -> SecretsProvider:

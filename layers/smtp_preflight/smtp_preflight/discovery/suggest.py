@@ -17,7 +17,6 @@ import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import Field as ModelField
 
 from smtp_preflight.guard import DnsAnswer, DnsTemporaryFailure
@@ -95,6 +94,8 @@ class Suggestion(CamelModel):
 
 def address_domain(email: str) -> tuple[str, str]:
     """The normalised address and its domain in ASCII (punycode), or InvalidAddress."""
+    from email_validator import EmailNotValidError, validate_email  # not on the API's cold start
+
     try:
         valid = validate_email(email, check_deliverability=False, allow_smtputf8=True)
     except EmailNotValidError as exc:
