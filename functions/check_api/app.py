@@ -13,7 +13,8 @@ check service), `schemas` (request and response bodies), `errors` (the one error
 handlers), `request_guard` (body checks before parsing), `strict_query` (unknown query parameters
 refused), `tenancy` (tenant from the JWT claims), `idempotency` and `idempotency_key` (safe retries),
 `language` (Accept-Language in, Content-Language out: reports are stored with codes and params and
-worded for each answer), `deadlines` (when a synchronous check must end for API Gateway's 30 s). A test holds this list to the modules that exist.
+worded for each answer), `deadlines` (when a synchronous check must end for API Gateway's 30 s).
+A test holds this list to the modules that exist.
 """
 
 import json

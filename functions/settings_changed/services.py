@@ -16,6 +16,7 @@ from .env import ENVIRONMENT, LIMITS, POLICY
 # the API builds its own: the same policy, the same limits, the same mailbox hashes
 checking = build_checking(ENVIRONMENT, limits=LIMITS, policy=POLICY)
 store, mailbox_hash, check_service = checking.store, checking.mailbox_hash, checking.check_service
+secret_hash = checking.secret_hash
 
 
 def progress_writer(tenant: str, check_id: str) -> ProgressWriter:

@@ -47,6 +47,7 @@ class Checking:
     deployment_key: DeploymentKey
     check_service: CheckService
     mailbox_hash: Callable[[Mailbox], str]
+    secret_hash: Callable[[Mailbox, str], str]
 
 
 def build_checking(environment: CheckingEnvironment, *, limits: AbuseLimits, policy: Policy) -> Checking:
@@ -58,8 +59,16 @@ def build_checking(environment: CheckingEnvironment, *, limits: AbuseLimits, pol
         """The key of a mailbox's failed-login item: an HMAC, so the table never holds the address."""
         return deployment_key.mac("mailbox", mailbox.identity())
 
-    gate = DynamoDbGate(table_name, limits, mailbox_hash)
+    def secret_hash(mailbox: Mailbox, secret: str) -> str:
+        """A secret that logged in to this mailbox, recognisable without storing it (rate_limits.py)."""
+        return deployment_key.mac("login-secret", mailbox.identity(), secret)
+
+    gate = DynamoDbGate(table_name, limits, mailbox_hash, secret_hash=secret_hash)
     service = CheckService(store=store, policy=policy, on_finished=record_check_metrics, gate=gate)
     return Checking(
-        store=store, deployment_key=deployment_key, check_service=service, mailbox_hash=mailbox_hash
+        store=store,
+        deployment_key=deployment_key,
+        check_service=service,
+        mailbox_hash=mailbox_hash,
+        secret_hash=secret_hash,
     )
