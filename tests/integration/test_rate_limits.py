@@ -308,3 +308,20 @@ def test_the_gate_fails_closed_when_the_mailbox_key_cannot_be_computed(dynamodb:
     gate.admit("acme", None).finish(LoginOutcome.NOT_SENT)  # the lease and the count were given back
     for _ in range(2):
         gate.admit("acme", None).finish(LoginOutcome.NOT_SENT)
+
+
+def test_the_wait_for_a_concurrent_slot_is_when_the_earliest_running_check_must_end(
+    dynamodb: Any, clock: Clock
+) -> None:
+    gate = make_gate(dynamodb, clock, AbuseLimits(max_concurrent_handshakes=2, lease_grace_seconds=5))
+    gate.admit("acme", None, lease_seconds=40)  # running checks with 40 s and 12 s left
+    gate.admit("acme", None, lease_seconds=12)
+    clock.now += 2
+
+    with pytest.raises(LimitExceeded) as refused:
+        gate.admit("acme", None, lease_seconds=20)
+    assert refused.value.limit is Limit.TENANT_CONCURRENT_HANDSHAKES
+    assert refused.value.retry_after == 15  # 12 s + 5 s grace, 2 s of them gone; never the 90 s lease
+
+    clock.now += 15  # that check's lease lapsed even though nobody gave it back
+    gate.admit("acme", None, lease_seconds=20).finish(LoginOutcome.NOT_SENT)
