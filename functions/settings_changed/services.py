@@ -2,6 +2,7 @@
 
 from smtp_preflight.async_checks.lost_checks import CheckNotRunning
 from smtp_preflight.aws.checking import build_checking
+from smtp_preflight.aws.deferral import RecordDeferral
 from smtp_preflight.aws.events import CompletionPublisher
 from smtp_preflight.aws.live_progress import ProgressWriter
 from smtp_preflight.aws.sealing import SealingError, SecretSealer
@@ -17,6 +18,9 @@ from .env import ENVIRONMENT, LIMITS, POLICY
 checking = build_checking(ENVIRONMENT, limits=LIMITS, policy=POLICY)
 store, mailbox_hash, check_service = checking.store, checking.mailbox_hash, checking.check_service
 secret_hash = checking.secret_hash
+
+
+deferral = RecordDeferral()
 
 
 def progress_writer(tenant: str, check_id: str) -> ProgressWriter:

@@ -15,5 +15,6 @@ Public face:
 - `sealing.py`: a request's own secret sealed with KMS for exactly one asynchronous check.
 - `live_progress.py`: a running check's live stages written to its item, off the handshake's path.
 - `rate_limits.py`: the abuse limits as conditional writes in the checks table.
+- `deferral.py`: a record refused by a limit sent back to its queue with a delay (never to the DLQ).
 - `deployment_key.py`: the deployment's HMAC key (idempotency fingerprints, mailbox names).
 """

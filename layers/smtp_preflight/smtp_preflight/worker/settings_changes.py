@@ -185,7 +185,9 @@ class SettingsChangeService:
                 )
             except LimitExceeded as exc:  # nothing was dialled: SQS delivers the record again later
                 explanation = f"{exc.limit.value} limit reached; retry after {exc.retry_after} s"
-                raise RecordFailed(FailureReason.RATE_LIMITED, explanation) from None
+                raise RecordFailed(
+                    FailureReason.RATE_LIMITED, explanation, retry_after=exc.retry_after
+                ) from None
         except BaseException:
             self.ledger.release(claimed)  # at once (even when cancelled): the next delivery may check
             raise
