@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from smtp_preflight.aws.observability import NoTracer, record_check_metrics, tracing_enabled
+from smtp_preflight.handshake.transcript import WITHHELD
 from smtp_preflight.model.findings import Status
-from smtp_preflight.model.report import Report
+from smtp_preflight.model.report import Handshake, Report, TranscriptLine
 from smtp_preflight.rules import identify_provider
 
 
@@ -38,6 +39,22 @@ def test_metrics_are_printed_as_emf_by_default(
     blob = json.loads(capsys.readouterr().out)
     assert blob["Checks"] == [1.0] or blob["Checks"] == 1.0
     assert blob["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "SmtpPreflight"
+
+
+def test_a_withheld_echo_is_counted_for_the_operators_alarm(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    line = TranscriptLine(dir="S", line=f"535 {WITHHELD}")
+    echoed = _report().model_copy(update={"handshake": Handshake(attempted=True, transcript=[line])})
+
+    record_check_metrics(_report())
+    quiet = capsys.readouterr().out
+    record_check_metrics(echoed)
+    loud = capsys.readouterr().out
+
+    assert "CredentialEchoes" not in quiet
+    assert [json.loads(blob).get("CredentialEchoes") for blob in loud.splitlines()][-1] in ([1.0], 1.0)
 
 
 def test_metrics_disabled_prints_nothing(

@@ -25,6 +25,7 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
+from smtp_preflight.handshake.transcript import WITHHELD
 from smtp_preflight.model.report import Report
 
 if TYPE_CHECKING:
@@ -102,7 +103,8 @@ def _count(name: str, **dimensions: str) -> None:
 
 
 def record_check_metrics(report: Report) -> None:
-    """EMF metrics for one finished check: `Checks` by status and provider, `Findings` by code.
+    """EMF metrics for one finished check: `Checks` by status and provider, `Findings` by code, and
+    `CredentialEchoes` when a server repeated part of the credentials (its text withheld).
 
     Each dimension set is its own EMF blob (`single_metric`), so per-code counts do not multiply the
     dimensions of the check counts.
@@ -110,6 +112,13 @@ def record_check_metrics(report: Report) -> None:
     _count("Checks", status=report.status.value, provider=report.provider.id.value)
     for code in sorted({finding.code for finding in report.findings}):
         _count("Findings", code=code)
+    if report.handshake is not None and _echoed(report):
+        _count("CredentialEchoes")  # a server repeated part of the credentials (the operators' alarm)
+
+
+def _echoed(report: Report) -> bool:
+    """True if any text of the report was withheld because the server echoed the credentials."""
+    return WITHHELD in report.model_dump_json()
 
 
 def record_store_failure() -> None:
