@@ -34,11 +34,12 @@ run: install
 openapi: install
 	$(BIN)/python -m local.openapi
 
-# Rewrite the README's console sessions that no longer match a real run (a test fails while one differs).
+# Rewrite the console sessions of README.md and docs/*.md that no longer match a real run (a test fails
+# while one differs).
 readme: install
 	README_UPDATE=1 $(BIN)/pytest tests/integration/test_readme.py -q
 
-# The README's sessions replayed with the wall clock a year ahead (libfaketime, see
+# The sessions of README.md and docs/*.md replayed with the wall clock a year ahead (libfaketime, see
 # tests/support/clock_ahead.py): nothing they compare may depend on the date. CI runs it after `make test`.
 replay-ahead: install
 	$(BIN)/python -m tests.support.clock_ahead 365 $(BIN)/pytest -p no:cacheprovider -q tests/integration/test_readme.py
@@ -51,7 +52,7 @@ build: install sam
 	PIP_PYTHON="$(abspath $(BIN)/python)" $(SAM) build --template template.yaml
 	$(BIN)/python -m local.build_check
 
-# Speed and size against baselines run side by side (README "Performance"); not part of `make test`,
+# Speed and size against baselines run side by side (docs/performance.md); not part of `make test`,
 # which runs each benchmark once in tests/integration/test_benchmarks.py. swaks is a baseline when
 # installed (apt-get install swaks); without it those rows are skipped and the table says so.
 bench: install

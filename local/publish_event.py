@@ -3,9 +3,12 @@
     .venv/bin/python -m local.publish_event --endpoint-url http://127.0.0.1:PORT --smtp-port 2587
     .venv/bin/python -m local.publish_event ... --version 7        # a given version (default: now in ms)
     .venv/bin/python -m local.publish_event ... --secret-id smtp-preflight/local-dev/missing
+    .venv/bin/python -m local.publish_event ... --secret-id ID --password-env VAR   # store it first
     .venv/bin/python -m local.publish_event ... --deleted          # SmtpSettingsDeleted
 
-The event carries the demo mailbox's settings and the id of its secret, never a password.
+The event carries the demo mailbox's settings and the id of its secret, never a password. With
+`--password-env`, the password in that variable is first stored as the secret, as the SaaS stores or
+updates the secret before it publishes (so no `aws` CLI is needed to try another password).
 """
 
 from __future__ import annotations
@@ -47,6 +50,15 @@ def settings_changed_detail(
     }
 
 
+def store_secret(secrets: Any, secret_id: str, password: str) -> None:
+    """Create the secret, or put a new value into the one already there (the worker caches for 30 s)."""
+    value = json.dumps({"password": password})
+    try:
+        secrets.create_secret(Name=secret_id, SecretString=value)
+    except secrets.exceptions.ResourceExistsException:
+        secrets.put_secret_value(SecretId=secret_id, SecretString=value)
+
+
 def entry(detail_type: str, detail: dict[str, Any], *, bus: str, source: str) -> dict[str, Any]:
     return {"Source": source, "DetailType": detail_type, "Detail": json.dumps(detail), "EventBusName": bus}
 
@@ -65,20 +77,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settings-id", default=DEFAULT_SETTINGS_ID)
     parser.add_argument("--version", type=int, default=None, help="default: the current time in ms")
     parser.add_argument("--secret-id", default=None, help="default: the demo mailbox's secret")
+    parser.add_argument(
+        "--password-env",
+        metavar="VAR",
+        help="first store the password in this variable as the secret (--secret-id) before publishing",
+    )
     parser.add_argument("--deleted", action="store_true", help="publish SmtpSettingsDeleted instead")
     args = parser.parse_args(argv)
     if not args.endpoint_url:
         parser.error("--endpoint-url is required (the moto endpoint `make run` prints)")
+    password = None
+    if args.password_env:
+        password = os.environ.get(args.password_env)
+        if not password:
+            parser.error(f"--password-env {args.password_env}: that variable is not set")
 
     import boto3
 
-    events = boto3.client(
-        "events",
-        endpoint_url=args.endpoint_url,
-        region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "local"),
-        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),  # moto takes any
-    )
+    def client(service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=args.endpoint_url,
+            region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+            aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "local"),
+            aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),  # moto takes any
+        )
+
+    secret_id = args.secret_id or demo_secret_id(tenant=args.tenant)
+    if password is not None:
+        store_secret(client("secretsmanager"), secret_id, password)
+    events = client("events")
     if args.deleted:
         detail: dict[str, Any] = {"tenantId": args.tenant, "settingsId": args.settings_id}
         detail_type = "SmtpSettingsDeleted"
@@ -88,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             version=args.version if args.version is not None else int(time.time() * 1000),
             tenant=args.tenant,
             settings_id=args.settings_id,
-            secret_id=args.secret_id or demo_secret_id(tenant=args.tenant),
+            secret_id=secret_id,
         )
         detail_type = "SmtpSettingsChanged"
     response = events.put_events(Entries=[entry(detail_type, detail, bus=args.bus, source=args.source)])

@@ -1,6 +1,6 @@
 """Prune an installed layer (`python/`) to what the functions use, keeping every pinned package.
 
-botocore ships the API models of ~450 AWS services (28 MB of 30); the functions call three. This keeps
+botocore ships the API models of ~450 AWS services (28 MB of 30); the functions call five. This keeps
 the models of `SERVICES` (and botocore's own tables: endpoints, partitions, retry and default
 configuration), and drops test suites and type stubs nobody imports at run time. Bytecode stays: Lambda
 cannot write it next to a read-only layer, so a layer without it compiles every module at every cold

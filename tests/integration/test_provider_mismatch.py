@@ -3,6 +3,7 @@ loopback) against the provider of the host entered; bounded by the check's deadl
 
 from __future__ import annotations
 
+import socket
 import time
 from typing import Any
 
@@ -15,7 +16,7 @@ from tests.support.dns_servers import LoopbackDns
 
 
 async def unresolvable(host: str, port: int) -> list[IPAddress]:
-    raise OSError("no such host here")  # the handshake ends at once with HOST_NOT_FOUND
+    raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")  # ends at once: HOST_NOT_FOUND
 
 
 def settings(host: str, sender: str, **overrides: Any) -> SmtpSettings:

@@ -1,5 +1,6 @@
-"""A real DNS server on loopback (dnslib) answering MX queries from a small zone, for autodiscovery and
-PROVIDER_MISMATCH tests: answers, NXDOMAIN, empty answers, and silence (the client's timeout).
+"""A real DNS server on loopback (dnslib) answering MX and A queries from a small zone, for autodiscovery,
+PROVIDER_MISMATCH and name-resolution tests: answers, NXDOMAIN, empty answers (NODATA), SERVFAIL,
+REFUSED, and silence (the client's timeout).
 
 dnslib's `DNSServer` runs each query in its own thread, so a "silent" name can sleep without holding
 up other queries; the sleep is bounded so no thread outlives the test session by much.
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from dnslib import MX, QTYPE, RCODE, RR, DNSRecord
+from dnslib import MX, QTYPE, RCODE, RR, A, DNSRecord
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
 SILENCE_SECONDS = 3.0
@@ -21,9 +22,13 @@ SILENCE_SECONDS = 3.0
 
 @dataclass
 class Zone(BaseResolver):  # type: ignore[misc]  # dnslib is untyped
-    """MX records by domain; names in `silent` are never answered in time; everything else NXDOMAIN."""
+    """MX and A records by name; names in `failing` get that rcode ("SERVFAIL", "REFUSED"); names in
+    `silent` are never answered in time; a known name without the asked type is NODATA; anything else
+    NXDOMAIN."""
 
     mx: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    a: dict[str, list[str]] = field(default_factory=dict)
+    failing: dict[str, str] = field(default_factory=dict)
     silent: set[str] = field(default_factory=set)
     queries: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -36,12 +41,18 @@ class Zone(BaseResolver):  # type: ignore[misc]  # dnslib is untyped
         if name in self.silent:
             time.sleep(SILENCE_SECONDS)
             return reply
-        if name not in self.mx:
+        if name in self.failing:
+            reply.header.rcode = getattr(RCODE, self.failing[name])
+            return reply
+        if name not in self.mx and name not in self.a:
             reply.header.rcode = RCODE.NXDOMAIN
             return reply
         if request.q.qtype == QTYPE.MX:
-            for preference, exchange in self.mx[name]:
+            for preference, exchange in self.mx.get(name, []):
                 reply.add_answer(RR(name, QTYPE.MX, rdata=MX(exchange, preference), ttl=60))
+        if request.q.qtype == QTYPE.A:
+            for address in self.a.get(name, []):
+                reply.add_answer(RR(name, QTYPE.A, rdata=A(address), ttl=60))
         return reply
 
 

@@ -2,7 +2,7 @@
 
 One catalogue for the rule-table unit tests and the loopback-server integration tests. Wordings come
 from shared/reference/provider-replies.md ("Sending-stage replies") and the sources each rule in
-`handshake.diagnosis.REPLY_RULES` names; every code appears in several variants (line splits, case,
+`handshake.reply_rules.REPLY_RULES` names; every code appears in several variants (line splits, case,
 extra text, stage), because real servers differ. `reply_parts` splits wire bytes the way aiosmtplib does.
 """
 
@@ -135,22 +135,23 @@ SENDING_REPLIES: dict[str, SendingReply] = {
         False,
     ),
     # --- M365_MAILBOX_LOGON_FAILED: licence or app permission -----------------------------------------
+    # a 4xx, yet nothing passes by waiting: the mailbox needs a licence or the app rights (per cause)
     "microsoft 430 4.2.0 mailbox logon failure": SendingReply(
-        S.DATA, b"430 4.2.0 STOREDRV; mailbox logon failure;\r\n", "M365_MAILBOX_LOGON_FAILED", True
+        S.DATA, b"430 4.2.0 STOREDRV; mailbox logon failure;\r\n", "M365_MAILBOX_LOGON_FAILED", False
     ),
     "microsoft 430 4.2.0 long, split": SendingReply(
         S.DATA,
         b"430-4.2.0 STOREDRV; Mailbox Logon Failure; Failed to process message due to a transient\r\n"
         b"430 4.2.0 exception with message MapiExceptionLogonFailed [Hostname=AM0PR02MB0001.prod]\r\n",
         "M365_MAILBOX_LOGON_FAILED",
-        True,
+        False,
     ),
     # --- RELAY_DENIED: only ever the reply to RCPT ----------------------------------------------------
     "postfix 554 5.7.1 relay access denied": SendingReply(
         S.RCPT, b"554 5.7.1 <bob@example.org>: Relay access denied\r\n", "RELAY_DENIED", False
     ),
-    "postfix 454 4.7.1 relay deferred": SendingReply(
-        S.RCPT, b"454 4.7.1 <bob@example.org>: Relay access denied\r\n", "RELAY_DENIED", True
+    "postfix 454 4.7.1 relay deferred": SendingReply(  # a 4xx, but relaying is not granted by waiting
+        S.RCPT, b"454 4.7.1 <bob@example.org>: Relay access denied\r\n", "RELAY_DENIED", False
     ),
     "exchange 550 5.7.54": SendingReply(
         S.RCPT,

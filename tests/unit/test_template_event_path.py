@@ -1,4 +1,4 @@
-"""template.yaml's event path keeps the properties the README promises (cfn-lint cannot know them)."""
+"""template.yaml's event path keeps the properties docs/events.md promises (cfn-lint cannot know them)."""
 
 from __future__ import annotations
 

@@ -42,7 +42,8 @@ router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]  # Powertools l
         "From the address's domain: the recommended host, port, security and login, with the reason, "
         "how sure we are (`confidence`) and where it comes from (`source`: our catalogue, the domain's "
         "MX records, its Mozilla autoconfig document or Thunderbird's ISPDB; `unknown` when nothing "
-        "answered in time)."
+        "answered in time). When a DNS outage kept us from finding out, `dnsAnswer` says what the "
+        "resolver answered and `retryable` is true: ask again later."
     ),
     operation_id="suggestSettings",
     tags=["providers"],

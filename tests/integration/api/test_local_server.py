@@ -63,7 +63,7 @@ def test_start_up_says_where_everything_listens_and_that_jwts_are_not_verified(l
 
 
 def test_a_check_against_the_demo_server_passes_over_real_http(local_run: LocalRun) -> None:
-    # Given the demo server's settings, as the README's curl example sends them
+    # Given the demo server's settings, as docs/api.md's curl example sends them
     settings = {
         "settingsId": "demo",
         "host": "localhost",

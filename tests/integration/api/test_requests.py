@@ -423,7 +423,7 @@ def test_the_create_sample_is_a_valid_request(api: Api) -> None:
 
 
 def test_a_json_body_without_a_content_type_is_415(api: Api, demo_smtp: DemoSmtpServer) -> None:
-    """The README promises 415 for anything but JSON; a body of unknown type is not guessed at."""
+    """docs/api.md promises 415 for anything but JSON; a body of unknown type is not guessed at."""
     event = make_event("POST", "/v1/smtp-checks", body=demo_settings(demo_smtp))
     event["headers"].pop("content-type")
 

@@ -12,7 +12,8 @@ import pytest
 
 from smtp_preflight.discovery import Source, describe, discover
 from smtp_preflight.discovery.autoconfig import MAX_DOCUMENT_BYTES, parse_autoconfig
-from smtp_preflight.discovery.mx import DnsMxLookup
+from smtp_preflight.discovery.mx import DnsMxLookup, MxAnswer
+from smtp_preflight.guard import DnsAnswer
 from smtp_preflight.model.report import ProviderId
 from smtp_preflight.model.settings import Security
 from smtp_preflight.rules.mailbox_providers import MAILBOX_PROVIDERS, Confidence, Login
@@ -27,7 +28,7 @@ def run(coroutine: Any) -> Any:
     return asyncio.run(coroutine)
 
 
-async def no_mx(domain: str, timeout: float) -> list[str]:
+async def no_mx(domain: str, timeout: float) -> MxAnswer:
     raise AssertionError("a catalogued address must not need DNS")
 
 
@@ -40,25 +41,75 @@ def test_mx_hosts_come_back_most_preferred_first(loopback_dns: LoopbackDns) -> N
         (10, "primary.order.example.net"),
     ]
     lookup = DnsMxLookup(loopback_dns.nameservers)
-    assert run(lookup("order.example.net", 2.0)) == ["primary.order.example.net", "backup.order.example.net"]
+    assert run(lookup("order.example.net", 2.0)) == MxAnswer(
+        ("primary.order.example.net", "backup.order.example.net")
+    )
 
 
-def test_nxdomain_is_no_mx(loopback_dns: LoopbackDns) -> None:
-    assert run(DnsMxLookup(loopback_dns.nameservers)("nowhere.example.net", 2.0)) == []
+def test_nxdomain_is_no_mx_and_a_fact_about_the_domain(loopback_dns: LoopbackDns) -> None:
+    answer = run(DnsMxLookup(loopback_dns.nameservers)("nowhere.example.net", 2.0))
+    assert answer == MxAnswer(failure=DnsAnswer.NXDOMAIN)
+    assert not answer.temporary
+
+
+def test_a_name_without_mx_records_is_nodata(loopback_dns: LoopbackDns) -> None:
+    loopback_dns.zone.a["web-only.example.net"] = ["192.0.2.10"]
+    answer = run(DnsMxLookup(loopback_dns.nameservers)("web-only.example.net", 2.0))
+    assert answer == MxAnswer(failure=DnsAnswer.NODATA)
+    assert not answer.temporary
+
+
+@pytest.mark.parametrize("rcode", ["SERVFAIL", "REFUSED"])
+def test_a_failing_resolver_is_no_mx_for_now(loopback_dns: LoopbackDns, rcode: str) -> None:
+    loopback_dns.zone.failing[f"{rcode.lower()}.example.net"] = rcode
+    answer = run(DnsMxLookup(loopback_dns.nameservers)(f"{rcode.lower()}.example.net", 2.0))
+    assert answer == MxAnswer(failure=DnsAnswer(rcode))
+    assert answer.temporary
 
 
 def test_a_silent_resolver_is_no_mx_within_the_timeout(loopback_dns: LoopbackDns) -> None:
     loopback_dns.zone.silent.add("silent.example.net")
     started = time.monotonic()
-    assert run(DnsMxLookup(loopback_dns.nameservers)("silent.example.net", 0.5)) == []
+    answer = run(DnsMxLookup(loopback_dns.nameservers)("silent.example.net", 0.5))
+    assert answer == MxAnswer(failure=DnsAnswer.TIMEOUT)
+    assert answer.temporary
     assert time.monotonic() - started < 1.5
 
 
 def test_no_resolver_listening_is_no_mx() -> None:
     lookup = DnsMxLookup((("127.0.0.1", 9),))  # discard port: nothing answers
     started = time.monotonic()
-    assert run(lookup("example.example.net", 0.5)) == []
+    answer = run(lookup("example.example.net", 0.5))
+    assert not answer.hosts
+    assert answer.temporary
     assert time.monotonic() - started < 1.5
+
+
+def test_discovery_says_try_again_when_dns_failed(loopback_dns: LoopbackDns) -> None:
+    loopback_dns.zone.failing["outage.example.net"] = "SERVFAIL"
+    found = run(
+        discover("ada@outage.example.net", mx_lookup=DnsMxLookup(loopback_dns.nameservers), fetcher=None)
+    )
+
+    suggestion = describe(found, "en")
+
+    assert (suggestion.source, suggestion.dns_answer, suggestion.retryable) == (
+        Source.UNKNOWN,
+        "SERVFAIL",
+        True,
+    )
+    assert "try again" in suggestion.reason
+    assert suggestion.model_dump(mode="json", by_alias=True)["dnsAnswer"] == "SERVFAIL"
+
+
+def test_discovery_of_a_domain_that_does_not_exist_is_not_retryable(loopback_dns: LoopbackDns) -> None:
+    found = run(
+        discover("ada@gone.example.net", mx_lookup=DnsMxLookup(loopback_dns.nameservers), fetcher=None)
+    )
+
+    suggestion = describe(found, "en")
+
+    assert (suggestion.source, suggestion.dns_answer, suggestion.retryable) == (Source.UNKNOWN, None, False)
 
 
 # ----- the catalogue, then MX --------------------------------------------------------------------------

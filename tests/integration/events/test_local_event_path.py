@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 import pytest
 
+from local.dead_letters import main as dead_letters
 from local.publish_event import main as publish_event
 from tests.support.local_server import LocalRun, local_server
 
@@ -107,7 +108,39 @@ def test_publish_event_makes_a_new_version_each_time(local_run: LocalRun) -> Non
     assert found[0]["version"] < found[1]["version"]
 
 
-def test_an_unreadable_secret_is_retried_then_dead_lettered(local_run: LocalRun) -> None:
+def test_publish_event_stores_the_password_it_is_given_as_the_secret(
+    local_run: LocalRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a password the demo server refuses, stored by publish_event under a secret of its own
+    monkeypatch.setenv("TRY_PASSWORD", "not-the-password")
+    secret_id = "smtp-preflight/local-dev/stored-by-publish-event"
+    args = [*printed_publish_args(local_run), "--settings-id", "stored", "--secret-id", secret_id]
+
+    assert publish_event([*args, "--password-env", "TRY_PASSWORD"]) == 0
+
+    # Then the worker read that password: the login failed
+    [completed] = wait_for(lambda: completions(local_run, "stored"))
+    assert completed["findingCodes"] == ["AUTH_FAILED"]
+    value = client(local_run, "secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
+    assert json.loads(value) == {"password": "not-the-password"}
+
+    # And a second call puts the new value into the existing secret (the worker reads it once its
+    # 30 s cache lapses), rather than failing on the name
+    monkeypatch.setenv("TRY_PASSWORD", "demo-password")
+    assert publish_event([*args, "--password-env", "TRY_PASSWORD"]) == 0
+    value = client(local_run, "secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
+    assert json.loads(value) == {"password": "demo-password"}
+
+
+def test_publish_event_refuses_an_unset_password_variable(local_run: LocalRun) -> None:
+    with pytest.raises(SystemExit) as refused:
+        publish_event([*printed_publish_args(local_run), "--password-env", "NO_SUCH_VARIABLE_SET"])
+    assert refused.value.code == 2
+
+
+def test_an_unreadable_secret_is_retried_then_dead_lettered(
+    local_run: LocalRun, capsys: pytest.CaptureFixture[str]
+) -> None:
     # Given an event whose secret does not exist
     args = printed_publish_args(local_run)
     assert (
@@ -116,14 +149,13 @@ def test_an_unreadable_secret_is_retried_then_dead_lettered(local_run: LocalRun)
     )
 
     # Then, after two receives a second apart, it waits in the DLQ, unchanged, with its reason logged
-    sqs = client(local_run, "sqs")
-    dlq = banner_value(local_run, r"DLQ        (\S+)")
+    # (read as a developer reads it, with `python -m local.dead_letters`)
+    def waiting() -> list[dict[str, Any]]:
+        capsys.readouterr()
+        assert dead_letters(["--endpoint-url", endpoint(local_run)]) == 0
+        return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
 
-    def dead_letters() -> list[dict[str, Any]]:
-        messages = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])
-        return [json.loads(message["Body"]) for message in messages]
-
-    [dead] = wait_for(dead_letters)
+    [dead] = wait_for(waiting)
     assert dead["detail"]["settingsId"] == "no-secret"
     failures = [line for line in local_run.output if '"message":"record failed: SECRET_NOT_FOUND"' in line]
     assert len(failures) == 2

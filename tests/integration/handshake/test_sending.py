@@ -118,7 +118,7 @@ REFUSED = b" " + ALL_THE_WORDS + b"\r\n"
         (Greeting(banner=b"421 4.7.0" + REFUSED), None, ("SERVER_REJECTED", True)),
         (Greeting(ehlo=b"550 5.4.5" + REFUSED), None, ("SERVER_REJECTED", False)),
         (Greeting(), b"535 5.7.8" + REFUSED, ("AUTH_FAILED", False)),
-        (Greeting(), b"454 4.7.0" + REFUSED, ("AUTH_FAILED", True)),
+        (Greeting(), b"454 4.7.0" + REFUSED, ("AUTH_TEMPORARY_FAILURE", True)),
     ],
     ids=["banner 554", "banner 421", "ehlo 550", "auth 535", "auth 454"],
 )
@@ -155,7 +155,7 @@ class RelayRefusingHandler(MailHandler):
         ),
         (
             MailHandler(data_reply="430 4.2.0 STOREDRV; mailbox logon failure;"),
-            ("M365_MAILBOX_LOGON_FAILED", "data", True),
+            ("M365_MAILBOX_LOGON_FAILED", "data", False),
         ),
         (RelayRefusingHandler(), ("RELAY_DENIED", "rcpt", False)),
     ],

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from smtp_preflight.config.policy import Policy
 from smtp_preflight.guard import (
+    DnsTemporaryFailure,
     HostNotFound,
     HostNotPublic,
     PortNotAllowed,
@@ -330,6 +331,40 @@ def test_a_name_with_one_private_address_is_refused_whole() -> None:
 def test_an_unresolvable_name_is_refused(stub: StubResolver) -> None:
     with pytest.raises(HostNotFound, match=r"nowhere\.example\.com cannot be resolved"):
         resolve("nowhere.example.com", 587, stub)
+
+
+@pytest.mark.parametrize(
+    ("error", "refusal", "answer"),
+    [
+        (socket.gaierror(socket.EAI_NONAME, "Name or service not known"), HostNotFound, "NXDOMAIN"),
+        (socket.gaierror(socket.EAI_NODATA, "No address associated with hostname"), HostNotFound, "NODATA"),
+        (
+            socket.gaierror(socket.EAI_ADDRFAMILY, "Address family for hostname not supported"),
+            HostNotFound,
+            "NODATA",
+        ),
+        (
+            socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"),
+            DnsTemporaryFailure,
+            "SERVFAIL",
+        ),
+        (
+            socket.gaierror(socket.EAI_FAIL, "Non-recoverable failure in name resolution"),
+            DnsTemporaryFailure,
+            "SERVFAIL",
+        ),
+        (socket.gaierror(socket.EAI_SYSTEM, "System error"), DnsTemporaryFailure, "NO_RESOLVER"),
+        (OSError("no resolver"), DnsTemporaryFailure, "NO_RESOLVER"),
+    ],
+    ids=["EAI_NONAME", "EAI_NODATA", "EAI_ADDRFAMILY", "EAI_AGAIN", "EAI_FAIL", "EAI_SYSTEM", "OSError"],
+)
+def test_only_a_name_that_is_not_there_is_not_found(
+    error: OSError, refusal: type[Exception], answer: str
+) -> None:
+    """getaddrinfo's "no such name" and "no address" blame the name; everything else is the resolver's."""
+    with pytest.raises(refusal) as caught:
+        resolve("smtp.example.com", 587, StubResolver(error=error))
+    assert caught.value.answer == answer  # type: ignore[attr-defined]
 
 
 def test_a_port_outside_the_allow_list_is_refused_before_resolving() -> None:

@@ -8,7 +8,7 @@ import ssl
 import pytest
 from aiosmtplib import SMTPResponseException, SMTPServerDisconnected
 
-from smtp_preflight.guard import HostNotFound, HostNotPublic, PortNotAllowed
+from smtp_preflight.guard import DnsAnswer, DnsTemporaryFailure, HostNotFound, HostNotPublic, PortNotAllowed
 from smtp_preflight.handshake import choose_mechanism
 from smtp_preflight.handshake.connection import MalformedReply
 from smtp_preflight.handshake.diagnosis import (
@@ -141,6 +141,9 @@ def _ssl_error(reason: str) -> ssl.SSLError:
     ("stage", "error", "expected"),
     [
         (S.RESOLVE, HostNotFound("smtp.example.com"), "HOST_NOT_FOUND"),
+        (S.RESOLVE, HostNotFound("smtp.example.com", DnsAnswer.NODATA), "HOST_NOT_FOUND"),
+        (S.RESOLVE, DnsTemporaryFailure("smtp.example.com", DnsAnswer.SERVFAIL), "DNS_TEMPORARY_FAILURE"),
+        (S.RESOLVE, TimeoutError(), "DNS_TEMPORARY_FAILURE"),
         (S.RESOLVE, HostNotPublic("10.0.0.1", "private network", "smtp.example.com"), "HOST_NOT_PUBLIC"),
         (S.RESOLVE, PortNotAllowed(8080, frozenset({587})), "PORT_NOT_ALLOWED"),
         (S.CONNECT, ConnectionRefusedError(errno.ECONNREFUSED, "refused"), "CONNECTION_REFUSED"),
@@ -164,6 +167,36 @@ def _ssl_error(reason: str) -> ssl.SSLError:
 def test_exception_table(stage: StageName, error: BaseException, expected: str) -> None:
     assert classify_error(stage, error, CONTEXT) == expected
     assert diagnose_error(stage, error, CONTEXT).code == expected
+
+
+@pytest.mark.parametrize(
+    ("error", "answer", "expected"),
+    [
+        (HostNotFound("smtp.example.com"), "NXDOMAIN", ("HOST_NOT_FOUND", "user", False, "host")),
+        (
+            HostNotFound("smtp.example.com", DnsAnswer.NODATA),
+            "NODATA",
+            ("HOST_NOT_FOUND", "user", False, "host"),
+        ),
+        *(
+            (
+                DnsTemporaryFailure("smtp.example.com", answer),
+                answer.value,
+                ("DNS_TEMPORARY_FAILURE", "service", True, None),
+            )
+            for answer in (DnsAnswer.SERVFAIL, DnsAnswer.REFUSED, DnsAnswer.TIMEOUT, DnsAnswer.NO_RESOLVER)
+        ),
+        (TimeoutError(), "TIMEOUT", ("DNS_TEMPORARY_FAILURE", "service", True, None)),
+    ],
+)
+def test_a_name_that_is_not_there_is_the_users_an_outage_is_ours(
+    error: BaseException, answer: str, expected: tuple[str, str, bool, str | None]
+) -> None:
+    finding = diagnose_error(S.RESOLVE, error, CONTEXT)
+
+    assert (finding.code, finding.actor, finding.retryable, finding.field) == expected
+    assert finding.params["dns_answer"] == answer
+    assert finding.model_dump(mode="json", by_alias=True)["params"]["dnsAnswer"] == answer
 
 
 def test_not_tls_on_a_tls_port_is_a_mode_mismatch() -> None:
@@ -208,7 +241,7 @@ def test_every_handshake_code_renders_from_the_params_it_gets(code: str, locale:
     params = {**finding.params, "tls_version": "TLSv1.3", "mechanism": "PLAIN", "sender": "a@example.com"}
     params |= {"recipient": "b@example.com", "days_left": 3, "not_after": "2030-01-01"}
     params |= {"expected_mode": "tls", "chosen_mode": "starttls", "reason": "private network"}
-    params |= {"allowed_ports": "587"}
+    params |= {"allowed_ports": "587", "dns_answer": "SERVFAIL"}
 
     message, advice = render(code, params, locale=locale)
 

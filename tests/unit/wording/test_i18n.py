@@ -13,6 +13,7 @@ import pytest
 import smtp_preflight
 from smtp_preflight.cli.main import main
 from smtp_preflight.discovery import Source
+from smtp_preflight.discovery.suggest import DNS_UNAVAILABLE_REASON
 from smtp_preflight.guard import addresses as guard
 from smtp_preflight.handshake.diagnosis import REPLY_RULES
 from smtp_preflight.model.codes import SPECS, Actor, Field
@@ -60,7 +61,7 @@ def expected_keys() -> set[str]:
     keys |= {term_key("scope", rule.params["scope"]) for rule in REPLY_RULES if "scope" in rule.params}
     keys |= {term_key("reason", reason) for reason in GUARD_REASONS}
     keys |= {f"auth.{login.value}" for login in Login} | {f"confidence.{c.value}" for c in Confidence}
-    keys |= {f"source.{source.value}" for source in Source}
+    keys |= {f"source.{source.value}" for source in Source} | {DNS_UNAVAILABLE_REASON}
     keys |= {f"hint.{hint}" for provider in MAILBOX_PROVIDERS for hint in provider.hints}
     return keys | used_ui_keys()
 

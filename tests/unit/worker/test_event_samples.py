@@ -1,4 +1,4 @@
-"""The samples in events/ follow the contract the worker enforces (they are what the README shows)."""
+"""The samples in events/ follow the contract the worker enforces (they are what docs/events.md shows)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,8 @@ dialling an SMTP host, and gets the same treatment: the name is resolved once by
 (every address must be public; port 443 only), the socket connects to an approved address, TLS verifies
 the certificate for the name (SNI), the body is capped, the whole fetch has one short deadline, and a
 redirect is followed only to the same host over https (so never to another or a private address).
-XML is parsed with defusedxml (no DTDs, no entities). Every failure is None: the caller says "unknown".
+XML is parsed with defusedxml (no DTDs, no entities). Every failure is None: the caller says "unknown";
+only a DNS outage (`DnsTemporaryFailure`) is raised, so that the caller can say "try again" instead.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from defusedxml.common import DefusedXmlException
 
 from smtp_preflight.config.policy import Policy
 from smtp_preflight.guard import (
+    DnsTemporaryFailure,
     HostError,
     HostNotFound,
     HostNotPublic,
@@ -77,7 +79,9 @@ class Fetcher:
     https_port: int = HTTPS_PORT
 
     async def get(self, url: str, timeout: float) -> bytes | None:
-        """The body of a 200 answer to GET `url`, or None (refused, failed, too big, too slow)."""
+        """The body of a 200 answer to GET `url`, or None (refused, failed, too big, too slow).
+
+        Raises DnsTemporaryFailure when the resolver failed for the host: not "unknown", "try again"."""
         if timeout <= 0:
             return None
         try:
@@ -98,7 +102,7 @@ class Fetcher:
         try:
             async with asyncio.timeout(timeout):
                 await resolve_public(server.host, server.port, self.policy, resolver=self.resolver)
-        except _FAILURES as exc:
+        except (*_FAILURES, DnsTemporaryFailure) as exc:  # a host we cannot judge now is not suggested
             logger.info("autoconfig suggestion refused by the guard: %s", type(exc).__name__)
             return False
         return True

@@ -1,8 +1,10 @@
 """MX lookups (dnspython) for autodiscovery and the provider-mismatch check: bounded, never raising.
 
-Any DNS failure (timeout, NXDOMAIN, no answer, no resolver configured) is an empty list: who hosts a
-domain is a hint for people, never a reason for a check or a suggestion to fail. Lookups are UDP
-queries to the configured resolver only; they connect to no host the customer chose.
+A failed lookup has no hosts, and says what the resolver answered (`MxAnswer.failure`): NXDOMAIN or
+NODATA are facts about the domain; SERVFAIL, a refusal, a timeout or no resolver are an outage that
+says nothing about it (`MxAnswer.temporary`), so discovery can say "try again" rather than "unknown".
+Who hosts a domain is a hint for people, never a reason for a check or a suggestion to fail. Lookups
+are UDP queries to the configured resolver only; they connect to no host the customer chose.
 """
 
 from __future__ import annotations
@@ -11,8 +13,25 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-MxLookup = Callable[[str, float], Awaitable[list[str]]]
-"""(domain, timeout in seconds) -> MX hosts, most preferred first; [] when unknown."""
+from smtp_preflight.guard import DnsAnswer, dnspython_answer
+from smtp_preflight.guard.dns_answers import NOT_FOUND
+
+
+@dataclass(frozen=True, slots=True)
+class MxAnswer:
+    """The MX hosts, most preferred first; `failure` says why there are none when the lookup failed."""
+
+    hosts: tuple[str, ...] = ()
+    failure: DnsAnswer | None = None
+
+    @property
+    def temporary(self) -> bool:
+        """The resolver failed (not the domain): the same lookup may succeed later."""
+        return self.failure is not None and self.failure not in NOT_FOUND
+
+
+MxLookup = Callable[[str, float], Awaitable[MxAnswer]]
+"""(domain, timeout in seconds) -> the MX hosts, or why there are none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,16 +40,18 @@ class DnsMxLookup:
 
     nameservers: tuple[tuple[str, int], ...] = ()
 
-    async def __call__(self, domain: str, timeout: float) -> list[str]:
+    async def __call__(self, domain: str, timeout: float) -> MxAnswer:
         if timeout <= 0:
-            return []
+            return MxAnswer(failure=DnsAnswer.TIMEOUT)
         import dns.exception  # dnspython (~20 ms to import) only once a lookup is made: not at cold start
 
         try:
             async with asyncio.timeout(timeout):
-                return await self._lookup(domain, timeout)
-        except (TimeoutError, dns.exception.DNSException, OSError, ValueError):
-            return []
+                return MxAnswer(tuple(await self._lookup(domain, timeout)))
+        except (TimeoutError, dns.exception.DNSException, OSError) as error:
+            return MxAnswer(failure=dnspython_answer(error))
+        except ValueError:  # not a name DNS could hold
+            return MxAnswer(failure=DnsAnswer.NXDOMAIN)
 
     async def _lookup(self, domain: str, timeout: float) -> list[str]:
         import dns.asyncresolver
@@ -42,6 +63,7 @@ class DnsMxLookup:
         if self.nameservers:
             resolver.nameservers = [dns.nameserver.Do53Nameserver(a, p) for a, p in self.nameservers]
         resolver.lifetime = resolver.timeout = timeout
+        resolver.retry_servfail = False
         answer = await resolver.resolve(dns.name.from_text(domain), "MX", search=False)
         records = sorted(
             (r for r in answer if isinstance(r, dns.rdtypes.ANY.MX.MX)), key=lambda r: r.preference

@@ -4,6 +4,8 @@ In order, the first that knows wins: the address's domain in our catalogue (`mai
 domain's MX records (a custom domain hosted by Google, Microsoft 365, IONOS...), the domain's own
 Mozilla autoconfig document, Thunderbird's ISPDB. Everything after the catalogue is network, each step
 bounded by what is left of one short deadline; a failure anywhere means "unknown", never an error.
+An unknown that a DNS outage caused (SERVFAIL, refusal, timeout, no resolver: `dns_answer`) says so and
+is `retryable`: asking again later may find out, and nothing about the address is wrong.
 
 `discover` returns data (provider, settings, source); `describe` words it in a language, so the same
 discovery can be shown to anyone.
@@ -16,7 +18,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from email_validator import EmailNotValidError, validate_email
+from pydantic import Field as ModelField
 
+from smtp_preflight.guard import DnsAnswer, DnsTemporaryFailure
 from smtp_preflight.model.report import CamelModel, ProviderId, ProviderRef
 from smtp_preflight.model.settings import AuthMethod, Security
 from smtp_preflight.rules.mailbox_providers import (
@@ -32,6 +36,7 @@ from smtp_preflight.wording import i18n
 from .autoconfig import ISPDB_URL, Fetcher, OutgoingServer, autoconfig_urls, parse_autoconfig
 from .mx import MxLookup
 
+DNS_UNAVAILABLE_REASON = "source.dnsUnavailable"  # the reason shown when a DNS outage left us unknowing
 DISCOVERY_SECONDS = 6.0  # the whole discovery, DNS and HTTP included
 STEP_SECONDS = 2.5  # one MX lookup or one document fetch
 
@@ -59,6 +64,7 @@ class Discovery:
     mx_host: str | None = None
     source_url: str | None = None
     hints: tuple[str, ...] = field(default=())
+    dns_answer: DnsAnswer | None = None  # a DNS outage kept us from finding out
 
 
 class Suggestion(CamelModel):
@@ -79,6 +85,12 @@ class Suggestion(CamelModel):
     hints: list[str]
     mx_host: str | None
     source_url: str | None
+    dns_answer: DnsAnswer | None = ModelField(
+        default=None, description="What the resolver answered when a DNS outage kept us from finding out."
+    )
+    retryable: bool = ModelField(
+        default=False, description="True when asking again later may find out (a DNS outage, not the domain)."
+    )
 
 
 def address_domain(email: str) -> tuple[str, str]:
@@ -125,7 +137,9 @@ async def discover(
     def budget() -> float:
         return min(STEP_SECONDS, end - time.monotonic())
 
-    for mx_host in (await mx_lookup(domain, budget()))[:5]:
+    mx = await mx_lookup(domain, budget())
+    outage = mx.failure if mx.temporary else None
+    for mx_host in mx.hosts[:5]:
         hosted = by_mx_host(mx_host)
         if hosted is not None:
             return from_catalogue(email, domain, hosted, Source.MX, mx_host)
@@ -133,11 +147,14 @@ async def discover(
         for source, url in zip(
             (Source.AUTOCONFIG, Source.ISPDB), autoconfig_urls(domain, email, ispdb_url), strict=True
         ):
-            document = await fetcher.get(url, budget())
+            try:
+                document = await fetcher.get(url, budget())
+            except DnsTemporaryFailure as failure:
+                outage, document = outage or failure.answer, None
             server = parse_autoconfig(document, email) if document else None
             if server is not None and await fetcher.dialable(server, budget()):
                 return Discovery(email, domain, source, Confidence.MEDIUM, server=server, source_url=url)
-    return Discovery(email, domain, Source.UNKNOWN, Confidence.NONE)
+    return Discovery(email, domain, Source.UNKNOWN, Confidence.NONE, dns_answer=outage)
 
 
 def describe(found: Discovery, locale: str = i18n.DEFAULT_LOCALE) -> Suggestion:
@@ -145,6 +162,8 @@ def describe(found: Discovery, locale: str = i18n.DEFAULT_LOCALE) -> Suggestion:
     provider = provider_ref(found.provider, locale)
     server = found.server
     words = {"domain": found.domain, "provider": provider.name, "mx_host": found.mx_host or ""}
+    reason = DNS_UNAVAILABLE_REASON if found.dns_answer else f"source.{found.source.value}"
+    words["dns_answer"] = found.dns_answer.value if found.dns_answer else ""
     return Suggestion(
         email=found.email,
         domain=found.domain,
@@ -159,8 +178,10 @@ def describe(found: Discovery, locale: str = i18n.DEFAULT_LOCALE) -> Suggestion:
         username=server.username if server else None,
         source=found.source,
         confidence=found.confidence,
-        reason=i18n.text(f"source.{found.source.value}", locale, **words),
+        reason=i18n.text(reason, locale, **words),
         hints=[i18n.text(f"hint.{hint}", locale, provider=provider.name) for hint in found.hints],
         mx_host=found.mx_host,
         source_url=found.source_url,
+        dns_answer=found.dns_answer,
+        retryable=found.dns_answer is not None,
     )

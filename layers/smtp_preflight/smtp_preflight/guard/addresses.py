@@ -43,11 +43,20 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
 from smtp_preflight.config.policy import Policy
 
+from .dns_answers import (
+    DnsAnswer,
+    DnsTemporaryFailure,
+    HostNotFound,
+    explain_temporary_failure,
+    gai_answer,
+    lookup_failure,
+)
 from .hosts import IPAddress, parse_ip_literal
 
 __all__ = [
     "APPROVAL_LISTENERS",
     "ApprovalListener",
+    "DnsTemporaryFailure",
     "HostNotFound",
     "HostNotPublic",
     "PortNotAllowed",
@@ -181,14 +190,6 @@ class HostNotPublic(Exception):
         self.reason = reason
         self.host = host if host is not None else address
         super().__init__(f"{self.host} is not a public internet address ({reason})")
-
-
-class HostNotFound(Exception):
-    """The host did not resolve (error or no A/AAAA records): a refusal, never a reason to skip the guard."""
-
-    def __init__(self, host: str) -> None:
-        self.host = host
-        super().__init__(f"{host} cannot be resolved")
 
 
 class PortNotAllowed(Exception):
@@ -373,12 +374,18 @@ async def system_resolver(host: str, port: int) -> list[IPAddress]:
     """A and AAAA records via the system resolver, deduplicated, in the resolver's order.
 
     IP literals are returned as they are, without a lookup. Errors propagate as `OSError`
-    (`socket.gaierror`); wrap the call in `asyncio.timeout` to bound it.
+    (`socket.gaierror`), except EAI_AGAIN, which is named by a second, dnspython look
+    (`DnsTemporaryFailure`); wrap the call in `asyncio.timeout` to bound it.
     """
     literal = parse_ip_literal(host)
     if literal is not None:
         return [literal]
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        if exc.errno != socket.EAI_AGAIN:
+            raise
+        raise DnsTemporaryFailure(host, await explain_temporary_failure(host)) from exc
     addresses = (
         ipaddress.ip_address(sockaddr[0])
         for family, _type, _proto, _canonname, sockaddr in infos
@@ -392,8 +399,9 @@ async def resolve_public(
 ) -> list[IPAddress]:
     """Resolve `host` once and return its addresses if every one of them may be dialled.
 
-    Raises PortNotAllowed (before any lookup), HostNotFound, or HostNotPublic for the first refused
-    address. Connect only to the returned addresses, in order; use `host` only for SNI/certificates.
+    Raises PortNotAllowed (before any lookup), HostNotFound (the name is not there), DnsTemporaryFailure
+    (the resolver failed: nothing to fix), or HostNotPublic for the first refused address. Connect only
+    to the returned addresses, in order; use `host` only for SNI/certificates.
     """
     if port not in policy.allowed_ports:
         raise PortNotAllowed(port, policy.allowed_ports)
@@ -431,9 +439,11 @@ async def _resolve_once(host: str, port: int, resolver: Resolver) -> list[IPAddr
         return [literal]
     try:
         addresses = await resolver(host, port)
-    except (OSError, UnicodeError) as exc:
+    except UnicodeError as exc:  # not a name DNS could hold
         raise HostNotFound(host) from exc
+    except OSError as exc:
+        raise lookup_failure(host, gai_answer(exc)) from exc
     unique = list(dict.fromkeys(addresses))
     if not unique:
-        raise HostNotFound(host)
+        raise HostNotFound(host, DnsAnswer.NODATA)
     return unique

@@ -6,7 +6,8 @@ TLS, certificate checks, one AUTH, optionally a test message) returning a `Hands
 - `connection.py`: the wire (aiosmtplib's protocol) with bounded replies and a recorded transcript.
 - `tls.py`: the verifying client context and what the report shows of a TLS session.
 - `transcript.py`: redaction and caps for everything the server says.
-- `diagnosis.py`: reply and error tables that turn a failing stage into a finding.
+- `diagnosis.py`: turns a failing stage (a refusing reply or an exception) into a finding.
+- `reply_rules.py`: the table of reply families, each citing real replies, and how `retryable` follows them.
 - `probe_message.py`: the optional test message.
 """
 

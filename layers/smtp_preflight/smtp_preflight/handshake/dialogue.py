@@ -36,6 +36,7 @@ from aiosmtplib.esmtp import parse_esmtp_extensions
 
 from smtp_preflight.config.policy import Policy
 from smtp_preflight.guard import (
+    DnsTemporaryFailure,
     HostNotFound,
     HostNotPublic,
     IPAddress,
@@ -89,7 +90,16 @@ MIN_QUIT_SECONDS = 0.05
 PASSWORD_MECHANISMS = ("PLAIN", "LOGIN")  # in order of preference; PLAIN is one round trip
 TOKEN_MECHANISMS = ("XOAUTH2",)
 
-_HANDLED = (OSError, ssl.SSLError, SMTPException, MalformedReply, HostNotFound, HostNotPublic, PortNotAllowed)
+_HANDLED = (
+    OSError,
+    ssl.SSLError,
+    SMTPException,
+    MalformedReply,
+    HostNotFound,
+    DnsTemporaryFailure,
+    HostNotPublic,
+    PortNotAllowed,
+)
 
 
 @dataclass(frozen=True, slots=True)

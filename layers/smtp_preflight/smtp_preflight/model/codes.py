@@ -4,8 +4,11 @@ Codes are SCREAMING_SNAKE and stable forever. Wording lives in the catalogues `l
 (`finding.<CODE>.message` / `.advice`), read through `messages.py`.
 A caller may override field, actor or severity where context decides (e.g. a handshake stage).
 `retryable` says whether checking the same settings again later can succeed without anyone acting:
-true for limits that reset and for network trouble that passes; a server's 4xx reply (RFC 5321's
-"transient negative completion") makes any finding retryable, see `handshake.diagnosis.diagnose_reply`.
+true for limits that reset and for network trouble that passes. It follows the cause, not the reply's
+class: a 4xx that names a cause someone must fix (454 "too many login attempts", 451 "STARTTLS is
+required") is not retryable; only a stage's plain refusal, whose cause we cannot name, takes RFC 5321's
+reading of a 4xx ("transient negative completion"), see `handshake.reply_rules`. An outage is never
+the user's to fix (actor service or admin).
 """
 
 from __future__ import annotations
@@ -87,7 +90,8 @@ SPECS: dict[str, FindingSpec] = {
     # an asynchronous check the abuse limits refused when the worker was about to dial (nothing was sent)
     "CHECK_RATE_LIMITED": FindingSpec(E, USER, None, retryable=True),
     # --- handshake: network ---
-    "HOST_NOT_FOUND": FindingSpec(E, USER, Field.HOST),
+    "HOST_NOT_FOUND": FindingSpec(E, USER, Field.HOST),  # NXDOMAIN or NODATA: the name is not there
+    "DNS_TEMPORARY_FAILURE": FindingSpec(E, SERVICE, None, retryable=True),  # SERVFAIL, refusal, silence
     "CONNECT_TIMEOUT": FindingSpec(E, USER, Field.HOST, retryable=True),
     "CONNECTION_REFUSED": FindingSpec(E, USER, Field.PORT),
     "NETWORK_UNREACHABLE": FindingSpec(E, SERVICE, Field.HOST, retryable=True),
@@ -111,13 +115,20 @@ SPECS: dict[str, FindingSpec] = {
     "AUTH_FAILED": FindingSpec(E, USER, Field.PASSWORD),
     "AUTH_APP_PASSWORD_REQUIRED": FindingSpec(E, USER, Field.PASSWORD),
     "AUTH_WEB_LOGIN_REQUIRED": FindingSpec(E, USER, Field.USERNAME),
-    "AUTH_RATE_LIMITED": FindingSpec(E, USER, Field.PASSWORD, retryable=True),
+    # throttled after failed logins: retrying unaided prolongs the lock; the password must be checked first
+    "AUTH_RATE_LIMITED": FindingSpec(E, USER, Field.PASSWORD),
+    # the server's authentication backend failed for now (RFC 4954 454 4.7.0): nothing to fix
+    "AUTH_TEMPORARY_FAILURE": FindingSpec(E, ADMIN, None, retryable=True),
     "M365_SMTP_AUTH_DISABLED": FindingSpec(E, ADMIN, Field.USERNAME),
     "M365_SECURITY_DEFAULTS": FindingSpec(E, ADMIN, Field.USERNAME),
     "M365_CONDITIONAL_ACCESS": FindingSpec(E, ADMIN, Field.USERNAME),
     "M365_BASIC_AUTH_DISABLED": FindingSpec(E, ADMIN, Field.AUTH_METHOD),
     # --- handshake: test message (after the login) ---
     "SEND_AS_DENIED": FindingSpec(E, USER, Field.FROM_ADDRESS),
+    # the login was accepted, yet MAIL/RCPT is refused as unauthenticated: it does not count for sending
+    "SENDING_NOT_AUTHENTICATED": FindingSpec(E, ADMIN, Field.USERNAME),
+    # a relay service's sandbox, trial, unactivated or unverified-identity state
+    "SENDING_ACCOUNT_RESTRICTED": FindingSpec(E, ADMIN, None),
     "SENDING_LIMIT_REACHED": FindingSpec(E, USER, None, retryable=True),  # the settings are right: wait
     "SENDING_BLOCKED_BY_PROVIDER": FindingSpec(E, ADMIN, Field.USERNAME),
     "M365_MAILBOX_LOGON_FAILED": FindingSpec(E, ADMIN, Field.USERNAME),

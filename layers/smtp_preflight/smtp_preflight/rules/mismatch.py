@@ -8,7 +8,8 @@ Microsoft's consumer and business services count as one family (both accept the 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
 
 from smtp_preflight.model.findings import Finding, make_finding
 from smtp_preflight.model.report import ProviderId
@@ -17,7 +18,13 @@ from smtp_preflight.model.settings import SmtpSettings
 from .mailbox_providers import MailboxProvider, by_address_domain, by_mx_host
 from .providers import HostEntry
 
-MxLookup = Callable[[str, float], Awaitable[list[str]]]  # see smtp_preflight.discovery.mx
+
+class MxHosts(Protocol):
+    @property
+    def hosts(self) -> Sequence[str]: ...
+
+
+MxLookup = Callable[[str, float], Awaitable[MxHosts]]  # see smtp_preflight.discovery.mx
 
 FAMILY: dict[ProviderId, ProviderId] = {ProviderId.OUTLOOK_COM: ProviderId.MICROSOFT365}
 
@@ -29,7 +36,7 @@ def sender_domain(settings: SmtpSettings) -> str | None:
 
 async def hosting_by_mx(domain: str, mx_lookup: MxLookup, timeout: float) -> MailboxProvider | None:
     """The catalogued provider behind the domain's most preferred recognisable MX host, if any."""
-    for mx_host in (await mx_lookup(domain, timeout))[:5]:
+    for mx_host in (await mx_lookup(domain, timeout)).hosts[:5]:
         hosted = by_mx_host(mx_host)
         if hosted is not None:
             return hosted

@@ -1,4 +1,4 @@
-"""The README's list of finding codes is the catalogue's: every code, with who acts, field and retry."""
+"""docs/codes.md lists the catalogue's finding codes: every code, with who acts, field and retry."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ from pathlib import Path
 
 from smtp_preflight.model.codes import SPECS
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+CODES_PAGE = Path(__file__).resolve().parents[2] / "docs" / "codes.md"
 ROW = re.compile(r"^\| `(?P<code>[A-Z0-9_]+)`(?: \(\w+\))? \| (?P<cells>.*) \|$", re.MULTILINE)
 
 
 def _rows() -> dict[str, list[str]]:
-    section = README.read_text(encoding="utf-8").split("## Finding codes", 1)[1].split("\n## ", 1)[0]
+    section = CODES_PAGE.read_text(encoding="utf-8")
     return {match["code"]: match["cells"].split(" | ") for match in ROW.finditer(section)}
 
 
 def test_every_code_is_listed() -> None:
-    section = README.read_text(encoding="utf-8").split("## Finding codes", 1)[1].split("\n## ", 1)[0]
+    section = CODES_PAGE.read_text(encoding="utf-8")
 
     assert [code for code in SPECS if f"`{code}`" not in section] == []
 
