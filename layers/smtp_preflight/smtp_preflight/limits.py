@@ -13,6 +13,9 @@ Limits, checked before anything is dialled (defaults; the operator sets them wit
   logged in successfully within the window (its keyed hash is kept on the mailbox, `aws.rate_limits`)
   passes both caps: a customer's right password never waits out someone else's failures;
 - handshakes per tenant: 60 per minute (`SMTP_PREFLIGHT_MAX_HANDSHAKES_PER_MINUTE`);
+- checks asked for per tenant: 120 per minute (`SMTP_PREFLIGHT_MAX_CHECKS_PER_MINUTE`), counted when the
+  API takes a request, before anything is stored or queued: rules-only checks and asynchronous ones
+  too (each is stored), so one tenant cannot fill the table or the worker's queue (`CheckCounter`);
 - concurrent handshakes per tenant: 5 (`SMTP_PREFLIGHT_MAX_CONCURRENT_HANDSHAKES`); a lease ends at the
   check's own deadline plus `LEASE_GRACE_SECONDS` (a crashed invocation's lease lapses by itself), so the
   earliest-ending running check says when a slot frees (`Retry-After`).
@@ -61,6 +64,7 @@ class Limit(StrEnum):
 
     MAILBOX_FAILED_LOGINS = "mailboxFailedLogins"
     TENANT_HANDSHAKE_RATE = "tenantHandshakeRate"
+    TENANT_CHECK_RATE = "tenantCheckRate"  # every check asked for, rules-only and asynchronous ones too
     TENANT_CONCURRENT_HANDSHAKES = "tenantConcurrentHandshakes"
 
 
@@ -85,6 +89,7 @@ class AbuseLimits:
     max_failed_logins_per_mailbox: int = 10
     failed_login_window_seconds: int = 15 * 60
     max_handshakes_per_minute: int = 60
+    max_checks_per_minute: int = 120  # every check a tenant asks for: each one is stored
     max_concurrent_handshakes: int = 5
     lease_seconds: int = 90  # longer than any handshake (60 s at most): a crashed invocation's lease ends
     lease_grace_seconds: int = 5  # after the check's own deadline, before its lease lapses
@@ -105,6 +110,9 @@ class AbuseLimits:
             ),
             max_handshakes_per_minute=positive_int(
                 env, "SMTP_PREFLIGHT_MAX_HANDSHAKES_PER_MINUTE", defaults.max_handshakes_per_minute
+            ),
+            max_checks_per_minute=positive_int(
+                env, "SMTP_PREFLIGHT_MAX_CHECKS_PER_MINUTE", defaults.max_checks_per_minute
             ),
             max_concurrent_handshakes=positive_int(
                 env, "SMTP_PREFLIGHT_MAX_CONCURRENT_HANDSHAKES", defaults.max_concurrent_handshakes
@@ -253,4 +261,10 @@ class HandshakeGate(Protocol):
         """Admit one handshake or raise `LimitExceeded` (or `LimitsUnavailable`); nothing is dialled
         before this returns. `secret` lets a secret already seen to log in pass the mailbox budgets;
         `lease_seconds` (the check's remaining time) bounds the concurrency lease."""
+        ...
+
+
+class CheckCounter(Protocol):
+    def count_check(self, tenant: str) -> None:
+        """Count one check asked for by `tenant` or raise `LimitExceeded` (TENANT_CHECK_RATE)."""
         ...

@@ -56,8 +56,9 @@ def with_limits(
     clock: Callable[[], float] = time.time,
 ) -> None:
     run_api_with_policy(monkeypatch, loopback(server))
-    gate = DynamoDbGate(TABLE, limits, services.mailbox_hash, clock=clock)
+    gate = DynamoDbGate(TABLE, limits, services.mailbox_hash, secret_hash=services.secret_hash, clock=clock)
     monkeypatch.setattr(services, "check_service", dataclasses.replace(services.check_service, gate=gate))
+    monkeypatch.setattr(services, "check_counter", gate)
 
 
 def settings(server: CountingSmtpServer, username: str, password: str) -> dict[str, Any]:
@@ -133,6 +134,26 @@ def test_a_tenants_handshakes_per_minute(
     refused = api.create(good, tenant="busy")
     assert refused.json["error"]["code"] == "TOO_MANY_CHECKS"
     assert refused.headers["retry-after"] == "60"
+
+
+def test_every_check_counts_against_the_tenants_minute_rules_only_and_asynchronous_ones_too(
+    api: Api, counting_smtp: CountingSmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    minute_start = 1_800_000_000.0
+    with_limits(monkeypatch, counting_smtp, AbuseLimits(max_checks_per_minute=3), lambda: minute_start)
+    rules_only = {**settings(counting_smtp, DEMO_USERNAME, DEMO_PASSWORD), "port": 25}  # never dialled
+    retry = {"Idempotency-Key": "same-check"}
+
+    answers = [api.create(rules_only, tenant="flood", headers=retry).status for _ in range(3)]  # 1 + replays
+    answers += [api.create(rules_only, tenant="flood").status for _ in range(3)]
+    queued = api.create(rules_only, tenant="flood", headers={"Prefer": "respond-async"})
+
+    assert answers == [201, 201, 201, 201, 201, 429]  # idempotent replays are free
+    assert queued.status == 429
+    assert queued.json["error"]["code"] == "TOO_MANY_CHECKS"
+    assert queued.headers["retry-after"] == "60"
+    assert stored(api, "flood") == 3  # nothing stored or queued past the limit
+    assert api.create(rules_only, tenant="calm").status == 201  # another tenant's minute is its own
 
 
 def test_429_is_documented_with_retry_after(api: Api) -> None:

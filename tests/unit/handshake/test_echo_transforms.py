@@ -61,6 +61,15 @@ secrets = st.text(
 ).filter(lambda s: sum(ch.isalnum() for ch in s) >= 6)
 
 
+class Collecting(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 def kept_lines_are_clean(texts: list[str]) -> None:
     for text in texts:
         assert REDACTED not in text, text
@@ -86,9 +95,8 @@ def test_no_echo_of_the_secret_survives(
     fragment = secret[start : start + piece[1]]  # at least 8 characters of the secret
     echo = TRANSFORMS[transform](fragment)
     redact = Redactor(secret, USER)
-    records: list[logging.LogRecord] = []
-    handler = logging.Handler()
-    handler.emit = records.append  # type: ignore[method-assign]
+    handler = Collecting()
+    records = handler.records
     logging.getLogger("smtp_preflight.handshake.transcript").addHandler(handler)
     try:
         transcript = Transcript(redact)

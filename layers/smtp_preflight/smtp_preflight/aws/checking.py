@@ -13,7 +13,7 @@ from pydantic import Field
 from smtp_preflight.checking.service import CheckService
 from smtp_preflight.config.environment import FunctionEnvironment
 from smtp_preflight.config.policy import Policy
-from smtp_preflight.limits import AbuseLimits, Mailbox
+from smtp_preflight.limits import AbuseLimits, CheckCounter, Mailbox
 
 from .check_store import DEFAULT_RETENTION_DAYS, CheckStore
 from .deployment_key import DeploymentKey
@@ -48,6 +48,7 @@ class Checking:
     check_service: CheckService
     mailbox_hash: Callable[[Mailbox], str]
     secret_hash: Callable[[Mailbox, str], str]
+    check_counter: CheckCounter  # every check asked for, counted per tenant and minute (the API)
 
 
 def build_checking(environment: CheckingEnvironment, *, limits: AbuseLimits, policy: Policy) -> Checking:
@@ -71,4 +72,5 @@ def build_checking(environment: CheckingEnvironment, *, limits: AbuseLimits, pol
         check_service=service,
         mailbox_hash=mailbox_hash,
         secret_hash=secret_hash,
+        check_counter=gate,
     )

@@ -79,8 +79,9 @@ def limits_pk(tenant: str) -> str:
     return f"{tenant_prefix(tenant)}#LIMITS"
 
 
-def handshakes_sk(minute: int) -> str:
-    return f"HANDSHAKES#{minute}"
+def minute_sk(counter: str, minute: int) -> str:
+    """A per-minute counter: `HANDSHAKES` or `CHECKS`."""
+    return f"{counter}#{minute}"
 
 
 LEASES_SK = "LEASES"

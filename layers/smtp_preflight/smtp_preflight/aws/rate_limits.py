@@ -43,7 +43,7 @@ from smtp_preflight.limits import (
 )
 
 from .clients import client as aws_client
-from .keys import LEASES_SK, LOGINS_SK, PK, SK, TTL_ATTRIBUTE, handshakes_sk, limits_pk, mailbox_pk, s
+from .keys import LEASES_SK, LOGINS_SK, PK, SK, TTL_ATTRIBUTE, limits_pk, mailbox_pk, minute_sk, s
 
 logger = logging.getLogger(__name__)
 
@@ -226,9 +226,28 @@ class DynamoDbGate:
             self._change(login.shared_key, shared)
 
     # ----- the per-minute counter -------------------------------------------------------------------
+    def count_check(self, tenant: str) -> None:
+        """`limits.CheckCounter`: one check asked for, in the tenant's minute."""
+        self._count_in_minute(
+            tenant,
+            self._clock(),
+            counter="CHECKS",
+            maximum=self.limits.max_checks_per_minute,
+            limit=Limit.TENANT_CHECK_RATE,
+        )
+
     def _count_handshake(self, tenant: str, now: float) -> Key:
+        return self._count_in_minute(
+            tenant,
+            now,
+            counter="HANDSHAKES",
+            maximum=self.limits.max_handshakes_per_minute,
+            limit=Limit.TENANT_HANDSHAKE_RATE,
+        )
+
+    def _count_in_minute(self, tenant: str, now: float, *, counter: str, maximum: int, limit: Limit) -> Key:
         minute = int(now // 60)
-        key = {PK: s(limits_pk(tenant)), SK: s(handshakes_sk(minute))}
+        key = {PK: s(limits_pk(tenant)), SK: s(minute_sk(counter, minute))}
         try:
             self.client.update_item(
                 TableName=self.table_name,
@@ -238,16 +257,16 @@ class DynamoDbGate:
                 ExpressionAttributeNames={"#n": "handshakes", "#ttl": TTL_ATTRIBUTE},
                 ExpressionAttributeValues={
                     ":one": {"N": "1"},
-                    ":max": {"N": str(self.limits.max_handshakes_per_minute)},
+                    ":max": {"N": str(maximum)},
                     ":ttl": {"N": str((minute + 1) * 60 + TTL_GRACE_SECONDS)},
                 },
             )
         except ClientError as exc:
             if _conditional_failure(exc):
-                raise LimitExceeded(Limit.TENANT_HANDSHAKE_RATE, (minute + 1) * 60 - now) from None
-            raise LimitsUnavailable("the handshake counter could not be updated") from exc
+                raise LimitExceeded(limit, (minute + 1) * 60 - now) from None
+            raise LimitsUnavailable("a per-minute counter could not be updated") from exc
         except BotoCoreError as exc:
-            raise LimitsUnavailable("the handshake counter could not be updated") from exc
+            raise LimitsUnavailable("a per-minute counter could not be updated") from exc
         return key
 
     def _uncount(self, key: Key) -> None:
