@@ -9,7 +9,7 @@ SAM_VENV  := .tools/sam
 SAM       := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
 
-.PHONY: install sam run openapi readme replay-ahead build bench test lint typecheck unit integration fuzz clean
+.PHONY: install sam run openapi readme replay-ahead screenshots browser build bench test lint typecheck unit integration fuzz clean
 
 install: $(STAMP)
 
@@ -44,6 +44,21 @@ readme: install
 replay-ahead: install
 	$(BIN)/python -m tests.support.clock_ahead 365 $(BIN)/pytest -p no:cacheprovider -q tests/integration/test_readme.py
 
+# Retake the settings page's screenshots in docs/ (docs/page.md) with the browser test.
+screenshots: install browser
+	SCREENSHOTS_UPDATE=1 $(BIN)/pytest tests/integration/browser -q
+
+# Debian's chromium and chromium-driver for the browser test, installed where missing (as root, with
+# apt-get); silent when they are there. Where they cannot be installed, the browser test is skipped.
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "make browser: installing Debian's chromium and chromium-driver for the browser test"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends chromium chromium-driver >/dev/null; } \
+		|| echo "make browser: could not install them: the browser test will be skipped" >&2; \
+	else echo "make browser: no chromium, and no apt-get as root: the browser test will be skipped" >&2; fi
+
 # Build the layer and function for Lambda (python3.13, arm64) without Docker and without a local
 # Python 3.13: both use `BuildMethod: makefile` (layers/smtp_preflight/Makefile asks pip for the arm64
 # cp313 wheels and prunes botocore to the services used; functions/Makefile copies the handlers). Where a
@@ -72,10 +87,10 @@ typecheck: install
 unit: install
 	$(BIN)/pytest --durations=5 tests/unit
 
-# Handlers under moto, the handshake against real loopback SMTP servers, and the local server.
-# Each file on one of two workers (module-scoped servers stay in their file's worker); the slowest
-# tests are printed so every change sees its share of the time.
-integration: install
+# Handlers under moto, the handshake against real loopback SMTP servers, the local server, and the
+# settings page in headless chromium. Each file on one of two workers (module-scoped servers stay in
+# their file's worker); the slowest tests are printed so every change sees its share of the time.
+integration: install browser
 	$(BIN)/pytest -n 2 --dist loadfile --durations=15 tests/integration
 
 test: lint typecheck unit integration

@@ -7,14 +7,16 @@ Routes live in `routes/`, one Powertools `Router` per resource:
 - `routes/health.py`: `GET /v1/health` (no token, no AWS call).
 - `routes/providers.py`: `GET /v1/providers/suggest?email=`, the settings to type for an address.
 - here: `GET /v1/openapi.json`, the OpenAPI 3.1 document generated from the routes.
+- `routes/page.py`: `GET /` and its files, the settings page (for browsers; outside the document).
+- `routes/reference.py`: `GET /docs` and its files, a browsable reference of that document.
 
 Siblings hold the rest: `env` (configuration, read once at cold start), `services` (the store and the
 check service), `schemas` (request and response bodies), `errors` (the one error shape and the exception
 handlers), `request_guard` (body checks before parsing), `strict_query` (unknown query parameters
 refused), `tenancy` (tenant from the JWT claims), `idempotency` and `idempotency_key` (safe retries),
 `language` (Accept-Language in, Content-Language out: reports are stored with codes and params and
-worded for each answer), `deadlines` (when a synchronous check must end for API Gateway's 30 s).
-A test holds this list to the modules that exist.
+worded for each answer), `deadlines` (when a synchronous check must end for API Gateway's 30 s),
+`browser_files` (files for browsers, with their CSP). A test holds this list to the modules that exist.
 """
 
 import json
@@ -31,7 +33,7 @@ from smtp_preflight.aws.observability import logger, tracer
 from .env import ENVIRONMENT
 from .errors import register_error_handlers
 from .request_guard import refusal_response, screen_body
-from .routes import checks, health, providers, settings_records
+from .routes import checks, health, page, providers, reference, settings_records
 from .strict_query import reject_unknown_query_parameters
 
 ALLOWED_ORIGINS = list(ENVIRONMENT.allowed_origins)
@@ -58,7 +60,7 @@ cors = (
 app = APIGatewayHttpResolver(enable_validation=True, cors=cors, debug=False)
 register_error_handlers(app)
 app.use(middlewares=[reject_unknown_query_parameters])
-for resource in (checks, settings_records, health, providers):
+for resource in (checks, settings_records, health, providers, page, reference):
     app.include_router(resource.router)
 
 

@@ -93,12 +93,12 @@ def _routes(*, token: bool | None = None) -> set[str]:
 def test_the_deploy_guide_names_every_route_without_a_token() -> None:
     [row] = [line for line in page("docs/deploy.md").splitlines() if "has no authentication" in line]
 
-    assert set(re.findall(r"`((?:GET|POST|DELETE) /\S+)`", row)) == _routes(token=False)
+    assert set(re.findall(r"`((?:GET|POST|DELETE) /\S*)`", row)) == _routes(token=False)
 
 
 def test_the_api_page_lists_every_route() -> None:
     listed = {
-        route.split("?", 1)[0] for route in re.findall(r"^\| `([A-Z]+ /[^`]+)`", page("docs/api.md"), re.M)
+        route.split("?", 1)[0] for route in re.findall(r"^\| `([A-Z]+ /[^`]*)`", page("docs/api.md"), re.M)
     }
 
     assert listed == _routes()

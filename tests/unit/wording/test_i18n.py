@@ -49,6 +49,22 @@ def used_ui_keys() -> set[str]:
     return found
 
 
+PAGE = Path(__file__).resolve().parents[3] / "functions" / "check_api" / "static" / "page"
+
+
+def used_page_keys() -> set[str]:
+    """`page.*` keys of the settings page: named in its HTML (`data-text`) and module (`t("...")`), and
+    the ones its module builds from a finding's actor and field, a check's status and a stage's state."""
+    found: set[str] = set()
+    for path in (PAGE / "index.html", PAGE / "page.js"):
+        found |= set(re.findall(r"(?:data-text=\"|\bt\(\")(page\.[A-Za-z0-9.]+)\"", path.read_text("utf-8")))
+    found |= {f"page.actor.{a.value}" for a in Actor} | {f"page.{f.value}" for f in Field}
+    found |= {f"page.verdict.{s.value}" for s in Status} | {
+        f"page.stage.{s}" for s in ("ok", "failed", "running")
+    }
+    return found
+
+
 def expected_keys() -> set[str]:
     """Every key the code can ask for: findings, enums shown to people, term params, discovery, CLI."""
     keys = {f"finding.{code}.{part}" for code in SPECS for part in ("message", "advice")}
@@ -63,7 +79,7 @@ def expected_keys() -> set[str]:
     keys |= {f"auth.{login.value}" for login in Login} | {f"confidence.{c.value}" for c in Confidence}
     keys |= {f"source.{source.value}" for source in Source} | {DNS_UNAVAILABLE_REASON}
     keys |= {f"hint.{hint}" for provider in MAILBOX_PROVIDERS for hint in provider.hints}
-    return keys | used_ui_keys()
+    return keys | used_ui_keys() | used_page_keys()
 
 
 def placeholders(template: str) -> set[str]:
