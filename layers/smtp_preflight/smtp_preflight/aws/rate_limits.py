@@ -48,6 +48,7 @@ from .keys import LEASES_SK, LOGINS_SK, PK, SK, TTL_ATTRIBUTE, limits_pk, mailbo
 logger = logging.getLogger(__name__)
 
 MAX_WRITE_RACES = 16  # optimistic-lock retries before giving up (then LimitsUnavailable: fail closed)
+MAX_SETTLE_RACES = 64  # giving a slot back tries harder: a slot left behind blocks until it lapses
 MAX_RACE_BACKOFF_SECONDS = 0.05
 TTL_GRACE_SECONDS = 300
 
@@ -306,17 +307,17 @@ class DynamoDbGate:
     def _change(self, key: Key, change: SlotChange) -> None:
         """Apply `change` to a slot item; never raises (what it would have kept lapses by itself)."""
         try:
-            self._update_slots(key, change, self._clock())
+            self._update_slots(key, change, self._clock(), races=MAX_SETTLE_RACES)
         except (LimitsUnavailable, LimitExceeded):
             logger.warning("could not settle a limit slot (it lapses by itself)")
 
     def _live(self, key: Key, now: float) -> _SlotState:
         return _live_state(self._read(key), now)
 
-    def _update_slots(self, key: Key, change: SlotChange, now: float) -> None:
+    def _update_slots(self, key: Key, change: SlotChange, now: float, races: int = MAX_WRITE_RACES) -> None:
         """Read the slots (consistently), apply `change` to the live ones, write them back on the condition
         that nobody wrote in between; retry a lost race a few times."""
-        for race in range(MAX_WRITE_RACES):
+        for race in range(races):
             item = self._read(key)
             version = int(item["version"]["N"]) if item else 0
             state = change(_live_state(item, now))
