@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import batch, cli_start, cold_start, memory, round_trips, size
+from benchmarks import batch, cli_start, cold_start, memory, planner, round_trips, size
 from benchmarks.harness import RESULTS, Figure, table, write_results
 
-NAMES = ("cold_start", "round_trips", "cli_start", "batch", "memory", "size")
+NAMES = ("cold_start", "round_trips", "cli_start", "batch", "memory", "planner", "size")
 
 
 def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one step per benchmark
@@ -61,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one step per 
         notes += said
     if "memory" in selected:
         figures += memory.figures(api_runs, batch_runs)
+    if "planner" in selected:
+        stage("planner")
+        found, said = planner.run(records=1000 if smoke else 100_000)
+        figures += found
+        notes += said
     if "size" in selected:
         stage("size")
         found, said = size.run()

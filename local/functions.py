@@ -24,16 +24,19 @@ import json
 import logging
 import multiprocessing
 import os
+import signal
 import sys
 import threading
+import time
 import traceback
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from local.gateway import FakeLambdaContext
 from local.tables import TEMPLATE, load_template
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -41,7 +44,26 @@ RecordSink = Callable[[list[dict[str, Any]]], None]
 DEFAULT_TIMEOUT_SECONDS = 3.0  # Lambda's own default when neither the function nor Globals set one
 DEFAULT_CONCURRENCY = 4  # execution environments per function (LOCAL_CONCURRENCY)
 START_TIMEOUT_SECONDS = 60.0  # a cold start (imports) on a busy machine
+STOP_TIMEOUT_SECONDS = 5.0  # an idle environment exits at once; a busy one is killed after this
 _SPAWN = multiprocessing.get_context("spawn")
+ACCOUNT_ID = "123456789012"
+
+
+class FakeLambdaContext:
+    """The attributes Powertools reads from a Lambda context, with a real countdown."""
+
+    def __init__(self, function_name: str = "smtp-preflight-check-api-local", timeout_seconds: float = 28.0):
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:{ACCOUNT_ID}:function:{function_name}"
+        self.memory_limit_in_mb = 512
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = datetime.now(UTC).strftime("%Y/%m/%d/[$LATEST]local")
+        self._deadline = time.monotonic() + timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 class InvocationFailed(RuntimeError):
@@ -64,8 +86,9 @@ def import_handler(code_dir: str, handler_path: str) -> Handler:
 _STANDARD_RECORD_KEYS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
-def portable_record(record: logging.LogRecord) -> dict[str, Any]:
-    """What the request log needs of a handler's record, picklable: level, message, and the extras."""
+def portable_record(record: logging.LogRecord, keys: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the request log needs of a handler's record, picklable: level, message, the extras, and the
+    log keys of the context it was logged in (`keys`: Powertools adds them when it formats a line)."""
     message = record.getMessage()
     if record.exc_info and record.exc_info[1] is not None:
         message += f" ({type(record.exc_info[1]).__name__}: {record.exc_info[1]})"
@@ -77,6 +100,7 @@ def portable_record(record: logging.LogRecord) -> dict[str, Any]:
         and isinstance(value, str | int | float | bool | list | dict | None)
     }
     return {
+        **json.loads(json.dumps(keys or {}, default=str)),
         **extras,
         "name": record.name,
         "levelno": record.levelno,
@@ -100,12 +124,19 @@ class _Capture:
                 return True  # outside an invocation: as the handler would print it
             if id(record) not in self._seen:
                 self._seen.add(id(record))
-                self.records.append(portable_record(record))
+                self.records.append(portable_record(record, self.context_keys()))
         return self.print_json
 
     def start(self) -> None:
         with self._lock:
             self.records, self._seen = [], set()
+
+    @staticmethod
+    def context_keys() -> dict[str, Any]:
+        """The log keys of the logging task or thread (tenantId, settingsId, version, checkId)."""
+        from smtp_preflight.aws.observability import logger
+
+        return dict(logger.thread_safe_get_current_keys())
 
     def take(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -115,6 +146,10 @@ class _Capture:
 
 def _serve(code_dir: str, handler_path: str, function_name: str, timeout: float, conn: Connection) -> None:
     """An execution environment (in its own process): cold start, then one invocation at a time."""
+    # Ctrl-C reaches the terminal's whole process group; it is for make run, which stops its environments
+    # itself (see `_start_shielded`): here it is ignored, and the SIGINT blocked since the start unblocked.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     try:
         handler = import_handler(code_dir, handler_path)
     except ValueError as error:  # ConfigError, pydantic's ValidationError: they name the variable
@@ -145,6 +180,16 @@ def _serve(code_dir: str, handler_path: str, function_name: str, timeout: float,
             conn.send(("ok", json.loads(json.dumps(response)), capture.take()))
 
 
+def _start_shielded(process: multiprocessing.process.BaseProcess) -> None:
+    """Start `process` with SIGINT blocked (a signal mask survives fork and exec), so that a Ctrl-C while
+    it imports cannot print a KeyboardInterrupt traceback before `_serve` ignores SIGINT."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        process.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 class _Environment:
     def __init__(self, function: LocalFunction) -> None:
         self.conn, child = _SPAWN.Pipe()
@@ -160,10 +205,10 @@ class _Environment:
             name=f"{function.logical_id}-env",
             daemon=True,
         )
-        self.process.start()
+        _start_shielded(self.process)
         child.close()
         if not self.conn.poll(START_TIMEOUT_SECONDS):
-            self.stop()
+            self.kill()
             raise InvocationFailed(f"{function.logical_id}: the cold start took too long")
         kind, detail = self.conn.recv()
         if kind == "config":
@@ -176,7 +221,7 @@ class _Environment:
     def invoke(self, event: dict[str, Any], timeout: float, on_records: RecordSink | None) -> Any:
         self.conn.send(event)
         if not self.conn.poll(timeout):
-            self.stop()
+            self.kill()  # as Lambda ends a timed-out invocation
             raise InvocationFailed(f"timed out after {timeout:.0f} s")
         try:
             kind, detail, records = self.conn.recv()
@@ -194,6 +239,13 @@ class _Environment:
         return self.process.is_alive()
 
     def stop(self) -> None:
+        """Retire the environment: its pipe closed, it returns from `_serve` and exits as a process does
+        (atexit handlers run: coverage saves what it measured there); killed if it does not."""
+        self.conn.close()
+        self.process.join(timeout=STOP_TIMEOUT_SECONDS)
+        self.kill()
+
+    def kill(self) -> None:
         if self.process.is_alive():
             self.process.kill()
         self.process.join(timeout=5)
@@ -295,6 +347,8 @@ class LocalFunction:
     def stop(self) -> None:
         with self._cond:
             environments, self._idle = self._idle, []
+        for environment in environments:  # all told first, so that they exit at once
+            environment.conn.close()
         for environment in environments:
             environment.stop()
 

@@ -2,8 +2,10 @@
 route matching from template.yaml's events, the JWT authorizer's claims, and the v2 event and response
 formats.
 
-The JWT is decoded WITHOUT verifying its signature, issuer, audience or expiry: in the cloud, API Gateway's
-JWT authorizer verifies tokens before the Lambda runs. Never expose the local server beyond loopback.
+The JWT is decoded WITHOUT verifying its signature, issuer or audience: in the cloud, API Gateway's JWT
+authorizer verifies tokens before the Lambda runs. Its times are honoured as API Gateway honours them
+(`exp` in the future, `nbf` and `iat` not), so an expired token is a 401 here too; `python -m local.token`
+mints a token for a chosen tenant. Never expose the local server beyond loopback.
 """
 
 from __future__ import annotations
@@ -11,22 +13,25 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import operator
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
+from local.functions import ACCOUNT_ID, LocalFunction
+
 LOCAL_TENANT = "local-dev"
 TEXT_MEDIA_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded")
-ACCOUNT_ID = "123456789012"
 API_ID = "localapi01"
 
 
 class Unauthorized(Exception):
-    """The bearer token is not a decodable JWT (API Gateway would answer 401 itself)."""
+    """The bearer token is not a decodable JWT, or not valid now (API Gateway would answer 401 itself)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +66,9 @@ def match(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str,
     return None
 
 
-def decode_claims(authorization: str | None, tenant_claim: str) -> dict[str, str]:
-    """Claims as API Gateway passes them (all values strings); a default tenant when no token is sent."""
+def decode_claims(authorization: str | None, tenant_claim: str, now: float) -> dict[str, str]:
+    """Claims as API Gateway passes them (all values strings); a default tenant when no token is sent.
+    `now` (seconds since the epoch) is when the token must be valid."""
     if not authorization:
         return {"sub": LOCAL_TENANT, tenant_claim: LOCAL_TENANT}
     scheme, _, token = authorization.partition(" ")
@@ -75,7 +81,27 @@ def decode_claims(authorization: str | None, tenant_claim: str) -> dict[str, str
         raise Unauthorized("the JWT payload is not base64url JSON") from exc
     if not isinstance(claims, dict):
         raise Unauthorized("the JWT payload is not a JSON object")
+    _check_times(claims, now)
     return {str(key): _claim_string(value) for key, value in claims.items()}
+
+
+# API Gateway's JWT authorizer: exp must be after the current time, nbf and iat before it (claim, now).
+TIME_CLAIMS: dict[str, Callable[[float, float], bool]] = {
+    "exp": operator.gt,
+    "nbf": operator.le,
+    "iat": operator.le,
+}
+
+
+def _check_times(claims: dict[str, Any], now: float) -> None:
+    for name, valid in TIME_CLAIMS.items():
+        if name not in claims:
+            continue
+        value = claims[name]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise Unauthorized(f"the JWT's {name} is not a number of seconds")
+        if not valid(value, now):
+            raise Unauthorized(f"the JWT is not valid now ({name})")
 
 
 def _claim_string(value: Any) -> str:
@@ -176,23 +202,6 @@ def response_parts(result: dict[str, Any]) -> tuple[int, list[tuple[str, str]], 
     return status, headers, body
 
 
-class FakeLambdaContext:
-    """The attributes Powertools reads from a Lambda context, with a real countdown."""
-
-    def __init__(self, function_name: str = "smtp-preflight-check-api-local", timeout_seconds: float = 28.0):
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:{ACCOUNT_ID}:function:{function_name}"
-        self.memory_limit_in_mb = 512
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = datetime.now(UTC).strftime("%Y/%m/%d/[$LATEST]local")
-        self._deadline = time.monotonic() + timeout_seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-
 @dataclass(frozen=True, slots=True)
 class Cors:
     """What API Gateway (HTTP API) does with a `CorsConfiguration`: it answers preflights itself (the
@@ -283,3 +292,73 @@ def cors_from_template(template: dict[str, Any], parameters: dict[str, list[str]
 def header(headers: list[tuple[str, str]], name: str) -> str | None:
     """A request header's value, by case-insensitive name (the first one)."""
     return next((value for key, value in headers if key.lower() == name), None)
+
+
+class LocalGateway:
+    """API Gateway for the template's functions: route table, authorizer emulation, and the function
+    that owns each route."""
+
+    def __init__(
+        self,
+        functions: dict[str, LocalFunction],
+        tenant_claim: str,
+        cors: Cors | None = None,
+        require_token: bool = False,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.functions = functions
+        self.clock = clock  # when tokens must be valid (exp, nbf)
+        self.require_token = require_token  # as in the cloud: no bearer token, no call (401)
+        self.routes = [
+            route
+            for function in functions.values()
+            for route in routes_from_template(function.events_of_type("HttpApi"), function.logical_id)
+        ]
+        self.tenant_claim = tenant_claim
+        self.cors = cors
+
+    def handle(
+        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, client_ip: str
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """One request as API Gateway answers it: CORS preflights by the gateway itself, everything
+        else through the route's function (or the gateway's own 401/404), with the gateway's CORS headers."""
+        if self.cors is not None and self.cors.is_preflight(method, headers):
+            return self.cors.preflight(headers)
+        status, out_headers, payload = self._route(method, target, headers, body, client_ip)
+        if self.cors is not None:
+            out_headers = self.cors.decorate(headers, out_headers)
+        return status, out_headers, payload
+
+    def _route(
+        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, client_ip: str
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        raw_path, _, raw_query = target.partition("?")
+        found = match(self.routes, method, raw_path)
+        if found is None:
+            return gateway_error(404, "Not Found")
+        route, path_parameters = found
+        claims: dict[str, str] | None = None
+        if route.authorized:
+            authorization = next((v for k, v in headers if k.lower() == "authorization"), None)
+            if self.require_token and not authorization:
+                return gateway_error(401, "Unauthorized")
+            try:
+                claims = decode_claims(authorization, self.tenant_claim, self.clock())
+            except Unauthorized:
+                return gateway_error(401, "Unauthorized")
+        event = build_event(
+            method=method,
+            raw_path=raw_path,
+            raw_query=raw_query,
+            headers=headers,
+            body=body,
+            route_key=route.key,
+            path_parameters=path_parameters,
+            claims=claims,
+            source_ip=client_ip,
+        )
+        return response_parts(self.functions[route.function].invoke(event))
+
+
+def gateway_error(status: int, message: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    return status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode()

@@ -20,7 +20,7 @@ import sys
 import time
 from typing import Any
 
-from local.demo_smtp import DEMO_HOST, DEMO_USERNAME
+from fixtures.demo_smtp import DEMO_HOST, DEMO_USERNAME
 
 DEFAULT_BUS = "smtp-preflight-local"
 DEFAULT_SOURCE = "saas.settings"

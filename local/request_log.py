@@ -76,9 +76,8 @@ class RequestLog:
         if record.levelno >= logging.WARNING:
             self._write(f"  {record.levelname.lower()}: {record.getMessage()}{_exception_summary(record)}")
         elif records is None and record.levelno >= logging.INFO:  # not a request: the event worker
-            outcome = _outcome(record)
-            line = f"{datetime.now(UTC):%H:%M:%S}  {record.getMessage()}"
-            self._write(f"{line}  {outcome}" if outcome else line)
+            parts = [f"{datetime.now(UTC):%H:%M:%S}  {record.getMessage()}", _outcome(record), _names(record)]
+            self._write("  ".join(part for part in parts if part))
         return False  # the JSON line is not printed; the request's line says what matters
 
     @contextmanager
@@ -155,6 +154,16 @@ def _outcome(record: logging.LogRecord) -> str:
     if isinstance(status, str) and isinstance(codes, list):
         return f"{status}: {', '.join(map(str, codes))}" if codes else status
     return ""
+
+
+def _names(record: logging.LogRecord) -> str:
+    """`acme/settings-1 v3 check 01J...`: the record's tenant, settings record, version and check."""
+    tenant, settings, version, check = (
+        getattr(record, key, None) for key in ("tenantId", "settingsId", "version", "checkId")
+    )
+    parts = ["/".join(str(name) for name in (tenant, settings) if name)]
+    parts += [f"v{version}" if version is not None else "", f"check {check}" if check else ""]
+    return " ".join(part for part in parts if part)
 
 
 def _exception_summary(record: logging.LogRecord) -> str:

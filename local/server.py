@@ -4,16 +4,18 @@
   table created from template.yaml's own definition;
 - a demo SMTP server (STARTTLS + AUTH) on loopback, its CA added to `SMTP_PREFLIGHT_CA_FILE` and
   loopback exempted from the guard;
-- an HTTP server on 127.0.0.1:$PORT (3000) that turns requests into API Gateway v2 events and calls the
-  real handler of the template function that owns the route (`local/functions.py` reads them all from
-  template.yaml) with a fake Lambda context, in a pool of worker processes per function (separate
-  execution environments, `LOCAL_CONCURRENCY` each), so a running check never blocks another request;
+- an HTTP server on 127.0.0.1:$PORT (3000, `local/http_server.py`) in front of the gateway
+  (`local/gateway.py`), which turns requests into API Gateway v2 events and calls the real handler of
+  the template function that owns the route (`local/functions.py` reads them all from template.yaml)
+  with a fake Lambda context, in a pool of worker processes per function (separate execution
+  environments, `LOCAL_CONCURRENCY` each), so a running check never blocks another request;
 - the event path on the same moto server: the bus `$EVENT_BUS_NAME` (smtp-preflight-local), the settings
   rule, the queue and its DLQ from template.yaml (`local/event_path.py`), a Secrets Manager secret for the
   demo mailbox, and a poller that invokes the real worker as Lambda's SQS event source does
   (`local/sqs_source.py`); completion events on the bus are printed by a listener queue.
 
-Settings already in the environment win over these defaults. Ctrl-C or SIGTERM stops everything.
+Settings already in the environment win over these defaults. Once all listen, `local/banner.py` says
+where. Ctrl-C or SIGTERM stops everything.
 """
 
 from __future__ import annotations
@@ -23,35 +25,34 @@ import json
 import logging
 import os
 import secrets
-import shlex
-import signal
 import socket
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import FrameType
+from http.server import ThreadingHTTPServer
 from typing import Any
 
-from local.demo_smtp import DEMO_HOST, DEMO_PASSWORD, DEMO_USERNAME, DemoSmtpServer
+from fixtures.demo_smtp import DEMO_PASSWORD, DemoSmtpServer
+from local.banner import EventsStarted, Started, banner
 from local.event_path import WORKER, EventPath, attach_listener, create_event_path
 from local.functions import LocalFunction, functions_from_template
-from local.gateway import (
-    LOCAL_TENANT,
-    Cors,
-    Unauthorized,
-    build_event,
-    cors_from_template,
-    decode_claims,
-    match,
-    response_parts,
-    routes_from_template,
-)
+from local.gateway import LOCAL_TENANT, LocalGateway, cors_from_template
+from local.http_server import make_http_server
 from local.publish_event import demo_secret_id, entry, settings_changed_detail
 from local.request_log import LogFormatError, RequestLog
 from local.sqs_source import SqsEventSource
+from local.stopping import stop_on_signals
 from local.tables import create_checks_table, load_template
+from local.watch_schedule import (
+    LOCAL_DEFAULTS as WATCH_DEFAULTS,
+)
+from local.watch_schedule import (
+    PLANNER,
+    STATUS_CHANGED_PATTERN,
+    demo_password_switch,
+    run_schedule,
+    status_change_line,
+)
 
-MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 DEFAULT_PORT = 3000
 DEFAULT_DEMO_SMTP_PORT = 2587  # 2525 would earn a PORT_2525_UNSUPPORTED warning; <1024 needs root
 DEFAULT_PORTS = "25,465,587,2525"
@@ -70,13 +71,17 @@ DEFAULTS = {
     "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
     "EVENT_BUS_NAME": "smtp-preflight-local",
     "SECRETS_PREFIX": "smtp-preflight/",
+    **WATCH_DEFAULTS,  # short: a re-check every 2 minutes, the planner every 15 s
 }
 # boto3's AWS_ENDPOINT_URL_<service>
 MOTO_SERVICES = ("DYNAMODB", "EVENTBRIDGE", "SQS", "SECRETS_MANAGER", "KMS")
 COMPLETIONS_QUEUE = "smtp-preflight-completions-local"
 CHECK_KEY_ALIAS = "alias/smtp-preflight-checks-local"
 HMAC_KEY_SECRET = "smtp-preflight-local/hmac-key"  # noqa: S105 - a name; outside SECRETS_PREFIX
-COMPLETIONS_PATTERN = {"source": ["smtp-preflight"], "detail-type": ["SmtpCheckCompleted"]}
+COMPLETIONS_PATTERN = {
+    "source": ["smtp-preflight"],
+    "detail-type": ["SmtpCheckCompleted", *STATUS_CHANGED_PATTERN["detail-type"]],
+}
 
 
 def say(message: str = "") -> None:
@@ -87,145 +92,6 @@ def say(message: str = "") -> None:
 
 class StartError(Exception):
     """`make run` cannot start; the message is one line that names the variable to change."""
-
-
-class LocalGateway:
-    """API Gateway for the template's functions: route table, authorizer emulation, and the function
-    that owns each route."""
-
-    def __init__(
-        self,
-        functions: dict[str, LocalFunction],
-        tenant_claim: str,
-        cors: Cors | None = None,
-        require_token: bool = False,
-    ):
-        self.functions = functions
-        self.require_token = require_token  # as in the cloud: no bearer token, no call (401)
-        self.routes = [
-            route
-            for function in functions.values()
-            for route in routes_from_template(function.events_of_type("HttpApi"), function.logical_id)
-        ]
-        self.tenant_claim = tenant_claim
-        self.cors = cors
-
-    def handle(
-        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, client_ip: str
-    ) -> tuple[int, list[tuple[str, str]], bytes]:
-        """One request as API Gateway answers it: CORS preflights by the gateway itself, everything
-        else through the route's function (or the gateway's own 401/404), with the gateway's CORS headers."""
-        if self.cors is not None and self.cors.is_preflight(method, headers):
-            return self.cors.preflight(headers)
-        status, out_headers, payload = self._route(method, target, headers, body, client_ip)
-        if self.cors is not None:
-            out_headers = self.cors.decorate(headers, out_headers)
-        return status, out_headers, payload
-
-    def _route(
-        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, client_ip: str
-    ) -> tuple[int, list[tuple[str, str]], bytes]:
-        raw_path, _, raw_query = target.partition("?")
-        found = match(self.routes, method, raw_path)
-        if found is None:
-            return _gateway_error(404, "Not Found")
-        route, path_parameters = found
-        claims: dict[str, str] | None = None
-        if route.authorized:
-            authorization = next((v for k, v in headers if k.lower() == "authorization"), None)
-            if self.require_token and not authorization:
-                return _gateway_error(401, "Unauthorized")
-            try:
-                claims = decode_claims(authorization, self.tenant_claim)
-            except Unauthorized:
-                return _gateway_error(401, "Unauthorized")
-        event = build_event(
-            method=method,
-            raw_path=raw_path,
-            raw_query=raw_query,
-            headers=headers,
-            body=body,
-            route_key=route.key,
-            path_parameters=path_parameters,
-            claims=claims,
-            source_ip=client_ip,
-        )
-        return response_parts(self.functions[route.function].invoke(event))
-
-
-def _gateway_error(status: int, message: str) -> tuple[int, list[tuple[str, str]], bytes]:
-    return status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode()
-
-
-def make_http_server(
-    gateway: LocalGateway, host: str, port: int, log: RequestLog | None = None
-) -> ThreadingHTTPServer:
-    request_log = log or RequestLog()
-
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "smtp-preflight-local"
-        protocol_version = "HTTP/1.1"
-
-        def _serve(self) -> None:
-            with request_log.request(self.command, self.path, self.client_address[0]) as entry:
-                entry.status = self._answer()
-
-        def _answer(self) -> int:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_REQUEST_BYTES:
-                self._reply(*_gateway_error(413, "Request Entity Too Large"), close=True)
-                return 413
-            body = self.rfile.read(length) if length > 0 else b""
-            try:
-                status, headers, payload = gateway.handle(
-                    self.command, self.path, list(self.headers.items()), body, self.client_address[0]
-                )
-            except Exception:  # the handler answers errors itself; this is the gateway's 500
-                logging.getLogger("local").exception("invocation failed")
-                status, headers, payload = _gateway_error(500, "Internal Server Error")
-            self._reply(status, headers, payload)
-            return status
-
-        def _reply(
-            self, status: int, headers: list[tuple[str, str]], payload: bytes, close: bool = False
-        ) -> None:
-            self.send_response(status)
-            for name, value in headers:
-                if name.lower() not in {"content-length", "connection", "transfer-encoding"}:
-                    self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            if close:
-                self.send_header("Connection", "close")
-                self.close_connection = True
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(payload)
-
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
-        do_TRACE = do_CONNECT = _serve  # API Gateway answers methods it has no route for with 404, not 501
-
-        def __getattr__(self, name: str) -> Any:
-            if name.startswith("do_"):  # any other method name: no route, as API Gateway would say
-                return self._serve
-            raise AttributeError(name)
-
-        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-            return None  # the request log writes one line per request
-
-        def log_message(self, format: str, *args: Any) -> None:
-            sys.stderr.write(f"{self.address_string()} {format % args}\n")
-
-    try:
-        server = _Server((host, port), Handler)
-    except OSError as error:
-        raise StartError(_bind_failure("PORT", port, error)) from None
-    server.daemon_threads = True
-    return server
-
-
-class _Server(ThreadingHTTPServer):
-    # the default backlog of 5 resets connections when a frontend (or the load test) opens 20 at once
-    request_queue_size = 128
 
 
 def _int_env(name: str, default: int) -> int:
@@ -256,11 +122,7 @@ def _ensure_free(variable: str, port: int) -> None:
             raise StartError(_bind_failure(variable, port, error)) from None
 
 
-def _export_lines(variables: dict[str, str]) -> list[str]:
-    return [f"export {name}={shlex.quote(value)}" for name, value in variables.items()]
-
-
-class LocalStack:
+class LocalService:
     """Everything `make run` starts, in start order; `stop()` undoes it in reverse."""
 
     def __init__(self) -> None:
@@ -325,7 +187,11 @@ class LocalStack:
             cors,
             require_token=os.environ.get("LOCAL_REQUIRE_TOKEN", "").lower() in {"1", "true", "yes"},
         )
-        self.http = make_http_server(gateway, "127.0.0.1", _int_env("PORT", DEFAULT_PORT), self.request_log)
+        port = _int_env("PORT", DEFAULT_PORT)
+        try:
+            self.http = make_http_server(gateway, "127.0.0.1", port, self.request_log)
+        except OSError as error:
+            raise StartError(_bind_failure("PORT", port, error)) from None
         self.api_url = f"http://127.0.0.1:{self.http.server_address[1]}"
         self.http_thread = threading.Thread(target=self.http.serve_forever, name="api", daemon=True)
         self.http_thread.start()
@@ -369,6 +235,16 @@ class LocalStack:
                 daemon=True,
             ),
         ]
+        if PLANNER in self.functions:  # what EventBridge Scheduler does in the cloud
+            interval = float(os.environ["WATCH_PLANNER_INTERVAL_SECONDS"])
+            self.threads.append(
+                threading.Thread(
+                    target=run_schedule,
+                    args=(self.functions[PLANNER].invoke, interval, self.stopping),
+                    name="watch-planner",
+                    daemon=True,
+                )
+            )
         for thread in self.threads:
             thread.start()
         self.entries_file = str(self.smtp.ca_file.parent / "settings-changed.json")
@@ -400,6 +276,7 @@ class LocalStack:
             raise StartError(_bind_failure("DEMO_SMTP_PORT", demo_port, error)) from None
         if self.smtp.ca_file is None:
             raise RuntimeError("the demo SMTP server did not write its CA file")
+        self.smtp.refuse_file = demo_password_switch(self.smtp.ca_file)
         existing_cas = os.environ.get("SMTP_PREFLIGHT_CA_FILE", "")
         os.environ["SMTP_PREFLIGHT_CA_FILE"] = ":".join(filter(None, [existing_cas, str(self.smtp.ca_file)]))
         os.environ.setdefault("SMTP_PREFLIGHT_ALLOWED_PORTS", f"{DEFAULT_PORTS},{self.smtp.port}")
@@ -450,83 +327,36 @@ class LocalStack:
             )
         }
 
-    def banner(self) -> None:
-        if self.smtp is None:
+    def started(self) -> Started:
+        """What the banner says, once `start()` is done."""
+        if self.smtp is None or self.smtp.ca_file is None or self.request_log is None:
             raise RuntimeError("start() first")
-        moto = (
-            "moto, in memory" if self.dynamodb_endpoint == self.moto_endpoint else "AWS_ENDPOINT_URL_DYNAMODB"
-        )
-        tenant_claim = os.environ.get("TENANT_CLAIM") or "tenant_id"
-        say("smtp-preflight, running locally")
-        say(f"  API        {self.api_url}  (routes and auth from template.yaml)")
-        say(f"  DynamoDB   {self.dynamodb_endpoint}  ({moto}), table {os.environ['TABLE_NAME']}")
-        say(
-            f"  Demo SMTP  host {DEMO_HOST} port {self.smtp.port} on {', '.join(self.smtp.addresses)}: "
-            f"STARTTLS + AUTH, username {DEMO_USERNAME}, password {DEMO_PASSWORD}"
-        )
-        say(f"  Demo CA    {self.smtp.ca_file} (added to SMTP_PREFLIGHT_CA_FILE)")
-        networks = os.environ["SMTP_PREFLIGHT_ALLOWED_NETWORKS"]
-        say(
-            f"  Guard      exempted from the public-address guard: SMTP_PREFLIGHT_ALLOWED_NETWORKS={networks}"
-        )
-        log_format = self.request_log.format if self.request_log else "text"
-        say(
-            f"  Logs       one line per request (LOG_FORMAT={log_format}; LOG_FORMAT=json for the JSON lines)"
-        )
-        say(
-            "  Auth       bearer JWTs are decoded WITHOUT verifying their signature (API Gateway verifies "
-            f"them in the cloud); the tenant is the '{tenant_claim}' claim, 'local-dev' without a token."
-        )
-        say(
-            "  Try        curl -s -X POST "
-            + self.api_url
-            + "/v1/smtp-checks -H 'Content-Type: application/json' \\"
-        )
-        say(
-            f'               -d \'{{"host":"{DEMO_HOST}","port":{self.smtp.port},"security":"starttls",'
-            f'"username":"{DEMO_USERNAME}","password":"{DEMO_PASSWORD}"}}\''
-        )
-        say(
-            "  Async      add -H 'Prefer: respond-async' for a 202 at once, then poll its Location "
-            "(DEMO_SMTP_DELAY_MS=400 slows the demo down to watch the stages)"
-        )
-        concurrency = max((function.concurrency for function in self.functions.values()), default=1)
-        say(
-            f"  Functions  each in up to {concurrency} execution environments (worker processes; "
-            "LOCAL_CONCURRENCY), so requests never wait for one another"
-        )
-        self._event_banner()
-        say("  CLI        in another terminal, for the smtp-preflight command to reach the demo server:")
-        for line in _export_lines(self.cli_environment()):
-            say(f"               {line}")
-        say(f"Ready: {self.api_url} (Ctrl-C stops)")
-
-    def _event_banner(self) -> None:
-        path = self.event_path
-        if path is None or self.smtp is None:
-            return
-        endpoint = os.environ["AWS_ENDPOINT_URL_EVENTBRIDGE"]
-        say(
-            f"  Events     bus {path.bus_name} at {endpoint}: rule {path.rule_name} (source {path.source}, "
-            "SmtpSettingsChanged/SmtpSettingsDeleted)"
-        )
-        say(
-            f"             -> queue {path.queue_url} -> {WORKER} (batches of {path.batch_size}; "
-            f"retried after {path.visibility_timeout} s, to the DLQ after {path.max_receive_count} receives)"
-        )
-        say(f"  DLQ        {path.dead_letter_queue_url}")
-        say(f'  Secret     {self.secret_id} = the demo mailbox\'s password (JSON {{"password": ...}})')
-        say(
-            f"  Completed  SmtpCheckCompleted events on {path.bus_name} are printed below "
-            f"(listener queue {COMPLETIONS_QUEUE}); attach your own rule to the bus to receive them"
-        )
-        say(
-            "  Try event  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --region us-east-1 "
-            f"--endpoint-url {endpoint} events put-events --entries file://{self.entries_file}"
-        )
-        say(
-            f"         or .venv/bin/python -m local.publish_event --endpoint-url {endpoint} "
-            f"--bus {path.bus_name} --smtp-port {self.smtp.port}   (a new version each time)"
+        events = None
+        if self.event_path is not None:
+            events = EventsStarted(
+                path=self.event_path,
+                endpoint=os.environ["AWS_ENDPOINT_URL_EVENTBRIDGE"],
+                secret_id=self.secret_id,
+                entries_file=self.entries_file,
+                completions_queue=COMPLETIONS_QUEUE,
+            )
+        return Started(
+            api_url=self.api_url,
+            dynamodb_endpoint=self.dynamodb_endpoint,
+            dynamodb_is_moto=self.dynamodb_endpoint == self.moto_endpoint,
+            table=os.environ["TABLE_NAME"],
+            smtp_port=self.smtp.port,
+            smtp_addresses=tuple(self.smtp.addresses),
+            ca_file=str(self.smtp.ca_file),
+            allowed_networks=os.environ["SMTP_PREFLIGHT_ALLOWED_NETWORKS"],
+            log_format=self.request_log.format,
+            tenant_claim=os.environ.get("TENANT_CLAIM") or "tenant_id",
+            concurrency=max((function.concurrency for function in self.functions.values()), default=1),
+            cli_environment=self.cli_environment(),
+            events=events,
+            recheck_period=os.environ.get("RECHECK_PERIOD_SECONDS", ""),
+            planner_interval=os.environ.get("WATCH_PLANNER_INTERVAL_SECONDS", ""),
+            refuse_file=None if self.smtp.refuse_file is None else str(self.smtp.refuse_file),
         )
 
     def stop(self) -> None:
@@ -575,22 +405,24 @@ def _print_completions(sqs: Any, queue_url: str, stop: threading.Event) -> None:
             continue
         for message in messages.get("Messages", []):
             event = json.loads(message["Body"])
+            if event.get("detail-type") in STATUS_CHANGED_PATTERN["detail-type"]:
+                say(status_change_line(event))
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+                continue
             say(f"completion {json.dumps(event.get('detail'), separators=(',', ':'))}")
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
-def main() -> int:
-    stop = threading.Event()
-
-    def request_stop(signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
-    stack = LocalStack()
+def main(stop: threading.Event | None = None) -> int:
+    """Start everything, say where it listens, and stop it all when `stop` is set (by default, when Ctrl-C
+    or SIGTERM arrives). A stop asked for during the start-up ends it once the start is done."""
+    stop = stop or stop_on_signals()
+    service = LocalService()
     try:
-        stack.start()
-        stack.banner()
+        service.start()
+        if not stop.is_set():
+            for line in banner(service.started()):
+                say(line)
         while not stop.wait(0.5):
             pass
         say("Stopping...")
@@ -598,7 +430,7 @@ def main() -> int:
         print(f"make run: {error}", file=sys.stderr, flush=True)
         return 1
     finally:
-        stack.stop()
+        service.stop()
     say("Stopped.")
     return 0
 

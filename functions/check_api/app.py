@@ -3,7 +3,7 @@
 Routes live in `routes/`, one Powertools `Router` per resource:
 - `routes/checks.py`: `POST /v1/smtp-checks`, `GET`/`DELETE /v1/smtp-checks/{checkId}`, `GET /v1/smtp-checks`.
 - `routes/settings_records.py`: `GET /v1/smtp-settings/{settingsId}/latest-check`,
-  `DELETE /v1/smtp-settings/{settingsId}/checks`.
+  `GET /v1/smtp-settings/{settingsId}/watch`, `DELETE /v1/smtp-settings/{settingsId}/checks`.
 - `routes/health.py`: `GET /v1/health` (no token, no AWS call).
 - `routes/providers.py`: `GET /v1/providers/suggest?email=`, the settings to type for an address.
 - here: `GET /v1/openapi.json`, the OpenAPI 3.1 document generated from the routes.

@@ -82,6 +82,18 @@ class ErasedChecks(CamelModel):
     complete: bool
 
 
+class WatchState(CamelModel):
+    """A settings record's watch: it is re-checked once a period (24 hours by default) and a change of
+    its verdict is announced as `SmtpCheckStatusChanged`. Records are watched once checked through the
+    event path (`SmtpSettingsChanged`); deletion or erasing their history ends the watch."""
+
+    watched: bool = Field(description="Always true: a record that is not watched answers 404.")
+    next_check_at: datetime = Field(description="When the next re-check is due (it may run a little later).")
+    last_check_id: str = Field(description="The watch's last report: `GET /v1/smtp-checks/{checkId}`.")
+    last_status: Status
+    since: datetime = Field(description="When the watch began.")
+
+
 class Health(CamelModel):
     status: str = Field(examples=["ok"])
     version: str
@@ -94,6 +106,7 @@ class ApiErrorCode(StrEnum):
     UNAUTHENTICATED = "UNAUTHENTICATED"
     TENANT_MISSING = "TENANT_MISSING"
     CHECK_NOT_FOUND = "CHECK_NOT_FOUND"
+    WATCH_NOT_FOUND = "WATCH_NOT_FOUND"
     NOT_FOUND = "NOT_FOUND"
     REQUEST_IN_PROGRESS = "REQUEST_IN_PROGRESS"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"

@@ -4,6 +4,8 @@ from smtp_preflight.async_checks.acceptor import CheckAcceptor
 from smtp_preflight.aws.check_queue import CheckQueue
 from smtp_preflight.aws.checking import build_checking
 from smtp_preflight.aws.sealing import SecretSealer
+from smtp_preflight.aws.watch_store import WatchStore
+from smtp_preflight.watch.schedule import WatchSchedule
 
 from .env import ENVIRONMENT, LIMITS, POLICY
 
@@ -18,3 +20,4 @@ check_acceptor = CheckAcceptor(
     queue=CheckQueue(ENVIRONMENT.check_queue_url),
     timeout=ENVIRONMENT.async_check_timeout,
 )
+watches = WatchStore(ENVIRONMENT.table_name, WatchSchedule())  # the API only reads a record's watch

@@ -35,5 +35,5 @@ def tenant_from_claims(event: Mapping[str, Any]) -> str:
 def current_tenant(router: APIGatewayHttpRouter) -> str:
     """The calling tenant of the router's current request, also added to this request's log lines."""
     tenant = tenant_from_claims(router.current_event.raw_event)
-    logger.append_keys(tenant=tenant)
+    logger.append_keys(tenantId=tenant)  # the key the worker's lines use too
     return tenant

@@ -1,5 +1,6 @@
 """The event worker: SQS messages holding the SaaS's `SmtpSettingsChanged` / `SmtpSettingsDeleted` events
-(EventBridge rule → queue → this function), with partial batch responses (`ReportBatchItemFailures`).
+(EventBridge rule → queue → this function), asynchronous API checks and the watch planner's
+`SmtpRecheckDue`, with partial batch responses (`ReportBatchItemFailures`).
 
 Thin: each record's body goes to the layer's `SettingsChangeService` (parse, claim the version, read the
 secret, check and store as the API does, publish `SmtpCheckCompleted`); this module maps its result or
@@ -26,7 +27,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from smtp_preflight.aws.deferral import DeferralFailed
 from smtp_preflight.aws.deployment_key import KeyUnavailable
-from smtp_preflight.aws.observability import logger, record_store_failure, record_worker_failure, tracer
+from smtp_preflight.aws.observability import (
+    log_keys,
+    logger,
+    record_recheck_postponed,
+    record_store_failure,
+    record_worker_failure,
+    tracer,
+)
 from smtp_preflight.checking.service import StoreFailed
 from smtp_preflight.limits import LimitsUnavailable
 from smtp_preflight.worker.records import BatchBudget, FailureReason, Outcome, RecordFailed
@@ -55,37 +63,44 @@ def invocation_budget(context: LambdaContext) -> BatchBudget:
 
 async def handle_record(record: SQSRecord, budget: BatchBudget) -> dict[str, Any]:
     """One record: its result's log fields, or an exception that marks it failed (never with a value of
-    the event or the secret in its message)."""
+    the event or the secret in its message). Every line logged while it runs names its tenant, settings
+    record, version and check (`log_keys`: per record, though the batch's records run at once)."""
     ids: dict[str, Any] = {
         "messageId": record.message_id,
         "receiveCount": int(record.attributes.approximate_receive_count or 0),
-        **identity_of(record.body),
     }
-    try:
-        result = await services.change_service.handle(record.body, budget)
-    except RecordFailed as exc:
-        if exc.reason is FailureReason.RATE_LIMITED and exc.retry_after is not None:
-            deferred = await _defer(record, exc.retry_after, ids)
-            if deferred is not None:
-                return deferred
-        _log_failure(exc.reason, exc.detail, ids)
-        raise RecordFailed(exc.reason) from None
-    except (StoreFailed, LimitsUnavailable, KeyUnavailable):  # the check must not, or could not, be kept
-        record_store_failure()
-        _log_failure(FailureReason.STORE_FAILED, "DynamoDB or the deployment key failed after retries", ids)
-        raise RecordFailed(FailureReason.STORE_FAILED) from None
-    except Exception:
-        record_worker_failure("UNEXPECTED")
-        logger.exception("record failed unexpectedly", extra=ids)
-        raise
-    fields = {**ids, **result.log_fields()}
-    logger.info(f"record {result.outcome.value}", extra=fields)
-    return fields
+    identity = identity_of(record.body)
+    with log_keys(**identity):
+        try:
+            result = await services.change_service.handle(record.body, budget)
+        except RecordFailed as exc:
+            if exc.reason is FailureReason.RATE_LIMITED and exc.retry_after is not None:
+                deferred = await _defer(record, exc.retry_after, ids, identity.get("tenantId"))
+                if deferred is not None:
+                    return deferred
+            _log_failure(exc.reason, exc.detail, ids)
+            raise RecordFailed(exc.reason) from None
+        except (StoreFailed, LimitsUnavailable, KeyUnavailable):  # the check must not, or could not, be kept
+            record_store_failure()
+            _log_failure(
+                FailureReason.STORE_FAILED, "DynamoDB or the deployment key failed after retries", ids
+            )
+            raise RecordFailed(FailureReason.STORE_FAILED) from None
+        except Exception:
+            record_worker_failure("UNEXPECTED")
+            logger.exception("record failed unexpectedly", extra=ids)
+            raise
+        if result.outcome is Outcome.POSTPONED and result.limit is not None:
+            record_recheck_postponed(result.limit)
+        fields = {**ids, **result.log_fields()}
+        logger.info(f"record {result.outcome.value}", extra=fields)
+        return fields
 
 
-async def _defer(record: SQSRecord, retry_after: int, ids: dict[str, Any]) -> dict[str, Any] | None:
+async def _defer(
+    record: SQSRecord, retry_after: int, ids: dict[str, Any], tenant: object
+) -> dict[str, Any] | None:
     """The record sent back with a delay (the original is then deleted), or None if that failed."""
-    tenant = ids.get("tenantId")
     try:
         delay = await asyncio.to_thread(
             services.deferral.defer,

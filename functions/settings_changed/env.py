@@ -11,6 +11,7 @@ from smtp_preflight.config.environment import load_environment
 from smtp_preflight.config.policy import Policy
 from smtp_preflight.limits import AbuseLimits
 from smtp_preflight.model.settings import DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS
+from smtp_preflight.watch.schedule import WatchSchedule
 from smtp_preflight.worker.settings_events import DEFAULT_SECRETS_PREFIX
 
 
@@ -49,3 +50,4 @@ class WorkerEnvironment(CheckingEnvironment):
 ENVIRONMENT = load_environment(WorkerEnvironment)
 POLICY = Policy.from_env()  # the operator's policy: SMTP_PREFLIGHT_* (see smtp_preflight.config.policy)
 LIMITS = AbuseLimits.from_env()  # the abuse limits, shared with the API (see smtp_preflight.limits)
+SCHEDULE = WatchSchedule.from_env()  # RECHECK_PERIOD_SECONDS: when a watched record is due again

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from local.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME, DemoSmtpServer
+from fixtures.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME, DemoSmtpServer
 
 pytestmark = pytest.mark.timeout(30)
 SCRIPT = str(Path(sys.executable).with_name("smtp-preflight"))
@@ -117,7 +117,7 @@ def test_piped_output_has_no_prompt_no_progress_and_the_same_json(demo: DemoSmtp
 def test_connection_only_on_a_terminal_asks_for_nothing_and_says_no_login_was_tried(
     demo: DemoSmtpServer,
 ) -> None:
-    demo.auth_attempts = 0
+    demo.reset_counts()
     argv = [SCRIPT, "check", "--host", "localhost", "--port", str(demo.port), "--security", "starttls",
             "--connection-only"]  # fmt: skip
 
@@ -134,7 +134,7 @@ def test_connection_only_on_a_terminal_asks_for_nothing_and_says_no_login_was_tr
 
 
 def test_connection_only_json_carries_the_scope_and_refuses_a_password(demo: DemoSmtpServer) -> None:
-    demo.auth_attempts = 0
+    demo.reset_counts()
     base = [SCRIPT, "check", "--host", "localhost", "--port", str(demo.port), "--security", "starttls",
             "--connection-only"]  # fmt: skip
     env = {**_environment(demo), "MAILBOX_PASSWORD": DEMO_PASSWORD}

@@ -16,11 +16,19 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
+from local.oauth_token import microsoft_claims, mint_jwt
+
 RUN = 6
 BASE64_RUN = 8
 
 CANARY_PASSWORD = "CANARY-Zx9-pw-7Qm"
 CANARY_TOKEN = "ya29.CANARY-t0ken-4f1c9e-Lm2Qp8Rt"
+CANARY_JWT = mint_jwt(
+    microsoft_claims(scp=None, roles=["SMTP.SendAsApp"], expires_in=6 * 3600), signature_bytes=24
+)
+"""A usable-looking app-only Microsoft token (minted per run): its claims are read and may be shown when the
+server refuses it; no run of the token itself may appear anywhere."""
+CANARY_TOKENS = (CANARY_TOKEN, CANARY_JWT)
 
 
 def _visible(text: str) -> str:

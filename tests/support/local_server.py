@@ -1,4 +1,4 @@
-"""`make run` as tests start it: `python -m local.server` in a subprocess, as the Makefile runs it, with
+"""`make run` as tests start it: `python -m local` in a subprocess, as the Makefile runs it, with
 free ports and a clean environment (nothing of the test process's fake AWS settings leaks in).
 
 With `documentation_resolver=True` the server runs through this module instead
@@ -43,8 +43,15 @@ class LocalRun:
 
 @contextmanager
 def local_server(
-    extra_env: Mapping[str, str] | None = None, *, documentation_resolver: bool = False
+    extra_env: Mapping[str, str] | None = None,
+    *,
+    documentation_resolver: bool = False,
+    process_group: bool = False,
+    measured: bool = True,
 ) -> Iterator[LocalRun]:
+    """`make run` in a subprocess; `process_group`: in a process group of its own, as on a terminal, so a
+    test can send the whole group Ctrl-C (it then outlives a test run that is killed: off by default);
+    `measured=False`: not under coverage (`make test` measures subprocesses), for a test of speed."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -67,10 +74,10 @@ def local_server(
         }
     }
     env.update({"PORT": "0", "DEMO_SMTP_PORT": "0", "PYTHONUNBUFFERED": "1", **(extra_env or {})})
+    if not measured:
+        env.pop("COVERAGE_PROCESS_CONFIG", None)  # what coverage's `patch = subprocess` passes on
     module = (
-        ["tests.support.local_server", "--documentation-resolver"]
-        if documentation_resolver
-        else ["local.server"]
+        ["tests.support.local_server", "--documentation-resolver"] if documentation_resolver else ["local"]
     )
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", *module],
@@ -79,6 +86,7 @@ def local_server(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=process_group,
     )
     output: list[str] = []
     ready = threading.Event()

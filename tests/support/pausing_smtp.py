@@ -14,7 +14,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from local.demo_smtp import DemoSmtpServer, _SinkHandler
+from fixtures.demo_smtp import DemoSmtpServer, _SinkHandler
 
 HOLD_LIMIT_SECONDS = 30.0  # a forgotten hold never wedges the suite
 

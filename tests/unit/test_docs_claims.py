@@ -4,6 +4,7 @@ the layer's prune list and the services `make run` plays. Prose drifts silently;
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from local.tables import load_template
 from smtp_preflight.config.policy import Policy
 from smtp_preflight.limits import AbuseLimits
 from smtp_preflight.worker.records import FailureReason
+from smtp_preflight.worker.settings_events import CheckCompleted
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -236,6 +238,18 @@ def test_the_architecture_map_shows_every_folder_and_loose_module_of_the_layer()
     assert parts - shown == set()
 
 
+def test_the_architecture_map_names_every_module_of_the_layers_folders() -> None:
+    layer = ROOT / "layers/smtp_preflight/smtp_preflight"
+    named = {(folder, name) for folder, name in _architecture_map()}
+    modules = {
+        (path.parent, path.name)
+        for path in layer.glob("*/*.py")
+        if path.name != "__init__.py" and (path.parent / "__init__.py").exists()
+    }
+
+    assert sorted(str(folder.relative_to(layer) / name) for folder, name in modules - named) == []
+
+
 def test_the_deploy_guide_gives_each_parameters_default() -> None:
     parameters = TEMPLATE["Parameters"]
     for row in page("docs/deploy.md").splitlines():
@@ -268,3 +282,11 @@ def test_the_configuration_page_gives_the_policys_and_the_limits_defaults() -> N
             shown.update(zip(names, re.findall(r"`([^`]+)`", cells[1]), strict=False))
 
     assert {name: shown.get(name) for name in defaults} == defaults
+
+
+def test_the_events_page_shows_a_completion_event_as_the_worker_publishes_it() -> None:
+    shown = re.search(r"```json\n(.*?)```", section(page("docs/events.md"), "## What comes back"), re.DOTALL)
+    assert shown
+
+    event = CheckCompleted.model_validate_json(shown.group(1))
+    assert json.loads(shown.group(1)) == json.loads(event.model_dump_json(by_alias=True))

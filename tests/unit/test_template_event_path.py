@@ -55,7 +55,12 @@ def test_the_worker_may_do_only_what_it_needs() -> None:
     assert events["Action"] == ["events:PutEvents"]
     assert events["Resource"]["Fn::Sub"].endswith(":event-bus/${EventBusName}")
     table = grants["ReportsAndVersionLedger"]
-    assert sorted(table["Action"]) == ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    assert sorted(table["Action"]) == [  # DeleteItem: SmtpSettingsDeleted ends the record's watch
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    ]
     hmac_key = grants["DeploymentHmacKey"]  # the abuse limits' mailbox keys, shared with the API
     assert hmac_key["Action"] == ["secretsmanager:GetSecretValue"]
     assert hmac_key["Resource"] == {"Ref": "HmacKeySecret"}

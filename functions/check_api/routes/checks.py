@@ -135,6 +135,7 @@ def create_check(
     ] = None,
 ) -> Response[CheckResource | RunningCheck]:
     tenant = current_tenant(router)
+    logger.append_keys(settingsId=request.settings_id)
     locale = response_locale(accept_language)
     settings = request.to_settings()
     if prefer is not None and _PREFERENCE.search(prefer):
@@ -162,10 +163,11 @@ def create_check(
             fingerprint=request_fingerprint(settings, tenant, idempotency_key, request.settings_id),
             lambda_context=router.lambda_context,
         )
+    logger.append_keys(checkId=resource.check_id)
     headers = {"Location": f"{CHECKS_PATH}/{resource.check_id}", **language_headers(locale)}
     if replayed:
         headers["Idempotent-Replayed"] = "true"
-        logger.info("idempotent replay", extra={"checkId": resource.check_id})
+        logger.info("idempotent replay")
     return Response(
         status_code=201,
         content_type=content_types.APPLICATION_JSON,
@@ -202,7 +204,8 @@ def _accept_check(
     }
     if replayed:
         headers["Idempotent-Replayed"] = "true"
-    logger.info("check accepted", extra={"checkId": running.check_id, "replayed": replayed})
+    logger.append_keys(checkId=running.check_id)
+    logger.info("check accepted", extra={"replayed": replayed})
     return Response(
         status_code=202,
         content_type=content_types.APPLICATION_JSON,
@@ -295,6 +298,7 @@ def get_check(
     ] = None,
 ) -> Response[Any]:
     tenant = current_tenant(router)
+    logger.append_keys(checkId=checkId)
     locale = response_locale(accept_language)
     state = current_state(services.store, tenant, checkId, now=datetime.now(UTC))
     if state is None:  # absent, expired, or another tenant's: indistinguishable on purpose
@@ -374,7 +378,8 @@ def list_checks(
 )
 def delete_check(checkId: str) -> Response[None]:
     tenant = current_tenant(router)
+    logger.append_keys(checkId=checkId)
     if not services.store.delete_check(tenant, checkId):
         raise ApiError(404, ApiErrorCode.CHECK_NOT_FOUND, "No check with this id.")
-    logger.info("check deleted", extra={"checkId": checkId})
+    logger.info("check deleted")
     return Response(status_code=204)

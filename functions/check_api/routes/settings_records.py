@@ -1,6 +1,8 @@
 """`/v1/smtp-settings/{settingsId}`: the checks of one of the frontend's settings records: its latest
-check, and erasing all of them (GDPR requests from HR customers are routine)."""
+check, its watch (scheduled re-checks), and erasing all of them (GDPR requests from HR customers are
+routine; erasing ends the watch too)."""
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -16,7 +18,7 @@ from .. import services
 from ..deadlines import handshake_deadline
 from ..errors import ApiError, openapi_error_responses
 from ..language import CONTENT_LANGUAGE_HEADERS, AcceptLanguage, language_headers, response_locale
-from ..schemas import ApiErrorCode, ErasedChecks
+from ..schemas import ApiErrorCode, ErasedChecks, WatchState
 from ..tenancy import current_tenant
 
 SETTINGS_PATH = "/v1/smtp-settings/<settingsId>"
@@ -54,6 +56,34 @@ def get_latest_check(
     )
 
 
+@router.get(
+    f"{SETTINGS_PATH}/watch",
+    summary="The watch of a settings record",
+    description="Whether the record is re-checked on a schedule, when next, and its last watched result. "
+    "Records are watched once checked through the event path; only the record's own tenant sees it.",
+    operation_id="getSettingsWatch",
+    tags=["settings records"],
+    responses={
+        200: {
+            "description": "The record is watched.",
+            "content": {"application/json": {"model": WatchState}},
+        },
+        **openapi_error_responses(401, 403, 404, 422, 503),
+    },
+)
+def get_settings_watch(settingsId: SettingsIdPath) -> WatchState:
+    watch = services.watches.get(current_tenant(router), settingsId)
+    if watch is None:  # never watched, deleted, erased, or another tenant's: the same answer
+        raise ApiError(404, ApiErrorCode.WATCH_NOT_FOUND, "This settings record is not watched.")
+    return WatchState(
+        watched=True,
+        next_check_at=datetime.fromtimestamp(watch.next_check_at, UTC),
+        last_check_id=watch.last.check_id,
+        last_status=watch.last.status,
+        since=watch.since,
+    )
+
+
 @router.delete(
     f"{SETTINGS_PATH}/checks",
     summary="Delete every check of a settings record",
@@ -68,10 +98,9 @@ def get_latest_check(
 )
 def delete_settings_checks(settingsId: SettingsIdPath) -> ErasedChecks:
     tenant = current_tenant(router)
+    logger.append_keys(settingsId=settingsId)
     deleted, complete = services.store.delete_settings_checks(
         tenant, settingsId, until=handshake_deadline(router.lambda_context)
     )
-    logger.info(
-        "settings record erased", extra={"settingsId": settingsId, "deleted": deleted, "complete": complete}
-    )
+    logger.info("settings record erased", extra={"deleted": deleted, "complete": complete})
     return ErasedChecks(deleted_count=deleted, complete=complete)

@@ -12,7 +12,10 @@ Limits, checked before anything is dialled (defaults; the operator sets them wit
   the release gate (LOGIN_WITHHELD_FAILED_LOGINS; connection and TLS are still checked). A secret that
   logged in successfully within the window (its keyed hash is kept on the mailbox, `aws.rate_limits`)
   passes both caps: a customer's right password never waits out someone else's failures;
-- handshakes per tenant: 60 per minute (`SMTP_PREFLIGHT_MAX_HANDSHAKES_PER_MINUTE`);
+- handshakes per tenant: 60 per minute (`SMTP_PREFLIGHT_MAX_HANDSHAKES_PER_MINUTE`); scheduled re-checks
+  of watched settings (`watch/`) count in a budget of their own instead, 120 per minute
+  (`SMTP_PREFLIGHT_MAX_RECHECKS_PER_MINUTE`, 172,800 a day): a tenant with many watched mailboxes
+  finishes its day, and its people's own checks never wait behind its re-checks;
 - checks asked for per tenant: 120 per minute (`SMTP_PREFLIGHT_MAX_CHECKS_PER_MINUTE`), counted when the
   API takes a request, before anything is stored or queued: rules-only checks and asynchronous ones
   too (each is stored), so one tenant cannot fill the table or the worker's queue (`CheckCounter`);
@@ -64,6 +67,7 @@ class Limit(StrEnum):
 
     MAILBOX_FAILED_LOGINS = "mailboxFailedLogins"
     TENANT_HANDSHAKE_RATE = "tenantHandshakeRate"
+    TENANT_RECHECK_RATE = "tenantRecheckRate"  # scheduled re-checks only (never an API answer)
     TENANT_CHECK_RATE = "tenantCheckRate"  # every check asked for, rules-only and asynchronous ones too
     TENANT_CONCURRENT_HANDSHAKES = "tenantConcurrentHandshakes"
 
@@ -89,6 +93,7 @@ class AbuseLimits:
     max_failed_logins_per_mailbox: int = 10
     failed_login_window_seconds: int = 15 * 60
     max_handshakes_per_minute: int = 60
+    max_rechecks_per_minute: int = 120  # scheduled re-checks: a budget of their own
     max_checks_per_minute: int = 120  # every check a tenant asks for: each one is stored
     max_concurrent_handshakes: int = 5
     lease_seconds: int = 90  # longer than any handshake (60 s at most): a crashed invocation's lease ends
@@ -110,6 +115,9 @@ class AbuseLimits:
             ),
             max_handshakes_per_minute=positive_int(
                 env, "SMTP_PREFLIGHT_MAX_HANDSHAKES_PER_MINUTE", defaults.max_handshakes_per_minute
+            ),
+            max_rechecks_per_minute=positive_int(
+                env, "SMTP_PREFLIGHT_MAX_RECHECKS_PER_MINUTE", defaults.max_rechecks_per_minute
             ),
             max_checks_per_minute=positive_int(
                 env, "SMTP_PREFLIGHT_MAX_CHECKS_PER_MINUTE", defaults.max_checks_per_minute

@@ -19,8 +19,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME, DemoSmtpServer
-from local.gateway import FakeLambdaContext
+from fixtures.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME, DemoSmtpServer
+from local.functions import FakeLambdaContext
 from local.tables import create_checks_table
 from smtp_preflight.aws import clients, idempotency
 from smtp_preflight.config.policy import Policy

@@ -18,9 +18,9 @@ from typing import Any
 import boto3
 import pytest
 
-from local.demo_smtp import DEMO_PASSWORD
+from fixtures.demo_smtp import DEMO_PASSWORD
 from local.event_path import create_event_path
-from local.gateway import FakeLambdaContext
+from local.functions import FakeLambdaContext
 from local.sqs_source import SqsEventSource
 from smtp_preflight.async_checks import running
 from smtp_preflight.aws.check_queue import CheckQueue
@@ -460,7 +460,7 @@ def test_a_stage_write_that_arrives_after_the_report_changes_nothing(dynamodb: A
     progress = running.Progress(stages=[Stage(name=StageName.RESOLVE, ok=True, duration_ms=1)])
     store.record_progress("acme", accepted.check_id, progress)
     report = running.lost_report(store.get_check_state("acme", accepted.check_id))  # type: ignore[arg-type]
-    store.put_check("acme", report, replace_running=True)
+    stored = store.put_check("acme", report, replace_running=True)  # the report as stored (its trigger)
 
     with pytest.raises(CheckNotRunning):
         store.record_progress("acme", accepted.check_id, running.Progress())
@@ -468,7 +468,7 @@ def test_a_stage_write_that_arrives_after_the_report_changes_nothing(dynamodb: A
         store.put_check("acme", report, replace_running=True)
     with pytest.raises(StoreError):  # a second acceptance under the same id
         store.start_check("acme", accepted)
-    assert store.get_check_state("acme", accepted.check_id) == report
+    assert store.get_check_state("acme", accepted.check_id) == stored
 
 
 @pytest.mark.parametrize("failing", ["queue", "kms"])
@@ -504,7 +504,7 @@ def test_an_asynchronous_connection_only_check_runs_on_the_worker_without_a_secr
     api: Api, worker: Worker, smtp: PausingSmtpServer
 ) -> None:
     # Given a connection-only request, accepted for the worker (no secret to seal)
-    smtp.auth_attempts = 0
+    smtp.reset_counts()
     settings = demo_settings(smtp, username=None, password=None, connectionOnly=True)
     accepted = api.create(settings, headers=ASYNC)
     assert accepted.status == 202, accepted.raw_body

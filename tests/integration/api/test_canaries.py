@@ -22,12 +22,19 @@ from smtp_preflight.cli.main import main as cli_main
 from smtp_preflight.config.policy import Policy
 from smtp_preflight.limits import AbuseLimits
 from tests.integration.api.conftest import TABLE, Api, run_api_with_policy
-from tests.support.canary import CANARY_PASSWORD, CANARY_TOKEN, as_text, assert_no_canary
+from tests.support.canary import (
+    CANARY_JWT,
+    CANARY_PASSWORD,
+    CANARY_TOKEN,
+    CANARY_TOKENS,
+    as_text,
+    assert_no_canary,
+)
 from tests.support.echo_smtp import ECHOES, EchoSmtpServer
 from tests.support.smtp_servers import captured_logs
 
 INVISIBLE_PASSWORD = "CANARY\u200e-Qx\u0085Jv\u202eKw-Pw9"
-SECRETS = (CANARY_PASSWORD, CANARY_TOKEN, INVISIBLE_PASSWORD)
+SECRETS = (CANARY_PASSWORD, CANARY_TOKEN, CANARY_JWT, INVISIBLE_PASSWORD)
 MODES = [*sorted(ECHOES), "accept"]
 
 
@@ -49,7 +56,7 @@ def policy_env(server: EchoSmtpServer) -> dict[str, str]:
 
 def body(server: EchoSmtpServer, mode: str, secret: str, **extra: Any) -> dict[str, Any]:
     credentials: dict[str, Any] = (
-        {"authMethod": "xoauth2", "oauthToken": secret} if secret == CANARY_TOKEN else {"password": secret}
+        {"authMethod": "xoauth2", "oauthToken": secret} if secret in CANARY_TOKENS else {"password": secret}
     )
     return {
         "host": "127.0.0.1",
@@ -94,7 +101,7 @@ def test_cli_output_holds_no_canary(  # noqa: PLR0917 - parameters and fixtures
     for name, value in policy_env(echo_server).items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("CANARY_SECRET", secret)
-    option = "--oauth-token-env" if secret == CANARY_TOKEN else "--password-env"
+    option = "--oauth-token-env" if secret in CANARY_TOKENS else "--password-env"
     argv = [
         "check", "--host", "127.0.0.1", "--port", str(echo_server.port), "--security", "starttls",
         "--username", f"{mode}@example.com", option, "CANARY_SECRET",

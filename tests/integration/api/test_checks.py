@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from fixtures.demo_smtp import DemoSmtpServer
 from functions.check_api import services
-from local.demo_smtp import DemoSmtpServer
 from smtp_preflight.aws import check_store as store
 from tests.integration.api.conftest import TABLE, Api, demo_settings
 
@@ -222,7 +222,7 @@ def test_the_deadline_leaves_time_to_store_and_answer(api: Api) -> None:
     import time
 
     from functions.check_api import deadlines
-    from local.gateway import FakeLambdaContext
+    from local.functions import FakeLambdaContext
 
     context = FakeLambdaContext(timeout_seconds=10)
     deadline = deadlines.handshake_deadline(context)

@@ -20,7 +20,7 @@ from tests.support.named_smtp import NamedSmtpServer, loopback_names
 
 pytestmark = pytest.mark.timeout(30)
 
-HOST = "smtp.office365.com"  # the sample's host; here a loopback server with a test CA's certificate
+HOST = "smtp.office365.com"  # a loopback server with a test CA's certificate plays it
 
 
 @pytest.fixture(scope="module")
@@ -47,14 +47,15 @@ def reachable(monkeypatch: pytest.MonkeyPatch, server: NamedSmtpServer) -> Named
 
 
 def sample_event(port: int) -> dict[str, Any]:
-    """events/create_check_connection_only.json, pointed at the loopback server's port."""
+    """events/create_check_connection_only.json (which names the demo server, as every sample does), pointed
+    at the loopback server that plays Microsoft 365."""
     event: dict[str, Any] = copy.deepcopy(
         json.loads((EVENTS / "create_check_connection_only.json").read_text())
     )
     body = json.loads(event["body"])
     assert body["connectionOnly"] is True
     assert not {"username", "password", "oauthToken"} & set(body)
-    event["body"] = json.dumps({**body, "port": port})
+    event["body"] = json.dumps({**body, "host": HOST, "port": port})
     event["headers"].pop("content-length")
     event["headers"].pop("idempotency-key")
     return event

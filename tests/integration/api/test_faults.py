@@ -16,23 +16,22 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import EndpointConnectionError
 from botocore.retries.standard import ExponentialBackoff
 
-from local.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME
+from fixtures.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME, DemoSmtpServer
 from smtp_preflight.aws import clients
 from smtp_preflight.config.policy import Policy
 from tests.integration.api.conftest import Api, run_api_with_policy
-from tests.support.counting_smtp import CountingSmtpServer
 
 
 @pytest.fixture(scope="module")
-def counting_smtp() -> Iterator[CountingSmtpServer]:
-    server = CountingSmtpServer(port=0)
+def counting_smtp() -> Iterator[DemoSmtpServer]:
+    server = DemoSmtpServer(port=0)
     server.start()
     yield server
     server.stop()
 
 
 @pytest.fixture
-def smtp_api(api: Api, counting_smtp: CountingSmtpServer, monkeypatch: pytest.MonkeyPatch) -> Api:
+def smtp_api(api: Api, counting_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch) -> Api:
     policy = Policy.from_env(
         {
             "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
@@ -93,7 +92,7 @@ def faults(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Faults:
     return Faults(clients.client("dynamodb"))
 
 
-def good(server: CountingSmtpServer, **extra: Any) -> dict[str, Any]:
+def good(server: DemoSmtpServer, **extra: Any) -> dict[str, Any]:
     return {
         "host": "localhost",
         "port": server.port,
@@ -111,7 +110,7 @@ def assert_retry_later(response: Any) -> None:
 
 
 def test_throttling_is_retried_and_no_check_vanishes(
-    smtp_api: Api, counting_smtp: CountingSmtpServer, faults: Faults
+    smtp_api: Api, counting_smtp: DemoSmtpServer, faults: Faults
 ) -> None:
     # Given DynamoDB throttling a third of the writes and reads (botocore retries each up to 4 times)
     faults.set(0.35, "PutItem", "UpdateItem", "GetItem")
@@ -148,7 +147,7 @@ def test_throttling_is_retried_and_no_check_vanishes(
 @pytest.mark.parametrize("kind", ["throttle", "outage"])
 @pytest.mark.parametrize("operation", ["PutItem", "UpdateItem", "GetItem"])
 def test_an_outage_is_503_with_retry_after_within_the_deadline(
-    smtp_api: Api, counting_smtp: CountingSmtpServer, faults: Faults, operation: str, kind: str
+    smtp_api: Api, counting_smtp: DemoSmtpServer, faults: Faults, operation: str, kind: str
 ) -> None:
     faults.set(1.0, operation, kind=kind)
     started = time.monotonic()
@@ -160,7 +159,7 @@ def test_an_outage_is_503_with_retry_after_within_the_deadline(
 
 
 def test_a_store_slower_than_the_deadline_is_503_in_time(
-    smtp_api: Api, counting_smtp: CountingSmtpServer, dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+    smtp_api: Api, counting_smtp: DemoSmtpServer, dynamodb: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from smtp_preflight.aws.check_store import CheckStore
 
@@ -180,7 +179,7 @@ def test_a_store_slower_than_the_deadline_is_503_in_time(
 
 
 def test_a_deadline_about_to_pass_still_gets_an_answer(
-    smtp_api: Api, counting_smtp: CountingSmtpServer, dynamodb: Any
+    smtp_api: Api, counting_smtp: DemoSmtpServer, dynamodb: Any
 ) -> None:
     started = time.monotonic()
 
@@ -191,7 +190,7 @@ def test_a_deadline_about_to_pass_still_gets_an_answer(
 
 
 def test_secrets_manager_failing_is_503_and_nothing_is_dialled(
-    smtp_api: Api, counting_smtp: CountingSmtpServer, monkeypatch: pytest.MonkeyPatch
+    smtp_api: Api, counting_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from functions.check_api import services
 

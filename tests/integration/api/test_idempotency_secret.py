@@ -12,8 +12,8 @@ from typing import Any
 import boto3
 import pytest
 
+from fixtures.demo_smtp import DemoSmtpServer
 from functions.check_api import services
-from local.demo_smtp import DemoSmtpServer
 from smtp_preflight.aws.deployment_key import DeploymentKey, KeyUnavailable
 from tests.integration.api.conftest import TABLE, Api, demo_settings
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from fixtures.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME, DemoSmtpServer
 from functions.check_api import services
-from local.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME
 from smtp_preflight.aws.check_store import CheckStore
 from smtp_preflight.aws.rate_limits import DynamoDbGate
 from smtp_preflight.checking.service import CheckService
@@ -25,21 +25,20 @@ from smtp_preflight.config.policy import Policy
 from smtp_preflight.limits import AbuseLimits, Limit, LimitExceeded
 from smtp_preflight.model.settings import SmtpSettings
 from tests.integration.api.conftest import TABLE, Api, run_api_with_policy
-from tests.support.counting_smtp import CountingSmtpServer
 from tests.support.smtp_servers import RawConnection, raw_server
 
 LOOPBACK_ONLY = (ipaddress.ip_network("127.0.0.0/8"),)
 
 
 @pytest.fixture(scope="module")
-def counting_smtp() -> Iterator[CountingSmtpServer]:
-    server = CountingSmtpServer(port=0)
+def counting_smtp() -> Iterator[DemoSmtpServer]:
+    server = DemoSmtpServer(port=0)
     server.start()
     yield server
     server.stop()
 
 
-def loopback(server: CountingSmtpServer) -> Policy:
+def loopback(server: DemoSmtpServer) -> Policy:
     return Policy.from_env(
         {
             "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
@@ -51,7 +50,7 @@ def loopback(server: CountingSmtpServer) -> Policy:
 
 def with_limits(
     monkeypatch: pytest.MonkeyPatch,
-    server: CountingSmtpServer,
+    server: DemoSmtpServer,
     limits: AbuseLimits,
     clock: Callable[[], float] = time.time,
 ) -> None:
@@ -61,7 +60,7 @@ def with_limits(
     monkeypatch.setattr(services, "check_counter", gate)
 
 
-def settings(server: CountingSmtpServer, username: str, password: str) -> dict[str, Any]:
+def settings(server: DemoSmtpServer, username: str, password: str) -> dict[str, Any]:
     return {
         "host": "localhost",
         "port": server.port,
@@ -76,7 +75,7 @@ def stored(api: Api, tenant: str) -> int:
 
 
 def test_five_failed_logins_lock_the_mailbox_for_the_tenant_that_guessed(
-    api: Api, counting_smtp: CountingSmtpServer, monkeypatch: pytest.MonkeyPatch
+    api: Api, counting_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given the default limits and a mailbox that nobody tried yet
     with_limits(monkeypatch, counting_smtp, AbuseLimits())
@@ -104,7 +103,7 @@ def test_five_failed_logins_lock_the_mailbox_for_the_tenant_that_guessed(
 
 
 def test_checks_that_stop_before_auth_do_not_count_as_failed_logins(
-    api: Api, counting_smtp: CountingSmtpServer, monkeypatch: pytest.MonkeyPatch
+    api: Api, counting_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with_limits(monkeypatch, counting_smtp, AbuseLimits(max_failed_logins=1))
     wrong_port = {**settings(counting_smtp, "stops@example.com", "pw"), "security": "tls"}  # TLS fails
@@ -119,7 +118,7 @@ def test_checks_that_stop_before_auth_do_not_count_as_failed_logins(
 
 
 def test_a_tenants_handshakes_per_minute(
-    api: Api, counting_smtp: CountingSmtpServer, monkeypatch: pytest.MonkeyPatch
+    api: Api, counting_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     minute_start = 1_800_000_000.0  # a clock standing at the start of a minute: all requests fall in it
     with_limits(monkeypatch, counting_smtp, AbuseLimits(max_handshakes_per_minute=3), lambda: minute_start)
@@ -137,7 +136,7 @@ def test_a_tenants_handshakes_per_minute(
 
 
 def test_every_check_counts_against_the_tenants_minute_rules_only_and_asynchronous_ones_too(
-    api: Api, counting_smtp: CountingSmtpServer, monkeypatch: pytest.MonkeyPatch
+    api: Api, counting_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     minute_start = 1_800_000_000.0
     with_limits(monkeypatch, counting_smtp, AbuseLimits(max_checks_per_minute=3), lambda: minute_start)
@@ -213,7 +212,7 @@ def test_a_slow_server_cannot_take_more_than_five_handshakes_of_a_tenant(dynamod
     assert len(connections) == 6
 
 
-def test_the_cli_has_no_limits(counting_smtp: CountingSmtpServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cli_has_no_limits(counting_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SMTP_PREFLIGHT_ALLOWED_NETWORKS", "127.0.0.0/8")
     monkeypatch.setenv("SMTP_PREFLIGHT_ALLOWED_PORTS", str(counting_smtp.port))
     monkeypatch.setenv("SMTP_PREFLIGHT_CA_FILE", str(counting_smtp.ca_file))

@@ -32,8 +32,7 @@ from typing import Any
 
 import pytest
 
-from local.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME
-from tests.support.counting_smtp import CountingSmtpServer
+from fixtures.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME, DemoSmtpServer
 from tests.support.local_server import LocalRun, local_server
 
 REQUESTS = int(os.environ.get("LOAD_REQUESTS", "200"))
@@ -74,15 +73,15 @@ class Answer:
 
 
 @pytest.fixture(scope="module")
-def counting_smtp() -> Iterator[CountingSmtpServer]:
-    server = CountingSmtpServer(port=0)
+def counting_smtp() -> Iterator[DemoSmtpServer]:
+    server = DemoSmtpServer(port=0)
     server.start()
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="module")
-def server(counting_smtp: CountingSmtpServer) -> Iterator[LocalRun]:
+def server(counting_smtp: DemoSmtpServer) -> Iterator[LocalRun]:
     env = {
         "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
         "SMTP_PREFLIGHT_ALLOWED_PORTS": f"465,587,{counting_smtp.port}",
@@ -91,7 +90,7 @@ def server(counting_smtp: CountingSmtpServer) -> Iterator[LocalRun]:
         "SMTP_PREFLIGHT_MAX_FAILED_LOGINS": str(FAILED_LOGINS),
         "LOCAL_REQUIRE_TOKEN": "true",
     }
-    with local_server(env) as running:
+    with local_server(env, measured=False) as running:  # coverage's tracer would slow it two- to threefold
         yield running
 
 
@@ -148,7 +147,7 @@ def test_only_the_busy_tenant_can_outgrow_its_budget() -> None:
 
 
 @pytest.mark.timeout(max(60, REQUESTS // 4))  # `make fuzz` sends 1,000 or more
-def test_load_with_limits(server: LocalRun, counting_smtp: CountingSmtpServer) -> None:
+def test_load_with_limits(server: LocalRun, counting_smtp: DemoSmtpServer) -> None:
     # Given the workload, and the server's counters before it
     requests = workload(counting_smtp.port)
     auth_before = counting_smtp.auth_by_user.copy()

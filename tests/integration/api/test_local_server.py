@@ -1,4 +1,4 @@
-"""`make run` end to end: start `python -m local.server` as the Makefile does (moto server, table from
+"""`make run` end to end: start `python -m local` as the Makefile does (moto server, table from
 template.yaml, demo SMTP server, HTTP server) and drive it over real HTTP."""
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def _request(
 
 @pytest.fixture(scope="module")
 def local_run() -> Iterator[LocalRun]:
-    with local_server() as run:
+    with local_server(process_group=True) as run:  # the last test sends it Ctrl-C
         yield run
 
 
@@ -107,6 +107,26 @@ def test_the_tenant_comes_from_the_bearer_token(local_run: LocalRun) -> None:
     assert (
         _request("GET", f"{local_run.api}/v1/smtp-checks", headers={"Authorization": "Bearer junk"})[0] == 401
     )
+
+
+def test_a_token_minted_by_local_token_is_accepted_until_it_expires(local_run: LocalRun) -> None:
+    # Given a token minted as docs/local.md says, and tokens whose time is over or not yet come
+    minted = subprocess.run(
+        [sys.executable, "-m", "local.token", "--tenant", "t-minted", "--ttl", "60"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    expired = _unsigned_jwt({"sub": "u1", "tenant_id": "t-minted", "exp": int(time.time()) - 1})
+    early = _unsigned_jwt({"sub": "u1", "tenant_id": "t-minted", "nbf": int(time.time()) + 3600})
+    url = f"{local_run.api}/v1/smtp-checks"
+
+    # Then the minted one speaks for its tenant, and the others get API Gateway's own 401
+    assert _request("GET", url, headers={"Authorization": f"Bearer {minted}"})[0] == 200
+    for token in (expired, early):
+        status, _, body = _request("GET", url, headers={"Authorization": f"Bearer {token}"})
+        assert (status, body) == (401, {"message": "Unauthorized"})
 
 
 def test_gateway_behaviour_validation_cors_and_openapi(local_run: LocalRun) -> None:
@@ -211,7 +231,7 @@ def _start_failure(**overrides: str) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "SMTP_PREFLIGHT_"))}
     env.update({"PORT": "0", "DEMO_SMTP_PORT": "0", **overrides})
     return subprocess.run(
-        [sys.executable, "-m", "local.server"],
+        [sys.executable, "-m", "local"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -251,11 +271,41 @@ def test_an_unreachable_dynamodb_endpoint_ends_make_run_with_one_line() -> None:
     assert "unset AWS_ENDPOINT_URL_DYNAMODB" in result.stderr
 
 
-def test_sigterm_stops_everything_cleanly(local_run: LocalRun) -> None:
-    # runs last in this module: stop the server and check it said so
-    local_run.process.send_signal(signal.SIGTERM)
+def test_ctrl_c_while_it_starts_stops_it_without_a_traceback() -> None:
+    # Given make run in its own process group, as on a terminal, still importing and starting
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "SMTP_PREFLIGHT_"))}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local"],
+        cwd=ROOT,
+        env={**env, "PORT": "0", "DEMO_SMTP_PORT": "0", "MOTO_PORT": "0", "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    time.sleep(0.5)  # Python runs; the start-up takes seconds more
+
+    # When Ctrl-C reaches the whole group
+    os.killpg(process.pid, signal.SIGINT)
+    output, _ = process.communicate(timeout=90)
+
+    # Then it stops as asked, quietly
+    assert process.returncode == 0, output
+    assert "Traceback" not in output
+    assert "KeyboardInterrupt" not in output
+    assert output.endswith("Stopping...\nStopped.\n"), output
+
+
+def test_ctrl_c_stops_everything_without_a_traceback(local_run: LocalRun) -> None:
+    # runs last in this module, once every function's execution environments have served requests.
+    # Ctrl-C on a terminal sends SIGINT to the whole process group: make run and its worker processes
+    os.killpg(local_run.process.pid, signal.SIGINT)
+
     assert local_run.process.wait(timeout=15) == 0
     deadline = time.monotonic() + 5
     while "Stopped.\n" not in local_run.output and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert "Stopped.\n" in local_run.output
+    after = local_run.text.split("Ready: ", 1)[1]
+    assert "Traceback" not in after
+    assert "KeyboardInterrupt" not in after
+    assert after.endswith("Stopping...\nStopped.\n"), after

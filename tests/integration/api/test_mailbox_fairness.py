@@ -10,18 +10,17 @@ from typing import Any
 
 import pytest
 
-from local.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME
+from fixtures.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME, DemoSmtpServer
 from smtp_preflight.limits import AbuseLimits
 from tests.integration.api.conftest import Api
 from tests.integration.api.test_async_checks import ASYNC, Worker, poll_until, smtp, worker  # noqa: F401
 from tests.integration.api.test_limits import settings, with_limits
-from tests.support.counting_smtp import CountingSmtpServer
 from tests.support.pausing_smtp import PausingSmtpServer
 
 
 @pytest.fixture(scope="module")
-def counting_smtp() -> Iterator[CountingSmtpServer]:
-    server = CountingSmtpServer(port=0)
+def counting_smtp() -> Iterator[DemoSmtpServer]:
+    server = DemoSmtpServer(port=0)
     server.start()
     yield server
     server.stop()
@@ -32,7 +31,7 @@ def codes(response: Any) -> list[str]:
 
 
 def test_tenant_a_s_wrong_passwords_never_stop_tenant_b_s_right_one(
-    api: Api, counting_smtp: CountingSmtpServer, monkeypatch: pytest.MonkeyPatch
+    api: Api, counting_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with_limits(monkeypatch, counting_smtp, AbuseLimits())
     before = counting_smtp.auth_by_user[DEMO_USERNAME]
@@ -57,7 +56,7 @@ def test_tenant_a_s_wrong_passwords_never_stop_tenant_b_s_right_one(
 
 
 def test_guessing_across_tenants_is_capped_at_the_mailboxs_budget_of_auth_commands(
-    api: Api, counting_smtp: CountingSmtpServer, monkeypatch: pytest.MonkeyPatch
+    api: Api, counting_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     limits = AbuseLimits(max_failed_logins=2, max_failed_logins_per_mailbox=3, max_handshakes_per_minute=100)
     with_limits(monkeypatch, counting_smtp, limits)
@@ -80,7 +79,7 @@ def test_guessing_across_tenants_is_capped_at_the_mailboxs_budget_of_auth_comman
 
 
 def test_spellings_of_one_gmail_mailbox_share_one_budget(
-    api: Api, counting_smtp: CountingSmtpServer, monkeypatch: pytest.MonkeyPatch
+    api: Api, counting_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with_limits(monkeypatch, counting_smtp, AbuseLimits(max_failed_logins=3))
     spellings = ["a.b@gmail.com", "ab+x@gmail.com", "A.B@googlemail.com", "a.b.+y@GMAIL.COM"]
@@ -92,7 +91,7 @@ def test_spellings_of_one_gmail_mailbox_share_one_budget(
 
 
 def test_localhost_127_0_0_1_and_ipv6_loopback_share_one_budget(
-    api: Api, counting_smtp: CountingSmtpServer, monkeypatch: pytest.MonkeyPatch
+    api: Api, counting_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with_limits(monkeypatch, counting_smtp, AbuseLimits(max_failed_logins=2))
     before = counting_smtp.auth_by_user["plainuser"]

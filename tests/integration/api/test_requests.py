@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from local.demo_smtp import DemoSmtpServer
+from fixtures.demo_smtp import DemoSmtpServer
 from local.functions import functions_from_template
 from tests.integration.api.conftest import EVENTS, TABLE, Api, demo_settings, make_event
 

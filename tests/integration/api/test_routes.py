@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from local.demo_smtp import DemoSmtpServer
+from fixtures.demo_smtp import DemoSmtpServer
 from tests.integration.api.conftest import Api, demo_settings
 
 pytestmark = pytest.mark.usefixtures("loopback_policy")

@@ -26,7 +26,7 @@ from smtp_preflight.wording.i18n import catalogue
 from tests.support.browser import chromium, console_errors, other_origins, serious_accessibility_violations
 from tests.support.local_server import ROOT, LocalRun, local_server
 
-DEMO_USERNAME, DEMO_PASSWORD = "demo@example.com", "demo-password"  # local/demo_smtp.py
+DEMO_USERNAME, DEMO_PASSWORD = "demo@example.com", "demo-password"  # fixtures/demo_smtp.py
 EMAIL = "office.manager@gmail.com"
 WAIT_SECONDS = 15
 SCREENSHOTS = ROOT / "docs"

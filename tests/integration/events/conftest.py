@@ -16,9 +16,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME, DemoSmtpServer
+from fixtures.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME, DemoSmtpServer
 from local.event_path import EventPath, attach_listener, create_event_path
-from local.gateway import FakeLambdaContext
+from local.functions import FakeLambdaContext
 from local.sqs_source import SqsEventSource
 from local.tables import create_checks_table
 from smtp_preflight.aws import clients, idempotency
@@ -219,7 +219,7 @@ def saas(worker_policy: None, demo_smtp: DemoSmtpServer) -> Iterator[Saas]:
         )
         saas = Saas(events, sqs, secrets, path, completions, source, demo_smtp)
         saas.put_secret()
-        demo_smtp.auth_attempts = 0
+        demo_smtp.reset_counts()
         yield saas
         services.change_service.credentials.clear_cache()  # type: ignore[attr-defined]
         clients.client.cache_clear()

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from local.demo_smtp import DEMO_PASSWORD
+from fixtures.demo_smtp import DEMO_PASSWORD
 from tests.integration.api.conftest import EVENTS, Api
 from tests.integration.events.conftest import SECRET_ID, TENANT, Saas
 from tests.support.socket_guard import SocketGuard
@@ -285,7 +285,7 @@ def test_the_worker_dials_only_guard_approved_addresses(saas: Saas, socket_guard
 def test_the_sample_sqs_event_is_handled_as_lambda_delivers_it(saas: Saas) -> None:
     # Given events/settings_events_sqs.json: a change whose secret is not stored here, and a deletion
     from functions.settings_changed import app
-    from local.gateway import FakeLambdaContext
+    from local.functions import FakeLambdaContext
 
     event = json.loads((EVENTS / "settings_events_sqs.json").read_text())
 

@@ -1,4 +1,4 @@
-"""`make run`'s event path end to end: start `python -m local.server` as the Makefile does and use it as a
+"""`make run`'s event path end to end: start `python -m local` as the Makefile does and use it as a
 SaaS developer would: publish what the banner prints, see the completion event and the stored report,
 and watch an event without a readable secret go to the DLQ."""
 

@@ -18,7 +18,14 @@ from smtp_preflight.config.policy import Policy
 from smtp_preflight.limits import AbuseLimits
 from tests.integration.api.conftest import TABLE
 from tests.integration.events.conftest import Saas
-from tests.support.canary import CANARY_PASSWORD, CANARY_TOKEN, as_text, assert_no_canary
+from tests.support.canary import (
+    CANARY_JWT,
+    CANARY_PASSWORD,
+    CANARY_TOKEN,
+    CANARY_TOKENS,
+    as_text,
+    assert_no_canary,
+)
 from tests.support.echo_smtp import ECHOES, EchoSmtpServer
 
 INVISIBLE_PASSWORD = "CANARY\u200e-Wq\u0085Zt\u202eHv-Pw7"
@@ -61,7 +68,7 @@ def texts(raw: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("secret", [CANARY_PASSWORD, CANARY_TOKEN, INVISIBLE_PASSWORD])
+@pytest.mark.parametrize("secret", [CANARY_PASSWORD, CANARY_TOKEN, CANARY_JWT, INVISIBLE_PASSWORD])
 def test_the_event_path_holds_no_canary(
     echo_worker: Saas,
     echo_server: EchoSmtpServer,
@@ -70,7 +77,7 @@ def test_the_event_path_holds_no_canary(
     secret: str,
 ) -> None:
     saas = echo_worker
-    token = secret == CANARY_TOKEN
+    token = secret in CANARY_TOKENS
     saas.put_secret(value={"oauthToken": secret} if token else {"password": secret})
     details = [
         saas.settings(

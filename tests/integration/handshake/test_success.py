@@ -89,7 +89,8 @@ def test_rejected_xoauth2_token_is_one_attempt(pki: Pki, socket_guard: SocketGua
 
     outcome, wire = check_against(server, token_settings, pki, socket_guard)
 
-    assert codes(outcome) == ["AUTH_FAILED"]
+    assert codes(outcome) == ["OAUTH_TOKEN_REJECTED"]  # the server's 334 challenge, decoded
+    assert outcome.findings[0].params["status"] == "401"
     assert wire.auth_commands() == 1
     assert_nothing_leaked(outcome, wire, secret=TOKEN)
 

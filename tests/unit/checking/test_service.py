@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,13 @@ class MemoryStore:
         self.items: dict[tuple[str, str], CheckResource] = {}
 
     def put_check(
-        self, tenant: str, report: Report, settings_id: str | None = None, *, replace_running: bool = False
+        self,
+        tenant: str,
+        report: Report,
+        settings_id: str | None = None,
+        *,
+        replace_running: bool = False,
+        **_: Any,
     ) -> CheckResource:
         resource = CheckResource.model_validate({**report.model_dump(), "settings_id": settings_id})
         self.items[(tenant, resource.check_id)] = resource
@@ -30,7 +37,13 @@ class MemoryStore:
 
 class BrokenStore:
     def put_check(
-        self, tenant: str, report: Report, settings_id: str | None = None, *, replace_running: bool = False
+        self,
+        tenant: str,
+        report: Report,
+        settings_id: str | None = None,
+        *,
+        replace_running: bool = False,
+        **_: Any,
     ) -> CheckResource:
         raise RuntimeError("the table is gone")
 

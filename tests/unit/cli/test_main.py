@@ -8,13 +8,17 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
+from local.oauth_token import microsoft_claims, mint_jwt
 from smtp_preflight import __version__
 from smtp_preflight.cli.main import TerminalProgress, main, wants_progress
+from smtp_preflight.cli.suggest import SOURCES
+from smtp_preflight.discovery import Source
 from smtp_preflight.model.report import Stage, StageName
+from tests.support.canary import assert_no_canary
 
 SECRET = "s3cret-app-password"
 BASE = ["check", "--host", "smtp.gmail.com", "--port", "587", "--security", "starttls", "--no-connect"]
@@ -97,7 +101,7 @@ def test_invalid_settings_exit_2_naming_the_field(
     assert code == 2
     assert out == ""
     assert "invalid settings: host:" in err
-    assert "invalid settings: fromAddress:" in err
+    assert "invalid settings: From address:" in err  # words, as in the findings' [field · actor]
     assert SECRET not in err
 
 
@@ -129,7 +133,8 @@ def test_invalid_invocations_exit_2(
 def test_oauth_token_selects_xoauth2(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("M365_TOKEN", "eyJ0eXAiOiJKV1Qi.token")
+    token = mint_jwt(microsoft_claims(user="ada@contoso.com"))
+    monkeypatch.setenv("M365_TOKEN", token)
     argv = ["check", "--host", "smtp.office365.com", "--port", "587", "--security", "starttls",
             "--no-connect", "--username", "ada@contoso.com", "--oauth-token-env", "M365_TOKEN",
             "--json"]  # fmt: skip
@@ -138,7 +143,23 @@ def test_oauth_token_selects_xoauth2(
     assert code == 0
     assert report["settings"]["authMethod"] == "xoauth2"
     assert "M365_BASIC_AUTH_RETIRING" not in {f["code"] for f in report["findings"]}
-    assert "eyJ0eXAiOiJKV1Qi" not in out
+    assert_no_canary(out, token, where="CLI JSON")
+
+
+def test_without_connecting_the_token_is_still_read(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = mint_jwt(microsoft_claims(user="bob@contoso.com", scp="Mail.Send"))
+    monkeypatch.setenv("M365_TOKEN", token)
+    argv = ["check", "--host", "smtp.office365.com", "--port", "587", "--security", "starttls",
+            "--no-connect", "--username", "ada@contoso.com", "--oauth-token-env", "M365_TOKEN",
+            "--lang", "de"]  # fmt: skip
+    code, out, _ = run(argv, capsys, monkeypatch)
+    assert code == 1
+    assert "OAUTH_TOKEN_MISSING_SCOPE" in out
+    assert "OAUTH_TOKEN_WRONG_USER" in out
+    assert "Die Anmeldung wurde nicht versucht." in out
+    assert_no_canary(out, token, where="CLI text")
 
 
 def test_console_script_is_installed() -> None:
@@ -207,7 +228,13 @@ def test_help_lists_the_timeout_range_exit_codes_and_variables(
 
     assert code == 0
     assert "overall deadline, 1 to 60 seconds (default 20)" in out
-    for line in ("0  passed or warning", "1  failed", "2  invalid invocation or settings"):
+    for line in (
+        "0    passed or warning",
+        "1    failed",
+        "2    invalid invocation, settings",
+        "130  interrupted",
+        "141  the reader",
+    ):
         assert line in out
     for variable in (
         "SMTP_PREFLIGHT_ALLOWED_PORTS",
@@ -260,10 +287,10 @@ def test_a_terminal_is_asked_for_the_password_without_echo(
 def test_an_empty_or_abandoned_prompt_exits_2(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def interrupted(prompt: str) -> str:
-        raise KeyboardInterrupt
+    def abandoned(prompt: str) -> str:
+        raise EOFError  # Ctrl-D
 
-    monkeypatch.setattr("getpass.getpass", interrupted)
+    monkeypatch.setattr("getpass.getpass", abandoned)
     monkeypatch.setattr(sys, "stdin", FakeTerminal())
     code = main([*BASE[:-1], "--username", "ada@gmail.com", "--password-stdin"])
     assert code == 2
@@ -309,3 +336,124 @@ def test_no_progress_when_stderr_is_not_a_terminal(
     assert not wants_progress(io.StringIO())
     monkeypatch.setenv("TERM", "dumb")
     assert not wants_progress(FakeTerminal())
+
+
+def test_suggest_help_lists_every_source_its_exit_codes_and_variables(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = run(["suggest", "--help"], capsys, monkeypatch)
+
+    assert code == 0
+    assert set(SOURCES) == {source.value for source in Source} - {Source.UNKNOWN.value}
+    for source in SOURCES:
+        assert f"  {source} " in out
+    for line in (
+        "0    settings found",
+        "1    nothing is known",
+        "2    not an e-mail address",
+        "130  interrupted",
+    ):
+        assert line in out
+    assert "SMTP_PREFLIGHT_DNS_SERVERS" in out
+
+
+# ----- every error path, in every output mode --------------------------------------------------------
+
+CHECK = ["check", "--host", "smtp.gmail.com", "--port", "587", "--security", "starttls"]
+
+
+class Refusal(NamedTuple):
+    argv: list[str]
+    environ: dict[str, str]
+    code: str  # the JSON error's code
+    named: str  # what the message must name
+
+
+CA = "SMTP_PREFLIGHT_CA_FILE"
+REFUSALS = [
+    Refusal([*CHECK, "--security", "ssl"], {}, "INVALID_INVOCATION", "--security"),
+    Refusal(["check", "--port", "587"], {}, "INVALID_INVOCATION", "--host"),
+    Refusal(["frobnicate"], {}, "INVALID_INVOCATION", "frobnicate"),
+    Refusal([*CHECK, "--password-env", "NOT_SET_ANYWHERE"], {}, "INVALID_INVOCATION", "NOT_SET_ANYWHERE"),
+    Refusal([*CHECK, "--username", "ada@gmail.com"], {}, "INVALID_INVOCATION", "--password-env"),
+    Refusal([*CHECK, "--no-connect", "--from", "nobody"], {}, "INVALID_SETTINGS", "From address"),
+    Refusal([*CHECK, "--no-connect", "--timeout", "600"], {}, "INVALID_SETTINGS", "time limit"),
+    Refusal([*CHECK, "--no-connect", "--test-recipient", "a@example.com"], {}, "INVALID_SETTINGS",
+            "test recipient"),
+    Refusal([*CHECK, "--no-connect"], {"SMTP_PREFLIGHT_ALLOWED_PORTS": "seven"}, "INVALID_CONFIGURATION",
+            "SMTP_PREFLIGHT_ALLOWED_PORTS"),
+    Refusal([*CHECK, "--no-connect"], {CA: "/nonexistent/demo-ca.pem"}, "INVALID_CONFIGURATION", CA),
+    Refusal([*CHECK, "--no-connect"], {CA: __file__}, "INVALID_CONFIGURATION", CA),  # not PEM
+    Refusal(["suggest", "no-at-sign"], {}, "INVALID_ADDRESS", "e-mail address"),
+    Refusal(["suggest", "ada@example.com"], {"SMTP_PREFLIGHT_DNS_SERVERS": "dns.example"},
+            "INVALID_CONFIGURATION", "SMTP_PREFLIGHT_DNS_SERVERS"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("refusal", REFUSALS)
+def test_every_error_exits_2_with_one_line_per_problem_and_nothing_on_stdout(
+    refusal: Refusal, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in refusal.environ.items():
+        monkeypatch.setenv(name, value)
+
+    code, out, err = run(refusal.argv, capsys, monkeypatch)
+
+    assert (code, out) == (2, "")
+    assert [line for line in err.splitlines() if line.startswith("smtp-preflight: ")]
+    assert refusal.named in err
+    assert "Traceback" not in err
+    assert SECRET not in err
+
+
+@pytest.mark.parametrize("refusal", REFUSALS)
+def test_with_json_every_error_keeps_stdout_json(
+    refusal: Refusal, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in refusal.environ.items():
+        monkeypatch.setenv(name, value)
+
+    code, out, err = run([*refusal.argv, "--json"], capsys, monkeypatch)
+
+    assert code == 2
+    error = json.loads(out)["error"]  # exactly one JSON document, nothing else
+    assert error["code"] == refusal.code
+    said = error["message"] + " ".join(f"{item['field']} {item['message']}" for item in error["fields"])
+    assert refusal.named in said + err
+    assert "usage:" not in out
+
+
+def test_json_field_errors_name_the_contract_field_and_the_words(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = run(
+        [*CHECK, "--no-connect", "--from", "nobody", "--json", "--lang", "de"], capsys, monkeypatch
+    )
+
+    assert code == 2
+    assert json.loads(out)["error"]["fields"][0]["field"] == "fromAddress"  # for scripts
+    assert "invalid settings: Absenderadresse:" in err  # for people, in their language
+
+
+@pytest.mark.parametrize("argv", [["--js"], ["--json"], ["--jso", "--lang", "it"]])
+def test_json_is_recognised_before_the_options_are_parsed(
+    argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = run([*CHECK, "--port", "none", *argv], capsys, monkeypatch)
+    assert code == 2
+    assert json.loads(out)["error"]["code"] == "INVALID_INVOCATION"
+
+
+def test_ctrl_c_at_the_password_prompt_is_an_interruption(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(prompt: str) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("getpass.getpass", interrupted)
+    monkeypatch.setattr(sys, "stdin", FakeTerminal())
+
+    code = main([*BASE[:-1], "--username", "ada@gmail.com"])
+
+    assert code == 130
+    assert capsys.readouterr().err == "smtp-preflight: error: interrupted\n"

@@ -230,7 +230,11 @@ def test_secret_in_server_text_never_reaches_params() -> None:
     assert "Corr3ct-Horse" not in finding.message
 
 
-HANDSHAKE_CODES = [code for code in SPECS if list(SPECS).index(code) >= list(SPECS).index("HOST_NOT_FOUND")]
+HANDSHAKE_CODES = [  # the OAuth codes are made from a token's own params: tests/unit/oauth renders them
+    code
+    for code in SPECS
+    if list(SPECS).index(code) >= list(SPECS).index("HOST_NOT_FOUND") and not code.startswith("OAUTH_")
+]
 
 
 @pytest.mark.parametrize("locale", LOCALES)

@@ -96,3 +96,27 @@ def test_json_keeps_the_handlers_lines_and_adds_an_access_record(
 def test_an_unknown_log_format_is_refused_by_name() -> None:
     with pytest.raises(LogFormatError, match="LOG_FORMAT must be text or json"):
         RequestLog.from_env("yaml")
+
+
+def test_a_worker_line_names_the_tenant_record_version_and_check() -> None:
+    # Given a record an execution environment sent back with its context's log keys (local.functions)
+    fields = {
+        "name": "smtp-preflight",
+        "levelno": logging.INFO,
+        "levelname": "INFO",
+        "msg": "record checked",
+        "tenantId": "acme",
+        "settingsId": "settings-1",
+        "version": 3,
+        "checkId": "01M8DJJQHBBMEKKS64B14QRR0K",
+        "status": "passed",
+        "findingCodes": ["LOGIN_ACCEPTED"],
+    }
+    log = RequestLog(format="text", stream=io.StringIO())
+
+    # When it is replayed outside a request (the event worker, polled by the SQS source)
+    log.replay([fields])
+
+    line = log.stream.getvalue()  # type: ignore[attr-defined]
+    expected = "record checked  passed: LOGIN_ACCEPTED  acme/settings-1 v3 check 01M8DJJQHBBMEKKS64B14QRR0K\n"
+    assert re.fullmatch(r"\d\d:\d\d:\d\d  " + re.escape(expected), line)

@@ -14,12 +14,15 @@ import smtp_preflight
 from smtp_preflight.cli.main import main
 from smtp_preflight.discovery import Source
 from smtp_preflight.discovery.suggest import DNS_UNAVAILABLE_REASON
+from smtp_preflight.guard import DnsAnswer
 from smtp_preflight.guard import addresses as guard
 from smtp_preflight.handshake.diagnosis import REPLY_RULES
+from smtp_preflight.limits import Limit
 from smtp_preflight.model.codes import SPECS, Actor, Field
 from smtp_preflight.model.findings import Status
 from smtp_preflight.model.report import ProviderId, StageName
-from smtp_preflight.model.settings import Security
+from smtp_preflight.model.settings import Security, SmtpSettings
+from smtp_preflight.oauth import challenge, refusals, tokens, verdicts
 from smtp_preflight.rules.evaluate import BOTH_MISSING
 from smtp_preflight.rules.mailbox_providers import MAILBOX_PROVIDERS, Confidence, Login
 from smtp_preflight.wording import i18n
@@ -71,14 +74,23 @@ def expected_keys() -> set[str]:
     keys |= {f"status.{s.value}" for s in Status} | {f"stage.{s.value}" for s in StageName}
     keys |= {f"progress.{s.value}" for s in StageName}  # the CLI's live progress on a terminal
     keys |= {f"actor.{a.value}" for a in Actor} | {f"field.{f.value}" for f in Field}
+    keys |= {f"field.{info.alias}" for info in SmtpSettings.model_fields.values()}  # the CLI's errors
     keys |= {f"provider.{p.value}" for p in ProviderId} | {f"mode.{s.value}" for s in Security}
     keys |= {f"credential.{f}" for f in (Field.USERNAME, Field.PASSWORD, Field.OAUTH_TOKEN)}
     keys |= {f"credential.{term}" for term in BOTH_MISSING.values()}
     keys |= {term_key("scope", rule.params["scope"]) for rule in REPLY_RULES if "scope" in rule.params}
     keys |= {term_key("reason", reason) for reason in GUARD_REASONS}
+    keys |= {term_key("limit", limit.value) for limit in Limit}
+    keys |= {term_key("dnsAnswer", answer.value) for answer in DnsAnswer}
     keys |= {f"auth.{login.value}" for login in Login} | {f"confidence.{c.value}" for c in Confidence}
     keys |= {f"source.{source.value}" for source in Source} | {DNS_UNAVAILABLE_REASON}
     keys |= {f"hint.{hint}" for provider in MAILBOX_PROVIDERS for hint in provider.hints}
+    keys |= {term_key("tokenKind", kind) for kind in set(tokens.TokenKind) - verdicts.USABLE_KINDS}
+    keys |= {term_key("tokenFlaw", flaw) for flaw in tokens.Flaw}
+    remedies = {remedy for pair in verdicts.SCOPE_REMEDIES.values() for remedy in pair}
+    remedies |= {*challenge.STATUS_REMEDIES.values(), *refusals.REFUSAL_REMEDIES.values()}
+    remedies |= {refusals.OTHER_SERVER, *(remedy for _words, remedy in refusals.REPLY_REMEDIES)}
+    keys |= {term_key("remedy", remedy) for remedy in remedies}
     return keys | used_ui_keys() | used_page_keys()
 
 

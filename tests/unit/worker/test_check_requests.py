@@ -64,7 +64,13 @@ class Store:
         return self.running.get(check_id)
 
     def put_check(
-        self, tenant: str, report: Any, settings_id: str | None = None, *, replace_running: bool = False
+        self,
+        tenant: str,
+        report: Any,
+        settings_id: str | None = None,
+        *,
+        replace_running: bool = False,
+        **_: Any,
     ) -> CheckResource:
         self.running.pop(report.check_id, None)
         self.reports.append(report)

@@ -9,7 +9,7 @@ Public face:
 - `clients.py`: the shared boto3 clients with standard retries.
 - `version_ledger.py`: the event worker's ledger of settings versions (conditional writes).
 - `secrets.py`: credentials from Secrets Manager (Powertools Parameters, short cache, prefix enforced).
-- `events.py`: `SmtpCheckCompleted` to EventBridge.
+- `events.py`: `SmtpCheckCompleted` and `SmtpCheckStatusChanged` to EventBridge.
 - `checking.py`: the check service as every function builds it (store, abuse-limit gate, metrics).
 - `check_queue.py`: asynchronous API checks onto the worker's SQS queue (`SmtpCheckRequested`).
 - `sealing.py`: a request's own secret sealed with KMS for exactly one asynchronous check.
@@ -17,4 +17,6 @@ Public face:
 - `rate_limits.py`: the abuse limits as conditional writes in the checks table.
 - `deferral.py`: a record refused by a limit sent back to its queue with a delay (never to the DLQ).
 - `deployment_key.py`: the deployment's HMAC key (idempotency fingerprints, mailbox names).
+- `watch_store.py`: watched settings records, and the planner's due-time index (`byDueTime`).
+- `recheck_queue.py`: the planner's `SmtpRecheckDue` messages onto the worker's queue, delayed.
 """

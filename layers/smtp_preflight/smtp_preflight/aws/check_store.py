@@ -19,7 +19,7 @@ from smtp_preflight.async_checks.lost_checks import CheckNotRunning
 from smtp_preflight.async_checks.running import RUNNING, Progress, RunningCheck
 from smtp_preflight.checking.service import StoreFailed
 from smtp_preflight.model.identifiers import is_check_id
-from smtp_preflight.model.report import CheckResource, Report
+from smtp_preflight.model.report import CheckResource, Report, Trigger
 
 from .clients import client as aws_client
 from .keys import (
@@ -34,6 +34,7 @@ from .keys import (
     REPORT_SK,
     SK,
     TTL_ATTRIBUTE,
+    WATCH_SK,
     check_pk,
     checked_id,
     decode_cursor,
@@ -88,7 +89,13 @@ class CheckStore:
     # ----- writes -----------------------------------------------------------------------------------
 
     def put_check(
-        self, tenant: str, report: Report, settings_id: str | None = None, *, replace_running: bool = False
+        self,
+        tenant: str,
+        report: Report,
+        settings_id: str | None = None,
+        *,
+        replace_running: bool = False,
+        trigger: Trigger = Trigger.API,
     ) -> CheckResource:
         """Store a report (and move the settings record's `LATEST` to it if it is newer). With
         `replace_running`, only in place of its running item, atomically; `CheckNotRunning` if that is
@@ -96,7 +103,9 @@ class CheckStore:
         prefix = tenant_prefix(tenant)
         if settings_id is not None:
             checked_id(settings_id, "settingsId")
-        resource = CheckResource.model_validate({**report.model_dump(), "settings_id": settings_id})
+        resource = CheckResource.model_validate(
+            {**report.model_dump(), "settings_id": settings_id, "trigger": trigger}
+        )
         item = self._report_item(tenant, prefix, resource)
         if replace_running:
             self._conditional("put_item", Item=item, **_WHILE_RUNNING)
@@ -313,11 +322,13 @@ class CheckStore:
         return True
 
     def delete_settings_checks(self, tenant: str, settings_id: str, *, until: float) -> tuple[int, bool]:
-        """Delete every check of a settings record, and its `LATEST`, page by page until `until` (a
-        `time.monotonic()` value). Returns how many were deleted and whether none is left; a caller
-        that got `False` repeats the request."""
+        """Delete every check of a settings record, its `LATEST` and its watch (no re-check follows an
+        erasure), page by page until `until` (a `time.monotonic()` value). Returns how many were deleted
+        and whether none is left; a caller that got `False` repeats the request."""
         prefix = tenant_prefix(tenant)
         partition = settings_pk(prefix, settings_id)
+        # the watch first, so that no re-check adds to the history while it is being erased
+        self._call("delete_item", TableName=self.table_name, Key={PK: s(partition), SK: s(WATCH_SK)})
         deleted = 0
         while time.monotonic() < until:
             response = self._call(

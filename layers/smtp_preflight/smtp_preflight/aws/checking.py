@@ -6,7 +6,7 @@ same mailbox must hash to the same failed-login count whichever path checks it).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pydantic import Field
 
@@ -17,7 +17,7 @@ from smtp_preflight.limits import AbuseLimits, CheckCounter, Mailbox
 
 from .check_store import DEFAULT_RETENTION_DAYS, CheckStore
 from .deployment_key import DeploymentKey
-from .observability import record_check_metrics
+from .observability import log_keys, record_check_metrics
 from .rate_limits import DynamoDbGate
 
 
@@ -49,6 +49,7 @@ class Checking:
     mailbox_hash: Callable[[Mailbox], str]
     secret_hash: Callable[[Mailbox, str], str]
     check_counter: CheckCounter  # every check asked for, counted per tenant and minute (the API)
+    recheck_service: CheckService  # the same, counting the tenant's re-check budget (watch.py)
 
 
 def build_checking(environment: CheckingEnvironment, *, limits: AbuseLimits, policy: Policy) -> Checking:
@@ -65,7 +66,10 @@ def build_checking(environment: CheckingEnvironment, *, limits: AbuseLimits, pol
         return deployment_key.mac("login-secret", mailbox.identity(), secret)
 
     gate = DynamoDbGate(table_name, limits, mailbox_hash, secret_hash=secret_hash)
-    service = CheckService(store=store, policy=policy, on_finished=record_check_metrics, gate=gate)
+    service = CheckService(
+        store=store, policy=policy, on_finished=record_check_metrics, gate=gate, log_keys=log_keys
+    )
+    recheck_gate = DynamoDbGate(table_name, limits, mailbox_hash, secret_hash=secret_hash, rechecks=True)
     return Checking(
         store=store,
         deployment_key=deployment_key,
@@ -73,4 +77,5 @@ def build_checking(environment: CheckingEnvironment, *, limits: AbuseLimits, pol
         mailbox_hash=mailbox_hash,
         secret_hash=secret_hash,
         check_counter=gate,
+        recheck_service=replace(service, gate=recheck_gate),
     )

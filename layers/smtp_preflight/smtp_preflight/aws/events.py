@@ -1,8 +1,10 @@
-"""Completion events to EventBridge: `SmtpCheckCompleted` (source `smtp-preflight`) on the SaaS's bus.
+"""Our events on the SaaS's bus (source `smtp-preflight`): `SmtpCheckCompleted` after a settings change
+(`settings_events.CheckCompleted`) and `SmtpCheckStatusChanged` after a re-check whose verdict changed
+(`drift.CheckStatusChanged`).
 
-The detail is `settings_events.CheckCompleted`: ids, version, status, finding codes and time; no secret,
-no settings values, no transcript. A refused entry (FailedEntryCount) or a failed call is
-`PUBLISH_FAILED`, so the record is retried and the event is not lost.
+Details hold ids, version, status, finding codes and times; no secret, no settings values, no transcript.
+A refused entry (FailedEntryCount) or a failed call is `PUBLISH_FAILED`, so the record is retried and the
+event is not lost.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from smtp_preflight.watch.drift import STATUS_CHANGED, CheckStatusChanged
 from smtp_preflight.worker.records import FailureReason, RecordFailed
 from smtp_preflight.worker.settings_events import CHECK_COMPLETED, COMPLETION_SOURCE, CheckCompleted
 
@@ -28,10 +31,16 @@ class CompletionPublisher:
         return self._client if self._client is not None else aws_client("events")
 
     def publish(self, completed: CheckCompleted) -> None:
+        self._put(CHECK_COMPLETED, completed.to_json_dict())
+
+    def publish_status_change(self, changed: CheckStatusChanged) -> None:
+        self._put(STATUS_CHANGED, changed.to_json_dict())
+
+    def _put(self, detail_type: str, detail: dict[str, Any]) -> None:
         entry = {
             "Source": COMPLETION_SOURCE,
-            "DetailType": CHECK_COMPLETED,
-            "Detail": json.dumps(completed.to_json_dict(), separators=(",", ":")),
+            "DetailType": detail_type,
+            "Detail": json.dumps(detail, separators=(",", ":")),
             "EventBusName": self.bus_name,
             "Resources": [],
         }

@@ -7,14 +7,21 @@
 | running check         | `TENANT#t#CHECK#<checkId>`          | `REPORT`          | bySettings (not listed)  |
 | latest per settings   | `TENANT#t#SETTINGS#<settingsId>`    | `LATEST`          | -                        |
 | versions per settings | `TENANT#t#SETTINGS#<settingsId>`    | `VERSION`         | - (see version_ledger.py)|
+| watched settings      | `TENANT#t#SETTINGS#<settingsId>`    | `WATCH`           | byDueTime (watch_store)  |
+| the planner's mark    | `WATCH#PLANNER`                     | `MARK`            | - (no tenant's)          |
 | idempotency record    | `IDEMPOTENCY`                       | `<prefix>#<hash>` | - (written by Powertools)|
 | handshakes per minute | `TENANT#t#LIMITS`                   | `HANDSHAKES#<minute>` | -                    |
+| re-checks per minute  | `TENANT#t#LIMITS`                   | `RECHECKS#<minute>` | -                      |
+| checks per minute     | `TENANT#t#LIMITS`                   | `CHECKS#<minute>` | - (asked for, the API)   |
+| tenant login slots    | `TENANT#t#LIMITS`                   | `LOGINS#<hash>`   | - (tenant and mailbox)  |
 | concurrent handshakes | `TENANT#t#LIMITS`                   | `LEASES`          | -                        |
 | mailbox login slots   | `MAILBOX#<keyed hash>`              | `LOGINS`          | - (across all tenants)   |
 
 - `bySettings` (gsi1pk `TENANT#t#SETTINGS#<settingsId>`, gsi1sk `<checkId>`): history per settings record.
 - `byTenant` (gsi2pk `TENANT#t`, gsi2sk `<checkId>`): the tenant's history. Check ids are ULIDs, so
   sorting by id is sorting by creation time; newest first is `ScanIndexForward=False`.
+- `byDueTime` (gsi3pk `WATCH#<bucket>`, 300 s buckets of the due time; gsi3sk the due time, 12 digits):
+  the watch planner reads the buckets of its window, never the table (why buckets: `watch_store.py`).
 - `expiresAt` (epoch seconds) is the table's TTL attribute for every item, idempotency records included.
   TTL deletes lazily (within days), so reads filter out expired items themselves.
 - The `VERSION` item is the event worker's ledger of a settings record: the newest version claimed, its
@@ -47,7 +54,8 @@ PK, SK = "pk", "sk"
 TTL_ATTRIBUTE = "expiresAt"
 BY_SETTINGS_INDEX, BY_SETTINGS_PK, BY_SETTINGS_SK = "bySettings", "gsi1pk", "gsi1sk"
 BY_TENANT_INDEX, BY_TENANT_PK, BY_TENANT_SK = "byTenant", "gsi2pk", "gsi2sk"
-REPORT_SK, LATEST_SK, VERSION_SK = "REPORT", "LATEST", "VERSION"
+BY_DUE_INDEX, BY_DUE_PK, BY_DUE_SK = "byDueTime", "gsi3pk", "gsi3sk"
+REPORT_SK, LATEST_SK, VERSION_SK, WATCH_SK = "REPORT", "LATEST", "VERSION", "WATCH"
 IDEMPOTENCY_PK = "IDEMPOTENCY"
 MAX_CURSOR_CHARS = 1024
 
@@ -80,7 +88,7 @@ def limits_pk(tenant: str) -> str:
 
 
 def minute_sk(counter: str, minute: int) -> str:
-    """A per-minute counter: `HANDSHAKES` or `CHECKS`."""
+    """A per-minute counter: `HANDSHAKES`, `RECHECKS` or `CHECKS`."""
     return f"{counter}#{minute}"
 
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, single_metric
@@ -86,6 +87,23 @@ logging.getLogger(DOMAIN_LOGGER)  # registered first: Powertools configures only
 copy_config_to_registered_loggers(source_logger=logger, include={DOMAIN_LOGGER})
 
 
+@contextmanager
+def log_keys(**keys: object) -> Iterator[None]:
+    """`keys` (those not None) on every line the service logs in this context, from `logger` and from the
+    domain's loggers alike: the runbook finds a check's lines by tenantId, settingsId, version and checkId.
+
+    Powertools' thread-safe keys (a ContextVar), not `append_keys` (one dict per process): the records of
+    one batch run at once in their own tasks, and each line must carry its own record's keys. A task or
+    thread started inside (asyncio.to_thread) inherits them; nothing outside sees them.
+    """
+    shown = {key: value for key, value in keys.items() if value is not None}
+    logger.thread_safe_append_keys(**shown)
+    try:
+        yield
+    finally:
+        logger.thread_safe_remove_keys(shown)
+
+
 def _count(name: str, **dimensions: str) -> None:
     """One EMF blob for one count with its own dimension set (flushed at once, no handler decorator).
 
@@ -133,3 +151,10 @@ def record_worker_failure(reason: str) -> None:
 def record_limit_refusal(limit: str) -> None:
     """`LimitRefusals` by limit: a tenant or a mailbox hitting the abuse limits."""
     _count("LimitRefusals", limit=limit)
+
+
+def record_recheck_postponed(limit: str) -> None:
+    """`LimitRefusals` by limit and `trigger=recheck`: a scheduled re-check postponed by a limit. Its own
+    dimension set is its own CloudWatch metric, so alarms on `LimitRefusals` by limit (abuse: people or
+    events hitting the limits) never count re-checks that simply wait for their budget."""
+    _count("LimitRefusals", limit=limit, trigger="recheck")

@@ -90,7 +90,10 @@ class _MailboxLogin:
 
 class DynamoDbGate:
     """`limits.HandshakeGate` on DynamoDB. `mailbox_hash` names a mailbox's items; `secret_hash`
-    (mailbox, secret) recognises a secret that logged in before (None: no secret is ever recognised)."""
+    (mailbox, secret) recognises a secret that logged in before (None: no secret is ever recognised).
+    With `rechecks`, the per-minute count is the tenant's re-check budget (`RECHECKS#<minute>`,
+    `max_rechecks_per_minute`) instead of its handshake rate; the concurrency leases and the mailboxes'
+    login slots are the same items either way."""
 
     def __init__(
         self,
@@ -101,6 +104,7 @@ class DynamoDbGate:
         secret_hash: Callable[[Mailbox, str], str] | None = None,
         client: Any = None,
         clock: Callable[[], float] = time.time,
+        rechecks: bool = False,
     ) -> None:
         self.table_name = table_name
         self.limits = limits
@@ -108,6 +112,11 @@ class DynamoDbGate:
         self._secret_hash = secret_hash
         self._client = client
         self._clock = clock
+        self._counter, self._per_minute, self._rate_limit = (
+            ("RECHECKS", limits.max_rechecks_per_minute, Limit.TENANT_RECHECK_RATE)
+            if rechecks
+            else ("HANDSHAKES", limits.max_handshakes_per_minute, Limit.TENANT_HANDSHAKE_RATE)
+        )
 
     @property
     def client(self) -> Any:
@@ -239,11 +248,7 @@ class DynamoDbGate:
 
     def _count_handshake(self, tenant: str, now: float) -> Key:
         return self._count_in_minute(
-            tenant,
-            now,
-            counter="HANDSHAKES",
-            maximum=self.limits.max_handshakes_per_minute,
-            limit=Limit.TENANT_HANDSHAKE_RATE,
+            tenant, now, counter=self._counter, maximum=self._per_minute, limit=self._rate_limit
         )
 
     def _count_in_minute(self, tenant: str, now: float, *, counter: str, maximum: int, limit: Limit) -> Key:

@@ -4,7 +4,9 @@ Rules run first; settings whose rules already produced an error are not dialled.
 one overall deadline: the settings' own timeout, capped by the caller's (e.g. the Lambda's remaining
 time), so no interface can be held open by a slow server. Alongside the handshake, an MX lookup of the
 sender's domain (short, within the same deadline) tells whether the host belongs to the provider that
-hosts that domain (PROVIDER_MISMATCH); without `connect` only the catalogue is asked.
+hosts that domain (PROVIDER_MISMATCH); without `connect` only the catalogue is asked, and an OAuth token
+is judged by the verdicts the gate before AUTH would have applied (`rules.tokens`), as it is when a rule
+error keeps the check from dialling.
 
 A caller that checks on someone's behalf passes `admission`: entered right before the handshake (after
 the rules), it may refuse (`limits.LimitExceeded` propagates: nothing is dialled, no report is made),
@@ -40,6 +42,8 @@ from smtp_preflight.rules.mismatch import (
     sender_domain,
 )
 from smtp_preflight.rules.providers import provider_ref
+from smtp_preflight.rules.retirement import basic_auth_after_retirement
+from smtp_preflight.rules.tokens import token_findings
 from smtp_preflight.rules.typos import recognise_host
 
 if TYPE_CHECKING:
@@ -80,6 +84,9 @@ async def check_settings(
     effective_deadline = own_deadline if deadline is None else min(deadline, own_deadline)
 
     findings: list[Finding] = evaluate_rules(settings, policy)
+    dialling = connect and not has_errors(findings)
+    if not dialling:  # the gate before AUTH will not be reached: the token is read all the same
+        findings += token_findings(settings)
     host_entry = recognise_host(settings.host)
     domain = sender_domain(settings)
     hosting: MailboxProvider | None = hosting_by_catalogue(domain)
@@ -95,7 +102,7 @@ async def check_settings(
         )
     handshake: Handshake | None = None
     handshake_findings: list[Finding] = []
-    if connect and not has_errors(findings):
+    if dialling:
         admitted = admission(settings) if admission is not None else nullcontext(LoginAttempt())
         from smtp_preflight.handshake import (
             perform_handshake,  # imported only to connect: `--no-connect` starts faster
@@ -121,6 +128,7 @@ async def check_settings(
     if lookup is not None:
         hosting = await lookup  # bounded by its own timeout; never raises
     findings += provider_mismatch(settings, host_entry, hosting) + handshake_findings
+    findings += basic_auth_after_retirement(settings, handshake_findings, policy.clock())
 
     return Report(
         check_id=check_id or new_check_id(),

@@ -28,14 +28,15 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from smtp_preflight.config.policy import Policy
 from smtp_preflight.limits import HandshakeGate, LimitsUnavailable, LoginAttempt, Mailbox
+from smtp_preflight.model.identifiers import new_check_id
 from smtp_preflight.model.progress import StageObserver
-from smtp_preflight.model.report import CheckResource, Report
+from smtp_preflight.model.report import CheckResource, Report, Trigger
 from smtp_preflight.model.settings import SmtpSettings
 from smtp_preflight.release import ReleaseCheck
 
@@ -62,8 +63,24 @@ class StoreFailed(RuntimeError):
 
 class ReportStore(Protocol):
     def put_check(
-        self, tenant: str, report: Report, settings_id: str | None = None, *, replace_running: bool = False
+        self,
+        tenant: str,
+        report: Report,
+        settings_id: str | None = None,
+        *,
+        replace_running: bool = False,
+        trigger: Trigger = Trigger.API,
     ) -> CheckResource: ...
+
+
+class LogKeys(Protocol):
+    """Keys added to every log line written inside the context (`aws.observability.log_keys`)."""
+
+    def __call__(self, **keys: object) -> AbstractContextManager[object]: ...
+
+
+def _no_log_keys(**keys: object) -> AbstractContextManager[object]:
+    return nullcontext()
 
 
 def _ignore(_report: Report) -> None:
@@ -72,12 +89,14 @@ def _ignore(_report: Report) -> None:
 
 @dataclass(frozen=True, slots=True)
 class CheckService:
-    """Built once per process by a handler: the store, the operator's policy and a metrics hook."""
+    """Built once per process by a handler: the store, the operator's policy, a metrics hook, and the
+    log keys that name the check on every line written while it runs."""
 
     store: ReportStore
     policy: Policy
     on_finished: Callable[[Report], None] = _ignore
     gate: HandshakeGate | None = None
+    log_keys: LogKeys = _no_log_keys
     release_checks: tuple[ReleaseCheck, ...] = ()  # asked before AUTH after the standard ones
 
     async def check_and_store(
@@ -90,6 +109,7 @@ class CheckService:
         answer_by: float | None = None,
         running_check_id: str | None = None,
         observer: StageObserver | None = None,
+        trigger: Trigger = Trigger.API,
     ) -> CheckResource:
         """Check (the deadline is an absolute `time.monotonic()`), then store; `StoreFailed` if storing
         fails after the store's retries or is not done by `answer_by` (absolute, like `deadline`), so the
@@ -98,41 +118,45 @@ class CheckService:
 
         An asynchronous check passes the id it was accepted under (`running_check_id`): the report gets
         that id and replaces the running item atomically (the store raises if it is no longer running),
-        and `observer` hears the stages as they happen."""
-        report = await check_settings(
-            settings,
-            deadline=deadline,
-            policy=self.policy,
-            admission=self._admission(tenant, deadline),
-            observer=observer,
-            check_id=running_check_id,
-            release_checks=self.release_checks,
-        )
-        self.on_finished(report)
-        logger.info(
-            "check finished",
-            extra={
-                "checkId": report.check_id,
-                "settingsId": settings_id,
-                "status": report.status.value,
-                "provider": report.provider.id.value,
-                "findingCodes": [finding.code for finding in report.findings],
-                "durationMs": report.duration_ms,
-            },
-        )
-        # the store is synchronous (boto3): off the event loop, so concurrent checks keep talking SMTP
-        store = self.store.put_check
-        if running_check_id is not None:  # in place of the running item, or not at all
-            store = functools.partial(self.store.put_check, replace_running=True)
-        storing = _in_thread(store, tenant, report, settings_id)
-        if answer_by is None:
-            return await storing
-        try:
-            return await asyncio.wait_for(storing, timeout=max(0.0, answer_by - time.monotonic()))
-        except TimeoutError:
-            # the write may still land later: then the check is both stored and reported failed, and a
-            # retry with the same Idempotency-Key runs it again; it is never silently lost
-            raise StoreFailed("the report could not be stored in time") from None
+        and `observer` hears the stages as they happen. Every line logged meanwhile names the tenant, the
+        settings record and the check (its id is chosen here, before anything runs). `trigger` is stored
+        with the report."""
+        check_id = running_check_id or new_check_id()
+        with self.log_keys(tenantId=tenant, settingsId=settings_id, checkId=check_id):
+            report = await check_settings(
+                settings,
+                deadline=deadline,
+                policy=self.policy,
+                admission=self._admission(tenant, deadline),
+                observer=observer,
+                check_id=check_id,
+                release_checks=self.release_checks,
+            )
+            self.on_finished(report)
+            logger.info(
+                "check finished",
+                extra={
+                    "checkId": report.check_id,
+                    "settingsId": settings_id,
+                    "status": report.status.value,
+                    "provider": report.provider.id.value,
+                    "findingCodes": [finding.code for finding in report.findings],
+                    "durationMs": report.duration_ms,
+                },
+            )
+            # the store is synchronous (boto3): off the event loop, so concurrent checks keep talking SMTP
+            store = functools.partial(self.store.put_check, trigger=trigger)
+            if running_check_id is not None:  # in place of the running item, or not at all
+                store = functools.partial(self.store.put_check, replace_running=True, trigger=trigger)
+            storing = _in_thread(store, tenant, report, settings_id)
+            if answer_by is None:
+                return await storing
+            try:
+                return await asyncio.wait_for(storing, timeout=max(0.0, answer_by - time.monotonic()))
+            except TimeoutError:
+                # the write may still land later: then the check is both stored and reported failed, and a
+                # retry with the same Idempotency-Key runs it again; it is never silently lost
+                raise StoreFailed("the report could not be stored in time") from None
 
     def _admission(self, tenant: str, deadline: float) -> Admission | None:
         gate = self.gate

@@ -1,11 +1,12 @@
 """The `smtp-preflight` command line: check SMTP settings and explain the result (`check`), or find
-the settings for an address (`suggest`, in `cli_suggest.py`). Words come from the catalogues in the
+the settings for an address (`suggest`, in `cli/suggest.py`). Words come from the catalogues in the
 language of `--lang`, else of the POSIX locale (`LC_ALL`, `LC_MESSAGES`, `LANG`).
 
 Secrets are never accepted as plain arguments (they would land in shell history and `ps`): the
 password or token comes from a named environment variable, from standard input, or (on a terminal)
 from a prompt that does not echo. While the handshake runs, a terminal on stderr shows the stage
-being attempted. Exit status: 0 passed or warning, 1 failed, 2 invalid invocation or settings.
+being attempted. Exit status: 0 passed or warning, 1 failed, 2 invalid invocation, settings or
+configuration, 130 interrupted (Ctrl-C); every error path is in `cli.errors`.
 """
 
 from __future__ import annotations
@@ -16,12 +17,23 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from pydantic import ValidationError
 
 from smtp_preflight import __version__
 from smtp_preflight.checking.check import run_check
+from smtp_preflight.cli.errors import (
+    EXIT_BROKEN_PIPE,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    CliError,
+    ErrorCode,
+    FieldProblem,
+    run_guarded,
+    wants_json,
+)
+from smtp_preflight.cli.suggest import SUGGEST_EPILOG
 from smtp_preflight.config.policy import DEFAULT_ALLOWED_PORTS, ConfigError, Policy
 from smtp_preflight.model.codes import Severity
 from smtp_preflight.model.findings import Finding, Status
@@ -40,7 +52,7 @@ from smtp_preflight.model.settings import (
 from smtp_preflight.safe_text import printable
 from smtp_preflight.wording import i18n
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED = 0, 1
 SECRET_OPTIONS = "--password-env VAR, --password-stdin or --oauth-token-env VAR"  # noqa: S105 - names
 
 Prompt = Callable[[str], str]
@@ -51,9 +63,12 @@ that does not echo), or --oauth-token-env VAR for an XOAUTH2 access token. Witho
 check that connects asks for the password on a terminal.
 
 exit status:
-  {EXIT_OK}  passed or warning
-  {EXIT_FAILED}  failed (the findings say what to fix and who must act)
-  {EXIT_USAGE}  invalid invocation or settings (the field is named on stderr)
+  {EXIT_OK}    passed or warning
+  {EXIT_FAILED}    failed (the findings say what to fix and who must act)
+  {EXIT_USAGE}    invalid invocation, settings or SMTP_PREFLIGHT_* variable (named on stderr; with
+       --json, stdout holds {{"error": {{"code", "message", "fields"}}}})
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C)
+  {EXIT_BROKEN_PIPE}  the reader of the output went away (e.g. | head); nothing more is printed
 
 environment (the operator's policy; checking real servers needs none of these):
   SMTP_PREFLIGHT_ALLOWED_PORTS     ports that may be dialled, comma-separated
@@ -67,12 +82,23 @@ environment (the operator's policy; checking real servers needs none of these):
 """
 
 
-class UsageError(Exception):
+class UsageError(CliError):
     """The invocation cannot be turned into settings; the message is shown as is."""
+
+    def __init__(self, message: str, usage: str = "") -> None:
+        super().__init__(ErrorCode.INVALID_INVOCATION, message, usage=usage)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse whose errors are `UsageError`s, so that they too honour `--json` (argparse itself
+    prints plain text and exits)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message, usage=self.format_usage())
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="smtp-preflight",
         description="Check SMTP settings (host, port, TLS, login) before anyone relies on them.",
         epilog="`smtp-preflight check --help` lists the options, exit codes and environment variables.",
@@ -130,8 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     suggest = commands.add_parser(
         "suggest",
         help="suggest SMTP settings for an e-mail address",
-        description="Find the SMTP server, port, security and login for an address: our catalogue of "
-        "providers, then the domain's MX records, then its Mozilla autoconfig document.",
+        description="Find the SMTP server, port, security and login for an address.",
+        epilog=SUGGEST_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     suggest.add_argument("email", metavar="EMAIL", help="the address that will send, e.g. ada@example.com")
     suggest.add_argument("--json", action="store_true", help="print the suggestion as JSON")
@@ -190,7 +217,7 @@ def _password_from(stdin: TextIO, prompt: Prompt, args: argparse.Namespace, *, a
     if _is_terminal(stdin):
         try:
             password = prompt(f"Password for {args.username or args.host}: ")
-        except (EOFError, KeyboardInterrupt):
+        except EOFError:  # Ctrl-D; Ctrl-C interrupts the command (exit 130)
             raise UsageError(f"no password entered (or use {SECRET_OPTIONS})") from None
     elif asked:
         password = stdin.readline().rstrip("\r\n")
@@ -218,13 +245,15 @@ def _from_env(environ: dict[str, str], name: str) -> str:
     return value
 
 
-def describe_validation_error(error: ValidationError) -> list[str]:
-    """One line per invalid field, named as in the JSON contract, without ever echoing the input."""
-    lines = []
+def settings_problems(error: ValidationError, locale: str) -> list[FieldProblem]:
+    """One problem per invalid field, named in words in `locale` (and, for scripts, as in the JSON
+    contract), without ever echoing the input."""
+    problems = []
     for item in error.errors(include_input=False, include_url=False):
-        field = ".".join(str(part) for part in item["loc"]) or "settings"
-        lines.append(f"{_camel(field)}: {describe_error(item)}")
-    return lines
+        field = ".".join(_camel(str(part)) for part in item["loc"]) or None
+        label = i18n.text(f"field.{field}", locale) if i18n.has(f"field.{field}") else field or ""
+        problems.append(FieldProblem(field=field, label=label, problem=describe_error(item)))
+    return problems
 
 
 def _camel(name: str) -> str:
@@ -233,23 +262,27 @@ def _camel(name: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """The `smtp-preflight` command; every way it can fail ends in `cli.errors.run_guarded`."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    return run_guarded(lambda: _run(arguments), as_json=wants_json(arguments))
+
+
+def _run(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    locale = chosen_locale(args, dict(os.environ))
     if args.command == "suggest":
         from smtp_preflight.cli.suggest import run_suggest
 
-        return run_suggest(args.email, locale=chosen_locale(args, dict(os.environ)), as_json=args.json)
+        return run_suggest(args.email, locale=locale, as_json=args.json)
     try:
         policy = Policy.from_env()
+    except ConfigError as exc:
+        raise CliError(ErrorCode.INVALID_CONFIGURATION, str(exc)) from None
+    try:
         settings = settings_from_args(args, sys.stdin, dict(os.environ))
-    except (UsageError, ConfigError) as exc:
-        print(f"smtp-preflight: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     except ValidationError as exc:
-        for line in describe_validation_error(exc):
-            print(f"smtp-preflight: invalid settings: {line}", file=sys.stderr)
-        return EXIT_USAGE
-    locale = chosen_locale(args, dict(os.environ))
+        problems = settings_problems(exc, locale)
+        raise CliError(ErrorCode.INVALID_SETTINGS, "invalid settings", fields=problems) from None
     progress = TerminalProgress(sys.stderr, locale) if wants_progress(sys.stderr) else None
     try:
         checked = run_check(settings, connect=not args.no_connect, policy=policy, observer=progress)

@@ -4,7 +4,9 @@
 - `SMTP_PREFLIGHT_ALLOWED_NETWORKS`: comma-separated CIDRs exempted from the public-address guard
   (tests and local runs only; empty by default). Cloud metadata addresses stay refused regardless.
 - `SMTP_PREFLIGHT_CA_FILE`: one or more PEM files, separated by `:`, trusted in addition to the
-  system's roots (for test CAs and the local demo server).
+  system's roots (for test CAs and the local demo server). Each must load now: a missing or unreadable
+  file is the operator's mistake, so it is a `ConfigError` naming the variable, never a server's
+  certificate blamed later (CERT_UNTRUSTED). `make run`'s demo CA lives only as long as that run.
 - `SMTP_PREFLIGHT_DNS_SERVERS`: resolvers for MX lookups (autodiscovery, PROVIDER_MISMATCH), as
   `address` or `address#port`, comma-separated; empty: the system's resolvers.
 - `SMTP_PREFLIGHT_MAX_ADDRESSES_PER_FAMILY` (2) and `SMTP_PREFLIGHT_MAX_ADDRESSES` (4): how many of a
@@ -16,14 +18,20 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import Mapping
+import ssl
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 DEFAULT_ALLOWED_PORTS: frozenset[int] = frozenset({25, 465, 587, 2525})
 DEFAULT_MAX_ADDRESSES_PER_FAMILY = 2
 DEFAULT_MAX_ADDRESSES = 4
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class ConfigError(ValueError):
@@ -38,6 +46,8 @@ class Policy:
     dns_servers: tuple[tuple[str, int], ...] = ()
     max_addresses_per_family: int = DEFAULT_MAX_ADDRESSES_PER_FAMILY
     max_addresses: int = DEFAULT_MAX_ADDRESSES
+    # what rules that depend on the date read (Microsoft's basic-auth retirement): tests inject a clock
+    clock: Callable[[], datetime] = field(default=utc_now, compare=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Policy:
@@ -45,7 +55,7 @@ class Policy:
         return cls(
             allowed_ports=_ports(env.get("SMTP_PREFLIGHT_ALLOWED_PORTS", "")),
             allowed_networks=_networks(env.get("SMTP_PREFLIGHT_ALLOWED_NETWORKS", "")),
-            ca_files=tuple(path for path in env.get("SMTP_PREFLIGHT_CA_FILE", "").split(":") if path.strip()),
+            ca_files=_ca_files(env.get("SMTP_PREFLIGHT_CA_FILE", "")),
             dns_servers=_dns_servers(env.get("SMTP_PREFLIGHT_DNS_SERVERS", "")),
             max_addresses_per_family=positive_int(
                 env, "SMTP_PREFLIGHT_MAX_ADDRESSES_PER_FAMILY", DEFAULT_MAX_ADDRESSES_PER_FAMILY
@@ -74,6 +84,21 @@ def _ports(raw: str) -> frozenset[int]:
             raise ConfigError(f"SMTP_PREFLIGHT_ALLOWED_PORTS: {item!r} is not a port number")
         ports.add(int(item))
     return frozenset(ports)
+
+
+def _ca_files(raw: str) -> tuple[str, ...]:
+    paths = tuple(path for path in raw.split(":") if path.strip())
+    for path in paths:
+        try:
+            ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=path)
+        except ssl.SSLError:  # an OSError too: first
+            raise ConfigError(f"SMTP_PREFLIGHT_CA_FILE: {path!r} holds no PEM certificate") from None
+        except OSError as exc:
+            raise ConfigError(
+                f"SMTP_PREFLIGHT_CA_FILE: cannot read {path!r} ({exc.strerror or exc}); a `make run` demo CA "
+                "lasts only as long as that run (export the variable again from its banner)"
+            ) from None
+    return paths
 
 
 def _networks(raw: str) -> tuple[IPNetwork, ...]:

@@ -163,7 +163,7 @@ def describe(found: Discovery, locale: str = i18n.DEFAULT_LOCALE) -> Suggestion:
     server = found.server
     words = {"domain": found.domain, "provider": provider.name, "mx_host": found.mx_host or ""}
     reason = DNS_UNAVAILABLE_REASON if found.dns_answer else f"source.{found.source.value}"
-    words["dns_answer"] = found.dns_answer.value if found.dns_answer else ""
+    words["dns_answer"] = i18n.text(f"dnsAnswer.{found.dns_answer}", locale) if found.dns_answer else ""
     return Suggestion(
         email=found.email,
         domain=found.domain,

@@ -15,6 +15,9 @@ Guarantees kept here:
   at most one AUTH command is ever sent, with exactly one mechanism: never a fallback to another;
 - every stage is recorded; a failing stage ends the dialogue with findings from `diagnosis.py`,
   matched on that stage's reply only; the transcript is redacted (`transcript.py`).
+- a refused OAuth token is explained by what it looked like (`smtp_preflight.oauth.refusals`); the
+  XOAUTH2 error challenge (`334` + base64 JSON) is decoded before the empty line that fetches the final
+  reply.
 
 A successful check says only what was proven: the TLS connection verified, the login accepted, or a
 message accepted for delivery (never "delivered").
@@ -58,8 +61,9 @@ from smtp_preflight.model.report import (
     TranscriptLine,
 )
 from smtp_preflight.model.settings import AuthMethod, Security, SmtpSettings
+from smtp_preflight.oauth import Challenge, read_challenge, read_token, refusal_findings
 from smtp_preflight.release import ReleaseFacts, ReleaseGate
-from smtp_preflight.rules import RELEASE_CHECKS
+from smtp_preflight.rules import RELEASE_CHECKS, lookup_host
 from smtp_preflight.safe_text import protocol_token
 
 from .connection import CLOSE_GRACE_SECONDS, MalformedReply, SmtpConnection, connect_socket
@@ -182,6 +186,7 @@ class _Dialogue:
         self.may_quit = False
         self.pipelining = False  # the server offered PIPELINING after TLS
         self.auth_commands_sent = 0
+        self.challenge: Challenge | None = None  # the server's XOAUTH2 error challenge, decoded
         self._stage: StageName = S.RESOLVE
         self._stage_started: float | None = None
 
@@ -442,7 +447,8 @@ class _Dialogue:
             return response
         token = auth_xoauth2_encode(username, secret.get_secret_value())
         response = await connection.command(b"AUTH", b"XOAUTH2", token)
-        if response.code == 334:  # an error challenge: an empty line fetches the final reply
+        if response.code == 334:  # an error challenge (base64 JSON): an empty line fetches the final reply
+            self.challenge = read_challenge(response.message)
             response = await connection.command(b"")
         return response
 
@@ -531,9 +537,18 @@ class _Dialogue:
     def _refuse(self, code: int, message: str) -> NoReturn:
         reply = build_reply(code, message, self.redact)
         self._end(False, reply=reply)
-        self.findings.append(diagnose_reply(self._stage, reply, self.context))
+        self.findings.extend(self._explained(diagnose_reply(self._stage, reply, self.context)))
         self.may_quit = True
         raise _Stop
+
+    def _explained(self, finding: Finding) -> list[Finding]:
+        """A refused OAuth token is explained by what it looked like and what remains (`oauth.refusals`)."""
+        token = self.settings.oauth_token
+        if self._stage is not S.AUTH or self.settings.auth_method is not AuthMethod.XOAUTH2 or token is None:
+            return [finding]
+        entry = lookup_host(self.settings.host)
+        view = read_token(token.get_secret_value())
+        return refusal_findings(finding, view, self.challenge, entry.provider if entry else None)
 
     def _fail(self, error: BaseException) -> None:
         self._end(False, detail=describe_exception(error, self.redact))

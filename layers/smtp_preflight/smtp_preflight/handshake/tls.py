@@ -49,8 +49,8 @@ _NAME_KEYS = {
 def client_context(policy: Policy) -> ssl.SSLContext:
     """A context that verifies chain and host name, trusts `policy.ca_files` too, and refuses < TLS 1.2.
 
-    An unreadable CA file is logged and skipped rather than failing the check: servers that need it then
-    fail verification and say so (CERT_UNTRUSTED), which is the honest outcome.
+    `Policy.from_env` refused CA files that do not load; one that went away since is logged and skipped
+    rather than failing the check.
 
     Python 3.13 turns on OpenSSL's strict RFC 5280 profile checks by default; mail clients do not use
     them, so we clear the flag: the verdict then matches what senders experience and does not depend

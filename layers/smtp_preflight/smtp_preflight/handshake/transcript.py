@@ -298,7 +298,7 @@ class Transcript:
         self._add(direction, f"[{text}]")
 
     def _mask_auth(self, line: str) -> str:
-        if not self.auth_in_progress:
+        if not self.auth_in_progress or line == "":  # an empty line (after an error challenge) holds nothing
             return line
         words = line.split(" ")
         if words[0].upper() == "AUTH" and len(words) >= 2:

@@ -123,6 +123,19 @@ SPECS: dict[str, FindingSpec] = {
     "M365_SECURITY_DEFAULTS": FindingSpec(E, ADMIN, Field.USERNAME),
     "M365_CONDITIONAL_ACCESS": FindingSpec(E, ADMIN, Field.USERNAME),
     "M365_BASIC_AUTH_DISABLED": FindingSpec(E, ADMIN, Field.AUTH_METHOD),
+    # after Microsoft's default-off date, a password login that still works (rules/retirement.py)
+    "M365_BASIC_AUTH_STILL_ENABLED": FindingSpec(W, ADMIN, Field.AUTH_METHOD),
+    # --- OAuth tokens: read before AUTH (the login cannot succeed: withheld), explained after a refusal ---
+    "OAUTH_TOKEN_MALFORMED": FindingSpec(E, SERVICE, Field.OAUTH_TOKEN),
+    "OAUTH_NOT_AN_ACCESS_TOKEN": FindingSpec(E, SERVICE, Field.OAUTH_TOKEN),
+    "OAUTH_TOKEN_WRONG_PROVIDER": FindingSpec(E, SERVICE, Field.OAUTH_TOKEN),
+    "OAUTH_TOKEN_EXPIRED": FindingSpec(E, SERVICE, Field.OAUTH_TOKEN),
+    "OAUTH_TOKEN_WRONG_AUDIENCE": FindingSpec(E, SERVICE, Field.OAUTH_TOKEN),
+    "OAUTH_TOKEN_MISSING_SCOPE": FindingSpec(E, SERVICE, Field.OAUTH_TOKEN),  # admin for app-only tokens
+    "OAUTH_TOKEN_WRONG_USER": FindingSpec(E, USER, Field.OAUTH_TOKEN),
+    "OAUTH_TOKEN_REJECTED": FindingSpec(E, SERVICE, Field.OAUTH_TOKEN),
+    "OAUTH_TOKEN_REFUSED": FindingSpec(E, ADMIN, Field.USERNAME),
+    "OAUTH_TOKEN_CLAIMS": FindingSpec(I, SERVICE, Field.OAUTH_TOKEN),
     # --- handshake: test message (after the login) ---
     "SEND_AS_DENIED": FindingSpec(E, USER, Field.FROM_ADDRESS),
     # the login was accepted, yet MAIL/RCPT is refused as unauthenticated: it does not count for sending

@@ -152,7 +152,18 @@ class Report(CamelModel):
         return self.model_dump(mode="json", by_alias=True)
 
 
+class Trigger(StrEnum):
+    """What started a stored check: a request to the API, the SaaS's `SmtpSettingsChanged` event, or a
+    scheduled re-check of watched settings (`watch/`)."""
+
+    API = "api"
+    SETTINGS_CHANGED = "settingsChanged"
+    RECHECK = "recheck"
+
+
 class CheckResource(Report):
-    """A stored check: the report plus the settings record it belongs to, if the caller named one."""
+    """A stored check: the report plus the settings record it belongs to, if the caller named one, and
+    what triggered it (reports stored before the field existed have none)."""
 
     settings_id: str | None = None
+    trigger: Trigger | None = None

@@ -142,7 +142,13 @@ class SmtpSettings(BaseModel):
     ] = AuthMethod.PASSWORD
     oauth_token: Annotated[
         Secret | None,
-        Field(description="An OAuth 2.0 access token (with authMethod `xoauth2`). Never stored or returned."),
+        Field(
+            description=(
+                "An OAuth 2.0 access token (with authMethod `xoauth2`). Read before the login, never trusted "
+                "(a JWT's claims are decoded without verifying its signature): a token the server must "
+                "refuse is reported (`OAUTH_*` codes) and not sent. Never stored or returned."
+            )
+        ),
     ] = None
     from_address: Annotated[
         EmailAddress | None,
@@ -209,11 +215,11 @@ class SmtpSettings(BaseModel):
     @model_validator(mode="after")
     def _coherent(self) -> Self:
         if self.auth_method is AuthMethod.XOAUTH2 and self.password is not None:
-            raise ValueError("send either a password (authMethod password) or an OAuth token, not both")
+            raise ValueError("send either a password or an OAuth token, not both")
         if self.auth_method is AuthMethod.PASSWORD and self.oauth_token is not None:
-            raise ValueError("an oauthToken needs authMethod xoauth2")
+            raise ValueError("an OAuth token needs the XOAUTH2 login method")
         if self.test_recipient is not None and self.sender is None:
-            raise ValueError("a testRecipient needs a fromAddress (or an e-mail address as username)")
+            raise ValueError("a test recipient needs a From address (or an e-mail address as username)")
         return self
 
     @property

@@ -8,8 +8,11 @@ AUTH, see `smtp_preflight.release`), `identify_provider`, `lookup_host`.
   typed.
 - `distance.py`: how many typing slips apart two host names are.
 - `lookalikes.py`: hosts that imitate a provider's server; the release check that withholds the secret.
+- `tokens.py`: an OAuth token the server must refuse (`smtp_preflight.oauth`): the release checks that
+  withhold it, and the same verdicts for a check that does not connect.
 - `mailbox_providers.py`: which address domains and MX hosts are whose, and their published settings.
 - `mismatch.py`: PROVIDER_MISMATCH (the sender's domain is hosted elsewhere than the host entered).
+- `retirement.py`: Microsoft's basic-auth retirement, by date (before it, and after a login).
 """
 
 from .evaluate import RELEASE_CHECKS, evaluate_rules, mode_mismatch_params

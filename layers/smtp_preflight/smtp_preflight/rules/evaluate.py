@@ -18,6 +18,8 @@ from smtp_preflight.release import ReleaseCheck
 
 from .lookalikes import lookalike_of, withhold_from_lookalikes
 from .providers import HostKind, lookup_host
+from .retirement import basic_auth_retiring
+from .tokens import token_release_checks
 from .typos import display_host, suggest_host
 
 Rule = Callable[[SmtpSettings, Policy], Iterable[Finding]]
@@ -44,13 +46,7 @@ def provider_host(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
         where |= {"provider": entry.provider.value, "suggested_host": entry.canonical_host}
     for code in entry.codes:
         yield make_finding(code, where)
-    if (
-        entry.provider is ProviderId.MICROSOFT365
-        and entry.kind is HostKind.SUBMISSION
-        and settings.auth_method is AuthMethod.PASSWORD
-        and not settings.connection_only  # no login, so no password login to retire
-    ):
-        yield make_finding("M365_BASIC_AUTH_RETIRING", host=settings.host)
+    yield from basic_auth_retiring(settings, policy)  # depends on the date: see retirement.py
 
 
 def host_typo(settings: SmtpSettings, policy: Policy) -> Iterable[Finding]:
@@ -186,7 +182,7 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-RELEASE_CHECKS: tuple[ReleaseCheck, ...] = (withhold_from_lookalikes,)
+RELEASE_CHECKS: tuple[ReleaseCheck, ...] = (withhold_from_lookalikes, *token_release_checks())
 """The standard release checks, asked right before every AUTH (see `smtp_preflight.release`)."""
 
 

@@ -2,9 +2,10 @@
 
 A finding keeps its code and params; the words are looked up when it is shown, so a stored report can
 be shown again in another language. Params that name a thing rather than quote one (`stage: "ehlo"`,
-`scope: "tenant"`, `expected_mode: "tls"`, a guard `reason`) are words too: `TERM_PARAMS` says which
-catalogue group translates each of them. Values the catalogue does not know (server replies, host
-names, older reports) are shown as they are.
+`scope: "tenant"`, `expected_mode: "tls"`, a guard `reason`, an abuse `limit`) are words too:
+`TERM_PARAMS` says which catalogue group translates each of them, so a person never reads an internal
+name such as `mailboxFailedLogins` (a test holds every placeholder to it). Values the catalogue does not
+know (server replies, host names, older reports) are shown as they are.
 """
 
 from __future__ import annotations
@@ -21,10 +22,16 @@ TERM_PARAMS: dict[str, str] = {
     "supported_mode": "mode",
     "missing": "credential",
     "scope": "scope",
+    "limit": "limit",
+    "dns_answer": "dnsAnswer",
     "reason": "reason",
     "provider": "provider",
     "domain_provider": "provider",
     "host_provider": "provider",
+    "token_provider": "provider",
+    "kind": "tokenKind",
+    "flaw": "tokenFlaw",
+    "remedy": "remedy",
 }
 """param name -> catalogue group whose `<group>.<value>` entry translates the param's value."""
 

@@ -79,6 +79,9 @@ class Outcome(StrEnum):
     LOST = "lost"  # an asynchronous check that arrived after its start window: stored as CHECK_LOST
     REFUSED = "refused"  # an asynchronous check over an abuse limit: stored as CHECK_RATE_LIMITED
     DEFERRED = "deferred"  # refused by a limit: sent back to the queue with a delay (aws.deferral)
+    RECHECKED = "rechecked"  # a watched record checked again (see `status_changed`)
+    POSTPONED = "postponed"  # a re-check over an abuse limit: nothing dialled, due again when it allows
+    SKIPPED_UNWATCHED = "skipped_unwatched"  # a re-check of a record not (or no longer) watched
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +93,11 @@ class RecordResult:
     check_id: str | None = None
     status: str | None = None
     newest_version: int | None = None
+    status_changed: bool | None = None  # a re-check: whether it published SmtpCheckStatusChanged
+    limit: str | None = None  # a postponed re-check: the limit that refused it
 
     def log_fields(self) -> dict[str, Any]:
-        return {
+        fields = {
             "outcome": self.outcome.value,
             "tenantId": self.tenant_id,
             "settingsId": self.settings_id,
@@ -101,6 +106,11 @@ class RecordResult:
             "status": self.status,
             "newestVersion": self.newest_version,
         }
+        if self.status_changed is not None:
+            fields["statusChanged"] = self.status_changed
+        if self.limit is not None:
+            fields["limit"] = self.limit
+        return fields
 
 
 @dataclass

@@ -8,6 +8,9 @@
 - `SmtpSettingsDeleted`: recorded in the ledger; later versions of that settings record are skipped.
 - `SmtpCheckRequested` (an asynchronous API check, `running.CheckRequested`): run by
   `check_requests.CheckRequestService` under the same budget, recording its stages as they happen.
+- `SmtpRecheckDue` (the watch planner's, `watch.RecheckDue`): a scheduled re-check of watched settings,
+  run by `rechecks.WatchService`, which also begins the watch after each settings check and ends it on
+  `SmtpSettingsDeleted`.
 
 The abuse limits apply here as in the API (the `CheckService` consults them): a record over a limit
 (a mailbox locked after failed logins, a tenant over its rate) is refused before anything is dialled and
@@ -32,10 +35,12 @@ from smtp_preflight.async_checks.running import CHECK_REQUESTED, CheckRequested
 from smtp_preflight.checking.service import CheckService
 from smtp_preflight.limits import LimitExceeded
 from smtp_preflight.model.identifiers import is_id
-from smtp_preflight.model.report import CheckResource
+from smtp_preflight.model.report import CheckResource, Trigger
 from smtp_preflight.model.settings import DEFAULT_TIMEOUT_SECONDS
+from smtp_preflight.watch.schedule import RECHECK_DUE, RecheckDue
 
 from .check_requests import CheckRequestService
+from .rechecks import WatchService
 from .records import (
     FINISH_SECONDS,
     PREPARE_SECONDS,
@@ -49,7 +54,7 @@ from .settings_events import (
     SETTINGS_CHANGED,
     SETTINGS_DELETED,
     CheckCompleted,
-    Credentials,
+    CredentialsSource,
     EventEnvelope,
     SettingsChanged,
     SettingsDeleted,
@@ -72,10 +77,6 @@ class Ledger(Protocol):
     def record_deleted(self, tenant: str, settings_id: str) -> None: ...
 
 
-class CredentialsSource(Protocol):
-    def read(self, secret_id: str, *, tenant_id: str | None = None) -> Credentials: ...
-
-
 class CompletionSink(Protocol):
     def publish(self, completed: CheckCompleted) -> None: ...
 
@@ -84,7 +85,7 @@ class CheckReader(Protocol):
     def get_check(self, tenant: str, check_id: str) -> CheckResource | None: ...
 
 
-Detail = SettingsChanged | SettingsDeleted | CheckRequested
+Detail = SettingsChanged | SettingsDeleted | CheckRequested | RecheckDue
 
 
 def parse_message(body: str) -> Detail:
@@ -103,10 +104,13 @@ def parse_message(body: str) -> Detail:
         raise RecordFailed(FailureReason.INVALID_DETAIL, "; ".join(invalid_fields(exc))) from None
 
 
-DETAIL_MODELS: Mapping[str, type[SettingsChanged] | type[SettingsDeleted] | type[CheckRequested]] = {
+DETAIL_MODELS: Mapping[
+    str, type[SettingsChanged] | type[SettingsDeleted] | type[CheckRequested] | type[RecheckDue]
+] = {
     SETTINGS_CHANGED: SettingsChanged,
     SETTINGS_DELETED: SettingsDeleted,
     CHECK_REQUESTED: CheckRequested,
+    RECHECK_DUE: RecheckDue,
 }
 
 
@@ -138,12 +142,13 @@ class SettingsChangeService:
     completions: CompletionSink
     check_timeout: float = DEFAULT_TIMEOUT_SECONDS
     requests: CheckRequestService | None = None
+    watches: WatchService | None = None
 
     def time_needed(self, detail: Detail) -> float:
         """Seconds a record must have left before it may start."""
         if isinstance(detail, CheckRequested) and self.requests is not None:
             return PREPARE_SECONDS + self.requests.timeout_of(detail, self.check_timeout) + FINISH_SECONDS
-        if isinstance(detail, SettingsChanged):
+        if isinstance(detail, SettingsChanged | RecheckDue):
             return PREPARE_SECONDS + self.check_timeout + FINISH_SECONDS
         return PREPARE_SECONDS
 
@@ -157,8 +162,14 @@ class SettingsChangeService:
                 return await self.requests.handle(
                     detail, checks=self.checks, check_timeout=self.check_timeout, deadline=deadline
                 )
+            if isinstance(detail, RecheckDue):
+                if self.watches is None:
+                    raise RecordFailed(FailureReason.INVALID_EVENT, "this worker runs no re-checks")
+                return await self.watches.recheck(detail, deadline=deadline)
             if isinstance(detail, SettingsDeleted):
                 await asyncio.to_thread(self.ledger.record_deleted, detail.tenant_id, detail.settings_id)
+                if self.watches is not None:  # after the ledger: a re-check in flight is skipped either way
+                    await asyncio.to_thread(self.watches.end, detail.tenant_id, detail.settings_id)
                 return RecordResult(Outcome.DELETION_RECORDED, detail.tenant_id, detail.settings_id)
             return await self.settings_changed(detail, deadline=deadline)
 
@@ -182,12 +193,15 @@ class SettingsChangeService:
                     tenant=detail.tenant_id,
                     settings_id=detail.settings_id,
                     deadline=deadline - FINISH_SECONDS,
+                    trigger=Trigger.SETTINGS_CHANGED,
                 )
             except LimitExceeded as exc:  # nothing was dialled: SQS delivers the record again later
                 explanation = f"{exc.limit.value} limit reached; retry after {exc.retry_after} s"
                 raise RecordFailed(
                     FailureReason.RATE_LIMITED, explanation, retry_after=exc.retry_after
                 ) from None
+            if self.watches is not None:  # this report is the watch's new baseline (before the ledger moves)
+                await asyncio.to_thread(self.watches.start, detail, resource)
         except BaseException:
             self.ledger.release(claimed)  # at once (even when cancelled): the next delivery may check
             raise

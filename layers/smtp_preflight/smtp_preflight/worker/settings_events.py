@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -168,6 +168,12 @@ class Credentials(CamelModel):
             raise RecordFailed(FailureReason.SECRET_MALFORMED, f"the secret has no {key!r} key")
         secret: str = value.get_secret_value()
         return secret
+
+
+class CredentialsSource(Protocol):
+    """Where a record's secret is read from (`aws.secrets.CredentialsReader`): by its id, for its tenant."""
+
+    def read(self, secret_id: str, *, tenant_id: str | None = None) -> Credentials: ...
 
 
 def secret_name(secret_id: str) -> str:

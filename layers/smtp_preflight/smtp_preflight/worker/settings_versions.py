@@ -15,6 +15,18 @@ record it was refused by and says why, so that the condition and the decision ar
 | version v, being checked, lease expired         |                 | CHECK (re-claimed)  |
 | version v, checked, completion not published    |                 | PUBLISH_ONLY        |
 | version v, published                            |                 | DUPLICATE           |
+
+A scheduled re-check (`SmtpRecheckDue`, see `watch/schedule.py`) of version v asks the same record, but claims
+nothing: it is not a duplicate of the version's first check, only of versions that moved on
+(`decide_recheck`):
+
+| ledger record                                   | re-check of v   | decision            |
+|-------------------------------------------------|-----------------|---------------------|
+| none, or newest version < v                     |                 | SKIP_UNKNOWN        |
+| deleted                                         | any             | SKIP_DELETED        |
+| newest version > v                              |                 | SKIP_SUPERSEDED     |
+| version v, being checked                        |                 | SKIP_IN_PROGRESS    |
+| version v, checked or published                 |                 | RECHECK             |
 """
 
 from __future__ import annotations
@@ -76,3 +88,26 @@ def decide(state: VersionState | None, version: int, now: float) -> Decision:
     if state.lease_until < now:
         return Decision.CHECK  # the delivery that claimed it died or gave up: take it over
     return Decision.IN_PROGRESS
+
+
+class RecheckDecision(StrEnum):
+    RECHECK = "recheck"
+    SKIP_UNKNOWN = "skip_unknown"  # never checked through the event path: nothing to watch
+    SKIP_DELETED = "skip_deleted"
+    SKIP_SUPERSEDED = "skip_superseded"
+    SKIP_IN_PROGRESS = "skip_in_progress"  # its check is running now; that one becomes the watched report
+
+
+def decide_recheck(state: VersionState | None, version: int) -> RecheckDecision:
+    """What a re-check of `version` must do, given the ledger's record."""
+    if state is None:
+        return RecheckDecision.SKIP_UNKNOWN
+    if state.deleted:
+        return RecheckDecision.SKIP_DELETED
+    if state.version is None or state.version < version:
+        return RecheckDecision.SKIP_UNKNOWN
+    if state.version > version:
+        return RecheckDecision.SKIP_SUPERSEDED
+    if state.phase in (Phase.CHECKED, Phase.PUBLISHED):
+        return RecheckDecision.RECHECK
+    return RecheckDecision.SKIP_IN_PROGRESS

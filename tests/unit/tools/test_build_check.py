@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from local.build_check import problems
 from local.tables import TEMPLATE, load_template
+from tools.build_check import problems
 
 ARM64_WHEEL = "Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: cp313-cp313-manylinux2014_aarch64\n"
 
