@@ -27,6 +27,8 @@ from typing import TextIO
 
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
+from smtp_preflight.safe_text import printable
+
 FORMATS = ("text", "json")
 
 _current: ContextVar[list[logging.LogRecord] | None] = ContextVar("local_request_records", default=None)
@@ -97,7 +99,9 @@ class RequestLog:
                 self._write(entry.line())
 
     def _write(self, line: str) -> None:
-        print(line, file=self.stream, flush=True)
+        """Every line escaped for the terminal: a request path, a warning or an exception text may carry
+        ESC, BEL or bidi controls from whoever sent the request."""
+        print(printable(line), file=self.stream, flush=True)
 
 
 @dataclass

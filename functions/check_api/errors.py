@@ -59,6 +59,7 @@ LIMIT_CODES = {
         "This mailbox had too many failed logins recently; no login is tried until the wait is over.",
     ),
     Limit.TENANT_HANDSHAKE_RATE: (ApiErrorCode.TOO_MANY_CHECKS, "Too many checks this minute."),
+    Limit.TENANT_CHECK_RATE: (ApiErrorCode.TOO_MANY_CHECKS, "Too many checks asked for this minute."),
     Limit.TENANT_CONCURRENT_HANDSHAKES: (
         ApiErrorCode.TOO_MANY_CONCURRENT_CHECKS,
         "Too many checks are running at once.",

@@ -11,6 +11,8 @@ from .env import ENVIRONMENT, LIMITS, POLICY
 
 checking = build_checking(ENVIRONMENT, limits=LIMITS, policy=POLICY)
 store, deployment_key, mailbox_hash = checking.store, checking.deployment_key, checking.mailbox_hash
+secret_hash = checking.secret_hash
+check_counter = checking.check_counter
 check_service = checking.check_service
 check_acceptor = CheckAcceptor(
     store=store,

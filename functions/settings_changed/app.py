@@ -7,7 +7,9 @@ secret, check and store as the API does, publish `SmtpCheckCompleted`); this mod
 failure to a log line and to the batch response. Records run concurrently (they wait on the network)
 within a `BatchBudget`: at most `CHECK_CONCURRENCY` at a time, and all done before the Lambda's timeout.
 A failed record is left to SQS: redelivered after the visibility timeout, in the DLQ after
-`maxReceiveCount` receives. Message bodies are never logged.
+`maxReceiveCount` receives. A record refused by a limit is not a failure: it is sent back to the queue
+with a delay until the limit frees (`aws.deferral`) and the original deleted, so it waits and never dies.
+Message bodies are never logged.
 """
 
 import asyncio
@@ -23,6 +25,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from smtp_preflight.aws.deferral import DeferralFailed
 from smtp_preflight.aws.deployment_key import KeyUnavailable
 from smtp_preflight.aws.observability import (
     log_keys,
@@ -66,10 +69,15 @@ async def handle_record(record: SQSRecord, budget: BatchBudget) -> dict[str, Any
         "messageId": record.message_id,
         "receiveCount": int(record.attributes.approximate_receive_count or 0),
     }
-    with log_keys(**identity_of(record.body)):
+    identity = identity_of(record.body)
+    with log_keys(**identity):
         try:
             result = await services.change_service.handle(record.body, budget)
         except RecordFailed as exc:
+            if exc.reason is FailureReason.RATE_LIMITED and exc.retry_after is not None:
+                deferred = await _defer(record, exc.retry_after, ids, identity.get("tenantId"))
+                if deferred is not None:
+                    return deferred
             _log_failure(exc.reason, exc.detail, ids)
             raise RecordFailed(exc.reason) from None
         except (StoreFailed, LimitsUnavailable, KeyUnavailable):  # the check must not, or could not, be kept
@@ -87,6 +95,27 @@ async def handle_record(record: SQSRecord, budget: BatchBudget) -> dict[str, Any
         fields = {**ids, **result.log_fields()}
         logger.info(f"record {result.outcome.value}", extra=fields)
         return fields
+
+
+async def _defer(
+    record: SQSRecord, retry_after: int, ids: dict[str, Any], tenant: object
+) -> dict[str, Any] | None:
+    """The record sent back with a delay (the original is then deleted), or None if that failed."""
+    try:
+        delay = await asyncio.to_thread(
+            services.deferral.defer,
+            record.event_source_arn,
+            record.body,
+            retry_after,
+            tenant=tenant if isinstance(tenant, str) else None,
+        )
+    except DeferralFailed:
+        logger.warning("could not defer a rate-limited record: SQS redelivers it", extra=ids)
+        return None
+    reason = FailureReason.RATE_LIMITED.value
+    fields = {**ids, "outcome": Outcome.DEFERRED.value, "reason": reason, "delaySeconds": delay}
+    logger.info("record deferred", extra=fields)
+    return fields
 
 
 def _log_failure(reason: FailureReason, detail: str, ids: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from smtp_preflight.async_checks.lost_checks import CheckNotRunning
 from smtp_preflight.aws.checking import build_checking
+from smtp_preflight.aws.deferral import RecordDeferral
 from smtp_preflight.aws.events import CompletionPublisher
 from smtp_preflight.aws.live_progress import ProgressWriter
 from smtp_preflight.aws.sealing import SealingError, SecretSealer
@@ -18,6 +19,10 @@ from .env import ENVIRONMENT, LIMITS, POLICY, SCHEDULE
 # the API builds its own: the same policy, the same limits, the same mailbox hashes
 checking = build_checking(ENVIRONMENT, limits=LIMITS, policy=POLICY)
 store, mailbox_hash, check_service = checking.store, checking.mailbox_hash, checking.check_service
+secret_hash = checking.secret_hash
+
+
+deferral = RecordDeferral()
 
 
 def progress_writer(tenant: str, check_id: str) -> ProgressWriter:

@@ -3,6 +3,8 @@ minute, concurrent handshakes per tenant with leases that lapse, and a gate that
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import threading
 from collections.abc import Iterator
@@ -12,6 +14,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
+from pydantic import SecretStr
 
 from local.tables import create_checks_table
 from smtp_preflight.aws import clients
@@ -52,33 +55,76 @@ def clock() -> Clock:
     return Clock()
 
 
+def secret_mac(mailbox: Mailbox, secret: str) -> str:
+    return hashlib.sha256(f"test-key\0{mailbox.identity()}\0{secret}".encode()).hexdigest()
+
+
 def make_gate(dynamodb: Any, clock: Clock, limits: AbuseLimits = LIMITS) -> DynamoDbGate:
     return DynamoDbGate(
-        TABLE, limits, lambda mailbox: f"mac-of-{len(mailbox.identity())}", client=dynamodb, clock=clock
+        TABLE,
+        limits,
+        lambda mailbox: f"mac-of-{len(mailbox.identity())}",
+        secret_hash=secret_mac,
+        client=dynamodb,
+        clock=clock,
     )
 
 
-def refused_logins(gate: DynamoDbGate, clock: Clock, count: int, *, tenant: str = "acme") -> None:
-    for _ in range(count):
-        gate.admit(tenant, ALICE).finish(LoginOutcome.REFUSED)
-        clock.now += 15  # stay within the per-minute limit
+def wide_gate(dynamodb: Any, clock: Clock, **limits: int) -> DynamoDbGate:
+    """Room for many handshakes, so only the login budgets decide."""
+    wide = AbuseLimits(max_concurrent_handshakes=100, max_handshakes_per_minute=100)
+    return make_gate(dynamodb, clock, dataclasses.replace(wide, **limits))
 
 
-def test_five_failed_logins_lock_the_mailbox_for_the_window_across_tenants(
+def login(
+    gate: DynamoDbGate, tenant: str, secret: str, outcome: LoginOutcome, mailbox: Mailbox = ALICE
+) -> LimitExceeded | None:
+    """One check's admission and its end; what it was told to withhold (None: AUTH may be sent)."""
+    admission = gate.admit(tenant, mailbox, secret=SecretStr(secret))
+    withheld = admission.withheld
+    admission.finish(LoginOutcome.NOT_SENT if withheld else outcome)
+    return withheld
+
+
+def test_a_tenants_failures_lock_only_that_tenant_and_never_a_secret_that_logged_in(
     dynamodb: Any, clock: Clock
 ) -> None:
-    gate = DynamoDbGate(TABLE, AbuseLimits(), lambda m: "alice-mac", client=dynamodb, clock=clock)
-    for tenant in ("acme", "globex", "initech", "acme", "globex"):
-        gate.admit(tenant, ALICE).finish(LoginOutcome.REFUSED)
+    gate = wide_gate(dynamodb, clock)
+    assert login(gate, "customer", "right", LoginOutcome.ACCEPTED) is None  # the customer's usual check
+    for _ in range(5):  # an attacker's tenant guesses
+        assert login(gate, "attacker", "guess", LoginOutcome.REFUSED) is None
         clock.now += 1
 
-    with pytest.raises(LimitExceeded) as refused:
-        gate.admit("umbrella", ALICE)
-    assert refused.value.limit is Limit.MAILBOX_FAILED_LOGINS
-    assert 890 <= refused.value.retry_after <= 900
+    with pytest.raises(LimitExceeded) as own:  # the attacker's own budget is spent
+        gate.admit("attacker", ALICE, secret=SecretStr("guess-6"))
+    assert own.value.limit is Limit.MAILBOX_FAILED_LOGINS
+    assert 890 <= own.value.retry_after <= 900
 
-    clock.now += 900  # the window passes (from the first failure)
-    gate.admit("umbrella", ALICE).finish(LoginOutcome.REFUSED)
+    # the customer's right secret neither waits nor is withheld, nor does another tenant's first try
+    assert login(gate, "customer", "right", LoginOutcome.ACCEPTED) is None
+    assert login(gate, "third", "new-password", LoginOutcome.REFUSED) is None
+
+    # only failures from several tenants fill the mailbox's shared budget (10): then a secret never
+    # seen to log in is withheld at the release gate, and one that logged in still passes
+    for index in range(4):
+        assert login(gate, f"sybil-{index}", "guess", LoginOutcome.REFUSED) is None
+    withheld = login(gate, "fourth", "unknown", LoginOutcome.REFUSED)
+    assert withheld is not None
+    assert withheld.limit is Limit.MAILBOX_FAILED_LOGINS
+    assert 890 <= withheld.retry_after <= 900
+    assert login(gate, "customer", "right", LoginOutcome.ACCEPTED) is None
+    clock.now += 900
+    assert login(gate, "fourth", "unknown", LoginOutcome.REFUSED) is None  # the window passed
+
+
+def test_guessing_across_tenants_stays_capped_for_the_mailbox(dynamodb: Any, clock: Clock) -> None:
+    gate = wide_gate(dynamodb, clock)
+    sent = 0
+    for index in range(40):
+        if login(gate, f"tenant-{index}", f"guess-{index}", LoginOutcome.REFUSED) is None:
+            sent += 1
+        clock.now += 1
+    assert sent == 10
 
 
 def test_accepted_logins_and_checks_that_never_sent_auth_do_not_count(dynamodb: Any, clock: Clock) -> None:
@@ -93,53 +139,66 @@ def test_accepted_logins_and_checks_that_never_sent_auth_do_not_count(dynamodb: 
 def test_logins_in_flight_hold_slots_so_concurrent_checks_cannot_exceed_the_limit(
     dynamodb: Any, clock: Clock
 ) -> None:
-    gate = DynamoDbGate(
-        TABLE, AbuseLimits(max_concurrent_handshakes=50), lambda m: "alice-mac", client=dynamodb, clock=clock
-    )
-    in_flight = [gate.admit("acme", ALICE) for _ in range(5)]
+    gate = wide_gate(dynamodb, clock, max_failed_logins_per_mailbox=6)
+    in_flight = [gate.admit("acme", ALICE, secret=SecretStr(f"g{i}")) for i in range(5)]
+    assert all(admission.withheld is None for admission in in_flight)
 
     with pytest.raises(LimitExceeded) as refused:
-        gate.admit("globex", ALICE)
+        gate.admit("acme", ALICE, secret=SecretStr("g5"))
     assert refused.value.limit is Limit.MAILBOX_FAILED_LOGINS
+    assert gate.admit("globex", ALICE, secret=SecretStr("g5")).withheld is None  # the sixth shared slot
+    assert gate.admit("globex", ALICE, secret=SecretStr("g6")).withheld is not None
 
     in_flight[0].finish(LoginOutcome.ACCEPTED)
-    gate.admit("globex", ALICE).finish(LoginOutcome.NOT_SENT)
+    gate.admit("globex", ALICE, secret=SecretStr("g7")).finish(LoginOutcome.NOT_SENT)
+    assert login(gate, "initech", "g0", LoginOutcome.ACCEPTED) is None  # g0 logged in: known now
 
 
-def test_the_mailbox_is_case_normalised_and_stored_only_as_a_keyed_hash(dynamodb: Any, clock: Clock) -> None:
-    from smtp_preflight.model.settings import SmtpSettings
+def test_a_known_secret_lives_one_window_and_as_long_as_failures_could_block_it(
+    dynamodb: Any, clock: Clock
+) -> None:
+    gate = wide_gate(dynamodb, clock)
+    login(gate, "customer", "right", LoginOutcome.ACCEPTED)
+    clock.now += 600
+    for index in range(10):  # failures late in the window extend what they could block
+        login(gate, f"attacker-{index}", "guess", LoginOutcome.REFUSED)
+    clock.now += 600  # 1,200 s after the success, 600 s into the failures' window
+    assert login(gate, "customer", "right", LoginOutcome.ACCEPTED) is None
 
-    macs: list[str] = []
+    clock.now += 2000  # no failure for longer than a window: nothing is kept
+    assert all("known" not in item for item in dynamodb.scan(TableName=TABLE)["Items"] if _live(item, clock))
 
-    def mac(mailbox: Mailbox) -> str:
-        macs.append(mailbox.identity())
-        return "h" + str(abs(hash(mailbox.identity())))
 
-    gate = DynamoDbGate(TABLE, LIMITS, mac, client=dynamodb, clock=clock)
-    upper = SmtpSettings.model_validate(
-        {
-            "host": "SMTP.Example.COM",
-            "port": 587,
-            "security": "starttls",
-            "username": " Alice@Example.com",
-            "password": "x",
-        }
-    )
-    lower = SmtpSettings.model_validate(
-        {
-            "host": "smtp.example.com",
-            "port": 587,
-            "security": "starttls",
-            "username": "alice@example.com",
-            "password": "y",
-        }
-    )
-    assert Mailbox.of(upper) == Mailbox.of(lower)
+def _live(item: dict[str, Any], clock: Clock) -> bool:
+    return any(float(v["N"]) > clock.now for v in item.get("known", {}).get("M", {}).values())
 
-    gate.admit("acme", Mailbox.of(upper)).finish(LoginOutcome.REFUSED)
+
+def test_a_known_secret_that_is_refused_is_forgotten_and_counts_for_the_tenant(
+    dynamodb: Any, clock: Clock
+) -> None:
+    gate = wide_gate(dynamodb, clock, max_failed_logins=2, max_failed_logins_per_mailbox=2)
+    login(gate, "customer", "old", LoginOutcome.ACCEPTED)
+    login(gate, "attacker", "a", LoginOutcome.REFUSED)
+    login(gate, "attacker2", "b", LoginOutcome.REFUSED)  # the shared budget is full now
+    assert login(gate, "customer", "old", LoginOutcome.REFUSED) is None  # changed at the provider
+
+    assert login(gate, "customer", "old", LoginOutcome.REFUSED) is not None  # no longer known
+    login(gate, "customer", "x", LoginOutcome.REFUSED)  # withheld, so not sent: does not count
+    gate.admit("customer", ALICE, secret=SecretStr("y")).finish(LoginOutcome.NOT_SENT)
+    clock.now += 901
+    login(gate, "customer", "y", LoginOutcome.REFUSED)
+    login(gate, "customer", "z", LoginOutcome.REFUSED)
+    with pytest.raises(LimitExceeded):
+        gate.admit("customer", ALICE, secret=SecretStr("w"))
+
+
+def test_the_table_holds_only_keyed_hashes_of_mailboxes_and_secrets(dynamodb: Any, clock: Clock) -> None:
+    gate = wide_gate(dynamodb, clock)
+    login(gate, "acme", "Sup3r-Secret-Pass", LoginOutcome.ACCEPTED)
+    login(gate, "acme", "wrong-Pass-2024", LoginOutcome.REFUSED)
     items = json.dumps(dynamodb.scan(TableName=TABLE)["Items"])
-    assert "alice" not in items.lower()
-    assert "example.com" not in items.lower()
+    for fragment in ("alice", "example.com", "Sup3r", "wrong-Pass"):
+        assert fragment.lower() not in items.lower()
 
 
 def test_handshakes_per_tenant_and_minute(dynamodb: Any, clock: Clock) -> None:
@@ -193,39 +252,28 @@ def test_concurrent_handshakes_per_tenant_and_leases_that_lapse(dynamodb: Any, c
         admission.finish(LoginOutcome.NOT_SENT)
 
 
-def test_racing_admissions_never_overfill_a_mailbox(dynamodb: Any, clock: Clock) -> None:
-    gate = DynamoDbGate(
-        TABLE,
-        AbuseLimits(max_concurrent_handshakes=100, max_handshakes_per_minute=100),
-        lambda m: "m",
-        client=dynamodb,
-        clock=clock,
-    )
-    admitted: list[object] = []
-    refused: list[Limit] = []
+@pytest.mark.parametrize("tenants", [1, 12])
+def test_racing_admissions_never_overfill_a_mailbox(dynamodb: Any, clock: Clock, tenants: int) -> None:
+    gate = wide_gate(dynamodb, clock, max_failed_logins_per_mailbox=5)
+    cleared: list[object] = []  # admitted with AUTH allowed
     lock = threading.Lock()
 
-    def attempt() -> None:
+    def attempt(index: int) -> None:
         try:
-            admission = gate.admit("acme", ALICE)
-        except LimitExceeded as exc:
+            admission = gate.admit(f"tenant-{index % tenants}", ALICE, secret=SecretStr(f"guess-{index}"))
+        except (LimitExceeded, LimitsUnavailable):
+            return
+        if admission.withheld is None:
             with lock:
-                refused.append(exc.limit)
-        except LimitsUnavailable:
-            with lock:
-                refused.append(Limit.MAILBOX_FAILED_LOGINS)
-        else:
-            with lock:
-                admitted.append(admission)
+                cleared.append(admission)
 
-    threads = [threading.Thread(target=attempt) for _ in range(12)]
+    threads = [threading.Thread(target=attempt, args=(index,)) for index in range(12)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
 
-    assert len(admitted) <= 5
-    assert len(admitted) + len(refused) == 12
+    assert 1 <= len(cleared) <= 5  # the tenant's budget, or the mailbox's shared one
 
 
 class FailingClient:
@@ -260,3 +308,20 @@ def test_the_gate_fails_closed_when_the_mailbox_key_cannot_be_computed(dynamodb:
     gate.admit("acme", None).finish(LoginOutcome.NOT_SENT)  # the lease and the count were given back
     for _ in range(2):
         gate.admit("acme", None).finish(LoginOutcome.NOT_SENT)
+
+
+def test_the_wait_for_a_concurrent_slot_is_when_the_earliest_running_check_must_end(
+    dynamodb: Any, clock: Clock
+) -> None:
+    gate = make_gate(dynamodb, clock, AbuseLimits(max_concurrent_handshakes=2, lease_grace_seconds=5))
+    gate.admit("acme", None, lease_seconds=40)  # running checks with 40 s and 12 s left
+    gate.admit("acme", None, lease_seconds=12)
+    clock.now += 2
+
+    with pytest.raises(LimitExceeded) as refused:
+        gate.admit("acme", None, lease_seconds=20)
+    assert refused.value.limit is Limit.TENANT_CONCURRENT_HANDSHAKES
+    assert refused.value.retry_after == 15  # 12 s + 5 s grace, 2 s of them gone; never the 90 s lease
+
+    clock.now += 15  # that check's lease lapsed even though nobody gave it back
+    gate.admit("acme", None, lease_seconds=20).finish(LoginOutcome.NOT_SENT)

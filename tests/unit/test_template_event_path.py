@@ -68,7 +68,10 @@ def test_the_worker_may_do_only_what_it_needs() -> None:
     assert sealed["Action"] == ["kms:Decrypt"]
     assert sealed["Resource"] == {"Fn::GetAtt": ["CheckSecretsKey", "Arn"]}
     assert sealed["Condition"] == {"StringEquals": {"kms:EncryptionContext:purpose": "smtp-check"}}
-    assert len(grants) == 5
+    waiting = grants["RateLimitedRecordsWaitOnTheirQueue"]  # a delayed copy of a record, on its own queue
+    assert sorted(waiting["Action"]) == ["sqs:GetQueueUrl", "sqs:SendMessage"]
+    assert waiting["Resource"] == {"Fn::GetAtt": ["SettingsEventsQueue", "Arn"]}
+    assert len(grants) == 6
     assert all(statement["Effect"] == "Allow" for statement in grants.values())
 
 

@@ -143,6 +143,7 @@ def create_check(
     deadline = handshake_deadline(router.lambda_context)
 
     def check_and_store() -> CheckResource:
+        services.check_counter.count_check(tenant)  # inside run_once: an idempotent replay is free
         return services.check_service.check_and_store_sync(
             settings,
             tenant=tenant,
@@ -181,6 +182,7 @@ def _accept_check(
     settings = request.to_settings()
 
     def accept() -> RunningCheck:
+        services.check_counter.count_check(tenant)
         return services.check_acceptor.accept(settings, tenant=tenant, settings_id=request.settings_id)
 
     replayed = False

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,7 @@ from local.sqs_source import SqsEventSource
 from local.tables import create_checks_table
 from smtp_preflight.aws import clients, idempotency
 from smtp_preflight.config.policy import Policy
+from smtp_preflight.model.settings import SmtpSettings
 from tests.integration.api.conftest import TABLE
 
 BUS = "saas-bus-test"
@@ -115,6 +117,38 @@ class Saas:
         )["Attributes"]
         return int(attributes["ApproximateNumberOfMessages"]) + int(
             attributes["ApproximateNumberOfMessagesNotVisible"]
+        )
+
+    def queue_attributes(self, url: str) -> dict[str, int]:
+        attributes = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        return {name: int(value) for name, value in attributes.items() if value.isdigit()}
+
+    def undelay(self) -> list[int]:
+        """moto's SQS clock jumps past every delay: delayed messages are visible now. Returns the delays
+        (seconds) they had left, so a test sees what the worker asked for without waiting for it."""
+        from moto.sqs import models
+
+        left: list[int] = []
+        for backend in models.sqs_backends.values():
+            for regional in backend.values():
+                for queue in regional.queues.values():
+                    for message in queue._messages:
+                        if message.delayed:
+                            now = time.time() * 1000
+                            left.append(round((message.delayed_until - now) / 1000))
+                            message.delayed_until = 0.0
+        return left
+
+    def mailbox_settings(self, password: str) -> SmtpSettings:
+        """The settings of `settings(...)` as the API would check them, with `password`."""
+        return SmtpSettings.model_validate(
+            {
+                "host": "localhost",
+                "port": self.smtp.port,
+                "security": "starttls",
+                "username": DEMO_USERNAME,
+                "password": password,
+            }
         )
 
     def dead_letters(self) -> list[dict[str, Any]]:

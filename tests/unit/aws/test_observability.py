@@ -41,6 +41,22 @@ def test_metrics_are_printed_as_emf_by_default(
     assert blob["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "SmtpPreflight"
 
 
+def test_a_withheld_echo_is_counted_for_the_operators_alarm(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    line = TranscriptLine(dir="S", line=f"535 {WITHHELD}")
+    echoed = _report().model_copy(update={"handshake": Handshake(attempted=True, transcript=[line])})
+
+    record_check_metrics(_report())
+    quiet = capsys.readouterr().out
+    record_check_metrics(echoed)
+    loud = capsys.readouterr().out
+
+    assert "CredentialEchoes" not in quiet
+    assert [json.loads(blob).get("CredentialEchoes") for blob in loud.splitlines()][-1] in ([1.0], 1.0)
+
+
 def test_metrics_disabled_prints_nothing(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -82,10 +82,32 @@ def test_unusual_secrets_are_found_raw_and_cleaned(secret: str) -> None:
         assert_no_canary(shown(secret, message), secret)
 
 
-def test_a_lone_secret_form_on_one_line_is_redacted_and_the_rest_kept() -> None:
-    lines = shown(CANARY_PASSWORD, f"5.7.8 Username and Password not accepted: {CANARY_PASSWORD}")
+def test_a_line_with_the_secret_is_withheld_whole_and_the_other_lines_kept() -> None:
+    message = f"5.7.8 Username and Password not accepted: {CANARY_PASSWORD}\n5.7.8 Learn more at example.com"
+    lines = shown(CANARY_PASSWORD, message)
 
-    assert lines[0] == "535 5.7.8 Username and Password not accepted: [redacted]"
+    assert lines[:2] == [f"535-{WITHHELD}", "535 5.7.8 Learn more at example.com"]
+    assert lines[2] == WITHHELD  # the reply the report shows: no marker inside a kept text
+    assert not any(REDACTED in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("secret", "reply"),
+    [
+        ("Authentication-2024!", "535 5.7.8 Authentication credentials invalid"),  # a fragment: a word
+        ("TLS", "250-STARTTLS"),  # a short secret, whole, inside a word
+    ],
+)
+def test_no_line_tells_which_visible_words_are_the_password(secret: str, reply: str) -> None:
+    redact = Redactor(secret, USER)
+
+    assert clean(reply, redact) == WITHHELD
+    assert redact.echoes == 1
+
+
+@pytest.mark.parametrize("reply", ["250-STARTTLS", "250 AUTH PLAIN LOGIN", "535 5.7.8 credentials invalid"])
+def test_a_short_secret_is_matched_only_whole(reply: str) -> None:
+    assert clean(reply, Redactor("plain7x", USER)) == reply  # "plain" is a piece, never an echo alone
 
 
 def test_an_echo_across_lines_withholds_the_text_but_keeps_the_codes() -> None:

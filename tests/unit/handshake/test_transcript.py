@@ -37,7 +37,7 @@ def test_auth_blobs_and_raw_secret_are_redacted() -> None:
     xoauth2 = base64.b64encode(f"user={USER}\x01auth=Bearer {SECRET}\x01\x01".encode()).decode()
 
     for text in (plain, xoauth2, SECRET, SECRET.upper()):
-        assert redact(f"535 echo {text} end") == f"535 echo {REDACTED} end"
+        assert redact(f"535 echo {text} end") == WITHHELD
 
 
 def test_control_characters_cannot_split_the_secret_past_the_redactor() -> None:

@@ -51,6 +51,26 @@ def test_text_lines_say_method_path_status_duration_and_the_check(
     assert json_out.getvalue() == ""  # the JSON lines are not printed in text mode
 
 
+@pytest.mark.parametrize(
+    "hostile", ["\x1b[2J\x1b]0;owned\x07", "\x07\x07", "\u202eevil", "\x9b31m", "a\rb\nc", "\x00"]
+)
+def test_text_lines_escape_what_a_terminal_would_act_on(
+    handler_logger: tuple[logging.Logger, io.StringIO], hostile: str
+) -> None:
+    logger, _ = handler_logger
+    log = RequestLog(format="text", stream=io.StringIO())
+    log.install()
+
+    with log.request("POST", f"/v1/smtp-checks/{hostile}?q={hostile}", "127.0.0.1") as entry:
+        logger.warning("odd %s", hostile)
+        entry.status = 404
+    logger.info("worker says %s", hostile)  # outside a request: the event worker's line
+
+    written = log.stream.getvalue()  # type: ignore[attr-defined]
+    assert len(written.splitlines()) == 3
+    assert all(ch.isprintable() for line in written.splitlines() for ch in line)
+
+
 def test_json_keeps_the_handlers_lines_and_adds_an_access_record(
     handler_logger: tuple[logging.Logger, io.StringIO],
 ) -> None:

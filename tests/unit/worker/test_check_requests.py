@@ -174,7 +174,7 @@ def test_a_secret_kms_will_not_open_fails_the_record_for_a_retry_without_its_val
 
 
 class FullGate:
-    def admit(self, tenant: str, mailbox: Any) -> Any:
+    def admit(self, tenant: str, mailbox: Any, **_: Any) -> Any:
         raise LimitExceeded(Limit.TENANT_HANDSHAKE_RATE, 42)
 
 

@@ -17,6 +17,7 @@ Public face:
 - `redaction.py`: botocore's DEBUG logs without the bodies that carry a secret (KMS, Secrets Manager).
 - `live_progress.py`: a running check's live stages written to its item, off the handshake's path.
 - `rate_limits.py`: the abuse limits as conditional writes in the checks table.
+- `deferral.py`: a record refused by a limit sent back to its queue with a delay (never to the DLQ).
 - `deployment_key.py`: the deployment's HMAC key (idempotency fingerprints, mailbox names).
 - `watch_store.py`: watched settings records, and the planner's due-time index (`byDueTime`).
 - `deployment_hook.py`: the pre-traffic hook's probe of a new API version and its verdict to CodeDeploy.

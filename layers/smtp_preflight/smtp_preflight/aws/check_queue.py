@@ -44,6 +44,10 @@ class CheckQueue:
 
     def send(self, request: CheckRequested) -> None:
         try:
-            self.client.send_message(QueueUrl=self.queue_url, MessageBody=message_body(request))
+            self.client.send_message(
+                QueueUrl=self.queue_url,
+                MessageBody=message_body(request),
+                MessageGroupId=request.tenant_id,  # SQS fair queues: no tenant starves another
+            )
         except (ClientError, BotoCoreError) as exc:
             raise StoreError("SQS send_message failed") from exc

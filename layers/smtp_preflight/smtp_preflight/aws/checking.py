@@ -13,7 +13,7 @@ from pydantic import Field
 from smtp_preflight.checking.service import CheckService
 from smtp_preflight.config.environment import FunctionEnvironment
 from smtp_preflight.config.policy import Policy
-from smtp_preflight.limits import AbuseLimits, Mailbox
+from smtp_preflight.limits import AbuseLimits, CheckCounter, Mailbox
 
 from .check_store import DEFAULT_RETENTION_DAYS, CheckStore
 from .deployment_key import DeploymentKey
@@ -47,6 +47,8 @@ class Checking:
     deployment_key: DeploymentKey
     check_service: CheckService
     mailbox_hash: Callable[[Mailbox], str]
+    secret_hash: Callable[[Mailbox, str], str]
+    check_counter: CheckCounter  # every check asked for, counted per tenant and minute (the API)
     recheck_service: CheckService  # the same, counting the tenant's re-check budget (watch.py)
 
 
@@ -59,15 +61,21 @@ def build_checking(environment: CheckingEnvironment, *, limits: AbuseLimits, pol
         """The key of a mailbox's failed-login item: an HMAC, so the table never holds the address."""
         return deployment_key.mac("mailbox", mailbox.identity())
 
-    gate = DynamoDbGate(table_name, limits, mailbox_hash)
+    def secret_hash(mailbox: Mailbox, secret: str) -> str:
+        """A secret that logged in to this mailbox, recognisable without storing it (rate_limits.py)."""
+        return deployment_key.mac("login-secret", mailbox.identity(), secret)
+
+    gate = DynamoDbGate(table_name, limits, mailbox_hash, secret_hash=secret_hash)
     service = CheckService(
         store=store, policy=policy, on_finished=record_check_metrics, gate=gate, log_keys=log_keys
     )
-    recheck_gate = DynamoDbGate(table_name, limits, mailbox_hash, rechecks=True)
+    recheck_gate = DynamoDbGate(table_name, limits, mailbox_hash, secret_hash=secret_hash, rechecks=True)
     return Checking(
         store=store,
         deployment_key=deployment_key,
         check_service=service,
         mailbox_hash=mailbox_hash,
+        secret_hash=secret_hash,
+        check_counter=gate,
         recheck_service=replace(service, gate=recheck_gate),
     )

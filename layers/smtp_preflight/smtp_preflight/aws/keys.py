@@ -12,6 +12,8 @@
 | idempotency record    | `IDEMPOTENCY`                       | `<prefix>#<hash>` | - (written by Powertools)|
 | handshakes per minute | `TENANT#t#LIMITS`                   | `HANDSHAKES#<minute>` | -                    |
 | re-checks per minute  | `TENANT#t#LIMITS`                   | `RECHECKS#<minute>` | -                      |
+| checks per minute     | `TENANT#t#LIMITS`                   | `CHECKS#<minute>` | - (asked for, the API)   |
+| tenant login slots    | `TENANT#t#LIMITS`                   | `LOGINS#<hash>`   | - (tenant and mailbox)  |
 | concurrent handshakes | `TENANT#t#LIMITS`                   | `LEASES`          | -                        |
 | mailbox login slots   | `MAILBOX#<keyed hash>`              | `LOGINS`          | - (across all tenants)   |
 
@@ -85,7 +87,8 @@ def limits_pk(tenant: str) -> str:
     return f"{tenant_prefix(tenant)}#LIMITS"
 
 
-def handshakes_sk(minute: int, counter: str = "HANDSHAKES") -> str:
+def minute_sk(counter: str, minute: int) -> str:
+    """A per-minute counter: `HANDSHAKES`, `RECHECKS` or `CHECKS`."""
     return f"{counter}#{minute}"
 
 

@@ -26,7 +26,7 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
-from smtp_preflight.handshake.transcript import echoed_credentials
+from smtp_preflight.handshake.transcript import WITHHELD, echoed_credentials
 from smtp_preflight.model.report import Report, StageName
 
 if TYPE_CHECKING:
@@ -143,12 +143,18 @@ def record_check_metrics(report: Report) -> None:
         _put("StageDuration", stage.duration_ms, MetricUnit.Milliseconds, stage=stage.name.value)
         if stage.name is StageName.AUTH and not stage.ok:
             _count("AuthFailures", provider=provider)
-    if echoed_credentials(handshake.transcript):
+    if echoed_credentials(handshake.transcript) or _echoed(report):
         _count("CredentialEchoes")
         # the line the runbook's query finds the check by (ids only: the report holds the redacted text)
         logger.warning(
             "server repeated the credentials", extra={"checkId": report.check_id, "provider": provider}
         )
+
+
+def _echoed(report: Report) -> bool:
+    """True if any text of the report (a stage's reply too) was withheld because the server echoed the
+    credentials."""
+    return WITHHELD in report.model_dump_json()
 
 
 def record_store_failure() -> None:

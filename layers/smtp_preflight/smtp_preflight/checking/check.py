@@ -117,7 +117,7 @@ async def check_settings(
                     resolver=resolver,
                     observer=observer,
                     login=login,
-                    gate=ReleaseGate(RELEASE_CHECKS).with_checks(*release_checks),
+                    gate=ReleaseGate(RELEASE_CHECKS).with_checks(*release_checks, login.release_check),
                 )
         except BaseException:  # refused by the limits (or cancelled): no report, no lookup left behind
             if lookup is not None:

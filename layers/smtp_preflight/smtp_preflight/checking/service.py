@@ -8,7 +8,10 @@ and `limits.HandshakeGate` protocols, not on DynamoDB, so it runs and tests with
 
 The abuse limits are consulted here, once the rules passed and right before the handshake, for every
 entry point alike. Over a limit, `check_and_store` raises `limits.LimitExceeded` (with `limit` and
-`retry_after`): nothing was dialled and nothing is stored. How each entry point answers it:
+`retry_after`): nothing was dialled and nothing is stored. The one exception is the mailbox's shared
+failed-login budget: other tenants' failures never refuse a check; they only withhold a secret never
+seen to log in, at the release gate right before AUTH (`LoginAttempt.release_check`), and the report
+says so. How each entry point answers it:
 - the HTTP API: `429` with `Retry-After` and an error code naming the limit;
 - an event worker (SQS): report the record as a batch item failure (`process_partial_response`) so SQS
   delivers it again after its visibility timeout; never delete or drop it. A visibility timeout at least
@@ -163,12 +166,15 @@ class CheckService:
         @asynccontextmanager
         async def admitted(settings: SmtpSettings) -> AsyncIterator[LoginAttempt]:
             # the gate is synchronous (boto3): off the event loop, and bounded by the check's deadline
-            admitting = _in_thread(gate.admit, tenant, Mailbox.of(settings))
+            remaining = max(0.0, deadline - time.monotonic())
+            admit = functools.partial(
+                gate.admit, tenant, Mailbox.of(settings), secret=settings.secret, lease_seconds=remaining
+            )
             try:
-                admission = await asyncio.wait_for(admitting, timeout=max(0.0, deadline - time.monotonic()))
+                admission = await asyncio.wait_for(_in_thread(admit), timeout=remaining)
             except TimeoutError:
                 raise LimitsUnavailable("the limits did not answer in time") from None
-            login = LoginAttempt()
+            login = LoginAttempt(withheld=admission.withheld)  # asked by the release gate before AUTH
             try:
                 yield login
             finally:

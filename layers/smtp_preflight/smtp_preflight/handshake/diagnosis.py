@@ -108,7 +108,8 @@ def build_reply(code: int, message: str, redact: Redactor) -> Reply:
             texts.append(text)
     if enhanced is not None and redact.leaks(enhanced):  # a secret shaped like "2.0.0": shown nowhere
         enhanced = None
-    if redact.redact_lines(message) is None:
+    shown = redact.redact_lines(message)
+    if shown is None or WITHHELD in shown:  # a kept line never carries a marker: the reply goes whole
         return Reply(code=code, enhanced_code=enhanced, text=WITHHELD)
     return Reply(code=code, enhanced_code=enhanced, text=clean(join_reply("\n".join(texts)), redact))
 

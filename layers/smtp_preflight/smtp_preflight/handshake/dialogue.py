@@ -51,7 +51,15 @@ from smtp_preflight.guard import (
 from smtp_preflight.limits import LoginAttempt
 from smtp_preflight.model.findings import Finding, ParamValue, make_finding
 from smtp_preflight.model.progress import NoProgress, SafeObserver, StageObserver
-from smtp_preflight.model.report import AddressAttempt, Handshake, Reply, Stage, StageName, TlsInfo
+from smtp_preflight.model.report import (
+    AddressAttempt,
+    Handshake,
+    Reply,
+    Stage,
+    StageName,
+    TlsInfo,
+    TranscriptLine,
+)
 from smtp_preflight.model.settings import AuthMethod, Security, SmtpSettings
 from smtp_preflight.oauth import Challenge, read_challenge, read_token, refusal_findings
 from smtp_preflight.release import ReleaseFacts, ReleaseGate
@@ -72,7 +80,7 @@ from .diagnosis import (
 )
 from .probe_message import build_test_message
 from .tls import EXPIRY_WARNING_DAYS, client_context, tls_info
-from .transcript import Redactor, Transcript, clean
+from .transcript import WITHHELD, Redactor, Transcript, clean
 
 __all__ = ["HandshakeOutcome", "choose_mechanism", "perform_handshake"]
 
@@ -197,18 +205,31 @@ class _Dialogue:
         finally:
             if self.connection is not None:  # never past the deadline: a half-done TLS probe never closes
                 await self.connection.close(grace=min(CLOSE_GRACE_SECONDS, self._remaining()))
+        transcript, tls = self._withhold_spread_echoes()
         return HandshakeOutcome(
             handshake=Handshake(
                 attempted=True,
                 address=self.address,
                 addresses=self.attempts,
                 stages=self.stages,
-                tls=self.tls,
+                tls=tls,
                 auth_mechanisms=self.auth_mechanisms,
-                transcript=self.transcript.lines(),
+                transcript=transcript,
             ),
             findings=self.findings,
         )
+
+    def _withhold_spread_echoes(self) -> tuple[list[TranscriptLine], TlsInfo | None]:
+        """The transcript and TLS facts, with every text withheld that holds a piece of the secret only
+        together with others (banner, EHLO reply, replies, the certificate's names)."""
+        certificate = self.tls.certificate if self.tls is not None else None
+        names = [certificate.subject, certificate.issuer, *certificate.sans] if certificate else []
+        transcript = self.transcript.lines(*names)
+        if certificate is None or not self.transcript.spread_others:
+            return transcript, self.tls
+        shown = [WITHHELD if i in self.transcript.spread_others else name for i, name in enumerate(names)]
+        withheld = certificate.model_copy(update={"subject": shown[0], "issuer": shown[1], "sans": shown[2:]})
+        return transcript, self.tls.model_copy(update={"certificate": withheld}) if self.tls else None
 
     async def _dialogue(self) -> None:
         addresses = await self._resolve()

@@ -1,42 +1,45 @@
 """The handshake transcript and the redactor: what the server said, safe to show to anyone who reads it.
 
-Everything a server says is untrusted. It may echo the password or token: whole, in part, split over
-the lines of a multi-line reply, base64-encoded at any byte alignment (our own AUTH PLAIN or XOAUTH2
-blob, cut anywhere), or with the invisible characters we strip. It may carry control characters that
-rewrite a terminal, and it may run to megabytes.
+Everything a server says is untrusted. It may echo the password or token: whole, in part, transformed
+(reversed, hex, URL-encoded, base32, base64 at any byte alignment, UTF-16, letters with separators put
+between them, fullwidth forms), split over the lines of a reply, or spread over the banner, the EHLO
+reply and the certificate's fields. It may carry control characters that rewrite a terminal, and it may
+run to megabytes.
 
-Decision: we keep showing server text, including after AUTH, because it carries the diagnosis people
-need (Microsoft's 5.7.139 reasons, Google's 5.7.9 hints), but only text that is proven clean:
+Decision: we keep showing server text, because it carries the diagnosis people need (Microsoft's 5.7.139
+reasons, Google's 5.7.9 hints), but a line that holds any piece of the secret is withheld whole, with a
+note that it echoed part of the credentials (`WITHHELD`). Replacing only the matching piece would tell
+the reader which visible words are part of the password (`535 5.7.8 [redacted] credentials invalid` for
+`Authentication-2024!`, `250-START[redacted]` for `TLS`).
 
-1. every text is cleaned first (`safe_text.strip_controls`), then every run of at least
-   `PARTIAL_RUN_CHARS` characters of the secret (or the whole secret, if it is shorter) is redacted,
-   case-insensitively, in the secret's raw and cleaned forms, also where whitespace was put inside the
-   echo (matched with whitespace removed, the span then covers it); base64 runs of at least
-   `PARTIAL_BASE64_CHARS` characters of the secret's encoding at each of the three byte alignments are
-   redacted too, as are our whole AUTH blobs;
-2. a multi-line reply is matched as a whole (`Redactor.redact_lines`): its lines joined, with and
-   without their enhanced status codes, whitespace ignored. A run that crosses a line break cannot be cut
-   out of the lines we show without leaving a piece of it on one of them (`CANAR` / `Y-Zx9`), so such a
-   reply is withheld whole: the report keeps its code and enhanced code and says `WITHHELD` instead;
-3. anything that still matches after redaction, in any view (as it is, cleaned, whitespace removed), is
-   withheld whole as well (`clean`), so a text that leaves this module never holds a run of the secret
-   that the checks above know how to find.
+What counts as a piece (`Redactor`):
+- a secret shorter than `MIN_FRAGMENT_SECRET_CHARS` (8) only whole, in every view below: a fragment of
+  it would match ordinary words;
+- from 8 characters on, every run of `FRAGMENT_CHARS` characters of the secret or of its reverse; every
+  run of twice that of its hex (UTF-8 and UTF-16, which also covers full URL-encoding once the `%` signs
+  are dropped); every run of `ENCODED_RUN_CHARS` of its base64 (standard and URL-safe, UTF-8 and UTF-16,
+  at each byte alignment) and of its base32 (each alignment);
+- the views of a text it is looked for in: cleaned (`safe_text.strip_controls`), NFKC-normalised (so
+  fullwidth letters read as ASCII) and case-folded; the same with everything but letters and digits
+  dropped (separators, whitespace, `%`); and, for base64, as it is with whitespace dropped.
+A reply whose lines each look clean but hold an echo across them, and texts of one handshake that do the
+same together (`spread_over`), are withheld as well.
 
-Why not simply stop showing server text after AUTH: the text before AUTH can echo a secret too (a
-hostile server that kept it from an earlier check), and the text after AUTH is the diagnosis; redacting
-everywhere and withholding only what cannot be cut apart protects both. The rule is proved by
-tests/unit/handshake/test_redaction.py and the canary tests, whose search is written independently.
-
-Withholding costs a diagnosis only when the server echoed the credentials, which is itself the news.
-AUTH payloads from our side are never recorded at all: while the dialogue is in its AUTH step, every
-client line after the `AUTH <mechanism>` keyword is replaced wholesale.
+Withholding costs a diagnosis only when the server echoed the credentials, which is itself the news; each
+time, a warning is logged (`CREDENTIALS_ECHOED`) for the operators' alarm. AUTH payloads from our side are
+never recorded at all: while the dialogue is in its AUTH step, every client line after the
+`AUTH <mechanism>` keyword is replaced wholesale (`REDACTED`).
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
+import logging
 import re
-from collections.abc import Iterable
+import unicodedata
+import urllib.parse
+from collections.abc import Callable, Iterable, Sequence
 from typing import Literal
 
 from smtp_preflight.model.report import TranscriptLine
@@ -55,168 +58,200 @@ __all__ = [
     "truncate",
 ]
 
-REDACTED = "[redacted]"
-WITHHELD = "[server text withheld: it repeated the credentials]"
+logger = logging.getLogger(__name__)
+
+REDACTED = "[redacted]"  # our own AUTH payloads only
+WITHHELD = "[server text withheld: it echoed part of the credentials]"
+ECHO_SIGNAL = "CREDENTIALS_ECHOED"
 MAX_LINE_CHARS = 200
 MAX_TEXT_CHARS = 300
 MAX_REPLY_LINES = 12
 MAX_TRANSCRIPT_LINES = 80
-PARTIAL_RUN_CHARS = 6  # any run this long of the secret counts as an echo (the whole secret if shorter)
-PARTIAL_BASE64_CHARS = 8  # = 6 bytes of the secret, in its base64 encoding at any alignment
-MIN_BASE64_CORE_CHARS = 4  # the base64 of a 1- or 2-byte secret is 2-3 letters: not distinguishable
+MIN_FRAGMENT_SECRET_CHARS = 8  # shorter secrets are matched only whole
+FRAGMENT_CHARS = 6  # a run this long of a longer secret counts as an echo
+ENCODED_RUN_CHARS = 8  # base64 / base32 characters (6 / 5 bytes of the secret)
+MIN_ENCODED_CORE_CHARS = 4  # the encoding of a 1- or 2-byte secret is 2-3 letters: not distinguishable
 
 _WHITESPACE = re.compile(r"\s+")
+_SERVER_PREFIX = re.compile(r"^\d{3}[ -]")
 _ENHANCED_CODE = re.compile(r"^\s*[245]\.\d{1,3}\.\d{1,3}(?:\s+|$)")
 
 
-def _without_whitespace(text: str) -> str:
-    return _WHITESPACE.sub("", text)
+def _folded(text: str) -> str:
+    """Cleaned, NFKC (fullwidth and other compatibility forms as plain letters), case-folded."""
+    return unicodedata.normalize("NFKC", strip_controls(text)).casefold()
 
 
-def _same_length_lower(text: str) -> str:
-    """Lower-case character by character, keeping positions (a few characters lower to two)."""
-    if text.isascii():
-        return text.lower()
-    return "".join(low if len(low := ch.lower()) == 1 else ch for ch in text)
+def _alnum(text: str) -> str:
+    """Only letters and digits: separators, whitespace and `%` put between the secret's letters go."""
+    return "".join(ch for ch in _folded(text) if ch.isalnum())
 
 
-def _base64_cores(raw: bytes) -> set[str]:
-    """The base64 characters made only of `raw`'s bits, for each of the three byte alignments: whatever
-    bytes precede the secret inside some base64 blob, one of these cores appears in its encoding."""
+def _squeezed(text: str) -> str:
+    """As sent, whitespace dropped (base64 is case-sensitive)."""
+    return _WHITESPACE.sub("", unicodedata.normalize("NFKC", strip_controls(text)))
+
+
+MAX_SEPARATORS = 16  # distinct separator characters tried per text
+SEPARATOR_STRIDES = (2, 3)
+
+
+def _separators(folded: str) -> set[str]:
+    """Characters that may have been put between the secret's letters (each is tried dropped alone, so
+    the secret's own punctuation stays where the separator differs from it)."""
+    return set(sorted({ch for ch in folded if not ch.isalnum()})[:MAX_SEPARATORS])
+
+
+ViewKey = str  # "folded", "alnum", "squeezed", or "drop:<c>" (folded, without the character c)
+_KIND = {"folded": 0, "alnum": 1, "squeezed": 2}
+
+
+def _views(text: str, separators: set[str] | None = None) -> dict[ViewKey, str]:
+    folded = _folded(text)
+    views = {"folded": folded, "alnum": _alnum(text), "squeezed": _squeezed(text)}
+    for separator in _separators(folded) if separators is None else separators:
+        views[f"drop:{separator}"] = folded.replace(separator, "")
+    for step in SEPARATOR_STRIDES:  # one or two characters put between each of the secret's (even its own)
+        for offset in range(step):
+            views[f"stride:{step}:{offset}"] = folded[offset::step]
+    return views
+
+
+def _encoded_cores(raw: bytes, encode: Callable[[bytes], bytes], group: int, bits: int) -> set[str]:
+    """The characters of `encode(prefix + raw)` made only of `raw`'s bits, for every byte alignment: whatever
+    precedes the secret inside some blob, one of these cores appears in its encoding."""
     cores = set()
-    for shift in range(3):
-        encoded = base64.b64encode(b"\0" * shift + raw).decode("ascii")
-        start = -(-8 * shift // 6)  # first character made only of secret bits
-        end = 8 * (shift + len(raw)) // 6  # last character made only of secret bits
+    for shift in range(group):
+        encoded = encode(b"\0" * shift + raw).decode("ascii").rstrip("=")
+        start = -(-8 * shift // bits)
+        end = 8 * (shift + len(raw)) // bits
         cores.add(encoded[start:end])
-    return {core for core in cores if len(core) >= MIN_BASE64_CORE_CHARS}
+    return {core for core in cores if len(core) >= MIN_ENCODED_CORE_CHARS}
 
 
-def _runs(form: str, length: int) -> set[str]:
-    size = min(length, len(form))
+def _runs(form: str, length: int | None) -> set[str]:
+    """Every run of `length` characters of `form` (the whole form when `length` is None or longer)."""
+    size = len(form) if length is None else min(length, len(form))
     return {form[i : i + size] for i in range(len(form) - size + 1)} if form else set()
 
 
-def _found(text: str, size: int, needles: set[str]) -> Iterable[tuple[int, int]]:
-    return ((i, i + size) for i in range(len(text) - size + 1) if text[i : i + size] in needles)
-
-
 class Redactor:
-    """Finds and replaces every form of the check's secret in a text; built once per check."""
+    """Recognises every form of the check's secret in a text; built once per check."""
 
     def __init__(self, secret: str | None = None, username: str | None = None) -> None:
-        # needles by length: plain ones are lower-case (matched case-insensitively), base64 ones exact
-        self._plain: dict[int, set[str]] = {}
-        self._encoded: dict[int, set[str]] = {}
-        self._blobs: set[str] = set()
+        # needles per view (folded, alnum, squeezed), by length
+        self._needles: tuple[dict[int, set[str]], ...] = ({}, {}, {})
+        self.echoes = 0  # texts withheld so far (the check's signal for operators)
         if not secret:
             return
-        cleaned = strip_controls(secret)
-        forms = {secret, cleaned, _without_whitespace(secret), _without_whitespace(cleaned)}
-        for form in filter(None, forms):
-            for run in _runs(_same_length_lower(form), PARTIAL_RUN_CHARS):
-                self._plain.setdefault(len(run), set()).add(run)
-        user = (username or "").encode("utf-8", "surrogatepass")
-        for form in filter(None, {secret, cleaned}):
-            raw = form.encode("utf-8", "surrogatepass")
-            for core in _base64_cores(raw):
-                for run in _runs(core, PARTIAL_BASE64_CHARS):
-                    self._encoded.setdefault(len(run), set()).add(run)
-            self._blobs.add(base64.b64encode(b"\0" + user + b"\0" + raw).decode("ascii"))
-            self._blobs.add(
-                base64.b64encode(b"user=" + user + b"\x01auth=Bearer " + raw + b"\x01\x01").decode("ascii")
-            )
+        whole = len(strip_controls(secret)) < MIN_FRAGMENT_SECRET_CHARS
+        plain = None if whole else FRAGMENT_CHARS
+        hexed = None if whole else 2 * FRAGMENT_CHARS
+        encoded = None if whole else ENCODED_RUN_CHARS
+        folded, alnum, squeezed = self._needles
+        for form in filter(None, {secret, strip_controls(secret)}):
+            text = _folded(form)
+            utf8 = form.encode("utf-8", "surrogatepass")
+            for quoted in {urllib.parse.quote(utf8, safe=""), urllib.parse.quote_plus(utf8, safe="")}:
+                self._add(folded, _runs(quoted.casefold(), plain))
+            for shown in (text,) if whole else (text, text[::-1]):
+                self._add(folded, _runs(shown, plain))
+                letters = "".join(ch for ch in shown if ch.isalnum())
+                if not whole and len(letters) >= FRAGMENT_CHARS:
+                    self._add(alnum, _runs(letters, plain))
+            for encoding in ("utf-8", "utf-16-le", "utf-16-be"):
+                raw = form.encode(encoding, "surrogatepass")
+                self._add(alnum, _runs(binascii.hexlify(raw).decode("ascii"), hexed))
+                for core in _encoded_cores(raw, base64.b64encode, 3, 6):
+                    self._add(squeezed, _runs(core, encoded) | _runs(core.translate(_URLSAFE), encoded))
+                for core in _encoded_cores(raw, base64.b32encode, 5, 5):
+                    self._add(alnum, _runs(core.lower(), encoded))
+
+    @staticmethod
+    def _add(needles: dict[int, set[str]], runs: set[str]) -> None:
+        for run in runs:
+            needles.setdefault(len(run), set()).add(run)
 
     @property
     def active(self) -> bool:
-        return bool(self._plain)
+        return any(self._needles)
 
-    def _spans(self, text: str) -> list[tuple[int, int]]:
-        spans: list[tuple[int, int]] = []
-        if not self.active or not text:
-            return spans
-        lowered = _same_length_lower(text)
-        for size, needles in self._plain.items():
-            spans.extend(
-                (i, i + size) for i in range(len(text) - size + 1) if lowered[i : i + size] in needles
-            )
-        for size, needles in self._encoded.items():
-            spans.extend((i, i + size) for i in range(len(text) - size + 1) if text[i : i + size] in needles)
-        for blob in self._blobs:
-            start = text.find(blob)
-            while start != -1:
-                spans.append((start, start + len(blob)))
-                start = text.find(blob, start + 1)
-        return spans
-
-    def _spans_ignoring_whitespace(self, text: str) -> list[tuple[int, int]]:
-        """Spans of the secret in `text`, also where whitespace (spaces, line breaks) was put inside an
-        echo: matched with all whitespace removed, then mapped back, so a span covers the whitespace too."""
-        kept = [index for index, ch in enumerate(text) if not ch.isspace()]
-        squeezed = "".join(text[index] for index in kept)
-        spans = self._spans(text)
-        spans.extend((kept[start], kept[end - 1] + 1) for start, end in self._spans(squeezed))
-        return spans
-
-    def __call__(self, text: str) -> str:
-        """`text` with every located run of the secret replaced by `REDACTED` (overlapping runs merge;
-        whitespace inside an echo is part of the run)."""
-        spans = _merged(self._spans_ignoring_whitespace(text))
-        if not spans:
-            return text
-        out: list[str] = []
-        position = 0
-        for start, end in spans:
-            out.extend((text[position:start], REDACTED))
-            position = end
-        out.append(text[position:])
-        return "".join(out)
+    def _found_in(self, view_index: int, view: str) -> Iterable[tuple[int, int]]:
+        """(start, end) of every needle of that kind of view in `view`."""
+        for size, runs in self._needles[view_index].items():
+            yield from ((i, i + size) for i in range(len(view) - size + 1) if view[i : i + size] in runs)
 
     def leaks(self, text: str) -> bool:
-        """True if `text`, as it is, cleaned, or with its whitespace removed, holds any run of the secret."""
+        """True if `text` holds any piece or transform of the secret, in any view."""
         if not self.active:
             return False
-        cleaned = strip_controls(text)
-        return any(self._spans(view) for view in dict.fromkeys((text, cleaned, _without_whitespace(cleaned))))
+        return any(
+            next(iter(self._found_in(_KIND.get(key, 0), view)), None) for key, view in _views(text).items()
+        )
+
+    def spread_over(self, texts: Sequence[str]) -> set[int]:
+        """Indexes of the texts that together hold a piece of the secret across their borders (an echo
+        split over reply lines, or over the banner, EHLO reply and certificate fields)."""
+        if not self.active or len(texts) < 2:
+            return set()
+        separators = _separators("".join(_folded(text) for text in texts))
+        per_text = [_views(text, separators) for text in texts]
+        touched: set[int] = set()
+        for key in per_text[0]:
+            if key.startswith("stride:"):
+                continue  # below, on the joined text
+            owners: list[int] = []
+            for text_index, views in enumerate(per_text):
+                owners.extend([text_index] * len(views[key]))
+            joined = "".join(views[key] for views in per_text)
+            for start, end in self._found_in(_KIND.get(key, 0), joined):
+                if len(spanned := set(owners[start:end])) > 1:
+                    touched |= spanned
+        owners = [index for index, views in enumerate(per_text) for _ in views["folded"]]
+        joined = "".join(views["folded"] for views in per_text)
+        for step in SEPARATOR_STRIDES:
+            for offset in range(step):
+                for start, end in self._found_in(0, joined[offset::step]):
+                    if len(spanned := set(owners[offset::step][start:end])) > 1:
+                        touched |= spanned
+        return touched
+
+    def withheld(self) -> str:
+        """`WITHHELD`, counted and logged: a server echoed the credentials (the operators' signal)."""
+        self.echoes += 1
+        logger.warning(
+            "server text withheld: it echoed part of the credentials", extra={"signal": ECHO_SIGNAL}
+        )
+        return WITHHELD
+
+    def __call__(self, text: str) -> str:
+        """`text` as it may be shown: unchanged, or `WITHHELD` whole if it holds any piece of the secret."""
+        return self.withheld() if self.leaks(text) else text
 
     def redact_lines(self, message: str) -> list[str] | None:
-        """A (multi-line) reply's lines, each cleaned and redacted; None if an echo spans lines.
+        """A (multi-line) reply's lines, each cleaned, or `WITHHELD` where a line holds a piece of the
+        secret; None if an echo spans lines (each looks clean, together they are not): withhold it all.
 
-        The lines are joined as we could show them (with their enhanced status codes, and without them),
-        whitespace ignored: a run of the secret that crosses a line break there cannot be cut out of the
-        lines we show without leaving a piece of it on one of them, so the whole reply must be withheld.
-        """
+        The lines are joined as we could show them, with and without their enhanced status codes."""
         lines = [strip_controls(line) for line in message.split("\n")]
         if self.active and len(lines) > 1:
             for parts in (lines, [_ENHANCED_CODE.sub("", line) for line in lines]):
-                joined = "\n".join(parts)
-                if any("\n" in joined[start:end] for start, end in self._spans_ignoring_whitespace(joined)):
+                if self.spread_over(parts):
+                    self.withheld()
                     return None
-        redacted = [self(line) for line in lines]
-        return None if any(self.leaks(line) for line in redacted) else redacted
+        return [self(line) for line in lines]
 
 
-def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
+_URLSAFE = str.maketrans("+/", "-_")
 
 
 def clean(text: str, redact: Redactor, limit: int = MAX_TEXT_CHARS) -> str:
-    """Untrusted text made safe to show: controls stripped first (so `se\\0cret` cannot dodge the
-    redactor), then redacted, then checked again in every view and withheld whole if anything survives
-    (or if an echo spans its lines), then truncated (so no partial secret survives a cut)."""
+    """Untrusted text made safe to show: controls stripped, withheld whole if it holds any piece of the
+    secret (on a line or across its lines), then truncated."""
     lines = redact.redact_lines(text)
-    if lines is None:
+    if lines is None or WITHHELD in lines:
         return WITHHELD
-    redacted = " ".join(lines)
-    if redact.leaks(redacted):
-        return WITHHELD
-    return truncate(redacted, limit)
+    return truncate(" ".join(lines), limit)
 
 
 Direction = Literal["C", "S"]
@@ -231,6 +266,7 @@ class Transcript:
         self._lines: list[TranscriptLine] = []
         self._omitted = 0
         self.auth_in_progress = False
+        self.spread_others: set[int] = set()  # which of `lines(*others)` took part in a spread echo
 
     def client(self, data: bytes) -> None:
         """Record bytes we wrote: commands line by line; a message body as a one-line summary."""
@@ -275,10 +311,23 @@ class Transcript:
             return
         self._lines.append(TranscriptLine(dir=direction, line=clean(line, self._redact, MAX_LINE_CHARS)))
 
-    def lines(self) -> list[TranscriptLine]:
+    def lines(self, *others: str) -> list[TranscriptLine]:
+        """The lines to show; server lines that hold an echo only together (pieces over the banner, the
+        EHLO reply, other replies and the texts in `others`, such as certificate fields) are withheld."""
+        server = [index for index, line in enumerate(self._lines) if line.dir == "S"]
+        texts = [_SERVER_PREFIX.sub("", self._lines[index].line) for index in server]
+        spread = self._redact.spread_over([*texts, *others])
+        self.spread_others = {position - len(server) for position in spread if position >= len(server)}
+        kept = list(self._lines)
+        for position in sorted(spread):
+            if position < len(server):
+                index = server[position]
+                code = _SERVER_PREFIX.match(kept[index].line)
+                prefix = code.group(0) if code else ""
+                kept[index] = TranscriptLine(dir="S", line=prefix + self._redact.withheld())
         if not self._omitted:
-            return list(self._lines)
-        return [*self._lines, TranscriptLine(dir="S", line=f"[{self._omitted} more lines not shown]")]
+            return kept
+        return [*kept, TranscriptLine(dir="S", line=f"[{self._omitted} more lines not shown]")]
 
 
 def echoed_credentials(lines: Iterable[TranscriptLine]) -> bool:

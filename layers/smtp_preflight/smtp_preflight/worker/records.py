@@ -61,10 +61,11 @@ class RecordFailed(Exception):
     The message is the reason's explanation only; it never holds an event value or a secret.
     """
 
-    def __init__(self, reason: FailureReason, detail: str = "") -> None:
+    def __init__(self, reason: FailureReason, detail: str = "", *, retry_after: int | None = None) -> None:
         super().__init__(f"{reason.value}: {detail}" if detail else reason.value)
         self.reason = reason
         self.detail = detail
+        self.retry_after = retry_after  # RATE_LIMITED: when the limit frees (the record waits, see app)
 
 
 class Outcome(StrEnum):
@@ -77,6 +78,7 @@ class Outcome(StrEnum):
     SKIPPED_ENDED = "skipped_ended"  # an asynchronous check that finished, was deleted or declared lost
     LOST = "lost"  # an asynchronous check that arrived after its start window: stored as CHECK_LOST
     REFUSED = "refused"  # an asynchronous check over an abuse limit: stored as CHECK_RATE_LIMITED
+    DEFERRED = "deferred"  # refused by a limit: sent back to the queue with a delay (aws.deferral)
     RECHECKED = "rechecked"  # a watched record checked again (see `status_changed`)
     POSTPONED = "postponed"  # a re-check over an abuse limit: nothing dialled, due again when it allows
     SKIPPED_UNWATCHED = "skipped_unwatched"  # a re-check of a record not (or no longer) watched

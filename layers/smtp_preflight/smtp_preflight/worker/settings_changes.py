@@ -197,7 +197,9 @@ class SettingsChangeService:
                 )
             except LimitExceeded as exc:  # nothing was dialled: SQS delivers the record again later
                 explanation = f"{exc.limit.value} limit reached; retry after {exc.retry_after} s"
-                raise RecordFailed(FailureReason.RATE_LIMITED, explanation) from None
+                raise RecordFailed(
+                    FailureReason.RATE_LIMITED, explanation, retry_after=exc.retry_after
+                ) from None
             if self.watches is not None:  # this report is the watch's new baseline (before the ledger moves)
                 await asyncio.to_thread(self.watches.start, detail, resource)
         except BaseException:
