@@ -252,9 +252,32 @@ def test_concurrent_handshakes_per_tenant_and_leases_that_lapse(dynamodb: Any, c
         admission.finish(LoginOutcome.NOT_SENT)
 
 
+class AtomicRequests:
+    """The moto client with DynamoDB's own guarantee that one request is atomic.
+
+    moto checks a ConditionExpression and writes the item in separate Python steps, so two threads can
+    both pass a condition that DynamoDB lets only one pass (seen under load: 8 admitted for 5 slots).
+    A lock per request restores that per-request atomicity; the races between requests, which the gate
+    must survive with its conditional writes, stay as they are.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+
+        def atomic(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return method(*args, **kwargs)
+
+        return atomic
+
+
 @pytest.mark.parametrize("tenants", [1, 12])
 def test_racing_admissions_never_overfill_a_mailbox(dynamodb: Any, clock: Clock, tenants: int) -> None:
-    gate = wide_gate(dynamodb, clock, max_failed_logins_per_mailbox=5)
+    gate = wide_gate(AtomicRequests(dynamodb), clock, max_failed_logins_per_mailbox=5)
     cleared: list[object] = []  # admitted with AUTH allowed
     lock = threading.Lock()
 
