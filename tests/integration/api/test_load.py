@@ -16,7 +16,6 @@ refusing what it should not, never a workload that outgrew its budget."""
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 import os
@@ -33,6 +32,7 @@ from typing import Any
 import pytest
 
 from fixtures.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME, DemoSmtpServer
+from local.token import unsigned_jwt
 from tests.support.local_server import LocalRun, local_server
 
 REQUESTS = int(os.environ.get("LOAD_REQUESTS", "200"))
@@ -95,10 +95,7 @@ def server(counting_smtp: DemoSmtpServer) -> Iterator[LocalRun]:
 
 
 def token(tenant: str) -> str:
-    def part(data: dict[str, str]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
-
-    return f"{part({'alg': 'none'})}.{part({'sub': 'load', 'tenant_id': tenant})}.c2ln"
+    return unsigned_jwt({"sub": "load", "tenant_id": tenant})
 
 
 def call(url: str, tenant: str, body: dict[str, Any] | None = None) -> tuple[int, Any, dict[str, str]]:
