@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME, DemoSmtpServer
+from tests.support.dial_policy import LOOPBACK, dial_env
 
 pytestmark = pytest.mark.timeout(30)
 SCRIPT = str(Path(sys.executable).with_name("smtp-preflight"))
@@ -35,9 +36,7 @@ def demo() -> Iterator[DemoSmtpServer]:
 def _environment(demo: DemoSmtpServer) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("SMTP_PREFLIGHT_")}
     env.update(
-        SMTP_PREFLIGHT_CA_FILE=str(demo.ca_file),
-        SMTP_PREFLIGHT_ALLOWED_NETWORKS="127.0.0.0/8,::1/128",
-        SMTP_PREFLIGHT_ALLOWED_PORTS=str(demo.port),
+        dial_env(demo, networks=LOOPBACK),
         TERM="xterm",
         LC_ALL="C.UTF-8",  # English words, whatever the machine's locale
     )

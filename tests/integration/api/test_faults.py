@@ -18,8 +18,8 @@ from botocore.retries.standard import ExponentialBackoff
 
 from fixtures.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME, DemoSmtpServer
 from smtp_preflight.aws import clients
-from smtp_preflight.config.policy import Policy
 from tests.integration.api.conftest import Api, run_api_with_policy
+from tests.support.dial_policy import LOOPBACK, dial_policy
 
 
 @pytest.fixture(scope="module")
@@ -32,13 +32,7 @@ def counting_smtp() -> Iterator[DemoSmtpServer]:
 
 @pytest.fixture
 def smtp_api(api: Api, counting_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch) -> Api:
-    policy = Policy.from_env(
-        {
-            "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
-            "SMTP_PREFLIGHT_ALLOWED_PORTS": str(counting_smtp.port),
-            "SMTP_PREFLIGHT_CA_FILE": str(counting_smtp.ca_file),
-        }
-    )
+    policy = dial_policy(counting_smtp, networks=LOOPBACK)
     run_api_with_policy(monkeypatch, policy)
     return api
 

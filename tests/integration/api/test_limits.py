@@ -25,6 +25,7 @@ from smtp_preflight.config.policy import Policy
 from smtp_preflight.limits import AbuseLimits, Limit, LimitExceeded
 from smtp_preflight.model.settings import SmtpSettings
 from tests.integration.api.conftest import TABLE, Api, run_api_with_policy
+from tests.support.dial_policy import LOOPBACK, dial_env, dial_policy
 from tests.support.smtp_servers import RawConnection, raw_server
 
 LOOPBACK_ONLY = (ipaddress.ip_network("127.0.0.0/8"),)
@@ -38,23 +39,13 @@ def counting_smtp() -> Iterator[DemoSmtpServer]:
     server.stop()
 
 
-def loopback(server: DemoSmtpServer) -> Policy:
-    return Policy.from_env(
-        {
-            "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
-            "SMTP_PREFLIGHT_ALLOWED_PORTS": f"587,{server.port}",
-            "SMTP_PREFLIGHT_CA_FILE": str(server.ca_file),
-        }
-    )
-
-
 def with_limits(
     monkeypatch: pytest.MonkeyPatch,
     server: DemoSmtpServer,
     limits: AbuseLimits,
     clock: Callable[[], float] = time.time,
 ) -> None:
-    run_api_with_policy(monkeypatch, loopback(server))
+    run_api_with_policy(monkeypatch, dial_policy(server, 587, networks=LOOPBACK))
     gate = DynamoDbGate(TABLE, limits, services.mailbox_hash, secret_hash=services.secret_hash, clock=clock)
     monkeypatch.setattr(services, "check_service", dataclasses.replace(services.check_service, gate=gate))
     monkeypatch.setattr(services, "check_counter", gate)
@@ -213,9 +204,8 @@ def test_a_slow_server_cannot_take_more_than_five_handshakes_of_a_tenant(dynamod
 
 
 def test_the_cli_has_no_limits(counting_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SMTP_PREFLIGHT_ALLOWED_NETWORKS", "127.0.0.0/8")
-    monkeypatch.setenv("SMTP_PREFLIGHT_ALLOWED_PORTS", str(counting_smtp.port))
-    monkeypatch.setenv("SMTP_PREFLIGHT_CA_FILE", str(counting_smtp.ca_file))
+    for name, value in dial_env(counting_smtp).items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("CLI_PASSWORD", "wrong-password")
     monkeypatch.setattr(sys, "stdout", sys.stdout)
     before = counting_smtp.auth_by_user["cli@example.com"]

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from smtp_preflight.config.policy import Policy
 from tests.integration.api.conftest import TABLE, Api, run_api_with_policy
 from tests.support.canary import CANARY_PASSWORD, assert_no_canary
+from tests.support.dial_policy import dial_policy
 from tests.support.named_smtp import LOGIN, NamedSmtpServer, loopback_names
 
 pytestmark = pytest.mark.timeout(30)
@@ -32,13 +32,7 @@ def server() -> Iterator[NamedSmtpServer]:
 @pytest.fixture
 def reachable(monkeypatch: pytest.MonkeyPatch, server: NamedSmtpServer) -> NamedSmtpServer:
     """The handler's checks reach the server by its names: loopback allowed, its CA trusted."""
-    policy = Policy.from_env(
-        {
-            "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8",
-            "SMTP_PREFLIGHT_ALLOWED_PORTS": f"465,587,{server.port}",
-            "SMTP_PREFLIGHT_CA_FILE": str(server.ca_file),
-        }
-    )
+    policy = dial_policy(server, 465, 587)
     run_api_with_policy(monkeypatch, policy)
     loopback_names(monkeypatch, LOOKALIKE, *GENUINE)
     server.reset()
