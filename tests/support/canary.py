@@ -29,6 +29,13 @@ CANARY_JWT = mint_jwt(
 """A usable-looking app-only Microsoft token (minted per run): its claims are read and may be shown when the
 server refuses it; no run of the token itself may appear anywhere."""
 CANARY_TOKENS = (CANARY_TOKEN, CANARY_JWT)
+ECHOED_MAILBOX = "raw@example.com"  # the echo server would repeat the token in its reply, had it received one
+GRAPH_TOKEN = mint_jwt(
+    microsoft_claims(audience="https://graph.microsoft.com", scp="Mail.Send", user=ECHOED_MAILBOX),
+    signature_bytes=24,
+)
+"""A Microsoft Graph token for the echoing mailbox (minted per run): the wrong audience for SMTP, so it is
+diagnosed and never sent."""
 
 
 def _visible(text: str) -> str:
@@ -83,3 +90,17 @@ def assert_no_canary(texts: Iterable[str] | str, *secrets: str, where: str = "")
 def as_text(value: Any) -> str:
     """Any JSON-able value as text, with non-ASCII kept as it is (not escaped) for the search."""
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def texts_of(raw: str) -> list[str]:
+    """Raw text and, for JSON (one document or JSON lines), its decoded values (no \\u escapes), to search."""
+    found = [raw]
+    try:
+        found.append(as_text(json.loads(raw)))
+    except ValueError:
+        for line in raw.splitlines():
+            try:
+                found.append(as_text(json.loads(line)))
+            except ValueError:
+                found.append(line)
+    return found

@@ -1,5 +1,5 @@
-"""pytest plugin: fixtures every test package shares (the test CA and its server contexts, and the
-service's log lines)."""
+"""pytest plugin: fixtures every test package shares (the test CA and its server contexts, the hostile
+echo server of the canary tests, and the service's log lines)."""
 
 import io
 import logging
@@ -8,12 +8,22 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.echo_smtp import EchoSmtpServer
 from tests.support.smtp_servers import Pki, make_pki
 
 
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     return make_pki(Path(tmp_path_factory.mktemp("pki")))
+
+
+@pytest.fixture(scope="module")
+def echo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EchoSmtpServer]:
+    """The SMTP server that echoes the secret it is sent back in every way (tests/support/echo_smtp.py)."""
+    server = EchoSmtpServer(Path(tmp_path_factory.mktemp("echo")))
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
