@@ -78,20 +78,6 @@ def hits(text: str, secret: str) -> list[str]:
     return sorted(set(found))
 
 
-def assert_no_canary(texts: Iterable[str] | str, *secrets: str, where: str = "") -> None:
-    """Fail naming the place and the forms found if any text holds any of `secrets`."""
-    items = [texts] if isinstance(texts, str) else list(texts)
-    for index, text in enumerate(items):
-        for secret in secrets:
-            found = hits(text, secret)
-            assert not found, f"secret found in {where or 'text'} #{index}: {found[:5]} in {text[:300]!r}"
-
-
-def as_text(value: Any) -> str:
-    """Any JSON-able value as text, with non-ASCII kept as it is (not escaped) for the search."""
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-
-
 def texts_of(raw: str) -> list[str]:
     """Raw text and, for JSON (one document or JSON lines), its decoded values (no \\u escapes), to search."""
     found = [raw]
@@ -104,3 +90,17 @@ def texts_of(raw: str) -> list[str]:
             except ValueError:
                 found.append(line)
     return found
+
+
+def assert_no_canary(texts: Iterable[str] | str, *secrets: str, where: str = "") -> None:
+    """Fail naming the place and the forms found if any text holds any of `secrets`."""
+    items = [texts] if isinstance(texts, str) else list(texts)
+    for index, text in enumerate(items):
+        for secret in secrets:
+            found = hits(text, secret)
+            assert not found, f"secret found in {where or 'text'} #{index}: {found[:5]} in {text[:300]!r}"
+
+
+def as_text(value: Any) -> str:
+    """Any JSON-able value as text, with non-ASCII kept as it is (not escaped) for the search."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
