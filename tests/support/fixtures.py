@@ -1,5 +1,5 @@
-"""pytest plugin: fixtures every test package shares (the test CA and its server contexts, the hostile
-echo server of the canary tests, and the service's log lines)."""
+"""pytest plugin: fixtures every test package shares (the test CA and its server contexts, the demo SMTP
+server, the hostile echo server of the canary tests, and the service's log lines)."""
 
 import io
 import logging
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.demo_smtp import DemoSmtpServer
 from tests.support.echo_smtp import EchoSmtpServer
 from tests.support.smtp_servers import Pki, make_pki
 
@@ -15,6 +16,16 @@ from tests.support.smtp_servers import Pki, make_pki
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     return make_pki(Path(tmp_path_factory.mktemp("pki")))
+
+
+@pytest.fixture(scope="module")
+def demo_smtp() -> Iterator[DemoSmtpServer]:
+    """The demo SMTP server `make run` uses (fixtures/demo_smtp.py) on loopback, one per test module: the
+    logins and connections a module counts are its own."""
+    server = DemoSmtpServer(port=0)
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="module")

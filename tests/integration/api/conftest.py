@@ -45,14 +45,6 @@ def dynamodb() -> Iterator[Any]:
         idempotency.persistence_layer.cache_clear()
 
 
-@pytest.fixture(scope="module")
-def demo_smtp() -> Iterator[DemoSmtpServer]:
-    server = DemoSmtpServer(port=0)
-    server.start()
-    yield server
-    server.stop()
-
-
 def run_api_with_policy(monkeypatch: pytest.MonkeyPatch, policy: Policy) -> None:
     """The handler's check service with this operator policy instead of the one its cold start read from
     the environment (`SMTP_PREFLIGHT_*`), for this test only."""

@@ -101,16 +101,20 @@ class Saas:
         return self.source.poll_once(invoke)
 
     def completions(self) -> list[dict[str, Any]]:
+        return self.drain(self.completions_url)
+
+    def drain(self, url: str) -> list[dict[str, Any]]:
+        """Every event a listener queue holds now, decoded, in the order received; each taken away."""
         received: list[dict[str, Any]] = []
         while True:
-            messages = self.sqs.receive_message(
-                QueueUrl=self.completions_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-            ).get("Messages", [])
+            messages = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+                "Messages", []
+            )
             if not messages:
                 return received
             for message in messages:
                 received.append(json.loads(message["Body"]))
-                self.sqs.delete_message(QueueUrl=self.completions_url, ReceiptHandle=message["ReceiptHandle"])
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
     def queue_depth(self, url: str) -> int:
         attributes = self.sqs.get_queue_attributes(
@@ -163,14 +167,6 @@ class Saas:
         """Every item of the checks table, as one JSON text (to search for secrets)."""
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
         return json.dumps(dynamodb.scan(TableName=TABLE)["Items"])
-
-
-@pytest.fixture(scope="module")
-def demo_smtp() -> Iterator[DemoSmtpServer]:
-    server = DemoSmtpServer(port=0)
-    server.start()
-    yield server
-    server.stop()
 
 
 def run_worker_with(
