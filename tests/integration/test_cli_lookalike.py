@@ -15,6 +15,7 @@ from smtp_preflight.cli.main import main
 from tests.support.canary import CANARY_PASSWORD, assert_no_canary
 from tests.support.dial_policy import dial_env
 from tests.support.named_smtp import LOGIN, NamedSmtpServer, loopback_names
+from tests.support.serving import serving
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -23,10 +24,8 @@ LOOKALIKE = "smtp.gmail.com-mail.net"
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[NamedSmtpServer]:
-    running = NamedSmtpServer((LOOKALIKE, "smtp.gmx.com"), password=CANARY_PASSWORD)
-    running.start()
-    yield running
-    running.stop()
+    with serving(NamedSmtpServer((LOOKALIKE, "smtp.gmx.com"), password=CANARY_PASSWORD)) as running:
+        yield running
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 
 from fixtures.demo_smtp import DemoSmtpServer
 from tests.support.echo_smtp import EchoSmtpServer
+from tests.support.serving import serving
 from tests.support.smtp_servers import Pki, make_pki
 
 
@@ -22,19 +23,15 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 def demo_smtp() -> Iterator[DemoSmtpServer]:
     """The demo SMTP server `make run` uses (fixtures/demo_smtp.py) on loopback, one per test module: the
     logins and connections a module counts are its own."""
-    server = DemoSmtpServer(port=0)
-    server.start()
-    yield server
-    server.stop()
+    with serving(DemoSmtpServer(port=0)) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def echo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EchoSmtpServer]:
     """The SMTP server that echoes the secret it is sent back in every way (tests/support/echo_smtp.py)."""
-    server = EchoSmtpServer(Path(tmp_path_factory.mktemp("echo")))
-    server.start()
-    yield server
-    server.stop()
+    with serving(EchoSmtpServer(Path(tmp_path_factory.mktemp("echo")))) as server:
+        yield server
 
 
 @pytest.fixture

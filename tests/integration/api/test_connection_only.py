@@ -17,6 +17,7 @@ from tests.integration.api.conftest import EVENTS, Api, run_api_with_policy
 from tests.support.canary import CANARY_PASSWORD, assert_no_canary
 from tests.support.dial_policy import dial_policy
 from tests.support.named_smtp import NamedSmtpServer, loopback_names
+from tests.support.serving import serving
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -25,10 +26,8 @@ HOST = "smtp.office365.com"  # a loopback server with a test CA's certificate pl
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[NamedSmtpServer]:
-    running = NamedSmtpServer((HOST,))
-    running.start()
-    yield running
-    running.stop()
+    with serving(NamedSmtpServer((HOST,))) as running:
+        yield running
 
 
 @pytest.fixture

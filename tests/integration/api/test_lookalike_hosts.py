@@ -15,6 +15,7 @@ from tests.integration.api.conftest import TABLE, Api, run_api_with_policy
 from tests.support.canary import CANARY_PASSWORD, assert_no_canary
 from tests.support.dial_policy import dial_policy
 from tests.support.named_smtp import LOGIN, NamedSmtpServer, loopback_names
+from tests.support.serving import serving
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -23,10 +24,8 @@ LOOKALIKE, GENUINE = "smtp.office365.com.attacker.net", ("smtp.gmx.com", "smtp.z
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[NamedSmtpServer]:
-    running = NamedSmtpServer((LOOKALIKE, *GENUINE), password=CANARY_PASSWORD)
-    running.start()
-    yield running
-    running.stop()
+    with serving(NamedSmtpServer((LOOKALIKE, *GENUINE), password=CANARY_PASSWORD)) as running:
+        yield running
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from tests.integration.events.conftest import TENANT, Saas, run_worker_with
 from tests.support.canary import CANARY_PASSWORD, as_text, assert_no_canary
 from tests.support.dial_policy import dial_policy
 from tests.support.named_smtp import LOGIN, NamedSmtpServer, loopback_names
+from tests.support.serving import serving
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -22,10 +23,8 @@ LOOKALIKE = "smtp-mail.outlook.co"
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[NamedSmtpServer]:
-    running = NamedSmtpServer((LOOKALIKE,), password=CANARY_PASSWORD)
-    running.start()
-    yield running
-    running.stop()
+    with serving(NamedSmtpServer((LOOKALIKE,), password=CANARY_PASSWORD)) as running:
+        yield running
 
 
 @pytest.fixture
