@@ -4,7 +4,10 @@ API's `CheckAcceptor` (`async_checks.acceptor`) stored, sealed and queued:
 1. The running item must still be there and running: a check that finished, was deleted, or was declared
    lost is acknowledged without opening its secret (a redelivery or a DLQ copy never reaches KMS).
 2. Past its `startBy` (the queue held it too long) it is stored as `CHECK_LOST` at once, unopened.
-3. Otherwise the sealed secret is opened for this check only, and the check runs through the same
+3. A secret sealed in a format this worker no longer opens (an old API's envelope, the legacy envelopes
+   layer detached) ends the check at once as failed with `SEALED_SECRET_FORMAT_RETIRED`: unopened, no
+   KMS call, nothing dialled, never a retry (a redelivery could not open it either).
+4. Otherwise the sealed secret is opened for this check only, and the check runs through the same
    `CheckService` as every other entry point (the same policy and abuse limits), with `LiveStages`
    recording each stage as it starts; the report replaces the running item atomically, or nothing is
    stored if the item ended meanwhile. Over an abuse limit the check ends as a failed report with
@@ -32,9 +35,11 @@ from smtp_preflight.async_checks.running import (
     SealedSecret,
     lost_report,
     refused_report,
+    retired_seal_report,
 )
 from smtp_preflight.checking.service import CheckService
 from smtp_preflight.limits import LimitExceeded
+from smtp_preflight.model.report import CheckResource
 
 from .records import FINISH_SECONDS, FailureReason, Outcome, RecordFailed, RecordResult
 
@@ -42,6 +47,8 @@ logger = logging.getLogger(__name__)
 
 
 class SecretOpener(Protocol):
+    def opens(self, sealed: SealedSecret) -> bool: ...
+
     def open(self, sealed: SealedSecret, *, tenant: str, check_id: str) -> str: ...
 
 
@@ -79,12 +86,11 @@ class CheckRequestService:
         if not isinstance(state, RunningCheck):
             return self._result(Outcome.SKIPPED_ENDED, detail)
         if datetime.now(UTC) > detail.start_by:
-            try:
-                store = functools.partial(self.states.put_check, replace_running=True)
-                await asyncio.to_thread(store, tenant, lost_report(state), detail.settings_id)
-            except self.not_running_errors:
-                return self._result(Outcome.SKIPPED_ENDED, detail)
-            return self._result(Outcome.LOST, detail, status="failed")
+            return await self._end(detail, lost_report(state), Outcome.LOST)
+        if detail.sealed_secret is not None and not self.secrets.opens(detail.sealed_secret):
+            return await self._end(
+                detail, retired_seal_report(state, detail.secret_field), Outcome.RETIRED_SEAL
+            )
         secret = None
         if detail.sealed_secret is not None:
             try:
@@ -113,15 +119,19 @@ class CheckRequestService:
             # nothing was dialled; the caller got its 202 already, so the check ends as a failed report
             # naming the limit (the synchronous API answers 429 instead), never as a retry loop
             refused = refused_report(state, exc.limit.value, exc.retry_after)
-            try:
-                store = functools.partial(self.states.put_check, replace_running=True)
-                await asyncio.to_thread(store, tenant, refused, detail.settings_id)
-            except self.not_running_errors:
-                return self._result(Outcome.SKIPPED_ENDED, detail)
-            return self._result(Outcome.REFUSED, detail, status="failed")
+            return await self._end(detail, refused, Outcome.REFUSED)
         finally:
             await asyncio.to_thread(sink.close)
         return self._result(Outcome.CHECKED, detail, status=resource.status.value)
+
+    async def _end(self, detail: CheckRequested, report: CheckResource, outcome: Outcome) -> RecordResult:
+        """`report` (failed) replaces the running check, unless the check ended meanwhile."""
+        try:
+            store = functools.partial(self.states.put_check, replace_running=True)
+            await asyncio.to_thread(store, detail.tenant_id, report, detail.settings_id)
+        except self.not_running_errors:
+            return self._result(Outcome.SKIPPED_ENDED, detail)
+        return self._result(outcome, detail, status="failed")
 
     @staticmethod
     def _result(outcome: Outcome, detail: CheckRequested, *, status: str | None = None) -> RecordResult:
