@@ -1,28 +1,35 @@
-"""Size: the layer and the functions as Lambda receives them, zipped, against the unpruned layer built in
-the same run.
+"""Size: the layers and the functions as Lambda receives them, zipped, against the unpruned shared layer
+built in the same run, and the time each layer takes to unpack.
 
-The layer is built the way `make build` builds it (pip fetches the arm64 / cp313 wheels of
-`layers/smtp_preflight/requirements.txt`), pruned by `layers/smtp_preflight/prune.py` and compiled to
-bytecode by Python 3.13 when one is found (as `make build` does; the note says when not); the
-functions are the `functions/` code root, compiled alike. Sizes
-are deterministic, so nothing is repeated. Without network or a pip cache the build fails and the
-benchmark says so instead.
+Each layer is built the way `make build` builds it (pip fetches the arm64 / cp313 wheels of its
+`requirements.txt`), pruned by `layers/smtp_preflight/prune.py` and compiled to bytecode by Python 3.13
+when one is found (as `make build` does; the note says when not); the functions are the `functions/`
+code root, compiled alike. The target (12 MB) is the shared layer plus every function; the legacy
+envelopes layer (`cryptography`) is reported apart, because only the event worker gets it, and only while
+`OpenLegacyEnvelopes` is on. Lambda downloads and unpacks a function's layers at init, before any code
+runs: the unpacking of each zip here (median of `UNPACK_REPEATS`, interleaved) is the proxy for that cost.
+Sizes are deterministic, so nothing else is repeated. Without network or a pip cache the build fails and
+the benchmark says so instead.
 """
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 import shutil
 import subprocess
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 
-from benchmarks.harness import PYTHON, ROOT, Figure
+from benchmarks.harness import PYTHON, ROOT, Figure, interleave, median
 
 LAYER = ROOT / "layers" / "smtp_preflight"
+LEGACY_LAYER = ROOT / "layers" / "legacy_envelopes"
 PRUNE = LAYER / "prune.py"
+UNPACK_REPEATS = 7
 
 
 def zipped_size(directory: Path, archive: Path) -> int:
@@ -54,39 +61,61 @@ def compile_bytecode(interpreter: str, *directories: Path) -> None:
     )  # fmt: skip
 
 
-def build_layer(target: Path) -> None:
+def build_layer(target: Path, layer: Path = LAYER) -> None:
     subprocess.run(
         [PYTHON, "-m", "pip", "--disable-pip-version-check", "install", "--quiet", "--no-compile",
          "--platform", "manylinux2014_aarch64", "--python-version", "3.13", "--implementation", "cp",
-         "--only-binary=:all:", "--target", str(target / "python"), "-r", str(LAYER / "requirements.txt")],
+         "--only-binary=:all:", "--target", str(target / "python"), "-r", str(layer / "requirements.txt")],
         check=True, capture_output=True,
     )  # fmt: skip
-    shutil.copytree(LAYER / "smtp_preflight", target / "python" / "smtp_preflight",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), dirs_exist_ok=True)  # fmt: skip
+    if layer == LAYER:
+        skipped = shutil.ignore_patterns("__pycache__", "*.pyc")
+        shutil.copytree(LAYER / "smtp_preflight", target / "python" / "smtp_preflight", ignore=skipped,
+                        dirs_exist_ok=True)  # fmt: skip
+
+
+def unpack_seconds(archive: Path, scratch: Path) -> float:
+    """Wall seconds to unpack `archive` into an empty folder, as Lambda unpacks a layer into /opt."""
+    target = scratch / "unpacked"
+    shutil.rmtree(target, ignore_errors=True)
+    started = time.perf_counter()
+    with zipfile.ZipFile(archive) as zf:
+        zf.extractall(target)
+    elapsed = time.perf_counter() - started
+    shutil.rmtree(target)
+    return elapsed
 
 
 def run() -> tuple[list[Figure], list[str]]:
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="smtp-preflight-size-") as tmp:
         work = Path(tmp)
-        full, pruned = work / "full", work / "pruned"
+        full, pruned, legacy = work / "full", work / "pruned", work / "legacy"
         try:
             build_layer(full)
+            build_layer(legacy, LEGACY_LAYER)
         except subprocess.CalledProcessError as error:
             reason = error.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["pip failed"]
             return [], [f"size: skipped, the layer could not be built here ({reason[0]})"]
         shutil.copytree(full, pruned)
-        subprocess.run([PYTHON, str(PRUNE), str(pruned / "python")], check=True, capture_output=True)
+        for layer in (pruned, legacy):
+            subprocess.run([PYTHON, str(PRUNE), str(layer / "python")], check=True, capture_output=True)
         functions = work / "functions"
         shutil.copytree(ROOT / "functions", functions, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         interpreter = python313()
         if interpreter is not None:
-            compile_bytecode(interpreter, full, pruned, functions)
+            compile_bytecode(interpreter, full, pruned, legacy, functions)
         else:
             notes.append("size: no Python 3.13 here, so the sizes leave out the bytecode make build adds")
-        layer_full = zipped_size(full, work / "full.zip") / 1e6
-        layer_pruned = zipped_size(pruned, work / "pruned.zip") / 1e6
-        functions_zip = zipped_size(functions, work / "functions.zip") / 1e6
+        archives = {name: work / f"{name}.zip" for name in ("full", "pruned", "legacy", "functions")}
+        layer_full = zipped_size(full, archives["full"]) / 1e6
+        layer_pruned = zipped_size(pruned, archives["pruned"]) / 1e6
+        layer_legacy = zipped_size(legacy, archives["legacy"]) / 1e6
+        functions_zip = zipped_size(functions, archives["functions"]) / 1e6
+        unpacking = {
+            name: functools.partial(unpack_seconds, archives[name], work) for name in ("pruned", "legacy")
+        }
+        unpacked = {name: median(samples) for name, samples in interleave(unpacking, UNPACK_REPEATS).items()}
     function_count = sum(1 for path in (ROOT / "functions").iterdir() if (path / "app.py").is_file())
     total = layer_pruned + functions_zip * function_count
     baseline_total = layer_full + functions_zip * function_count
@@ -95,5 +124,13 @@ def run() -> tuple[list[Figure], list[str]]:
                baseline=layer_full, baseline_name="unpruned"),
         Figure("size", f"layer + {function_count} functions, zipped", total, "MB", baseline=baseline_total,
                baseline_name="unpruned", target=12.0, target_on="value",
-               note="each function's package is the functions/ code root"),
+               note="each function's package is the functions/ code root; the legacy layer is apart"),
+        Figure("size", "legacy envelopes layer, zipped (the event worker's only)", layer_legacy, "MB",
+               baseline=layer_pruned, baseline_name="shared layer",
+               note="cryptography, attached while OpenLegacyEnvelopes is on; not in the 12 MB target"),
+        Figure("size", "legacy envelopes layer, unpacked at the worker's init", unpacked["legacy"], "s",
+               baseline=unpacked["pruned"], baseline_name="shared layer",
+               note="unzip here as the proxy for Lambda's download and unpacking at init; cryptography "
+                    "itself is imported only when an old envelope arrives, so its import costs nothing "
+                    "at cold start"),
     ], notes  # fmt: skip
