@@ -31,7 +31,8 @@ LEGACY_LAYER = ROOT / "layers" / "legacy_envelopes"
 PRUNE = LAYER / "prune.py"
 UNPACK_REPEATS = 7
 # unpacked into memory where there is a tmpfs: a shared machine's disk would time its neighbours' writes
-MEMORY_DIR = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+SHM = Path("/dev/shm")  # noqa: S108 - only the parent of a private TemporaryDirectory
+MEMORY_DIR = str(SHM) if SHM.is_dir() and os.access(SHM, os.W_OK) else None
 
 
 def zipped_size(directory: Path, archive: Path) -> int:
