@@ -4,9 +4,10 @@ built in the same run, and the time each layer takes to unpack.
 Each layer is built the way `make build` builds it (pip fetches the arm64 / cp313 wheels of its
 `requirements.txt`), pruned by `layers/smtp_preflight/prune.py` and compiled to bytecode by Python 3.13
 when one is found (as `make build` does; the note says when not); the functions are the `functions/`
-code root, compiled alike. The target (12 MB) is the shared layer plus every function; the legacy
-envelopes layer (`cryptography`) is reported apart, because only the event worker gets it, and only while
-`OpenLegacyEnvelopes` is on. Lambda downloads and unpacks a function's layers at init, before any code
+code root, compiled alike. The target (12 MB) is the shared layer plus every function; the two layers a
+parameter attaches are reported apart: the legacy envelopes layer (`cryptography`, the event worker's
+only, while `OpenLegacyEnvelopes` is on) and the detailed tracing layer (the X-Ray SDK, while
+`DetailedTracing` is on). Lambda downloads and unpacks a function's layers at init, before any code
 runs: the unpacking of each zip here (median of `UNPACK_REPEATS`, interleaved) is the proxy for that cost.
 Sizes are deterministic, so nothing else is repeated. Without network or a pip cache the build fails and
 the benchmark says so instead.
@@ -28,6 +29,7 @@ from benchmarks.harness import PYTHON, ROOT, Figure, interleave, median
 
 LAYER = ROOT / "layers" / "smtp_preflight"
 LEGACY_LAYER = ROOT / "layers" / "legacy_envelopes"
+TRACING_LAYER = ROOT / "layers" / "detailed_tracing"  # its Makefile installs it --no-deps, as here
 PRUNE = LAYER / "prune.py"
 UNPACK_REPEATS = 7
 # unpacked into memory where there is a tmpfs: a shared machine's disk would time its neighbours' writes
@@ -65,8 +67,9 @@ def compile_bytecode(interpreter: str, *directories: Path) -> None:
 
 
 def build_layer(target: Path, layer: Path = LAYER) -> None:
+    no_deps = ["--no-deps"] if layer == TRACING_LAYER else []
     subprocess.run(
-        [PYTHON, "-m", "pip", "--disable-pip-version-check", "install", "--quiet", "--no-compile",
+        [PYTHON, "-m", "pip", "--disable-pip-version-check", "install", "--quiet", "--no-compile", *no_deps,
          "--platform", "manylinux2014_aarch64", "--python-version", "3.13", "--implementation", "cp",
          "--only-binary=:all:", "--target", str(target / "python"), "-r", str(layer / "requirements.txt")],
         check=True, capture_output=True,
@@ -98,27 +101,30 @@ def run() -> tuple[list[Figure], list[str]]:
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="smtp-preflight-size-") as tmp:
         work = Path(tmp)
-        full, pruned, legacy = work / "full", work / "pruned", work / "legacy"
+        full, pruned, legacy, tracing = work / "full", work / "pruned", work / "legacy", work / "tracing"
         try:
             build_layer(full)
             build_layer(legacy, LEGACY_LAYER)
+            build_layer(tracing, TRACING_LAYER)
         except subprocess.CalledProcessError as error:
             reason = error.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["pip failed"]
             return [], [f"size: skipped, the layer could not be built here ({reason[0]})"]
         shutil.copytree(full, pruned)
-        for layer in (pruned, legacy):
+        for layer in (pruned, legacy, tracing):
             subprocess.run([PYTHON, str(PRUNE), str(layer / "python")], check=True, capture_output=True)
         functions = work / "functions"
         shutil.copytree(ROOT / "functions", functions, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         interpreter = python313()
         if interpreter is not None:
-            compile_bytecode(interpreter, full, pruned, legacy, functions)
+            compile_bytecode(interpreter, full, pruned, legacy, tracing, functions)
         else:
             notes.append("size: no Python 3.13 here, so the sizes leave out the bytecode make build adds")
-        archives = {name: work / f"{name}.zip" for name in ("full", "pruned", "legacy", "functions")}
+        built = ("full", "pruned", "legacy", "tracing", "functions")
+        archives = {name: work / f"{name}.zip" for name in built}
         layer_full = zipped_size(full, archives["full"]) / 1e6
         layer_pruned = zipped_size(pruned, archives["pruned"]) / 1e6
         layer_legacy = zipped_size(legacy, archives["legacy"]) / 1e6
+        layer_tracing = zipped_size(tracing, archives["tracing"]) / 1e6
         functions_zip = zipped_size(functions, archives["functions"]) / 1e6
         with tempfile.TemporaryDirectory(prefix="smtp-preflight-unpack-", dir=MEMORY_DIR) as scratch:
             unpacking = {
@@ -139,6 +145,9 @@ def run() -> tuple[list[Figure], list[str]]:
         Figure("size", "legacy envelopes layer, zipped (the event worker's only)", layer_legacy, "MB",
                baseline=layer_pruned, baseline_name="shared layer",
                note="cryptography, attached while OpenLegacyEnvelopes is on; not in the 12 MB target"),
+        Figure("size", "detailed tracing layer, zipped (only with DetailedTracing)", layer_tracing, "MB",
+               baseline=layer_pruned, baseline_name="shared layer",
+               note="the X-Ray SDK and wrapt, attached to every function while DetailedTracing is on"),
         Figure("size", "legacy envelopes layer, unpacked at the worker's init", unpacked["legacy"], "s",
                baseline=unpacked["pruned"], baseline_name="shared layer",
                note="unzip into memory as the proxy for Lambda's unpacking at init (its download adds "

@@ -1,9 +1,10 @@
 """`make build`'s last step: prove the artifacts are what Lambda (python3.13, arm64) will load.
 
 Every layer must hold, for every dependency with compiled code, a wheel that CPython 3.13 on aarch64
-loads (`pydantic_core` and `wrapt` in the shared layer, `cryptography` in the legacy envelopes layer);
-the shared layer must hold the `smtp_preflight` package and not `cryptography` (the worker alone gets
-it, from its own layer: docs/performance.md); each function must hold its handler module. A
+loads (`pydantic_core` in the shared layer, `cryptography` in the legacy envelopes layer, `wrapt` in the
+detailed tracing layer); the shared layer must hold the `smtp_preflight` package and neither
+`cryptography` nor the X-Ray SDK (they come from their own layers, attached by template parameters:
+docs/performance.md); each function must hold its handler module. A
 wrong-platform wheel imports fine on this machine and fails only in Lambda, so it is caught here. A
 wheel fits when one of its tags (read with `packaging.tags`, as pip reads them) is
 - `cp313-cp313-<platform>`: built for exactly this interpreter;
@@ -72,9 +73,14 @@ def wheel_tags(dist_info: Path) -> tuple[bool, list[str]]:
     return pure, tags
 
 
-# what each layer must hold (a top-level package), and what the shared one must not
-LAYER_PACKAGES = {"SmtpPreflightLayer": "smtp_preflight", "LegacyEnvelopesLayer": "cryptography"}
-NOT_SHARED = "cryptography"
+# what each layer must hold (a top-level package), and what the shared one must not: each function gets
+# those only from their own layers, when its parameter asks for them (docs/performance.md)
+LAYER_PACKAGES = {
+    "SmtpPreflightLayer": "smtp_preflight",
+    "LegacyEnvelopesLayer": "cryptography",
+    "DetailedTracingLayer": "aws_xray_sdk",
+}
+NOT_SHARED = ("cryptography", "aws_xray_sdk")
 
 
 def layer_problems(site: Path) -> list[str]:
@@ -109,8 +115,9 @@ def problems(build_dir: Path = BUILD_DIR, template: Path = TEMPLATE) -> list[str
         if package is not None and not (site / package / "__init__.py").is_file():
             found.append(f"{site}: the {package} package is missing")
         found += layer_problems(site)
-    if (build_dir / "SmtpPreflightLayer" / "python" / NOT_SHARED).exists():
-        found.append(f"SmtpPreflightLayer: holds {NOT_SHARED}, which only the legacy envelopes layer may")
+    for package in NOT_SHARED:
+        if (build_dir / "SmtpPreflightLayer" / "python" / package).exists():
+            found.append(f"SmtpPreflightLayer: holds {package}, which only its own layer may")
     for logical_id, resource in resources.items():
         if resource.get("Type") != "AWS::Serverless::Function":
             continue

@@ -30,6 +30,7 @@ def _built(tmp_path: Path, wheel: str = ARM64_WHEEL, native: str = "cpython-313-
     (site / "idna-3.0.dist-info").mkdir()
     (site / "idna-3.0.dist-info" / "WHEEL").write_text("Root-Is-Purelib: true\nTag: py3-none-any\n")
     _layer(tmp_path / "LegacyEnvelopesLayer" / "python", "cryptography", "cryptography", ABI3_WHEEL, "abi3")
+    _layer(tmp_path / "DetailedTracingLayer" / "python", "aws_xray_sdk", "wrapt", ARM64_WHEEL, native)
     for logical_id, resource in load_template()["Resources"].items():
         if resource["Type"] == "AWS::Serverless::Function":
             module = resource["Properties"]["Handler"].rpartition(".")[0]
@@ -56,11 +57,12 @@ def test_a_wheel_for_this_machine_is_caught(tmp_path: Path) -> None:
     assert any("a native module for another platform" in p for p in found)
 
 
-def test_cryptography_in_the_shared_layer_is_caught(tmp_path: Path) -> None:
+@pytest.mark.parametrize("package", ["cryptography", "aws_xray_sdk"])
+def test_a_package_of_a_conditional_layer_in_the_shared_layer_is_caught(tmp_path: Path, package: str) -> None:
     build = _built(tmp_path)
-    (build / "SmtpPreflightLayer" / "python" / "cryptography").mkdir()
+    (build / "SmtpPreflightLayer" / "python" / package).mkdir()
 
-    assert any("holds cryptography" in problem for problem in problems(build, TEMPLATE))
+    assert any(f"holds {package}" in problem for problem in problems(build, TEMPLATE))
 
 
 def test_a_wrong_platform_wheel_in_the_legacy_layer_is_caught(tmp_path: Path) -> None:
@@ -77,6 +79,7 @@ def test_a_wrong_platform_wheel_in_the_legacy_layer_is_caught(tmp_path: Path) ->
         ("SmtpPreflightLayer/python/smtp_preflight/__init__.py", "smtp_preflight package is missing"),
         ("CheckApiFunction/check_api/app.py", "CheckApiFunction:"),
         ("LegacyEnvelopesLayer/python/cryptography/__init__.py", "cryptography package is missing"),
+        ("DetailedTracingLayer/python/aws_xray_sdk/__init__.py", "aws_xray_sdk package is missing"),
     ],
 )
 def test_missing_code_is_caught(tmp_path: Path, missing: str, complaint: str) -> None:
