@@ -133,7 +133,7 @@ def main() -> int:
     for problem in found:
         print(f"build check: {problem}", file=sys.stderr)
     if not found:
-        print(f"build check: {BUILD_DIR} holds both layers' wheels for cp313/aarch64 and every handler")
+        print(f"build check: {BUILD_DIR} holds every layer's wheels for cp313/aarch64 and every handler")
     return 1 if found else 0
 
 
