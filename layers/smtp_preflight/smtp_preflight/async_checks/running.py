@@ -24,8 +24,8 @@ from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import ConfigDict, Field, model_validator
 
-from smtp_preflight.model import codes
 from smtp_preflight.model.codes import Actor
+from smtp_preflight.model.codes import Field as FindingField
 from smtp_preflight.model.findings import Finding, Status, make_finding
 from smtp_preflight.model.identifiers import ID_PATTERN
 from smtp_preflight.model.report import (
@@ -125,7 +125,7 @@ def retired_seal_report(running: RunningCheck, field: str) -> CheckResource:
     """The failed report of a check whose secret is sealed in a format this worker no longer opens (an
     old API's envelope without the legacy envelopes layer): unopened, nothing dialled; `field` is the
     secret's (`password` or `oauthToken`)."""
-    return ended_report(running, make_finding("SEALED_SECRET_FORMAT_RETIRED", field=codes.Field(field)))
+    return ended_report(running, make_finding("SEALED_SECRET_FORMAT_RETIRED", field=FindingField(field)))
 
 
 def ended_report(running: RunningCheck, finding: Finding) -> CheckResource:
