@@ -93,7 +93,9 @@ class DynamoDbGate:
     (mailbox, secret) recognises a secret that logged in before (None: no secret is ever recognised).
     With `rechecks`, the per-minute count is the tenant's re-check budget (`RECHECKS#<minute>`,
     `max_rechecks_per_minute`) instead of its handshake rate; the concurrency leases and the mailboxes'
-    login slots are the same items either way."""
+    login slots are the same items either way. With `share` (the worker's, `limits.worker_share`), the
+    tenant's concurrency lease holds at most that many slots, refused as `TENANT_WORKER_SHARE`: the same
+    item and the same one write, no extra AWS call."""
 
     def __init__(
         self,
@@ -105,6 +107,7 @@ class DynamoDbGate:
         client: Any = None,
         clock: Callable[[], float] = time.time,
         rechecks: bool = False,
+        share: int | None = None,
     ) -> None:
         self.table_name = table_name
         self.limits = limits
@@ -117,6 +120,12 @@ class DynamoDbGate:
             if rechecks
             else ("HANDSHAKES", limits.max_handshakes_per_minute, Limit.TENANT_HANDSHAKE_RATE)
         )
+        self._concurrent, self._concurrent_limit = (
+            limits.max_concurrent_handshakes,
+            Limit.TENANT_CONCURRENT_HANDSHAKES,
+        )
+        if share is not None and share < self._concurrent:
+            self._concurrent, self._concurrent_limit = share, Limit.TENANT_WORKER_SHARE
 
     @property
     def client(self) -> Any:
@@ -138,9 +147,9 @@ class DynamoDbGate:
             lease_for = min(lease_for, max(0.0, lease_seconds) + self.limits.lease_grace_seconds)
         lease = self._take_slot(
             {PK: s(limits_pk(tenant)), SK: s(LEASES_SK)},
-            capacity=self.limits.max_concurrent_handshakes,
+            capacity=self._concurrent,
             until=now + lease_for,
-            limit=Limit.TENANT_CONCURRENT_HANDSHAKES,
+            limit=self._concurrent_limit,
             now=now,
         )
         counted: Key | None = None
