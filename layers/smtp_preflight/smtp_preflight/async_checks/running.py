@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import threading
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import ConfigDict, Field, model_validator
@@ -61,13 +62,18 @@ class StageInProgress(CamelModel):
     started_at: datetime
 
 
+class WaitReason(StrEnum):
+    """The limits a queued check waits for (named as `limits.Limit` names them)."""
+
+    TENANT_HANDSHAKE_RATE = "tenantHandshakeRate"  # the organisation's checks this minute
+    TENANT_CONCURRENT_HANDSHAKES = "tenantConcurrentHandshakes"  # its checks running at once
+    TENANT_WORKER_SHARE = "tenantWorkerShare"  # its share of the shared worker
+
+
 class Waiting(CamelModel):
     """Why a queued check has not started, and about when a worker takes it up again."""
 
-    reason: str = Field(
-        description="The limit it waits for (`tenantHandshakeRate`, `tenantConcurrentHandshakes`, "
-        "`tenantWorkerShare`: the organisation's share of the worker)."
-    )
+    reason: WaitReason = Field(description="The limit it waits for.")
     until: datetime = Field(description="About when a worker tries it again.")
 
 
@@ -164,7 +170,7 @@ def accept(
     )
 
 
-def waiting_for(reason: str, until: datetime, *, timeout: float) -> Progress:
+def waiting_for(reason: WaitReason, until: datetime, *, timeout: float) -> Progress:
     """What a check that waits for a limit until `until` writes: why, and its deadlines moved after it."""
     start_by = until + timedelta(seconds=START_WITHIN_SECONDS)
     return Progress(

@@ -13,8 +13,8 @@ API's `CheckAcceptor` (`async_checks.acceptor`) stored, sealed and queued:
    until when, its deadlines move after the wait) and the record fails as `RATE_LIMITED` with the limit's
    `retry_after`, which the worker turns into a delayed copy on the queue (`aws.deferral`), never the DLQ.
    It ends as a failed report with `CHECK_RATE_LIMITED` (the synchronous API's 429) instead when waiting
-   cannot help: the mailbox's failed-login budget (`ENDS_AT_ONCE`: the person must correct the password,
-   and should hear it now, not after 15 minutes of "waiting"), or a wait that would pass
+   cannot help: a limit not in `WAITS_FOR` (the mailbox's failed logins: the person must correct the
+   password, and should hear it now, not after 15 minutes of "waiting"), or a wait that would pass
    `running.MAX_WAIT_SECONDS` after acceptance.
 
 Everything AWS is behind the protocols below (`aws.check_store`, `aws.sealing`, `aws.live_progress`).
@@ -38,6 +38,7 @@ from smtp_preflight.async_checks.running import (
     ProgressSink,
     RunningCheck,
     SealedSecret,
+    WaitReason,
     lost_report,
     refused_report,
     waiting_for,
@@ -49,9 +50,14 @@ from .records import FINISH_SECONDS, FailureReason, Outcome, RecordFailed, Recor
 
 logger = logging.getLogger(__name__)
 
-# limits a check does not wait for: the mailbox's failed logins end only when the person corrects the
-# password (or the window passes); they hear it at once, as the synchronous API's 429 says it
-ENDS_AT_ONCE = frozenset({Limit.MAILBOX_FAILED_LOGINS})
+# the limits a check waits for (capacity: they free by themselves). Any other ends it at once: the
+# mailbox's failed logins free only when the person corrects the password (or the window passes), so they
+# hear it now, as the synchronous API's 429 says it, not after a quarter of an hour of "waiting"
+WAITS_FOR = {
+    Limit.TENANT_HANDSHAKE_RATE: WaitReason.TENANT_HANDSHAKE_RATE,
+    Limit.TENANT_CONCURRENT_HANDSHAKES: WaitReason.TENANT_CONCURRENT_HANDSHAKES,
+    Limit.TENANT_WORKER_SHARE: WaitReason.TENANT_WORKER_SHARE,
+}
 
 
 class SecretOpener(Protocol):
@@ -144,12 +150,13 @@ class CheckRequestService:
         tenant, check_id = detail.tenant_id, detail.check_id
         until = datetime.now(UTC) + timedelta(seconds=exc.retry_after)
         try:
-            if exc.limit in ENDS_AT_ONCE or state.must_end(until):
+            reason = WAITS_FOR.get(exc.limit)
+            if reason is None or state.must_end(until):
                 refused = refused_report(state, exc.limit.value, exc.retry_after)
                 store = functools.partial(self.states.put_check, replace_running=True)
                 await asyncio.to_thread(store, tenant, refused, detail.settings_id)
                 return self._result(Outcome.REFUSED, detail, status="failed")
-            waiting = waiting_for(exc.limit.value, until, timeout=timeout)
+            waiting = waiting_for(reason, until, timeout=timeout)
             await asyncio.to_thread(self.waits.record_progress, tenant, check_id, waiting)
         except self.not_running_errors:
             return self._result(Outcome.SKIPPED_ENDED, detail)
