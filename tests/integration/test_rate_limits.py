@@ -252,6 +252,34 @@ def test_concurrent_handshakes_per_tenant_and_leases_that_lapse(dynamodb: Any, c
         admission.finish(LoginOutcome.NOT_SENT)
 
 
+def test_the_workers_share_is_the_same_lease_with_fewer_slots_and_says_so(
+    dynamodb: Any, clock: Clock
+) -> None:
+    # Given the API's gate (3 at once) and the worker's on the same table with a share of 2
+    limits = AbuseLimits(max_concurrent_handshakes=3, lease_seconds=90)
+    api = make_gate(dynamodb, clock, limits)
+    worker = DynamoDbGate(TABLE, limits, lambda mailbox: "mac", client=dynamodb, clock=clock, share=2)
+
+    # When the tenant runs two checks on the worker
+    running = [worker.admit("acme", None) for _ in range(2)]
+
+    # Then a third waits for the tenant's share of the worker, while another tenant is admitted
+    with pytest.raises(LimitExceeded) as refused:
+        worker.admit("acme", None)
+    assert refused.value.limit is Limit.TENANT_WORKER_SHARE
+    worker.admit("globex", None).finish(LoginOutcome.NOT_SENT)
+    # and the API still admits the tenant's third (its concurrency is 3), counted in the same lease
+    third = api.admit("acme", None)
+    with pytest.raises(LimitExceeded) as full:
+        api.admit("acme", None)
+    assert full.value.limit is Limit.TENANT_CONCURRENT_HANDSHAKES
+
+    # and a check that ends gives the worker's slot back
+    third.finish(LoginOutcome.NOT_SENT)
+    running[0].finish(LoginOutcome.NOT_SENT)
+    worker.admit("acme", None).finish(LoginOutcome.NOT_SENT)
+
+
 class AtomicRequests:
     """The moto client with DynamoDB's own guarantee that one request is atomic.
 
