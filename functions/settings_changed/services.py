@@ -22,7 +22,7 @@ checking = build_checking(
     ENVIRONMENT,
     limits=LIMITS,
     policy=POLICY,
-    worker_share=worker_share(LIMITS, ENVIRONMENT.maximum_concurrency),  # no tenant holds the whole worker
+    worker_share=worker_share(ENVIRONMENT.maximum_concurrency),  # no tenant holds the whole worker
 )
 store, mailbox_hash, check_service = checking.store, checking.mailbox_hash, checking.check_service
 secret_hash = checking.secret_hash

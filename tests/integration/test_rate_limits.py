@@ -252,32 +252,39 @@ def test_concurrent_handshakes_per_tenant_and_leases_that_lapse(dynamodb: Any, c
         admission.finish(LoginOutcome.NOT_SENT)
 
 
-def test_the_workers_share_is_the_same_lease_with_fewer_slots_and_says_so(
+def worker_gate(dynamodb: Any, clock: Clock, holder: str) -> DynamoDbGate:
+    """The worker's gate in one execution environment (`holder`), with a share of 2 environments."""
+    limits = AbuseLimits(max_concurrent_handshakes=5, lease_seconds=90)
+    return DynamoDbGate(TABLE, limits, lambda _: "mac", client=dynamodb, clock=clock, share=2, holder=holder)
+
+
+def test_a_tenants_checks_hold_at_most_its_share_of_the_workers_environments(
     dynamodb: Any, clock: Clock
 ) -> None:
-    # Given the API's gate (3 at once) and the worker's on the same table with a share of 2
-    limits = AbuseLimits(max_concurrent_handshakes=3, lease_seconds=90)
-    api = make_gate(dynamodb, clock, limits)
-    worker = DynamoDbGate(TABLE, limits, lambda mailbox: "mac", client=dynamodb, clock=clock, share=2)
+    # Given the tenant's checks running in two execution environments (one of them runs two)
+    first, second, third = (worker_gate(dynamodb, clock, f"environment-{n}") for n in (1, 2, 3))
+    running = [first.admit("acme", None, lease_seconds=20), first.admit("acme", None, lease_seconds=20)]
+    running.append(second.admit("acme", None, lease_seconds=40))
 
-    # When the tenant runs two checks on the worker
-    running = [worker.admit("acme", None) for _ in range(2)]
-
-    # Then a third waits for the tenant's share of the worker, while another tenant is admitted
+    # When a third environment gets one of its checks
     with pytest.raises(LimitExceeded) as refused:
-        worker.admit("acme", None)
-    assert refused.value.limit is Limit.TENANT_WORKER_SHARE
-    worker.admit("globex", None).finish(LoginOutcome.NOT_SENT)
-    # and the API still admits the tenant's third (its concurrency is 3), counted in the same lease
-    third = api.admit("acme", None)
-    with pytest.raises(LimitExceeded) as full:
-        api.admit("acme", None)
-    assert full.value.limit is Limit.TENANT_CONCURRENT_HANDSHAKES
+        third.admit("acme", None)
 
-    # and a check that ends gives the worker's slot back
-    third.finish(LoginOutcome.NOT_SENT)
-    running[0].finish(LoginOutcome.NOT_SENT)
-    worker.admit("acme", None).finish(LoginOutcome.NOT_SENT)
+    # Then it waits for the tenant's share, until the first environment's checks all end (20 s + grace)
+    assert refused.value.limit is Limit.TENANT_WORKER_SHARE
+    assert refused.value.retry_after == 25
+    # while an environment that holds the tenant already may run more (it is held either way)
+    running.append(second.admit("acme", None))
+    # and another tenant, and the API (whose leases hold no worker environment), are admitted
+    third.admit("globex", None).finish(LoginOutcome.NOT_SENT)
+    make_gate(dynamodb, clock, AbuseLimits(max_concurrent_handshakes=5)).admit("acme", None).finish(
+        LoginOutcome.NOT_SENT
+    )
+
+    # When the first environment's checks end, the third environment's check is admitted
+    for admission in running[:2]:
+        admission.finish(LoginOutcome.NOT_SENT)
+    third.admit("acme", None).finish(LoginOutcome.NOT_SENT)
 
 
 class AtomicRequests:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from smtp_preflight.async_checks import running
+from smtp_preflight.aws.rate_limits import DynamoDbGate
 from smtp_preflight.limits import Admission, LoginOutcome, Mailbox
 from tests.integration.api.conftest import Api, demo_settings
 from tests.integration.api.test_async_checks import ASYNC, Worker, smtp, worker  # noqa: F401 - fixtures
@@ -36,12 +37,16 @@ def undelay() -> list[int]:
 
 @pytest.fixture
 def busy_tenant(worker: Worker) -> Iterator[list[Admission]]:  # noqa: F811 - the imported fixture
-    """Tenant `acme` already runs as many checks as its share of the worker allows (2 of 5 invocations)."""
+    """Tenant `acme`'s checks already hold as many worker environments as its share allows (2 of 5)."""
     from functions.settings_changed import services
 
     gate = services.change_service.checks.gate
-    assert gate is not None
-    admissions = [gate.admit("acme", None) for _ in range(2)]
+    assert isinstance(gate, DynamoDbGate)
+    others = [
+        DynamoDbGate(gate.table_name, gate.limits, lambda _: "mac", share=2, holder=f"environment-{n}")
+        for n in (1, 2)
+    ]
+    admissions = [other.admit("acme", None) for other in others]
     yield admissions
     for admission in admissions:
         admission.finish(LoginOutcome.NOT_SENT)

@@ -55,7 +55,7 @@ class Checking:
 def build_checking(
     environment: CheckingEnvironment, *, limits: AbuseLimits, policy: Policy, worker_share: int | None = None
 ) -> Checking:
-    """`worker_share` (the worker only): the handshakes one tenant may run at once on it."""
+    """`worker_share` (the worker only): the invocations one tenant's checks may hold at once on it."""
     table_name = environment.table_name
     deployment_key = DeploymentKey(environment.hmac_key_secret_arn)
     store = CheckStore(table_name, retention_days=environment.retention_days)
