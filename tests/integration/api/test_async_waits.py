@@ -46,7 +46,7 @@ def busy_tenant(worker: Worker) -> Iterator[list[Admission]]:  # noqa: F811 - th
         DynamoDbGate(gate.table_name, gate.limits, lambda _: "mac", share=2, holder=f"environment-{n}")
         for n in (1, 2)
     ]
-    admissions = [other.admit("acme", None) for other in others]
+    admissions: list[Admission] = [other.admit("acme", None) for other in others]
     yield admissions
     for admission in admissions:
         admission.finish(LoginOutcome.NOT_SENT)
