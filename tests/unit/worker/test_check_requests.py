@@ -39,12 +39,16 @@ SETTINGS = SmtpSettings.model_validate(
 
 
 class Sealing:
-    def __init__(self, fail: bool = False) -> None:
+    def __init__(self, fail: bool = False, *, envelopes: bool = True) -> None:
         self.fail = fail
+        self.envelopes = envelopes  # whether the legacy envelopes layer is there
         self.opened = 0
 
     def seal(self, secret: str, *, tenant: str, check_id: str) -> SealedSecret:
         return SealedSecret(kms_ciphertext=secret[::-1])
+
+    def opens(self, sealed: SealedSecret) -> bool:
+        return self.envelopes or not sealed.is_envelope
 
     def open(self, sealed: SealedSecret, *, tenant: str, check_id: str) -> str:
         self.opened += 1
@@ -199,6 +203,39 @@ def test_a_secret_kms_will_not_open_fails_the_record_for_a_retry_without_its_val
 
     assert failed.value.reason is FailureReason.SEALED_SECRET_UNAVAILABLE
     assert SECRET not in str(failed.value)
+
+
+OLD_ENVELOPE = SealedSecret(encrypted_key="a2V5", nonce="bm9uY2U=", ciphertext="c2VhbGVk")
+
+
+@pytest.mark.parametrize(("auth", "field"), [("password", "password"), ("xoauth2", "oauthToken")])
+def test_an_old_envelope_without_the_legacy_layer_ends_the_check_unopened_naming_the_secrets_field(
+    auth: str, field: str
+) -> None:
+    # Given an old API's envelope, reaching a worker without the legacy envelopes layer
+    store, queue = Store(), Queue()
+    request = accepted(store, queue, Sealing())
+    old = request.model_copy(
+        update={"sealed_secret": OLD_ENVELOPE, "settings": {**request.settings, "authMethod": auth}}
+    )
+    sealing = Sealing(envelopes=False)
+
+    # When the worker handles it
+    result = handle(worker(store, sealing), old, store)
+
+    # Then the check ends failed at once, with a stable code that names the secret's field: no retry
+    assert result.outcome is Outcome.RETIRED_SEAL
+    assert sealing.opened == 0
+    [report] = store.reports
+    assert report.status.value == "failed"
+    assert report.handshake is None
+    [finding] = report.findings
+    assert (finding.code, finding.field, finding.actor.value) == (
+        "SEALED_SECRET_FORMAT_RETIRED",
+        field,
+        "service",
+    )
+    assert finding.retryable
 
 
 class FullGate:

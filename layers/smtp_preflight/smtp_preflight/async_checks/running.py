@@ -32,6 +32,7 @@ from typing import Annotated, Any, Literal, Protocol
 from pydantic import ConfigDict, Field, model_validator
 
 from smtp_preflight.model.codes import Actor
+from smtp_preflight.model.codes import Field as FindingField
 from smtp_preflight.model.findings import Finding, Status, make_finding
 from smtp_preflight.model.identifiers import ID_PATTERN
 from smtp_preflight.model.report import (
@@ -191,6 +192,13 @@ def refused_report(running: RunningCheck, limit: str, retry_after: int) -> Check
     return ended_report(running, make_finding("CHECK_RATE_LIMITED", limit=limit, retry_after=retry_after))
 
 
+def retired_seal_report(running: RunningCheck, field: str) -> CheckResource:
+    """The failed report of a check whose secret is sealed in a format this worker no longer opens (an
+    old API's envelope without the legacy envelopes layer): unopened, nothing dialled; `field` is the
+    secret's (`password` or `oauthToken`)."""
+    return ended_report(running, make_finding("SEALED_SECRET_FORMAT_RETIRED", field=FindingField(field)))
+
+
 def ended_report(running: RunningCheck, finding: Finding) -> CheckResource:
     """A running check ended by `finding` alone (failed), with the stages it got through."""
     handshake = Handshake(attempted=True, stages=running.stages) if running.stages else None
@@ -298,10 +306,15 @@ class CheckRequested(CamelModel):
     sealed_secret: SealedSecret | None = None
     start_by: datetime
 
+    @property
+    def secret_field(self) -> str:
+        """The settings field the sealed secret fills: `oauthToken` for XOAUTH2, else `password`."""
+        return "oauthToken" if self.settings.get("authMethod") == AuthMethod.XOAUTH2.value else "password"
+
     def to_settings(self, secret: str | None) -> SmtpSettings:
         data = dict(self.settings)
         if secret is not None:
-            data["oauthToken" if data.get("authMethod") == "xoauth2" else "password"] = secret
+            data[self.secret_field] = secret
         return SmtpSettings.model_validate(data)
 
 

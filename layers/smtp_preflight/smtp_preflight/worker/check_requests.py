@@ -5,11 +5,14 @@ API's `CheckAcceptor` (`async_checks.acceptor`) stored, sealed and queued:
    lost is acknowledged without opening its secret (a redelivery or a DLQ copy never reaches KMS).
 2. Past its `startBy` (the queue held it too long; a wait for a limit moves it) it is stored as
    `CHECK_LOST` at once, unopened.
-3. Otherwise the sealed secret is opened for this check only, and the check runs through the same
+3. A secret sealed in a format this worker no longer opens (an old API's envelope, the legacy envelopes
+   layer detached) ends the check at once as failed with `SEALED_SECRET_FORMAT_RETIRED`: unopened, no
+   KMS call, nothing dialled, never a retry (a redelivery could not open it either).
+4. Otherwise the sealed secret is opened for this check only, and the check runs through the same
    `CheckService` as every other entry point (the same policy and abuse limits), with `LiveStages`
    recording each stage as it starts; the report replaces the running item atomically, or nothing is
    stored if the item ended meanwhile.
-4. Over a limit nothing is dialled, and the check *waits* (`running.waiting_for`: the item says why and
+5. Over a limit nothing is dialled, and the check *waits* (`running.waiting_for`: the item says why and
    until when, its deadlines move after the wait) and the record fails as `RATE_LIMITED` with the limit's
    `retry_after`, which the worker turns into a delayed copy on the queue (`aws.deferral`), never the DLQ.
    It ends as a failed report with `CHECK_RATE_LIMITED` (the synchronous API's 429) instead when waiting
@@ -41,10 +44,12 @@ from smtp_preflight.async_checks.running import (
     WaitReason,
     lost_report,
     refused_report,
+    retired_seal_report,
     waiting_for,
 )
 from smtp_preflight.checking.service import CheckService
 from smtp_preflight.limits import Limit, LimitExceeded
+from smtp_preflight.model.report import CheckResource
 
 from .records import FINISH_SECONDS, FailureReason, Outcome, RecordFailed, RecordResult
 
@@ -61,6 +66,8 @@ WAITS_FOR = {
 
 
 class SecretOpener(Protocol):
+    def opens(self, sealed: SealedSecret) -> bool: ...
+
     def open(self, sealed: SealedSecret, *, tenant: str, check_id: str) -> str: ...
 
 
@@ -105,12 +112,11 @@ class CheckRequestService:
         if not isinstance(state, RunningCheck):
             return self._result(Outcome.SKIPPED_ENDED, detail)
         if state.late(datetime.now(UTC), detail.start_by):
-            try:
-                store = functools.partial(self.states.put_check, replace_running=True)
-                await asyncio.to_thread(store, tenant, lost_report(state), detail.settings_id)
-            except self.not_running_errors:
-                return self._result(Outcome.SKIPPED_ENDED, detail)
-            return self._result(Outcome.LOST, detail, status="failed")
+            return await self._end(detail, lost_report(state), Outcome.LOST)
+        if detail.sealed_secret is not None and not self.secrets.opens(detail.sealed_secret):
+            return await self._end(
+                detail, retired_seal_report(state, detail.secret_field), Outcome.RETIRED_SEAL
+            )
         secret = None
         if detail.sealed_secret is not None:
             try:
@@ -153,15 +159,22 @@ class CheckRequestService:
             reason = WAITS_FOR.get(exc.limit)
             if reason is None or state.must_end(until):
                 refused = refused_report(state, exc.limit.value, exc.retry_after)
-                store = functools.partial(self.states.put_check, replace_running=True)
-                await asyncio.to_thread(store, tenant, refused, detail.settings_id)
-                return self._result(Outcome.REFUSED, detail, status="failed")
+                return await self._end(detail, refused, Outcome.REFUSED)
             waiting = waiting_for(reason, until, timeout=timeout)
             await asyncio.to_thread(self.waits.record_progress, tenant, check_id, waiting)
         except self.not_running_errors:
             return self._result(Outcome.SKIPPED_ENDED, detail)
         explanation = f"{exc.limit.value} limit reached; waits {exc.retry_after} s"
         raise RecordFailed(FailureReason.RATE_LIMITED, explanation, retry_after=exc.retry_after)
+
+    async def _end(self, detail: CheckRequested, report: CheckResource, outcome: Outcome) -> RecordResult:
+        """`report` (failed) replaces the running check, unless the check ended meanwhile."""
+        try:
+            store = functools.partial(self.states.put_check, replace_running=True)
+            await asyncio.to_thread(store, detail.tenant_id, report, detail.settings_id)
+        except self.not_running_errors:
+            return self._result(Outcome.SKIPPED_ENDED, detail)
+        return self._result(outcome, detail, status="failed")
 
     @staticmethod
     def _result(outcome: Outcome, detail: CheckRequested, *, status: str | None = None) -> RecordResult:
