@@ -9,9 +9,9 @@ The messages stay in the queue: reading makes them invisible for a second only, 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
+from local.endpoint import add_endpoint_option, client, endpoint_url
 from local.event_path import DEAD_LETTER_QUEUE
 
 DEFAULT_QUEUE = f"smtp-preflight-{DEAD_LETTER_QUEUE}"
@@ -19,21 +19,10 @@ DEFAULT_QUEUE = f"smtp-preflight-{DEAD_LETTER_QUEUE}"
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.dead_letters", description=__doc__.splitlines()[0])
-    parser.add_argument("--endpoint-url", default=os.environ.get("AWS_ENDPOINT_URL_SQS"))
+    add_endpoint_option(parser, "AWS_ENDPOINT_URL_SQS")
     parser.add_argument("--queue", default=DEFAULT_QUEUE, help=f"the DLQ's name (default {DEFAULT_QUEUE})")
     args = parser.parse_args(argv)
-    if not args.endpoint_url:
-        parser.error("--endpoint-url is required (the moto endpoint `make run` prints)")
-
-    import boto3
-
-    sqs = boto3.client(
-        "sqs",
-        endpoint_url=args.endpoint_url,
-        region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "local"),
-        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),  # moto takes any
-    )
+    sqs = client("sqs", endpoint_url(parser, args))
     url = sqs.get_queue_url(QueueName=args.queue)["QueueUrl"]
     messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=1)
     for message in messages.get("Messages", []):

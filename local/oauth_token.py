@@ -12,21 +12,17 @@ from __future__ import annotations
 
 import argparse
 import base64
-import json
 import secrets
 import sys
 import time
 from collections.abc import Sequence
 from typing import Any
 
+from local.token import segment
+
 MICROSOFT_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 EXCHANGE_ONLINE = "https://outlook.office.com"
 APP_ID = "4a5b6c7d-1111-2222-3333-444455556666"
-
-
-def _segment(value: dict[str, Any]) -> str:
-    raw = json.dumps(value, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
 def mint_jwt(
@@ -37,7 +33,7 @@ def mint_jwt(
     matches with unrelated text negligible)."""
     head = header or {"typ": "JWT", "alg": "RS256", "kid": secrets.token_hex(8)}
     signature = base64.urlsafe_b64encode(secrets.token_bytes(signature_bytes)).rstrip(b"=").decode("ascii")
-    return f"{_segment(head)}.{_segment(claims)}.{signature}"
+    return f"{segment(head)}.{segment(claims)}.{signature}"
 
 
 def microsoft_claims(

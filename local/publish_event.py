@@ -21,6 +21,7 @@ import time
 from typing import Any
 
 from fixtures.demo_smtp import DEMO_HOST, DEMO_USERNAME
+from local.endpoint import add_endpoint_option, client, endpoint_url
 
 DEFAULT_BUS = "smtp-preflight-local"
 DEFAULT_SOURCE = "saas.settings"
@@ -67,9 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m local.publish_event", description=__doc__.splitlines()[0]
     )
-    parser.add_argument(
-        "--endpoint-url", default=os.environ.get("AWS_ENDPOINT_URL_EVENTBRIDGE"), required=False
-    )
+    add_endpoint_option(parser, "AWS_ENDPOINT_URL_EVENTBRIDGE")
     parser.add_argument("--smtp-port", type=int, default=2587)
     parser.add_argument("--bus", default=os.environ.get("EVENT_BUS_NAME") or DEFAULT_BUS)
     parser.add_argument("--source", default=DEFAULT_SOURCE)
@@ -84,29 +83,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--deleted", action="store_true", help="publish SmtpSettingsDeleted instead")
     args = parser.parse_args(argv)
-    if not args.endpoint_url:
-        parser.error("--endpoint-url is required (the moto endpoint `make run` prints)")
+    endpoint = endpoint_url(parser, args)
     password = None
     if args.password_env:
         password = os.environ.get(args.password_env)
         if not password:
             parser.error(f"--password-env {args.password_env}: that variable is not set")
 
-    import boto3
-
-    def client(service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=args.endpoint_url,
-            region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-            aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "local"),
-            aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),  # moto takes any
-        )
-
     secret_id = args.secret_id or demo_secret_id(tenant=args.tenant)
     if password is not None:
-        store_secret(client("secretsmanager"), secret_id, password)
-    events = client("events")
+        store_secret(client("secretsmanager", endpoint), secret_id, password)
+    events = client("events", endpoint)
     if args.deleted:
         detail: dict[str, Any] = {"tenantId": args.tenant, "settingsId": args.settings_id}
         detail_type = "SmtpSettingsDeleted"

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from local.endpoint import add_endpoint_option, client, endpoint_url
 from local.event_path import DEAD_LETTER_QUEUE, QUEUE
 
 DEFAULT_SOURCE = f"smtp-preflight-{DEAD_LETTER_QUEUE}"
@@ -106,24 +106,13 @@ def _origin(message: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.redrive", description=__doc__.splitlines()[0])
-    parser.add_argument("--endpoint-url", default=os.environ.get("AWS_ENDPOINT_URL_SQS"))
+    add_endpoint_option(parser, "AWS_ENDPOINT_URL_SQS")
     parser.add_argument("--source", default=DEFAULT_SOURCE, help=f"the DLQ's name (default {DEFAULT_SOURCE})")
     parser.add_argument(
         "--destination", default=DEFAULT_DESTINATION, help=f"the queue's name (default {DEFAULT_DESTINATION})"
     )
     args = parser.parse_args(argv)
-    if not args.endpoint_url:
-        parser.error("--endpoint-url is required (the moto endpoint `make run` prints)")
-
-    import boto3
-
-    sqs = boto3.client(
-        "sqs",
-        endpoint_url=args.endpoint_url,
-        region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "local"),
-        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),  # moto takes any
-    )
+    sqs = client("sqs", endpoint_url(parser, args))
     source = sqs.get_queue_url(QueueName=args.source)["QueueUrl"]
     destination = sqs.get_queue_url(QueueName=args.destination)["QueueUrl"]
     report = redrive(sqs, source, destination)

@@ -35,10 +35,16 @@ def mint(
     claims: dict[str, Any] = {"sub": subject or f"local-user@{tenant}", tenant_claim: tenant, "iat": int(now)}
     if ttl_seconds:
         claims["exp"] = int(now) + ttl_seconds
-    return f"{_part({'alg': 'none', 'typ': 'JWT'})}.{_part(claims)}."
+    return unsigned_jwt(claims)
 
 
-def _part(data: dict[str, Any]) -> str:
+def unsigned_jwt(claims: dict[str, Any]) -> str:
+    """A JWT with exactly `claims`, `alg: none` and no signature (what make run's gateway reads)."""
+    return f"{segment({'alg': 'none', 'typ': 'JWT'})}.{segment(claims)}."
+
+
+def segment(data: dict[str, Any]) -> str:
+    """One part of a compact JWT: the JSON, base64url without padding."""
     return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
 
 

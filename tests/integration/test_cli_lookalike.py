@@ -13,7 +13,9 @@ import pytest
 
 from smtp_preflight.cli.main import main
 from tests.support.canary import CANARY_PASSWORD, assert_no_canary
+from tests.support.dial_policy import dial_env
 from tests.support.named_smtp import LOGIN, NamedSmtpServer, loopback_names
+from tests.support.serving import serving
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -22,17 +24,14 @@ LOOKALIKE = "smtp.gmail.com-mail.net"
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[NamedSmtpServer]:
-    running = NamedSmtpServer((LOOKALIKE, "smtp.gmx.com"), password=CANARY_PASSWORD)
-    running.start()
-    yield running
-    running.stop()
+    with serving(NamedSmtpServer((LOOKALIKE, "smtp.gmx.com"), password=CANARY_PASSWORD)) as running:
+        yield running
 
 
 @pytest.fixture
 def reachable(monkeypatch: pytest.MonkeyPatch, server: NamedSmtpServer) -> NamedSmtpServer:
-    monkeypatch.setenv("SMTP_PREFLIGHT_ALLOWED_NETWORKS", "127.0.0.0/8")
-    monkeypatch.setenv("SMTP_PREFLIGHT_ALLOWED_PORTS", str(server.port))
-    monkeypatch.setenv("SMTP_PREFLIGHT_CA_FILE", str(server.ca_file))
+    for name, value in dial_env(server).items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("SMTP_PREFLIGHT_DNS_SERVERS", "127.0.0.1#9")
     monkeypatch.setenv("MAILBOX_PASSWORD", CANARY_PASSWORD)
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))

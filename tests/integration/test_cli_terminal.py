@@ -11,33 +11,21 @@ import select
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from fixtures.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME, DemoSmtpServer
+from tests.support.dial_policy import LOOPBACK, dial_env
 
 pytestmark = pytest.mark.timeout(30)
 SCRIPT = str(Path(sys.executable).with_name("smtp-preflight"))
 
 
-@pytest.fixture(scope="module")
-def demo() -> Iterator[DemoSmtpServer]:
-    server = DemoSmtpServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def _environment(demo: DemoSmtpServer) -> dict[str, str]:
+def _environment(demo_smtp: DemoSmtpServer) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("SMTP_PREFLIGHT_")}
     env.update(
-        SMTP_PREFLIGHT_CA_FILE=str(demo.ca_file),
-        SMTP_PREFLIGHT_ALLOWED_NETWORKS="127.0.0.0/8,::1/128",
-        SMTP_PREFLIGHT_ALLOWED_PORTS=str(demo.port),
+        dial_env(demo_smtp, networks=LOOPBACK),
         TERM="xterm",
         LC_ALL="C.UTF-8",  # English words, whatever the machine's locale
     )
@@ -45,8 +33,8 @@ def _environment(demo: DemoSmtpServer) -> dict[str, str]:
     return env
 
 
-def _argv(demo: DemoSmtpServer, *extra: str) -> list[str]:
-    return [SCRIPT, "check", "--host", "localhost", "--port", str(demo.port), "--security", "starttls",
+def _argv(demo_smtp: DemoSmtpServer, *extra: str) -> list[str]:
+    return [SCRIPT, "check", "--host", "localhost", "--port", str(demo_smtp.port), "--security", "starttls",
             "--username", DEMO_USERNAME, *extra]  # fmt: skip
 
 
@@ -82,9 +70,9 @@ def _on_a_terminal(argv: list[str], env: dict[str, str], typed: str) -> tuple[in
 
 
 def test_on_a_terminal_the_password_is_prompted_without_echo_and_progress_shows(
-    demo: DemoSmtpServer,
+    demo_smtp: DemoSmtpServer,
 ) -> None:
-    code, seen = _on_a_terminal(_argv(demo), _environment(demo), typed=DEMO_PASSWORD)
+    code, seen = _on_a_terminal(_argv(demo_smtp), _environment(demo_smtp), typed=DEMO_PASSWORD)
     text = seen.decode("utf-8", "replace")
 
     assert code == 0, text
@@ -97,13 +85,13 @@ def test_on_a_terminal_the_password_is_prompted_without_echo_and_progress_shows(
     assert "LOGIN_ACCEPTED" in report
 
 
-def test_piped_output_has_no_prompt_no_progress_and_the_same_json(demo: DemoSmtpServer) -> None:
+def test_piped_output_has_no_prompt_no_progress_and_the_same_json(demo_smtp: DemoSmtpServer) -> None:
     result = subprocess.run(  # noqa: S603 - our own console script
-        _argv(demo, "--password-stdin", "--json"),
+        _argv(demo_smtp, "--password-stdin", "--json"),
         input=DEMO_PASSWORD + "\n",
         capture_output=True,
         text=True,
-        env=_environment(demo),
+        env=_environment(demo_smtp),
         timeout=20,
         check=False,
     )
@@ -115,13 +103,13 @@ def test_piped_output_has_no_prompt_no_progress_and_the_same_json(demo: DemoSmtp
 
 
 def test_connection_only_on_a_terminal_asks_for_nothing_and_says_no_login_was_tried(
-    demo: DemoSmtpServer,
+    demo_smtp: DemoSmtpServer,
 ) -> None:
-    demo.reset_counts()
-    argv = [SCRIPT, "check", "--host", "localhost", "--port", str(demo.port), "--security", "starttls",
+    demo_smtp.reset_counts()
+    argv = [SCRIPT, "check", "--host", "localhost", "--port", str(demo_smtp.port), "--security", "starttls",
             "--connection-only"]  # fmt: skip
 
-    code, seen = _on_a_terminal(argv, _environment(demo), typed="never-typed")
+    code, seen = _on_a_terminal(argv, _environment(demo_smtp), typed="never-typed")
     text = seen.decode("utf-8", "replace")
 
     assert code == 0, text
@@ -130,14 +118,14 @@ def test_connection_only_on_a_terminal_asks_for_nothing_and_says_no_login_was_tr
     assert "PASSED (connection only: no login tried)" in report
     assert "CONNECTION_VERIFIED" in report
     assert "login methods offered: LOGIN PLAIN" in report  # as the server lists them
-    assert demo.auth_attempts == 0
+    assert demo_smtp.auth_attempts == 0
 
 
-def test_connection_only_json_carries_the_scope_and_refuses_a_password(demo: DemoSmtpServer) -> None:
-    demo.reset_counts()
-    base = [SCRIPT, "check", "--host", "localhost", "--port", str(demo.port), "--security", "starttls",
+def test_connection_only_json_carries_the_scope_and_refuses_a_password(demo_smtp: DemoSmtpServer) -> None:
+    demo_smtp.reset_counts()
+    base = [SCRIPT, "check", "--host", "localhost", "--port", str(demo_smtp.port), "--security", "starttls",
             "--connection-only"]  # fmt: skip
-    env = {**_environment(demo), "MAILBOX_PASSWORD": DEMO_PASSWORD}
+    env = {**_environment(demo_smtp), "MAILBOX_PASSWORD": DEMO_PASSWORD}
 
     checked = subprocess.run(  # noqa: S603 - our own console script
         [*base, "--json"], capture_output=True, text=True, env=env, timeout=20, check=False
@@ -157,4 +145,4 @@ def test_connection_only_json_carries_the_scope_and_refuses_a_password(demo: Dem
     assert [finding["code"] for finding in report["findings"]] == ["CONNECTION_VERIFIED"]
     assert refused.returncode == 2
     assert "--connection-only takes no password or token" in refused.stderr
-    assert demo.auth_attempts == 0
+    assert demo_smtp.auth_attempts == 0

@@ -29,6 +29,13 @@ CANARY_JWT = mint_jwt(
 """A usable-looking app-only Microsoft token (minted per run): its claims are read and may be shown when the
 server refuses it; no run of the token itself may appear anywhere."""
 CANARY_TOKENS = (CANARY_TOKEN, CANARY_JWT)
+ECHOED_MAILBOX = "raw@example.com"  # the echo server would repeat the token in its reply, had it received one
+GRAPH_TOKEN = mint_jwt(
+    microsoft_claims(audience="https://graph.microsoft.com", scp="Mail.Send", user=ECHOED_MAILBOX),
+    signature_bytes=24,
+)
+"""A Microsoft Graph token for the echoing mailbox (minted per run): the wrong audience for SMTP, so it is
+diagnosed and never sent."""
 
 
 def _visible(text: str) -> str:
@@ -69,6 +76,20 @@ def hits(text: str, secret: str) -> list[str]:
         found.extend(run for run in plain if run in lowered)
         found.extend(run for run in encoded if run in view)
     return sorted(set(found))
+
+
+def texts_of(raw: str) -> list[str]:
+    """Raw text and, for JSON (one document or JSON lines), its decoded values (no \\u escapes), to search."""
+    found = [raw]
+    try:
+        found.append(as_text(json.loads(raw)))
+    except ValueError:
+        for line in raw.splitlines():
+            try:
+                found.append(as_text(json.loads(line)))
+            except ValueError:
+                found.append(line)
+    return found
 
 
 def assert_no_canary(texts: Iterable[str] | str, *secrets: str, where: str = "") -> None:

@@ -45,6 +45,7 @@ ECHOES: dict[str, Echo] = {
     "raw": lambda s, blob: [f"5.7.8 password {s} is wrong"],
 }
 CODES = {"half": 421}
+QUIET = frozenset({"accept", "hostile"})  # modes that echo nothing of the credentials
 
 
 class EchoSmtpServer:

@@ -1,5 +1,5 @@
-"""pytest plugin: fixtures every test package shares (the test CA and its server contexts, and the
-service's log lines)."""
+"""pytest plugin: fixtures every test package shares (the test CA and its server contexts, the demo SMTP
+server, the hostile echo server of the canary tests, and the service's log lines)."""
 
 import io
 import logging
@@ -8,12 +8,30 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.demo_smtp import DemoSmtpServer
+from tests.support.echo_smtp import EchoSmtpServer
+from tests.support.serving import serving
 from tests.support.smtp_servers import Pki, make_pki
 
 
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     return make_pki(Path(tmp_path_factory.mktemp("pki")))
+
+
+@pytest.fixture(scope="module")
+def demo_smtp() -> Iterator[DemoSmtpServer]:
+    """The demo SMTP server `make run` uses (fixtures/demo_smtp.py) on loopback, one per test module: the
+    logins and connections a module counts are its own."""
+    with serving(DemoSmtpServer(port=0)) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def echo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EchoSmtpServer]:
+    """The SMTP server that echoes the secret it is sent back in every way (tests/support/echo_smtp.py)."""
+    with serving(EchoSmtpServer(Path(tmp_path_factory.mktemp("echo")))) as server:
+        yield server
 
 
 @pytest.fixture

@@ -108,16 +108,6 @@ def socket_for_port() -> Iterator[int]:
         yield probe.getsockname()[1]
 
 
-@contextmanager
-def named_server(*names: str) -> Iterator[NamedSmtpServer]:
-    server = NamedSmtpServer(names)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def loopback_names(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
     """Resolve `names` (normalised, punycode) to 127.0.0.1 for this test; any other name is not found."""
     known = set(names)

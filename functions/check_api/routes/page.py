@@ -8,27 +8,12 @@ the API's answers cannot disagree. Outside the schema: this is a page, not part 
 
 import functools
 import json
-from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from smtp_preflight.wording.i18n import LOCALES, catalogue
 
-from ..browser_files import (
-    CSS,
-    HTML,
-    JAVASCRIPT,
-    JSON,
-    PAGE_CACHE,
-    PAGE_POLICY,
-    SVG,
-    Asset,
-    asset_response,
-    static_file,
-)
-from ..errors import ApiError
-from ..schemas import ApiErrorCode
+from ..browser_files import CSS, HTML, JAVASCRIPT, JSON, PAGE_POLICY, SVG, Asset, BrowserFiles, static_file
 
 PAGE_PATH = "/"
 ASSET_PATH = "/page/<asset>"
@@ -49,23 +34,15 @@ def texts_json(locale: str) -> str:
     return json.dumps(page_texts(locale), ensure_ascii=False, sort_keys=True)
 
 
-INDEX = static_file("page/index.html", HTML)
-ASSETS: dict[str, Asset] = {
-    "page.js": static_file("page/page.js", JAVASCRIPT),
-    "page.css": static_file("page/page.css", CSS),
-    "icon.svg": static_file("page/icon.svg", SVG),
-    **{f"texts.{locale}.json": Asset(JSON, functools.partial(texts_json, locale)) for locale in LOCALES},
-}
+PAGE = BrowserFiles(
+    document=static_file("page/index.html", HTML),
+    files={
+        "page.js": static_file("page/page.js", JAVASCRIPT),
+        "page.css": static_file("page/page.css", CSS),
+        "icon.svg": static_file("page/icon.svg", SVG),
+        **{f"texts.{locale}.json": Asset(JSON, functools.partial(texts_json, locale)) for locale in LOCALES},
+    },
+    policy=PAGE_POLICY,
+)
 
-
-@router.get(PAGE_PATH, include_in_schema=False)
-def get_page() -> Response[Any]:
-    return asset_response(INDEX, PAGE_POLICY, cache=PAGE_CACHE)
-
-
-@router.get(ASSET_PATH, include_in_schema=False, compress=True)
-def get_page_asset(asset: str) -> Response[Any]:
-    found = ASSETS.get(asset)
-    if found is None:
-        raise ApiError(404, ApiErrorCode.NOT_FOUND, "No such file.")
-    return asset_response(found, PAGE_POLICY)
+PAGE.serve(router, PAGE_PATH, ASSET_PATH)

@@ -7,24 +7,9 @@ own security schemes and validation schemas) and its `format` query parameter me
 query check. No token needed (Auth: NONE in template.yaml), like the document itself.
 """
 
-from typing import Any
-
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from ..browser_files import (
-    CSS,
-    HTML,
-    JAVASCRIPT,
-    PAGE_CACHE,
-    REFERENCE_POLICY,
-    Asset,
-    asset_response,
-    package_file,
-    static_file,
-)
-from ..errors import ApiError
-from ..schemas import ApiErrorCode
+from ..browser_files import CSS, HTML, JAVASCRIPT, REFERENCE_POLICY, BrowserFiles, package_file, static_file
 
 REFERENCE_PATH = "/docs"
 ASSET_PATH = "/docs/<asset>"
@@ -33,22 +18,14 @@ SWAGGER_UI = "aws_lambda_powertools.event_handler.openapi.swagger_ui"
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ unannotated
 
-INDEX = static_file("docs/index.html", HTML)
-ASSETS: dict[str, Asset] = {
-    "swagger-ui-bundle.js": package_file(SWAGGER_UI, "swagger-ui-bundle.min.js", JAVASCRIPT),
-    "swagger-ui.css": package_file(SWAGGER_UI, "swagger-ui.min.css", CSS),
-    "reference.js": static_file("docs/reference.js", JAVASCRIPT),
-}
+REFERENCE = BrowserFiles(
+    document=static_file("docs/index.html", HTML),
+    files={
+        "swagger-ui-bundle.js": package_file(SWAGGER_UI, "swagger-ui-bundle.min.js", JAVASCRIPT),
+        "swagger-ui.css": package_file(SWAGGER_UI, "swagger-ui.min.css", CSS),
+        "reference.js": static_file("docs/reference.js", JAVASCRIPT),
+    },
+    policy=REFERENCE_POLICY,
+)
 
-
-@router.get(REFERENCE_PATH, include_in_schema=False)
-def get_reference() -> Response[Any]:
-    return asset_response(INDEX, REFERENCE_POLICY, cache=PAGE_CACHE)
-
-
-@router.get(ASSET_PATH, include_in_schema=False, compress=True)
-def get_reference_asset(asset: str) -> Response[Any]:
-    found = ASSETS.get(asset)
-    if found is None:
-        raise ApiError(404, ApiErrorCode.NOT_FOUND, "No such file.")
-    return asset_response(found, REFERENCE_POLICY)
+REFERENCE.serve(router, REFERENCE_PATH, ASSET_PATH)

@@ -24,6 +24,7 @@ from local.functions import FakeLambdaContext
 from local.tables import create_checks_table
 from smtp_preflight.aws import clients, idempotency
 from smtp_preflight.config.policy import Policy
+from tests.support.dial_policy import LOOPBACK, dial_policy
 from tests.support.openapi_contract import Contract
 
 EVENTS = Path(__file__).resolve().parents[3] / "events"
@@ -44,14 +45,6 @@ def dynamodb() -> Iterator[Any]:
         idempotency.persistence_layer.cache_clear()
 
 
-@pytest.fixture(scope="module")
-def demo_smtp() -> Iterator[DemoSmtpServer]:
-    server = DemoSmtpServer(port=0)
-    server.start()
-    yield server
-    server.stop()
-
-
 def run_api_with_policy(monkeypatch: pytest.MonkeyPatch, policy: Policy) -> None:
     """The handler's check service with this operator policy instead of the one its cold start read from
     the environment (`SMTP_PREFLIGHT_*`), for this test only."""
@@ -63,13 +56,7 @@ def run_api_with_policy(monkeypatch: pytest.MonkeyPatch, policy: Policy) -> None
 @pytest.fixture
 def loopback_policy(monkeypatch: pytest.MonkeyPatch, demo_smtp: DemoSmtpServer) -> DemoSmtpServer:
     """Let checks dial the demo server: loopback exempted, its port allowed, its CA trusted."""
-    policy = Policy.from_env(
-        {
-            "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
-            "SMTP_PREFLIGHT_ALLOWED_PORTS": f"465,587,{demo_smtp.port}",
-            "SMTP_PREFLIGHT_CA_FILE": str(demo_smtp.ca_file),
-        }
-    )
+    policy = dial_policy(demo_smtp, 465, 587, networks=LOOPBACK)
     run_api_with_policy(monkeypatch, policy)
     return demo_smtp
 

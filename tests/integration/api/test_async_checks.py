@@ -25,8 +25,9 @@ from local.functions import FakeLambdaContext
 from local.sqs_source import SqsEventSource
 from smtp_preflight.async_checks import running
 from smtp_preflight.aws.check_queue import CheckQueue
-from smtp_preflight.config.policy import Policy
 from tests.integration.api.conftest import TABLE, Api, ApiResponse, demo_settings, run_api_with_policy
+from tests.integration.events.conftest import run_worker_with
+from tests.support.dial_policy import LOOPBACK, dial_policy
 from tests.support.old_api_sealing import OldApiSealer
 from tests.support.pausing_smtp import PausingSmtpServer
 from tests.support.smtp_servers import captured_logs
@@ -80,22 +81,10 @@ class Worker:
 def worker(monkeypatch: pytest.MonkeyPatch, smtp: PausingSmtpServer, dynamodb: Any) -> Iterator[Worker]:
     """moto's queue (from template.yaml) and KMS key; the API's and the worker's checks may dial `smtp`."""
     from functions.check_api import services as api_services
-    from functions.settings_changed import services as worker_services
 
-    policy = Policy.from_env(
-        {
-            "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
-            "SMTP_PREFLIGHT_ALLOWED_PORTS": f"465,587,{smtp.port}",
-            "SMTP_PREFLIGHT_CA_FILE": str(smtp.ca_file),
-        }
-    )
+    policy = dial_policy(smtp, 465, 587, networks=LOOPBACK)
     run_api_with_policy(monkeypatch, policy)
-    service = worker_services.change_service
-    monkeypatch.setattr(
-        worker_services,
-        "change_service",
-        dataclasses.replace(service, checks=dataclasses.replace(service.checks, policy=policy)),
-    )
+    run_worker_with(monkeypatch, policy=policy)
     region = "us-east-1"
     sqs = boto3.client("sqs", region_name=region)
     kms = boto3.client("kms", region_name=region)

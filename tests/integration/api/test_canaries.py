@@ -9,8 +9,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +17,6 @@ from functions.check_api import services
 from smtp_preflight.aws import check_store
 from smtp_preflight.aws.rate_limits import DynamoDbGate
 from smtp_preflight.cli.main import main as cli_main
-from smtp_preflight.config.policy import Policy
 from smtp_preflight.limits import AbuseLimits
 from tests.integration.api.conftest import TABLE, Api, run_api_with_policy
 from tests.support.canary import (
@@ -29,29 +26,15 @@ from tests.support.canary import (
     CANARY_TOKENS,
     as_text,
     assert_no_canary,
+    texts_of,
 )
+from tests.support.dial_policy import dial_env, dial_policy
 from tests.support.echo_smtp import ECHOES, EchoSmtpServer
 from tests.support.smtp_servers import captured_logs
 
 INVISIBLE_PASSWORD = "CANARY\u200e-Qx\u0085Jv\u202eKw-Pw9"
 SECRETS = (CANARY_PASSWORD, CANARY_TOKEN, CANARY_JWT, INVISIBLE_PASSWORD)
 MODES = [*sorted(ECHOES), "accept"]
-
-
-@pytest.fixture(scope="module")
-def echo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EchoSmtpServer]:
-    server = EchoSmtpServer(Path(tmp_path_factory.mktemp("echo")))
-    server.start()
-    yield server
-    server.stop()
-
-
-def policy_env(server: EchoSmtpServer) -> dict[str, str]:
-    return {
-        "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8",
-        "SMTP_PREFLIGHT_ALLOWED_PORTS": str(server.port),
-        "SMTP_PREFLIGHT_CA_FILE": str(server.ca_file),
-    }
 
 
 def body(server: EchoSmtpServer, mode: str, secret: str, **extra: Any) -> dict[str, Any]:
@@ -70,20 +53,6 @@ def body(server: EchoSmtpServer, mode: str, secret: str, **extra: Any) -> dict[s
     }
 
 
-def texts_of(raw: str) -> list[str]:
-    """Raw text and, for JSON (one document or JSON lines), the decoded values (no \\u escapes)."""
-    found = [raw]
-    try:
-        found.append(as_text(json.loads(raw)))
-    except ValueError:
-        for line in raw.splitlines():
-            try:
-                found.append(as_text(json.loads(line)))
-            except ValueError:
-                found.append(line)
-    return found
-
-
 # ----- the CLI --------------------------------------------------------------------------------------
 
 
@@ -98,7 +67,7 @@ def test_cli_output_holds_no_canary(  # noqa: PLR0917 - parameters and fixtures
     secret: str,
     output: str,
 ) -> None:
-    for name, value in policy_env(echo_server).items():
+    for name, value in dial_env(echo_server).items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("CANARY_SECRET", secret)
     option = "--oauth-token-env" if secret in CANARY_TOKENS else "--password-env"
@@ -125,7 +94,7 @@ def test_cli_output_holds_no_canary(  # noqa: PLR0917 - parameters and fixtures
 
 @pytest.fixture
 def echo_api(api: Api, echo_server: EchoSmtpServer, monkeypatch: pytest.MonkeyPatch) -> Api:
-    run_api_with_policy(monkeypatch, Policy.from_env(policy_env(echo_server)))
+    run_api_with_policy(monkeypatch, dial_policy(echo_server))
     return api
 
 

@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from smtp_preflight.config.policy import Policy
 from tests.integration.api.conftest import EVENTS, Api, run_api_with_policy
 from tests.support.canary import CANARY_PASSWORD, assert_no_canary
+from tests.support.dial_policy import dial_policy
 from tests.support.named_smtp import NamedSmtpServer, loopback_names
+from tests.support.serving import serving
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -25,21 +26,13 @@ HOST = "smtp.office365.com"  # a loopback server with a test CA's certificate pl
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[NamedSmtpServer]:
-    running = NamedSmtpServer((HOST,))
-    running.start()
-    yield running
-    running.stop()
+    with serving(NamedSmtpServer((HOST,))) as running:
+        yield running
 
 
 @pytest.fixture
 def reachable(monkeypatch: pytest.MonkeyPatch, server: NamedSmtpServer) -> NamedSmtpServer:
-    policy = Policy.from_env(
-        {
-            "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8",
-            "SMTP_PREFLIGHT_ALLOWED_PORTS": f"465,587,{server.port}",
-            "SMTP_PREFLIGHT_CA_FILE": str(server.ca_file),
-        }
-    )
+    policy = dial_policy(server, 465, 587)
     run_api_with_policy(monkeypatch, policy)
     loopback_names(monkeypatch, HOST)
     server.reset()

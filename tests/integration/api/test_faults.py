@@ -18,27 +18,13 @@ from botocore.retries.standard import ExponentialBackoff
 
 from fixtures.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME, DemoSmtpServer
 from smtp_preflight.aws import clients
-from smtp_preflight.config.policy import Policy
 from tests.integration.api.conftest import Api, run_api_with_policy
-
-
-@pytest.fixture(scope="module")
-def counting_smtp() -> Iterator[DemoSmtpServer]:
-    server = DemoSmtpServer(port=0)
-    server.start()
-    yield server
-    server.stop()
+from tests.support.dial_policy import LOOPBACK, dial_policy
 
 
 @pytest.fixture
-def smtp_api(api: Api, counting_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch) -> Api:
-    policy = Policy.from_env(
-        {
-            "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
-            "SMTP_PREFLIGHT_ALLOWED_PORTS": str(counting_smtp.port),
-            "SMTP_PREFLIGHT_CA_FILE": str(counting_smtp.ca_file),
-        }
-    )
+def smtp_api(api: Api, demo_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch) -> Api:
+    policy = dial_policy(demo_smtp, networks=LOOPBACK)
     run_api_with_policy(monkeypatch, policy)
     return api
 
@@ -110,7 +96,7 @@ def assert_retry_later(response: Any) -> None:
 
 
 def test_throttling_is_retried_and_no_check_vanishes(
-    smtp_api: Api, counting_smtp: DemoSmtpServer, faults: Faults
+    smtp_api: Api, demo_smtp: DemoSmtpServer, faults: Faults
 ) -> None:
     # Given DynamoDB throttling a third of the writes and reads (botocore retries each up to 4 times)
     faults.set(0.35, "PutItem", "UpdateItem", "GetItem")
@@ -118,12 +104,12 @@ def test_throttling_is_retried_and_no_check_vanishes(
 
     # When 16 checks are posted, some with an Idempotency-Key
     for index in range(16):
-        sessions = counting_smtp.sessions
+        sessions = demo_smtp.sessions
         headers = {"Idempotency-Key": f"fault-{index}"} if index % 2 else {}
         response = smtp_api.create(
-            good(counting_smtp, settingsId=f"s{index}"), headers=headers, tenant=f"t{index}"
+            good(demo_smtp, settingsId=f"s{index}"), headers=headers, tenant=f"t{index}"
         )
-        did_run = counting_smtp.sessions > sessions
+        did_run = demo_smtp.sessions > sessions
 
         # Then each answer is a 201 or a 503 with Retry-After, never a 500
         assert response.status in {201, 503}, (index, response.raw_body)
@@ -147,19 +133,19 @@ def test_throttling_is_retried_and_no_check_vanishes(
 @pytest.mark.parametrize("kind", ["throttle", "outage"])
 @pytest.mark.parametrize("operation", ["PutItem", "UpdateItem", "GetItem"])
 def test_an_outage_is_503_with_retry_after_within_the_deadline(
-    smtp_api: Api, counting_smtp: DemoSmtpServer, faults: Faults, operation: str, kind: str
+    smtp_api: Api, demo_smtp: DemoSmtpServer, faults: Faults, operation: str, kind: str
 ) -> None:
     faults.set(1.0, operation, kind=kind)
     started = time.monotonic()
 
-    response = smtp_api.invoke(_event(good(counting_smtp)), remaining_seconds=12.0)
+    response = smtp_api.invoke(_event(good(demo_smtp)), remaining_seconds=12.0)
 
     assert_retry_later(response)
     assert time.monotonic() - started < 12.0
 
 
 def test_a_store_slower_than_the_deadline_is_503_in_time(
-    smtp_api: Api, counting_smtp: DemoSmtpServer, dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+    smtp_api: Api, demo_smtp: DemoSmtpServer, dynamodb: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from smtp_preflight.aws.check_store import CheckStore
 
@@ -172,25 +158,25 @@ def test_a_store_slower_than_the_deadline_is_503_in_time(
     monkeypatch.setattr(CheckStore, "put_check", stalled)
     started = time.monotonic()
 
-    response = smtp_api.invoke(_event(good(counting_smtp)), remaining_seconds=5.0)
+    response = smtp_api.invoke(_event(good(demo_smtp)), remaining_seconds=5.0)
 
     assert_retry_later(response)
     assert time.monotonic() - started < 5.0
 
 
 def test_a_deadline_about_to_pass_still_gets_an_answer(
-    smtp_api: Api, counting_smtp: DemoSmtpServer, dynamodb: Any
+    smtp_api: Api, demo_smtp: DemoSmtpServer, dynamodb: Any
 ) -> None:
     started = time.monotonic()
 
-    response = smtp_api.invoke(_event(good(counting_smtp)), remaining_seconds=4.0)
+    response = smtp_api.invoke(_event(good(demo_smtp)), remaining_seconds=4.0)
 
     assert response.status == 201
     assert time.monotonic() - started < 4.0
 
 
 def test_secrets_manager_failing_is_503_and_nothing_is_dialled(
-    smtp_api: Api, counting_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch
+    smtp_api: Api, demo_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from functions.check_api import services
 
@@ -201,12 +187,12 @@ def test_secrets_manager_failing_is_503_and_nothing_is_dialled(
     # Secrets Manager that cannot be reached
     monkeypatch.setattr(services.deployment_key, "secret_id", "arn:key")
     monkeypatch.setattr(services.deployment_key, "_fetch", unavailable)
-    sessions = counting_smtp.sessions
+    sessions = demo_smtp.sessions
 
-    response = smtp_api.create(good(counting_smtp))  # the mailbox key needs the deployment key
+    response = smtp_api.create(good(demo_smtp))  # the mailbox key needs the deployment key
 
     assert_retry_later(response)
-    assert counting_smtp.sessions == sessions
+    assert demo_smtp.sessions == sessions
 
 
 def _event(body: dict[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import dataclasses
 import ipaddress
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -25,27 +25,10 @@ from smtp_preflight.config.policy import Policy
 from smtp_preflight.limits import AbuseLimits, Limit, LimitExceeded
 from smtp_preflight.model.settings import SmtpSettings
 from tests.integration.api.conftest import TABLE, Api, run_api_with_policy
+from tests.support.dial_policy import LOOPBACK, dial_env, dial_policy
 from tests.support.smtp_servers import RawConnection, raw_server
 
 LOOPBACK_ONLY = (ipaddress.ip_network("127.0.0.0/8"),)
-
-
-@pytest.fixture(scope="module")
-def counting_smtp() -> Iterator[DemoSmtpServer]:
-    server = DemoSmtpServer(port=0)
-    server.start()
-    yield server
-    server.stop()
-
-
-def loopback(server: DemoSmtpServer) -> Policy:
-    return Policy.from_env(
-        {
-            "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
-            "SMTP_PREFLIGHT_ALLOWED_PORTS": f"587,{server.port}",
-            "SMTP_PREFLIGHT_CA_FILE": str(server.ca_file),
-        }
-    )
 
 
 def with_limits(
@@ -54,7 +37,7 @@ def with_limits(
     limits: AbuseLimits,
     clock: Callable[[], float] = time.time,
 ) -> None:
-    run_api_with_policy(monkeypatch, loopback(server))
+    run_api_with_policy(monkeypatch, dial_policy(server, 587, networks=LOOPBACK))
     gate = DynamoDbGate(TABLE, limits, services.mailbox_hash, secret_hash=services.secret_hash, clock=clock)
     monkeypatch.setattr(services, "check_service", dataclasses.replace(services.check_service, gate=gate))
     monkeypatch.setattr(services, "check_counter", gate)
@@ -75,54 +58,54 @@ def stored(api: Api, tenant: str) -> int:
 
 
 def test_five_failed_logins_lock_the_mailbox_for_the_tenant_that_guessed(
-    api: Api, counting_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch
+    api: Api, demo_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given the default limits and a mailbox that nobody tried yet
-    with_limits(monkeypatch, counting_smtp, AbuseLimits())
+    with_limits(monkeypatch, demo_smtp, AbuseLimits())
     mailbox = "Guess.Me@example.com"
-    before = counting_smtp.auth_by_user[mailbox]
+    before = demo_smtp.auth_by_user[mailbox]
 
     # When a tenant guesses its password five times
     for index, tenant in enumerate(["acme"] * 5):
-        response = api.create(settings(counting_smtp, mailbox, f"guess-{index}"), tenant=tenant)
+        response = api.create(settings(demo_smtp, mailbox, f"guess-{index}"), tenant=tenant)
         assert response.status == 201
         assert "AUTH_FAILED" in {finding["code"] for finding in response.json["findings"]}
-    assert counting_smtp.auth_by_user[mailbox] - before == 5
+    assert demo_smtp.auth_by_user[mailbox] - before == 5
 
     # Then its sixth guess, in another spelling, is refused before anything is dialled
-    sessions, stored_before = counting_smtp.sessions, stored(api, "acme")
-    response = api.create(settings(counting_smtp, mailbox.upper(), "guess-6"), tenant="acme")
+    sessions, stored_before = demo_smtp.sessions, stored(api, "acme")
+    response = api.create(settings(demo_smtp, mailbox.upper(), "guess-6"), tenant="acme")
 
     assert response.status == 429
     assert response.json["error"]["code"] == "TOO_MANY_FAILED_LOGINS"
     assert 800 < int(response.headers["retry-after"]) <= 900
-    assert counting_smtp.auth_by_user[mailbox] - before == 5
-    assert counting_smtp.sessions == sessions
+    assert demo_smtp.auth_by_user[mailbox] - before == 5
+    assert demo_smtp.sessions == sessions
     assert stored(api, "acme") == stored_before
     assert "guess-6" not in response.raw_body
 
 
 def test_checks_that_stop_before_auth_do_not_count_as_failed_logins(
-    api: Api, counting_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch
+    api: Api, demo_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with_limits(monkeypatch, counting_smtp, AbuseLimits(max_failed_logins=1))
-    wrong_port = {**settings(counting_smtp, "stops@example.com", "pw"), "security": "tls"}  # TLS fails
+    with_limits(monkeypatch, demo_smtp, AbuseLimits(max_failed_logins=1))
+    wrong_port = {**settings(demo_smtp, "stops@example.com", "pw"), "security": "tls"}  # TLS fails
 
     for _ in range(3):
         response = api.create(wrong_port)
         assert response.status == 201
-        assert counting_smtp.auth_by_user["stops@example.com"] == 0
+        assert demo_smtp.auth_by_user["stops@example.com"] == 0
 
-    assert api.create(settings(counting_smtp, "stops@example.com", "pw")).status == 201  # one real try
-    assert api.create(settings(counting_smtp, "stops@example.com", "pw")).status == 429
+    assert api.create(settings(demo_smtp, "stops@example.com", "pw")).status == 201  # one real try
+    assert api.create(settings(demo_smtp, "stops@example.com", "pw")).status == 429
 
 
 def test_a_tenants_handshakes_per_minute(
-    api: Api, counting_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch
+    api: Api, demo_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     minute_start = 1_800_000_000.0  # a clock standing at the start of a minute: all requests fall in it
-    with_limits(monkeypatch, counting_smtp, AbuseLimits(max_handshakes_per_minute=3), lambda: minute_start)
-    good = settings(counting_smtp, DEMO_USERNAME, DEMO_PASSWORD)
+    with_limits(monkeypatch, demo_smtp, AbuseLimits(max_handshakes_per_minute=3), lambda: minute_start)
+    good = settings(demo_smtp, DEMO_USERNAME, DEMO_PASSWORD)
 
     answers = [api.create(good, tenant="busy").status for _ in range(4)]
     rules_only = api.create({**good, "port": 25}, tenant="busy")  # no handshake: the rules refuse port 25
@@ -136,11 +119,11 @@ def test_a_tenants_handshakes_per_minute(
 
 
 def test_every_check_counts_against_the_tenants_minute_rules_only_and_asynchronous_ones_too(
-    api: Api, counting_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch
+    api: Api, demo_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     minute_start = 1_800_000_000.0
-    with_limits(monkeypatch, counting_smtp, AbuseLimits(max_checks_per_minute=3), lambda: minute_start)
-    rules_only = {**settings(counting_smtp, DEMO_USERNAME, DEMO_PASSWORD), "port": 25}  # never dialled
+    with_limits(monkeypatch, demo_smtp, AbuseLimits(max_checks_per_minute=3), lambda: minute_start)
+    rules_only = {**settings(demo_smtp, DEMO_USERNAME, DEMO_PASSWORD), "port": 25}  # never dialled
     retry = {"Idempotency-Key": "same-check"}
 
     answers = [api.create(rules_only, tenant="flood", headers=retry).status for _ in range(3)]  # 1 + replays
@@ -212,19 +195,18 @@ def test_a_slow_server_cannot_take_more_than_five_handshakes_of_a_tenant(dynamod
     assert len(connections) == 6
 
 
-def test_the_cli_has_no_limits(counting_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SMTP_PREFLIGHT_ALLOWED_NETWORKS", "127.0.0.0/8")
-    monkeypatch.setenv("SMTP_PREFLIGHT_ALLOWED_PORTS", str(counting_smtp.port))
-    monkeypatch.setenv("SMTP_PREFLIGHT_CA_FILE", str(counting_smtp.ca_file))
+def test_the_cli_has_no_limits(demo_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in dial_env(demo_smtp).items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("CLI_PASSWORD", "wrong-password")
     monkeypatch.setattr(sys, "stdout", sys.stdout)
-    before = counting_smtp.auth_by_user["cli@example.com"]
+    before = demo_smtp.auth_by_user["cli@example.com"]
     argv = [
-        "check", "--host", "localhost", "--port", str(counting_smtp.port), "--security", "starttls",
+        "check", "--host", "localhost", "--port", str(demo_smtp.port), "--security", "starttls",
         "--username", "cli@example.com", "--password-env", "CLI_PASSWORD", "--json",
     ]  # fmt: skip
 
     codes = [cli_main(argv) for _ in range(7)]
 
     assert codes == [1] * 7
-    assert counting_smtp.auth_by_user["cli@example.com"] - before == 7
+    assert demo_smtp.auth_by_user["cli@example.com"] - before == 7

@@ -16,7 +16,6 @@ refusing what it should not, never a workload that outgrew its budget."""
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 import os
@@ -33,6 +32,8 @@ from typing import Any
 import pytest
 
 from fixtures.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME, DemoSmtpServer
+from local.token import unsigned_jwt
+from tests.support.dial_policy import LOOPBACK, dial_env
 from tests.support.local_server import LocalRun, local_server
 
 REQUESTS = int(os.environ.get("LOAD_REQUESTS", "200"))
@@ -83,9 +84,7 @@ def counting_smtp() -> Iterator[DemoSmtpServer]:
 @pytest.fixture(scope="module")
 def server(counting_smtp: DemoSmtpServer) -> Iterator[LocalRun]:
     env = {
-        "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
-        "SMTP_PREFLIGHT_ALLOWED_PORTS": f"465,587,{counting_smtp.port}",
-        "SMTP_PREFLIGHT_CA_FILE": str(counting_smtp.ca_file),
+        **dial_env(counting_smtp, 465, 587, networks=LOOPBACK),
         "SMTP_PREFLIGHT_MAX_HANDSHAKES_PER_MINUTE": str(BUSY_LIMIT),
         "SMTP_PREFLIGHT_MAX_FAILED_LOGINS": str(FAILED_LOGINS),
         "LOCAL_REQUIRE_TOKEN": "true",
@@ -95,10 +94,7 @@ def server(counting_smtp: DemoSmtpServer) -> Iterator[LocalRun]:
 
 
 def token(tenant: str) -> str:
-    def part(data: dict[str, str]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
-
-    return f"{part({'alg': 'none'})}.{part({'sub': 'load', 'tenant_id': tenant})}.c2ln"
+    return unsigned_jwt({"sub": "load", "tenant_id": tenant})
 
 
 def call(url: str, tenant: str, body: dict[str, Any] | None = None) -> tuple[int, Any, dict[str, str]]:

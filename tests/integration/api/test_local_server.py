@@ -3,7 +3,6 @@ template.yaml, demo SMTP server, HTTP server) and drive it over real HTTP."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -21,14 +20,8 @@ from typing import Any
 import pytest
 
 from local.tables import load_template
+from local.token import unsigned_jwt
 from tests.support.local_server import ROOT, LocalRun, local_server
-
-
-def _unsigned_jwt(claims: dict[str, Any]) -> str:
-    def part(data: dict[str, Any]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
-
-    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}.c2ln"
 
 
 def _request(
@@ -95,7 +88,7 @@ def test_the_tenant_comes_from_the_bearer_token(local_run: LocalRun) -> None:
         "username": "demo@example.com",
         "password": "wrong",
     }
-    token = _unsigned_jwt({"sub": "u1", "tenant_id": "tenant-b"})
+    token = unsigned_jwt({"sub": "u1", "tenant_id": "tenant-b"})
     auth = {"Authorization": f"Bearer {token}"}
 
     status, headers, body = _request("POST", f"{local_run.api}/v1/smtp-checks", settings, auth)
@@ -118,8 +111,8 @@ def test_a_token_minted_by_local_token_is_accepted_until_it_expires(local_run: L
         text=True,
         check=True,
     ).stdout.strip()
-    expired = _unsigned_jwt({"sub": "u1", "tenant_id": "t-minted", "exp": int(time.time()) - 1})
-    early = _unsigned_jwt({"sub": "u1", "tenant_id": "t-minted", "nbf": int(time.time()) + 3600})
+    expired = unsigned_jwt({"sub": "u1", "tenant_id": "t-minted", "exp": int(time.time()) - 1})
+    early = unsigned_jwt({"sub": "u1", "tenant_id": "t-minted", "nbf": int(time.time()) + 3600})
     url = f"{local_run.api}/v1/smtp-checks"
 
     # Then the minted one speaks for its tenant, and the others get API Gateway's own 401

@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from smtp_preflight.config.policy import Policy
 from tests.integration.api.conftest import TABLE, Api, run_api_with_policy
 from tests.support.canary import CANARY_PASSWORD, assert_no_canary
+from tests.support.dial_policy import dial_policy
 from tests.support.named_smtp import LOGIN, NamedSmtpServer, loopback_names
+from tests.support.serving import serving
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -23,22 +24,14 @@ LOOKALIKE, GENUINE = "smtp.office365.com.attacker.net", ("smtp.gmx.com", "smtp.z
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[NamedSmtpServer]:
-    running = NamedSmtpServer((LOOKALIKE, *GENUINE), password=CANARY_PASSWORD)
-    running.start()
-    yield running
-    running.stop()
+    with serving(NamedSmtpServer((LOOKALIKE, *GENUINE), password=CANARY_PASSWORD)) as running:
+        yield running
 
 
 @pytest.fixture
 def reachable(monkeypatch: pytest.MonkeyPatch, server: NamedSmtpServer) -> NamedSmtpServer:
     """The handler's checks reach the server by its names: loopback allowed, its CA trusted."""
-    policy = Policy.from_env(
-        {
-            "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8",
-            "SMTP_PREFLIGHT_ALLOWED_PORTS": f"465,587,{server.port}",
-            "SMTP_PREFLIGHT_CA_FILE": str(server.ca_file),
-        }
-    )
+    policy = dial_policy(server, 465, 587)
     run_api_with_policy(monkeypatch, policy)
     loopback_names(monkeypatch, LOOKALIKE, *GENUINE)
     server.reset()

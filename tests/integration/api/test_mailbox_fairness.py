@@ -5,7 +5,6 @@ release gate, nothing sent); spellings of one mailbox share one budget. Real SMT
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,57 +17,47 @@ from tests.integration.api.test_limits import settings, with_limits
 from tests.support.pausing_smtp import PausingSmtpServer
 
 
-@pytest.fixture(scope="module")
-def counting_smtp() -> Iterator[DemoSmtpServer]:
-    server = DemoSmtpServer(port=0)
-    server.start()
-    yield server
-    server.stop()
-
-
 def codes(response: Any) -> list[str]:
     return [finding["code"] for finding in response.json["findings"]]
 
 
 def test_tenant_a_s_wrong_passwords_never_stop_tenant_b_s_right_one(
-    api: Api, counting_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch
+    api: Api, demo_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with_limits(monkeypatch, counting_smtp, AbuseLimits())
-    before = counting_smtp.auth_by_user[DEMO_USERNAME]
+    with_limits(monkeypatch, demo_smtp, AbuseLimits())
+    before = demo_smtp.auth_by_user[DEMO_USERNAME]
 
     # Given tenant A's five wrong passwords for the mailbox (its sixth is refused: its own guessing)
     for index in range(5):
-        wrong = api.create(settings(counting_smtp, DEMO_USERNAME, f"wrong-{index}"), tenant="tenant-a")
+        wrong = api.create(settings(demo_smtp, DEMO_USERNAME, f"wrong-{index}"), tenant="tenant-a")
         assert wrong.status == 201
         assert "AUTH_FAILED" in codes(wrong)
-    sixth = api.create(settings(counting_smtp, DEMO_USERNAME, "wrong-6"), tenant="tenant-a")
+    sixth = api.create(settings(demo_smtp, DEMO_USERNAME, "wrong-6"), tenant="tenant-a")
     assert sixth.status == 429
     assert sixth.json["error"]["code"] == "TOO_MANY_FAILED_LOGINS"
 
     # Then tenant B's right password, never checked before, logs in at once, in any spelling of the host
     for host in ("localhost", "127.0.0.1"):
-        right = api.create(
-            {**settings(counting_smtp, DEMO_USERNAME, DEMO_PASSWORD), "host": host}, tenant="b"
-        )
+        right = api.create({**settings(demo_smtp, DEMO_USERNAME, DEMO_PASSWORD), "host": host}, tenant="b")
         assert right.status == 201, right.raw_body
         assert "LOGIN_ACCEPTED" in codes(right)
-    assert counting_smtp.auth_by_user[DEMO_USERNAME] - before == 7
+    assert demo_smtp.auth_by_user[DEMO_USERNAME] - before == 7
 
 
 def test_guessing_across_tenants_is_capped_at_the_mailboxs_budget_of_auth_commands(
-    api: Api, counting_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch
+    api: Api, demo_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     limits = AbuseLimits(max_failed_logins=2, max_failed_logins_per_mailbox=3, max_handshakes_per_minute=100)
-    with_limits(monkeypatch, counting_smtp, limits)
+    with_limits(monkeypatch, demo_smtp, limits)
     mailbox = "victim@example.com"
-    before = counting_smtp.auth_by_user[mailbox]
+    before = demo_smtp.auth_by_user[mailbox]
 
     answers = [
-        api.create(settings(counting_smtp, mailbox, f"guess-{index}"), tenant=f"sybil-{index}")
+        api.create(settings(demo_smtp, mailbox, f"guess-{index}"), tenant=f"sybil-{index}")
         for index in range(8)
     ]
 
-    assert counting_smtp.auth_by_user[mailbox] - before == 3  # exactly the shared budget
+    assert demo_smtp.auth_by_user[mailbox] - before == 3  # exactly the shared budget
     assert [answer.status for answer in answers] == [201] * 8
     withheld = [answer for answer in answers if "LOGIN_WITHHELD_FAILED_LOGINS" in codes(answer)]
     assert len(withheld) == 5
@@ -79,29 +68,29 @@ def test_guessing_across_tenants_is_capped_at_the_mailboxs_budget_of_auth_comman
 
 
 def test_spellings_of_one_gmail_mailbox_share_one_budget(
-    api: Api, counting_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch
+    api: Api, demo_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with_limits(monkeypatch, counting_smtp, AbuseLimits(max_failed_logins=3))
+    with_limits(monkeypatch, demo_smtp, AbuseLimits(max_failed_logins=3))
     spellings = ["a.b@gmail.com", "ab+x@gmail.com", "A.B@googlemail.com", "a.b.+y@GMAIL.COM"]
 
-    answers = [api.create(settings(counting_smtp, spelling, "guess")) for spelling in spellings]
+    answers = [api.create(settings(demo_smtp, spelling, "guess")) for spelling in spellings]
 
     assert [answer.status for answer in answers] == [201, 201, 201, 429]
-    assert sum(counting_smtp.auth_by_user[spelling] for spelling in spellings) == 3
+    assert sum(demo_smtp.auth_by_user[spelling] for spelling in spellings) == 3
 
 
 def test_localhost_127_0_0_1_and_ipv6_loopback_share_one_budget(
-    api: Api, counting_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch
+    api: Api, demo_smtp: DemoSmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with_limits(monkeypatch, counting_smtp, AbuseLimits(max_failed_logins=2))
-    before = counting_smtp.auth_by_user["plainuser"]
+    with_limits(monkeypatch, demo_smtp, AbuseLimits(max_failed_logins=2))
+    before = demo_smtp.auth_by_user["plainuser"]
 
-    first = api.create({**settings(counting_smtp, "plainuser", "g1"), "host": "localhost"})
-    second = api.create({**settings(counting_smtp, "plainuser", "g2"), "host": "127.0.0.1"})
-    third = api.create({**settings(counting_smtp, "plainuser", "g3"), "host": "::1"})
+    first = api.create({**settings(demo_smtp, "plainuser", "g1"), "host": "localhost"})
+    second = api.create({**settings(demo_smtp, "plainuser", "g2"), "host": "127.0.0.1"})
+    third = api.create({**settings(demo_smtp, "plainuser", "g3"), "host": "::1"})
 
     assert [first.status, second.status, third.status] == [201, 201, 429]
-    assert counting_smtp.auth_by_user["plainuser"] - before == 2
+    assert demo_smtp.auth_by_user["plainuser"] - before == 2
 
 
 def test_an_asynchronous_check_with_the_right_password_is_not_held_by_another_tenants_failures(

@@ -7,51 +7,16 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from local.oauth_token import microsoft_claims, mint_jwt
 from smtp_preflight.cli.main import main as cli_main
-from smtp_preflight.config.policy import Policy
 from tests.integration.api.conftest import TABLE, Api, run_api_with_policy
-from tests.support.canary import as_text, assert_no_canary
+from tests.support.canary import ECHOED_MAILBOX, GRAPH_TOKEN, as_text, assert_no_canary, texts_of
+from tests.support.dial_policy import dial_env, dial_policy
 from tests.support.echo_smtp import EchoSmtpServer
 from tests.support.smtp_servers import captured_logs
-
-MAILBOX = "raw@example.com"  # the echo server would repeat the token in its reply, had it received one
-GRAPH_TOKEN = mint_jwt(
-    microsoft_claims(audience="https://graph.microsoft.com", scp="Mail.Send", user=MAILBOX),
-    signature_bytes=24,
-)
-
-
-@pytest.fixture(scope="module")
-def echo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EchoSmtpServer]:
-    server = EchoSmtpServer(Path(tmp_path_factory.mktemp("echo")))
-    server.start()
-    yield server
-    server.stop()
-
-
-def policy_env(server: EchoSmtpServer) -> dict[str, str]:
-    return {
-        "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8",
-        "SMTP_PREFLIGHT_ALLOWED_PORTS": str(server.port),
-        "SMTP_PREFLIGHT_CA_FILE": str(server.ca_file),
-    }
-
-
-def texts_of(raw: str) -> list[str]:
-    found = [raw]
-    for line in raw.splitlines():
-        try:
-            found.append(as_text(json.loads(line)))
-        except ValueError:
-            found.append(line)
-    return found
 
 
 @pytest.mark.parametrize(
@@ -67,13 +32,13 @@ def test_the_api_withholds_a_graph_token_and_says_so_in_the_readers_language(  #
     language: str,
     words: str,
 ) -> None:
-    run_api_with_policy(monkeypatch, Policy.from_env(policy_env(echo_server)))
-    before = echo_server.auth_commands[MAILBOX]
+    run_api_with_policy(monkeypatch, dial_policy(echo_server))
+    before = echo_server.auth_commands[ECHOED_MAILBOX]
     body = {
         "host": "127.0.0.1",
         "port": echo_server.port,
         "security": "starttls",
-        "username": MAILBOX,
+        "username": ECHOED_MAILBOX,
         "authMethod": "xoauth2",
         "oauthToken": GRAPH_TOKEN,
     }
@@ -88,7 +53,7 @@ def test_the_api_withholds_a_graph_token_and_says_so_in_the_readers_language(  #
     assert (finding["actor"], finding["field"]) == ("service", "oauthToken")
     assert words in finding["message"]
     assert report["status"] == "failed"
-    assert echo_server.auth_commands[MAILBOX] == before  # no AUTH reached the server
+    assert echo_server.auth_commands[ECHOED_MAILBOX] == before  # no AUTH reached the server
     stored = json.dumps(dynamodb.scan(TableName=TABLE)["Items"])
     assert_no_canary(
         [response.raw_body, as_text(report), stored, *texts_of(service_logs.getvalue())],
@@ -100,13 +65,13 @@ def test_the_api_withholds_a_graph_token_and_says_so_in_the_readers_language(  #
 def test_the_cli_reads_the_token_from_its_variable_and_withholds_it(
     echo_server: EchoSmtpServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for name, value in policy_env(echo_server).items():
+    for name, value in dial_env(echo_server).items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("M365_TOKEN", GRAPH_TOKEN)
-    before = echo_server.auth_commands[MAILBOX]
+    before = echo_server.auth_commands[ECHOED_MAILBOX]
     argv = [
         "check", "--host", "127.0.0.1", "--port", str(echo_server.port), "--security", "starttls",
-        "--username", MAILBOX, "--oauth-token-env", "M365_TOKEN", "--lang", "en",
+        "--username", ECHOED_MAILBOX, "--oauth-token-env", "M365_TOKEN", "--lang", "en",
     ]  # fmt: skip
 
     with captured_logs() as logs:
@@ -116,5 +81,5 @@ def test_the_cli_reads_the_token_from_its_variable_and_withholds_it(
     assert code == 1
     assert "OAUTH_TOKEN_WRONG_AUDIENCE" in out
     assert "https://outlook.office.com/SMTP.Send" in out  # the fix, named
-    assert echo_server.auth_commands[MAILBOX] == before
+    assert echo_server.auth_commands[ECHOED_MAILBOX] == before
     assert_no_canary([out, err, logs.getvalue()], GRAPH_TOKEN, where="CLI output and logs")

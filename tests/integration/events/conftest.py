@@ -23,8 +23,10 @@ from local.sqs_source import SqsEventSource
 from local.tables import create_checks_table
 from smtp_preflight.aws import clients, idempotency
 from smtp_preflight.config.policy import Policy
+from smtp_preflight.limits import HandshakeGate
 from smtp_preflight.model.settings import SmtpSettings
 from tests.integration.api.conftest import TABLE
+from tests.support.dial_policy import LOOPBACK, dial_policy
 
 BUS = "saas-bus-test"
 SOURCE = "saas.settings"
@@ -99,16 +101,20 @@ class Saas:
         return self.source.poll_once(invoke)
 
     def completions(self) -> list[dict[str, Any]]:
+        return self.drain(self.completions_url)
+
+    def drain(self, url: str) -> list[dict[str, Any]]:
+        """Every event a listener queue holds now, decoded, in the order received; each taken away."""
         received: list[dict[str, Any]] = []
         while True:
-            messages = self.sqs.receive_message(
-                QueueUrl=self.completions_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-            ).get("Messages", [])
+            messages = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+                "Messages", []
+            )
             if not messages:
                 return received
             for message in messages:
                 received.append(json.loads(message["Body"]))
-                self.sqs.delete_message(QueueUrl=self.completions_url, ReceiptHandle=message["ReceiptHandle"])
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
     def queue_depth(self, url: str) -> int:
         attributes = self.sqs.get_queue_attributes(
@@ -163,34 +169,32 @@ class Saas:
         return json.dumps(dynamodb.scan(TableName=TABLE)["Items"])
 
 
-@pytest.fixture(scope="module")
-def demo_smtp() -> Iterator[DemoSmtpServer]:
-    server = DemoSmtpServer(port=0)
-    server.start()
-    yield server
-    server.stop()
+def run_worker_with(
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    policy: Policy | None = None,
+    gate: HandshakeGate | None = None,
+    check_timeout: float | None = None,
+) -> None:
+    """The worker's change service with this operator policy, handshake gate or check deadline instead of
+    the ones its cold start built, for this test only (the worker's `run_api_with_policy`)."""
+    from functions.settings_changed import services
+
+    service = services.change_service
+    checks = service.checks
+    checks = checks if policy is None else dataclasses.replace(checks, policy=policy)
+    checks = checks if gate is None else dataclasses.replace(checks, gate=gate)
+    timeout = service.check_timeout if check_timeout is None else check_timeout
+    monkeypatch.setattr(
+        services, "change_service", dataclasses.replace(service, checks=checks, check_timeout=timeout)
+    )
 
 
 @pytest.fixture
 def worker_policy(monkeypatch: pytest.MonkeyPatch, demo_smtp: DemoSmtpServer) -> None:
     """Let the worker's checks dial the demo server, each with a short deadline."""
-    from functions.settings_changed import services
-
-    policy = Policy.from_env(
-        {
-            "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
-            "SMTP_PREFLIGHT_ALLOWED_PORTS": f"465,587,{demo_smtp.port}",
-            "SMTP_PREFLIGHT_CA_FILE": str(demo_smtp.ca_file),
-        }
-    )
-    service = services.change_service
-    monkeypatch.setattr(
-        services,
-        "change_service",
-        dataclasses.replace(
-            service, checks=dataclasses.replace(service.checks, policy=policy), check_timeout=CHECK_TIMEOUT
-        ),
-    )
+    policy = dial_policy(demo_smtp, 465, 587, networks=LOOPBACK)
+    run_worker_with(monkeypatch, policy=policy, check_timeout=CHECK_TIMEOUT)
 
 
 @pytest.fixture

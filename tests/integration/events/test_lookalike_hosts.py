@@ -5,16 +5,16 @@ event lets exactly one AUTH through."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 
 import pytest
 
-from smtp_preflight.config.policy import Policy
 from tests.integration.api.conftest import Api
-from tests.integration.events.conftest import TENANT, Saas
+from tests.integration.events.conftest import TENANT, Saas, run_worker_with
 from tests.support.canary import CANARY_PASSWORD, as_text, assert_no_canary
+from tests.support.dial_policy import dial_policy
 from tests.support.named_smtp import LOGIN, NamedSmtpServer, loopback_names
+from tests.support.serving import serving
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -23,26 +23,13 @@ LOOKALIKE = "smtp-mail.outlook.co"
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[NamedSmtpServer]:
-    running = NamedSmtpServer((LOOKALIKE,), password=CANARY_PASSWORD)
-    running.start()
-    yield running
-    running.stop()
+    with serving(NamedSmtpServer((LOOKALIKE,), password=CANARY_PASSWORD)) as running:
+        yield running
 
 
 @pytest.fixture
 def reachable(monkeypatch: pytest.MonkeyPatch, saas: Saas, server: NamedSmtpServer) -> NamedSmtpServer:
-    from functions.settings_changed import services
-
-    policy = Policy.from_env(
-        {
-            "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8",
-            "SMTP_PREFLIGHT_ALLOWED_PORTS": f"465,587,{server.port}",
-            "SMTP_PREFLIGHT_CA_FILE": str(server.ca_file),
-        }
-    )
-    service = services.change_service
-    checks = dataclasses.replace(service.checks, policy=policy)
-    monkeypatch.setattr(services, "change_service", dataclasses.replace(service, checks=checks))
+    run_worker_with(monkeypatch, policy=dial_policy(server, 465, 587))
     loopback_names(monkeypatch, LOOKALIKE)
     saas.put_secret(value={"password": CANARY_PASSWORD})
     server.reset()

@@ -79,18 +79,7 @@ class Watching:
         assert self.saas.deliver() == (1, [])
 
     def status_changes(self) -> list[dict[str, Any]]:
-        received: list[dict[str, Any]] = []
-        while True:
-            messages = self.saas.sqs.receive_message(
-                QueueUrl=self.changes_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-            ).get("Messages", [])
-            if not messages:
-                return received
-            for message in messages:
-                received.append(json.loads(message["Body"]))
-                self.saas.sqs.delete_message(
-                    QueueUrl=self.changes_url, ReceiptHandle=message["ReceiptHandle"]
-                )
+        return self.saas.drain(self.changes_url)
 
     def history(self) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = Api().list({"settingsId": "settings-1"}, tenant=TENANT).json["items"]

@@ -5,14 +5,12 @@ DLQ), then checked. Another tenant's failures never hold a tenant's right passwo
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from smtp_preflight.aws.rate_limits import DynamoDbGate
 from smtp_preflight.limits import AbuseLimits, LoginOutcome, Mailbox
 from tests.integration.api.conftest import TABLE, Api
-from tests.integration.events.conftest import TENANT, Saas
+from tests.integration.events.conftest import TENANT, Saas, run_worker_with
 
 
 class Clock:
@@ -30,9 +28,7 @@ def clock(saas: Saas, monkeypatch: pytest.MonkeyPatch) -> Clock:
 
     clock = Clock()
     gate = DynamoDbGate(TABLE, AbuseLimits(max_failed_logins=1), services.mailbox_hash, clock=clock)
-    service = services.change_service
-    checks = dataclasses.replace(service.checks, gate=gate)
-    monkeypatch.setattr(services, "change_service", dataclasses.replace(service, checks=checks))
+    run_worker_with(monkeypatch, gate=gate)
     return clock
 
 

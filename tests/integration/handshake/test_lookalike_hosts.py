@@ -21,6 +21,7 @@ from smtp_preflight.model.report import Report
 from smtp_preflight.model.settings import SmtpSettings
 from tests.support.canary import CANARY_PASSWORD, assert_no_canary
 from tests.support.named_smtp import LOGIN, NamedSmtpServer
+from tests.support.serving import serving
 from tests.support.smtp_servers import captured_logs
 from tests.support.socket_guard import SocketGuard
 
@@ -55,10 +56,8 @@ NAMES = [normalised(host) for host, _ in IMITATIONS] + GENUINE
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[NamedSmtpServer]:
-    running = NamedSmtpServer(tuple(NAMES), password=CANARY_PASSWORD)
-    running.start()
-    yield running
-    running.stop()
+    with serving(NamedSmtpServer(tuple(NAMES), password=CANARY_PASSWORD)) as running:
+        yield running
 
 
 async def loopback(host: str, port: int) -> list[IPAddress]:

@@ -46,7 +46,8 @@ def test_a_withheld_echo_is_counted_for_the_operators_alarm(
 ) -> None:
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
     line = TranscriptLine(dir="S", line=f"535 {WITHHELD}")
-    echoed = _report().model_copy(update={"handshake": Handshake(attempted=True, transcript=[line])})
+    handshake = Handshake(attempted=True, transcript=[line], withheld_echoes=1)
+    echoed = _report().model_copy(update={"handshake": handshake})
 
     record_check_metrics(_report())
     quiet = capsys.readouterr().out
@@ -96,7 +97,7 @@ def _blobs(out: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
-def _handshake_report(auth_ok: bool, server_line: str) -> Report:
+def _handshake_report(auth_ok: bool, server_line: str, withheld_echoes: int = 0) -> Report:
     return _report().model_copy(
         update={
             "handshake": Handshake(
@@ -109,6 +110,7 @@ def _handshake_report(auth_ok: bool, server_line: str) -> Report:
                     TranscriptLine(dir="C", line=f"AUTH PLAIN {REDACTED}"),
                     TranscriptLine(dir="S", line=server_line),
                 ],
+                withheld_echoes=withheld_echoes,
             )
         }
     )
@@ -119,7 +121,7 @@ def test_stage_durations_auth_failures_and_credential_echoes_are_emitted(
 ) -> None:
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
 
-    record_check_metrics(_handshake_report(auth_ok=False, server_line=f"535 bad password {REDACTED}"))
+    record_check_metrics(_handshake_report(auth_ok=False, server_line=f"535 {WITHHELD}", withheld_echoes=1))
 
     blobs = _blobs(capsys.readouterr().out)
     durations = {blob["stage"]: blob["StageDuration"] for blob in blobs if "StageDuration" in blob}
@@ -128,14 +130,27 @@ def test_stage_durations_auth_failures_and_credential_echoes_are_emitted(
     assert sum(1 for blob in blobs if "CredentialEchoes" in blob) == 1
 
 
-@pytest.mark.parametrize("server_line", ["235 2.7.0 Accepted", f"535 {WITHHELD}"])
-def test_only_the_servers_redacted_lines_count_as_an_echo(
-    server_line: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("server_line", "withheld_echoes", "counted"),
+    [
+        ("235 2.7.0 Accepted", 0, 0),
+        (f"535 {WITHHELD}", 1, 1),
+        (f"535 {WITHHELD}", 3, 1),  # one check, one count, however many texts were withheld
+        (f"535 {WITHHELD}", 0, 0),  # the marker's words sent by the server itself: nothing was withheld
+        (f"535 {REDACTED}", 0, 0),  # likewise our own AUTH mask's
+    ],
+)
+def test_the_echo_metric_follows_what_the_redactor_withheld_never_the_text(
+    server_line: str,
+    withheld_echoes: int,
+    counted: int,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
 
-    record_check_metrics(_handshake_report(auth_ok=True, server_line=server_line))
+    record_check_metrics(_handshake_report(True, server_line, withheld_echoes))
 
     blobs = _blobs(capsys.readouterr().out)
     assert not any("AuthFailures" in blob for blob in blobs)
-    assert sum(1 for blob in blobs if "CredentialEchoes" in blob) == (WITHHELD in server_line)
+    assert sum(1 for blob in blobs if "CredentialEchoes" in blob) == counted

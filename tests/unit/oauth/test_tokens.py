@@ -9,6 +9,7 @@ import json
 import pytest
 
 from local.oauth_token import APP_ID, MICROSOFT_TENANT, microsoft_claims, mint_jwt, opaque
+from local.token import segment
 from smtp_preflight.model.report import ProviderId
 from smtp_preflight.oauth import TokenKind, read_token
 from smtp_preflight.oauth.tokens import WITHHELD_CLAIM, Flaw, Grant
@@ -156,8 +157,7 @@ def test_claims_are_cleaned_and_cut_to_size() -> None:
 
 def test_a_claim_repeating_a_run_of_the_token_is_withheld() -> None:
     header = {"typ": "JWT", "alg": "RS256"}
-    head = base64.urlsafe_b64encode(json.dumps(header, separators=(",", ":")).encode()).rstrip(b"=").decode()
-    token = mint_jwt(microsoft_claims() | {"upn": f"{head}@contoso.com"}, header=header)
+    token = mint_jwt(microsoft_claims() | {"upn": f"{segment(header)}@contoso.com"}, header=header)
 
     view = read_token(token)
 

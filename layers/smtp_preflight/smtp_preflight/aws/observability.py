@@ -26,7 +26,6 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
-from smtp_preflight.handshake.transcript import WITHHELD, echoed_credentials
 from smtp_preflight.model.report import Report, StageName
 
 if TYPE_CHECKING:
@@ -127,7 +126,8 @@ def _put(name: str, value: float, unit: MetricUnit, **dimensions: str) -> None:
 def record_check_metrics(report: Report) -> None:
     """EMF metrics for one finished check: `Checks` by status and provider, `Findings` by code,
     `StageDuration` by stage, `AuthFailures` by provider (a failed AUTH stage) and `CredentialEchoes`
-    (the server repeated part of the credentials, so its text was redacted or withheld).
+    (the server repeated part of the credentials: the redactor withheld its text and counted it in
+    `handshake.withheld_echoes`, the one signal; nothing here reads the texts again).
 
     Each dimension set is its own EMF blob (`single_metric`), so per-code counts do not multiply the
     dimensions of the check counts.
@@ -143,18 +143,12 @@ def record_check_metrics(report: Report) -> None:
         _put("StageDuration", stage.duration_ms, MetricUnit.Milliseconds, stage=stage.name.value)
         if stage.name is StageName.AUTH and not stage.ok:
             _count("AuthFailures", provider=provider)
-    if echoed_credentials(handshake.transcript) or _echoed(report):
+    if handshake.withheld_echoes:
         _count("CredentialEchoes")
         # the line the runbook's query finds the check by (ids only: the report holds the redacted text)
         logger.warning(
             "server repeated the credentials", extra={"checkId": report.check_id, "provider": provider}
         )
-
-
-def _echoed(report: Report) -> bool:
-    """True if any text of the report (a stage's reply too) was withheld because the server echoed the
-    credentials."""
-    return WITHHELD in report.model_dump_json()
 
 
 def record_store_failure() -> None:

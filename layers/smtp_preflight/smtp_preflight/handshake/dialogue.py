@@ -215,6 +215,7 @@ class _Dialogue:
                 tls=tls,
                 auth_mechanisms=self.auth_mechanisms,
                 transcript=transcript,
+                withheld_echoes=self.redact.echoes,
             ),
             findings=self.findings,
         )

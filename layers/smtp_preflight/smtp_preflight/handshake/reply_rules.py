@@ -1,11 +1,13 @@
 """Which finding a refusing reply stands for: a table of reply families, each rule citing real replies.
 
-A rule names the stages it applies to, optionally the reply codes, class or enhanced code, and a family
-of wordings (phrases, case-insensitive, any white space between words), never one exact string: servers
-word the same cause in many ways and wrap it over lines wherever they like. A multi-line reply is matched
-as a whole (its lines joined). The first matching rule wins; a stage with no match falls back to its
-plain refusal (`STAGE_FALLBACK`). Every rule cites where its wording was seen (`source`); the replies
-themselves, with their public addresses, are the corpus in tests/data/replies/.
+A rule names the stages it applies to, optionally the reply codes or class, and what names the family:
+its enhanced status codes, its wordings (phrases, case-insensitive, any white space between words), or
+both, either of which is enough; never one exact string: servers word the same cause in many ways and
+wrap it over lines wherever they like. A multi-line reply is matched as a whole (its lines joined). One
+row a family (a finding, its stages, codes and parameters); the first matching rule wins; a stage with
+no match falls back to its plain refusal (`STAGE_FALLBACK`). Every rule cites where its wording was
+seen (`source`); the replies themselves, with their public addresses, are the corpus in
+tests/data/replies/.
 
 `retryable` follows the cause, not the reply's class: a code that names a cause says in codes.py whether
 a later check can succeed unaided (a 454 "too many login attempts" is not retryable: someone must fix
@@ -45,8 +47,8 @@ class ReplyRule:
     stages: frozenset[StageName]
     codes: frozenset[int] = frozenset()  # basic reply codes; empty: any
     classes: frozenset[int] = frozenset()  # first digit (2-5); empty: any
-    enhanced: str | None = None
-    text: re.Pattern[str] | None = None
+    enhanced: frozenset[str] = frozenset()  # enhanced status codes (RFC 3463) that name the family
+    text: re.Pattern[str] | None = None  # words that name it (either is enough); neither: any reply
     params: Mapping[str, ParamValue] = field(default_factory=dict)
     source: str = ""
 
@@ -55,8 +57,14 @@ class ReplyRule:
             stage in self.stages
             and (not self.codes or reply.code in self.codes)
             and (not self.classes or reply.code // 100 in self.classes)
-            and (self.enhanced is None or reply.enhanced_code == self.enhanced)
-            and (self.text is None or self.text.search(reply.text) is not None)
+            and self._named_in(reply)
+        )
+
+    def _named_in(self, reply: Reply) -> bool:
+        if not self.enhanced and self.text is None:
+            return True
+        return reply.enhanced_code in self.enhanced or (
+            self.text is not None and self.text.search(reply.text) is not None
         )
 
 
@@ -141,17 +149,15 @@ REPLY_RULES: tuple[ReplyRule, ...] = (
             r"requires? (?:a )?(?:secure|encrypted|TLS) (?:connection|channel)",
             r"(?:use|issue) STARTTLS first",
         ),
-        source=f"{RFC_STARTTLS}; {EXO_TLS}",
-    ),
-    ReplyRule(
-        "TLS_REQUIRED", AFTER_TLS, enhanced="5.7.11", source="RFC 4954: 538 5.7.11 Encryption required"
+        enhanced=frozenset({"5.7.11"}),
+        source=f"{RFC_STARTTLS}; {EXO_TLS}; RFC 4954: 538 5.7.11 Encryption required",
     ),
     # --- AUTH ----------------------------------------------------------------------------------------
     # Google: web sign-in demanded (534 5.7.14, or 534 5.7.9 with WebLoginRequired) before app password
-    ReplyRule("AUTH_WEB_LOGIN_REQUIRED", AUTH, enhanced="5.7.14", source=GOOGLE_ERRORS),
     ReplyRule(
         "AUTH_WEB_LOGIN_REQUIRED",
         AUTH,
+        enhanced=frozenset({"5.7.14"}),
         text=_phrases(r"WebLoginRequired", r"log ?in (?:with|via) your web browser"),
         source=GOOGLE_ERRORS,
     ),
@@ -182,7 +188,11 @@ REPLY_RULES: tuple[ReplyRule, ...] = (
         source=f"{GOOGLE_ERRORS}; {QQ_AUTH_CODE}",
     ),
     ReplyRule(
-        "AUTH_APP_PASSWORD_REQUIRED", AUTH, codes=frozenset({534}), enhanced="5.7.9", source=GOOGLE_ERRORS
+        "AUTH_APP_PASSWORD_REQUIRED",
+        AUTH,
+        codes=frozenset({534}),
+        enhanced=frozenset({"5.7.9"}),
+        source=GOOGLE_ERRORS,
     ),
     ReplyRule(
         "AUTH_APP_PASSWORD_REQUIRED",
@@ -215,10 +225,10 @@ REPLY_RULES: tuple[ReplyRule, ...] = (
     ReplyRule(
         "M365_BASIC_AUTH_DISABLED",
         AUTH,
+        enhanced=frozenset({"5.7.30"}),
         text=_phrases(r"basic authentication is (?:disabled|not supported)"),
         source=EXO_AUTH,
     ),
-    ReplyRule("M365_BASIC_AUTH_DISABLED", AUTH, enhanced="5.7.30", source=EXO_AUTH),
     ReplyRule(
         "M365_MAILBOX_LOGON_FAILED", AUTH, text=_phrases(r"Mailbox cannot be accessed"), source=EXO_MAILBOX
     ),
@@ -274,10 +284,9 @@ REPLY_RULES: tuple[ReplyRule, ...] = (
             r"Local user only",
             r"verified Sender Identity",
         ),
+        enhanced=frozenset({"5.7.60", "5.2.252"}),
         source=f"{EXO_SEND_AS}; {POSTFIX_LOGIN_MAPS}; {SENDER_IDENTITY}; {SENDGRID}",
     ),
-    ReplyRule("SEND_AS_DENIED", SENDING, enhanced="5.7.60", source=EXO_SEND_AS),
-    ReplyRule("SEND_AS_DENIED", SENDING, enhanced="5.2.252", source=EXO_SEND_AS),
     # Zoho answers a From it does not own with a bare "Relaying disallowed" after DATA; at RCPT the same
     # words mean the recipient (RELAY_DENIED, below)
     ReplyRule("SEND_AS_DENIED", NOT_RCPT, text=_phrases(r"relaying disallowed"), source=SENDER_IDENTITY),
@@ -296,30 +305,31 @@ REPLY_RULES: tuple[ReplyRule, ...] = (
         source=RELAY_SANDBOX,
     ),
     # sending limits: the settings are right, the mailbox sent too much (Google answers its limits with
-    # 5.4.5, which RFC 3463 defines as congestion: a condition that passes)
-    ReplyRule("SENDING_LIMIT_REACHED", SENDING, enhanced="5.4.5", source=GOOGLE_LIMITS),
+    # 5.4.5, which RFC 3463 defines as congestion: a condition that passes; Microsoft its daily recipient
+    # limit with 5.1.90)
     ReplyRule(
         "SENDING_LIMIT_REACHED",
         SENDING,
-        text=_phrases(r"daily (?:user )?sending (?:limit|quota)"),
-        source=GOOGLE_LIMITS,
-    ),
-    ReplyRule(  # by its exact name: other STOREDRV 5.2.0 replies (send-as, message size) mean other things
-        "SENDING_LIMIT_REACHED", SENDING, text=_phrases(r"SubmissionQuotaExceeded"), source=EXO_LIMITS
-    ),
-    ReplyRule(  # Microsoft 365 432 4.3.2: too many connections or threads for this mailbox at once
-        "SENDING_LIMIT_REACHED",
-        SENDING,
+        enhanced=frozenset({"5.4.5", "5.1.90"}),
         text=_phrases(
+            r"daily (?:user )?sending (?:limit|quota)",
+            # by its exact name: other STOREDRV 5.2.0 replies (send-as, message size) mean other things
+            r"SubmissionQuotaExceeded",
+            # Microsoft 365 432 4.3.2: too many connections or threads for this mailbox at once
             r"thread limit exceeded",
             r"concurrent (?:connections?|sending) limit",
             r"submission rate for this client has exceeded",
+            r"too much mail from",
         ),
-        source=f"{EXO_THREADS}; {EXCHANGE_RATE}",
+        source=f"{GOOGLE_LIMITS}; {EXO_LIMITS}; {EXO_THREADS}; {EXCHANGE_RATE}; {POSTFIX_ANVIL}",
     ),
-    ReplyRule("SENDING_LIMIT_REACHED", SENDING, codes=frozenset({432}), enhanced="4.3.2", source=EXO_THREADS),
-    ReplyRule("SENDING_LIMIT_REACHED", SENDING, enhanced="5.1.90", source=EXO_LIMITS),
-    ReplyRule("SENDING_LIMIT_REACHED", SENDING, text=_phrases(r"too much mail from"), source=POSTFIX_ANVIL),
+    ReplyRule(
+        "SENDING_LIMIT_REACHED",
+        SENDING,
+        codes=frozenset({432}),
+        enhanced=frozenset({"4.3.2"}),
+        source=EXO_THREADS,
+    ),
     # the provider refuses to send for this account or tenant: suspected spam or a compromised account
     # (before the limits: Microsoft's OutboundSpamException names a "RefuseQuota" verdict)
     ReplyRule(
@@ -335,6 +345,7 @@ REPLY_RULES: tuple[ReplyRule, ...] = (
             r"sending (?:has been |is )?(?:paused|suspended|disabled) for (?:this|your) account",
             r"outgoing (?:mail |e-?mails? )?(?:is |has been )?blocked",
         ),
+        enhanced=frozenset({"5.7.501", "5.7.705", "5.7.708"}),
         source=f"{EXO_SPAM}; {EXO_5_1_8}; {EXO_5_7_7XX}; Zoho 550 5.4.6 (cachet#3052)",
     ),
     ReplyRule(  # at MAIL or after DATA the account is ours; at RCPT it would be the recipient's
@@ -345,9 +356,6 @@ REPLY_RULES: tuple[ReplyRule, ...] = (
         ),
         source=f"{EXO_SPAM}; Zoho 550 5.4.6 (cachet#3052)",
     ),
-    ReplyRule("SENDING_BLOCKED_BY_PROVIDER", SENDING, enhanced="5.7.501", source=EXO_SPAM),
-    ReplyRule("SENDING_BLOCKED_BY_PROVIDER", SENDING, enhanced="5.7.705", source=EXO_5_7_7XX),
-    ReplyRule("SENDING_BLOCKED_BY_PROVIDER", SENDING, enhanced="5.7.708", source=EXO_5_7_7XX),
     ReplyRule(
         "SENDING_LIMIT_REACHED",
         SENDING,
@@ -377,11 +385,10 @@ REPLY_RULES: tuple[ReplyRule, ...] = (
     ReplyRule(
         "RELAY_DENIED",
         RCPT,
-        text=_phrases(r"relay(?:ing)? (?:access )?(?:denied|not permitted|disallowed)"),
-        source=POSTFIX_RELAY,
+        enhanced=frozenset({"5.7.54"}),
+        text=_phrases(r"relay(?:ing)? (?:access )?(?:denied|not permitted|disallowed)", r"unable to relay"),
+        source=f"{POSTFIX_RELAY}; {EXO_5_7_54}",
     ),
-    ReplyRule("RELAY_DENIED", RCPT, text=_phrases(r"unable to relay"), source=EXO_5_7_54),
-    ReplyRule("RELAY_DENIED", RCPT, enhanced="5.7.54", source=EXO_5_7_54),
     # "not authenticated" after a login that was accepted: the login did not count for sending, or this
     # account may not send at all (Microsoft 365 5.7.57, Google WantAuthError, relays, self-hosted)
     ReplyRule(
@@ -399,9 +406,9 @@ REPLY_RULES: tuple[ReplyRule, ...] = (
             r"please authenticate",
             r"turn on (?:SMTP )?auth",
         ),
+        enhanced=frozenset({"5.7.57"}),
         source=f"{EXO_5_7_57}; {GOOGLE_ERRORS}; {SELF_HOSTED_AUTH}; SendGrid 550 (sendgrid/docs#6473)",
     ),
-    ReplyRule("SENDING_NOT_AUTHENTICATED", SENDING, enhanced="5.7.57", source=EXO_5_7_57),
     # a 421 after the banner: the server is closing the connection on us
     ReplyRule(
         "SERVER_CLOSED", ANY_STAGE - BANNER, codes=frozenset({421}), source=f"{RFC_CLASSES}; {HOST_BUSY}"

@@ -320,21 +320,15 @@ class Transcript:
         self.spread_others = {position - len(server) for position in spread if position >= len(server)}
         kept = list(self._lines)
         for position in sorted(spread):
+            withheld = self._redact.withheld()  # counted here for `others` too: the caller shows them
             if position < len(server):
                 index = server[position]
                 code = _SERVER_PREFIX.match(kept[index].line)
                 prefix = code.group(0) if code else ""
-                kept[index] = TranscriptLine(dir="S", line=prefix + self._redact.withheld())
+                kept[index] = TranscriptLine(dir="S", line=prefix + withheld)
         if not self._omitted:
             return kept
         return [*kept, TranscriptLine(dir="S", line=f"[{self._omitted} more lines not shown]")]
-
-
-def echoed_credentials(lines: Iterable[TranscriptLine]) -> bool:
-    """Whether the server's side of a transcript had to be redacted or withheld: it repeated part of
-    the credentials, a hostile-server signal (`CredentialEchoes` metric). Our own AUTH lines are
-    masked too, so only the server's lines count."""
-    return any(line.dir == "S" and (REDACTED in line.line or WITHHELD in line.line) for line in lines)
 
 
 def join_reply(message: str) -> str:

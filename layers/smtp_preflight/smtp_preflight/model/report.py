@@ -117,6 +117,10 @@ class Handshake(CamelModel):
     tls: TlsInfo | None = None
     auth_mechanisms: list[str] = Field(default_factory=list)
     transcript: list[TranscriptLine] = Field(default_factory=list)
+    withheld_echoes: int = Field(0, exclude=True)
+    """Server texts the redactor withheld because they echoed the credentials, counted where it withheld
+    them: the operators' signal (`CredentialEchoes`). Never serialized, so no answer, stored item or event
+    holds it (a report read back has 0)."""
 
 
 class CheckScope(StrEnum):
