@@ -27,6 +27,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +54,14 @@ MAX_RACE_BACKOFF_SECONDS = 0.05
 TTL_GRACE_SECONDS = 300
 
 Key = dict[str, dict[str, str]]
+Item = dict[str, Any] | None
+
+
+class _Unread:
+    """An item not read yet (None is an item read and found absent)."""
+
+
+_UNREAD = _Unread()
 MAX_KNOWN_SECRETS = 8  # app passwords: a mailbox may have a few good secrets at once
 
 
@@ -179,8 +188,11 @@ class DynamoDbGate:
         secret_mac = self._secret_key(mailbox, secret)
         tenant_key = {PK: s(limits_pk(tenant)), SK: s(f"{LOGINS_SK}#{mailbox_key}")}
         shared_key = {PK: s(mailbox_pk(mailbox_key)), SK: s(LOGINS_SK)}
-        if secret_mac is not None and secret_mac in self._live(shared_key, now).known:
-            return _MailboxLogin(tenant_key, shared_key, secret_mac, True, None, None)
+        shared_item: Item | _Unread = _UNREAD
+        if secret_mac is not None:
+            shared_item = self._read(shared_key)
+            if secret_mac in _live_state(shared_item, now).known:
+                return _MailboxLogin(tenant_key, shared_key, secret_mac, True, None, None)
         window_end = now + self.limits.failed_login_window_seconds
         tenant_slot = self._take_slot(
             tenant_key,
@@ -196,6 +208,7 @@ class DynamoDbGate:
                 until=window_end,
                 limit=Limit.MAILBOX_FAILED_LOGINS,
                 now=now,
+                item=shared_item,  # read just now for its known secrets: no second read
             )
             withheld = None
         except LimitExceeded as full:  # others' failures: the check runs, the secret stays here
@@ -289,7 +302,16 @@ class DynamoDbGate:
 
     # ----- slot items -------------------------------------------------------------------------------
 
-    def _take_slot(self, key: Key, *, capacity: int, until: float, limit: Limit, now: float) -> _Slot:
+    def _take_slot(
+        self,
+        key: Key,
+        *,
+        capacity: int,
+        until: float,
+        limit: Limit,
+        now: float,
+        item: Item | _Unread = _UNREAD,
+    ) -> _Slot:
         slot_id = uuid.uuid4().hex
 
         def take(state: _SlotState) -> _SlotState:
@@ -297,7 +319,7 @@ class DynamoDbGate:
                 raise LimitExceeded(limit, min(state.slots.values()) - now)
             return _SlotState({**state.slots, slot_id: until}, state.known)
 
-        self._update_slots(key, take, now)
+        self._update_slots(key, take, now, item=item)
         return _Slot(key, slot_id)
 
     def _settle(self, slot: _Slot, *, until: float | None) -> None:
@@ -319,11 +341,18 @@ class DynamoDbGate:
     def _live(self, key: Key, now: float) -> _SlotState:
         return _live_state(self._read(key), now)
 
-    def _update_slots(self, key: Key, change: SlotChange, now: float, races: int = MAX_WRITE_RACES) -> None:
-        """Read the slots (consistently), apply `change` to the live ones, write them back on the condition
-        that nobody wrote in between; retry a lost race a few times."""
+    def _update_slots(
+        self,
+        key: Key,
+        change: SlotChange,
+        now: float,
+        races: int = MAX_WRITE_RACES,
+        item: Item | _Unread = _UNREAD,
+    ) -> None:
+        """Read the slots (consistently; `item` if the caller just read it), apply `change` to the live ones,
+        write them back on the condition that nobody wrote in between; retry a lost race a few times."""
         for race in range(races):
-            item = self._read(key)
+            item = self._read(key) if race or isinstance(item, _Unread) else item
             version = int(item["version"]["N"]) if item else 0
             state = change(_live_state(item, now))
             expires = math.ceil(max([*state.slots.values(), *state.known.values()], default=now))
@@ -374,6 +403,9 @@ class DynamoDbGate:
         return True
 
 
+_SETTLES = ThreadPoolExecutor(max_workers=32, thread_name_prefix="settle")  # one per concurrent check
+
+
 def _live_state(item: dict[str, Any] | None, now: float) -> _SlotState:
     def live(attribute: str) -> dict[str, float]:
         stored = (item or {}).get(attribute, {}).get("M", {})
@@ -404,6 +436,12 @@ class _DynamoDbAdmission:
         if self._finished:
             return
         self._finished = True
-        if self._login is not None:
+        if self._login is None:
+            self._gate._settle(self._lease, until=None)
+            return
+        # the lease and the login slots are separate items: given back at once, not one after another
+        lease = _SETTLES.submit(self._gate._settle, self._lease, until=None)
+        try:
             self._gate._settle_login(self._login, login)
-        self._gate._settle(self._lease, until=None)
+        finally:
+            lease.result()  # never raises (`_settle`)
