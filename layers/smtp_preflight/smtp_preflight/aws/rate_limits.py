@@ -27,7 +27,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -223,10 +223,15 @@ class DynamoDbGate:
         window_end = now + self.limits.failed_login_window_seconds
         refused = outcome is LoginOutcome.REFUSED
         secret_mac = login.secret_mac
+        tenant_part: Future[None] | None = None  # the tenant's item and the shared one: at once
         if login.tenant_slot is not None:
-            self._settle(login.tenant_slot, until=window_end if refused else None)
+            tenant_part = _SETTLES.submit(
+                self._settle, login.tenant_slot, until=window_end if refused else None
+            )
         elif login.known and refused:  # a known secret refused: its failure still counts for the tenant
-            self._change(login.tenant_key, _add_slot(uuid.uuid4().hex, window_end))
+            tenant_part = _SETTLES.submit(
+                self._change, login.tenant_key, _add_slot(uuid.uuid4().hex, window_end)
+            )
 
         def shared(state: _SlotState) -> _SlotState:
             slots = dict(state.slots)
@@ -245,8 +250,14 @@ class DynamoDbGate:
                 known = dict(sorted(known.items(), key=lambda entry: entry[1])[-MAX_KNOWN_SECRETS:])
             return _SlotState(slots, known)
 
-        if login.shared_slot is not None or (secret_mac is not None and outcome is not LoginOutcome.NOT_SENT):
-            self._change(login.shared_key, shared)
+        try:
+            if login.shared_slot is not None or (
+                secret_mac is not None and outcome is not LoginOutcome.NOT_SENT
+            ):
+                self._change(login.shared_key, shared)
+        finally:
+            if tenant_part is not None:
+                tenant_part.result()  # never raises (`_settle`, `_change`)
 
     # ----- the per-minute counter -------------------------------------------------------------------
     def count_check(self, tenant: str) -> None:
