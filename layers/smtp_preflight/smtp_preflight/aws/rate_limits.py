@@ -27,7 +27,6 @@ import random
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,14 +53,6 @@ MAX_RACE_BACKOFF_SECONDS = 0.05
 TTL_GRACE_SECONDS = 300
 
 Key = dict[str, dict[str, str]]
-Item = dict[str, Any] | None
-
-
-class _Unread:
-    """An item not read yet (None is an item read and found absent)."""
-
-
-_UNREAD = _Unread()
 MAX_KNOWN_SECRETS = 8  # app passwords: a mailbox may have a few good secrets at once
 
 
@@ -188,11 +179,8 @@ class DynamoDbGate:
         secret_mac = self._secret_key(mailbox, secret)
         tenant_key = {PK: s(limits_pk(tenant)), SK: s(f"{LOGINS_SK}#{mailbox_key}")}
         shared_key = {PK: s(mailbox_pk(mailbox_key)), SK: s(LOGINS_SK)}
-        shared_item: Item | _Unread = _UNREAD
-        if secret_mac is not None:
-            shared_item = self._read(shared_key)
-            if secret_mac in _live_state(shared_item, now).known:
-                return _MailboxLogin(tenant_key, shared_key, secret_mac, True, None, None)
+        if secret_mac is not None and secret_mac in self._live(shared_key, now).known:
+            return _MailboxLogin(tenant_key, shared_key, secret_mac, True, None, None)
         window_end = now + self.limits.failed_login_window_seconds
         tenant_slot = self._take_slot(
             tenant_key,
@@ -208,7 +196,6 @@ class DynamoDbGate:
                 until=window_end,
                 limit=Limit.MAILBOX_FAILED_LOGINS,
                 now=now,
-                item=shared_item,  # read just now for its known secrets: no second read
             )
             withheld = None
         except LimitExceeded as full:  # others' failures: the check runs, the secret stays here
@@ -223,15 +210,10 @@ class DynamoDbGate:
         window_end = now + self.limits.failed_login_window_seconds
         refused = outcome is LoginOutcome.REFUSED
         secret_mac = login.secret_mac
-        tenant_part: Future[None] | None = None  # the tenant's item and the shared one: at once
         if login.tenant_slot is not None:
-            tenant_part = _SETTLES.submit(
-                self._settle, login.tenant_slot, until=window_end if refused else None
-            )
+            self._settle(login.tenant_slot, until=window_end if refused else None)
         elif login.known and refused:  # a known secret refused: its failure still counts for the tenant
-            tenant_part = _SETTLES.submit(
-                self._change, login.tenant_key, _add_slot(uuid.uuid4().hex, window_end)
-            )
+            self._change(login.tenant_key, _add_slot(uuid.uuid4().hex, window_end))
 
         def shared(state: _SlotState) -> _SlotState:
             slots = dict(state.slots)
@@ -250,14 +232,8 @@ class DynamoDbGate:
                 known = dict(sorted(known.items(), key=lambda entry: entry[1])[-MAX_KNOWN_SECRETS:])
             return _SlotState(slots, known)
 
-        try:
-            if login.shared_slot is not None or (
-                secret_mac is not None and outcome is not LoginOutcome.NOT_SENT
-            ):
-                self._change(login.shared_key, shared)
-        finally:
-            if tenant_part is not None:
-                tenant_part.result()  # never raises (`_settle`, `_change`)
+        if login.shared_slot is not None or (secret_mac is not None and outcome is not LoginOutcome.NOT_SENT):
+            self._change(login.shared_key, shared)
 
     # ----- the per-minute counter -------------------------------------------------------------------
     def count_check(self, tenant: str) -> None:
@@ -313,16 +289,7 @@ class DynamoDbGate:
 
     # ----- slot items -------------------------------------------------------------------------------
 
-    def _take_slot(
-        self,
-        key: Key,
-        *,
-        capacity: int,
-        until: float,
-        limit: Limit,
-        now: float,
-        item: Item | _Unread = _UNREAD,
-    ) -> _Slot:
+    def _take_slot(self, key: Key, *, capacity: int, until: float, limit: Limit, now: float) -> _Slot:
         slot_id = uuid.uuid4().hex
 
         def take(state: _SlotState) -> _SlotState:
@@ -330,7 +297,7 @@ class DynamoDbGate:
                 raise LimitExceeded(limit, min(state.slots.values()) - now)
             return _SlotState({**state.slots, slot_id: until}, state.known)
 
-        self._update_slots(key, take, now, item=item)
+        self._update_slots(key, take, now)
         return _Slot(key, slot_id)
 
     def _settle(self, slot: _Slot, *, until: float | None) -> None:
@@ -352,18 +319,11 @@ class DynamoDbGate:
     def _live(self, key: Key, now: float) -> _SlotState:
         return _live_state(self._read(key), now)
 
-    def _update_slots(
-        self,
-        key: Key,
-        change: SlotChange,
-        now: float,
-        races: int = MAX_WRITE_RACES,
-        item: Item | _Unread = _UNREAD,
-    ) -> None:
-        """Read the slots (consistently; `item` if the caller just read it), apply `change` to the live ones,
-        write them back on the condition that nobody wrote in between; retry a lost race a few times."""
+    def _update_slots(self, key: Key, change: SlotChange, now: float, races: int = MAX_WRITE_RACES) -> None:
+        """Read the slots (consistently), apply `change` to the live ones, write them back on the condition
+        that nobody wrote in between; retry a lost race a few times."""
         for race in range(races):
-            item = self._read(key) if race or isinstance(item, _Unread) else item
+            item = self._read(key)
             version = int(item["version"]["N"]) if item else 0
             state = change(_live_state(item, now))
             expires = math.ceil(max([*state.slots.values(), *state.known.values()], default=now))
@@ -414,9 +374,6 @@ class DynamoDbGate:
         return True
 
 
-_SETTLES = ThreadPoolExecutor(max_workers=32, thread_name_prefix="settle")  # one per concurrent check
-
-
 def _live_state(item: dict[str, Any] | None, now: float) -> _SlotState:
     def live(attribute: str) -> dict[str, float]:
         stored = (item or {}).get(attribute, {}).get("M", {})
@@ -447,12 +404,6 @@ class _DynamoDbAdmission:
         if self._finished:
             return
         self._finished = True
-        if self._login is None:
-            self._gate._settle(self._lease, until=None)
-            return
-        # the lease and the login slots are separate items: given back at once, not one after another
-        lease = _SETTLES.submit(self._gate._settle, self._lease, until=None)
-        try:
+        if self._login is not None:
             self._gate._settle_login(self._login, login)
-        finally:
-            lease.result()  # never raises (`_settle`)
+        self._gate._settle(self._lease, until=None)
