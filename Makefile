@@ -13,7 +13,7 @@ SAM_STAMP := $(SAM_VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): requirements-dev.txt constraints.txt layers/smtp_preflight/requirements.txt pyproject.toml
+$(STAMP): requirements-dev.txt constraints.txt layers/smtp_preflight/requirements.txt layers/legacy_envelopes/requirements.txt layers/detailed_tracing/requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -r requirements-dev.txt -c constraints.txt
 	$(PIP) install --no-deps -e .

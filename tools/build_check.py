@@ -1,9 +1,12 @@
 """`make build`'s last step: prove the artifacts are what Lambda (python3.13, arm64) will load.
 
-The layer must hold the `smtp_preflight` package and, for every dependency with compiled code, a wheel
-that CPython 3.13 on aarch64 loads (`pydantic_core`, `wrapt`, `cryptography`); each function must hold
-its handler module. A wrong-platform wheel imports fine on this machine and fails only in Lambda, so it
-is caught here. A wheel fits when one of its tags (read with `packaging.tags`, as pip reads them) is
+Every layer must hold, for every dependency with compiled code, a wheel that CPython 3.13 on aarch64
+loads (`pydantic_core` in the shared layer, `cryptography` in the legacy envelopes layer, `wrapt` in the
+detailed tracing layer); the shared layer must hold the `smtp_preflight` package and neither
+`cryptography` nor the X-Ray SDK (they come from their own layers, attached by template parameters:
+docs/performance.md); each function must hold its handler module. A
+wrong-platform wheel imports fine on this machine and fails only in Lambda, so it is caught here. A
+wheel fits when one of its tags (read with `packaging.tags`, as pip reads them) is
 - `cp313-cp313-<platform>`: built for exactly this interpreter;
 - `cpXY-abi3-<platform>` with 3.2 <= X.Y <= 3.13: the stable ABI, which every later CPython loads;
 - `py3-none-<platform>`: no Python ABI at all;
@@ -70,12 +73,19 @@ def wheel_tags(dist_info: Path) -> tuple[bool, list[str]]:
     return pure, tags
 
 
-def problems(build_dir: Path = BUILD_DIR, template: Path = TEMPLATE) -> list[str]:
-    """Everything wrong with the built artifacts; empty when they are fit for Lambda."""
+# what each layer must hold (a top-level package), and what the shared one must not: each function gets
+# those only from their own layers, when its parameter asks for them (docs/performance.md)
+LAYER_PACKAGES = {
+    "SmtpPreflightLayer": "smtp_preflight",
+    "LegacyEnvelopesLayer": "cryptography",
+    "DetailedTracingLayer": "aws_xray_sdk",
+}
+NOT_SHARED = ("cryptography", "aws_xray_sdk")
+
+
+def layer_problems(site: Path) -> list[str]:
+    """A built layer's `python/` folder: every compiled dependency fits Lambda's CPython 3.13 on aarch64."""
     found: list[str] = []
-    site = build_dir / "SmtpPreflightLayer" / "python"
-    if not (site / "smtp_preflight" / "__init__.py").is_file():
-        found.append(f"{site}: the smtp_preflight package is missing")
     compiled = 0
     for dist_info in sorted(site.glob("*.dist-info")):
         pure, tags = wheel_tags(dist_info)
@@ -89,8 +99,26 @@ def problems(build_dir: Path = BUILD_DIR, template: Path = TEMPLATE) -> list[str
         if "cpython-313-aarch64" not in module.name and "abi3" not in module.name:
             found.append(f"{module.relative_to(site)}: a native module for another platform")
     if compiled == 0:
-        found.append(f"{site}: no compiled dependency found (pydantic_core should be one)")
-    for logical_id, resource in load_template(template)["Resources"].items():
+        found.append(f"{site}: no compiled dependency found")
+    return found
+
+
+def problems(build_dir: Path = BUILD_DIR, template: Path = TEMPLATE) -> list[str]:
+    """Everything wrong with the built artifacts; empty when they are fit for Lambda."""
+    found: list[str] = []
+    resources = load_template(template)["Resources"]
+    for logical_id, resource in resources.items():
+        if resource.get("Type") != "AWS::Serverless::LayerVersion":
+            continue
+        site = build_dir / logical_id / "python"
+        package = LAYER_PACKAGES.get(logical_id)
+        if package is not None and not (site / package / "__init__.py").is_file():
+            found.append(f"{site}: the {package} package is missing")
+        found += layer_problems(site)
+    for package in NOT_SHARED:
+        if (build_dir / "SmtpPreflightLayer" / "python" / package).exists():
+            found.append(f"SmtpPreflightLayer: holds {package}, which only its own layer may")
+    for logical_id, resource in resources.items():
         if resource.get("Type") != "AWS::Serverless::Function":
             continue
         module = resource["Properties"]["Handler"].rpartition(".")[0]
@@ -105,7 +133,7 @@ def main() -> int:
     for problem in found:
         print(f"build check: {problem}", file=sys.stderr)
     if not found:
-        print(f"build check: {BUILD_DIR} holds wheels for cp313/aarch64, smtp_preflight and every handler")
+        print(f"build check: {BUILD_DIR} holds every layer's wheels for cp313/aarch64 and every handler")
     return 1 if found else 0
 
 

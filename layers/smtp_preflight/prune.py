@@ -10,7 +10,8 @@ Every package and its `*.dist-info` stay, so the pins in requirements.txt still 
 A function that starts calling another AWS service adds it to `SERVICES` (botocore raises
 `UnknownServiceError` for a pruned one, in the first test that calls it under moto too).
 
-Usage: `python prune.py LAYER_PYTHON_DIR` (run by the layer build; standard library only).
+Usage: `python prune.py LAYER_PYTHON_DIR` (run by every layer's build: this one, `layers/legacy_envelopes` and
+`layers/detailed_tracing`; standard library only).
 """
 
 from __future__ import annotations

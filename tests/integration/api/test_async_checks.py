@@ -9,6 +9,7 @@ import base64
 import dataclasses
 import io
 import json
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +27,7 @@ from smtp_preflight.async_checks import running
 from smtp_preflight.aws.check_queue import CheckQueue
 from smtp_preflight.config.policy import Policy
 from tests.integration.api.conftest import TABLE, Api, ApiResponse, demo_settings, run_api_with_policy
+from tests.support.old_api_sealing import OldApiSealer
 from tests.support.pausing_smtp import PausingSmtpServer
 from tests.support.smtp_servers import captured_logs
 
@@ -378,6 +380,55 @@ def test_a_sealed_secret_opens_only_for_its_own_check(worker: Worker) -> None:
         sealer.open(sealed, tenant="acme", check_id="01KBBBBBBBBBBBBBBBBBBBBBBB")
     with pytest.raises(SealingError):
         sealer.open(sealed, tenant="other", check_id="01KAAAAAAAAAAAAAAAAAAAAAAA")
+
+
+@pytest.mark.parametrize("legacy_layer", [True, False], ids=["legacy-layer", "no-legacy-layer"])
+def test_an_old_apis_envelope_is_opened_with_the_legacy_layer_and_ends_the_check_clearly_without_it(
+    api: Api,
+    worker: Worker,
+    smtp: PausingSmtpServer,
+    service_logs: io.StringIO,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    legacy_layer: bool,
+) -> None:
+    # Given an API from before KMS Encrypt sealing (a gradual deployment), queueing its envelope
+    from functions.check_api import services
+
+    key_id = services.check_acceptor.sealing.key_id  # type: ignore[attr-defined]
+    monkeypatch.setattr(
+        services, "check_acceptor", dataclasses.replace(services.check_acceptor, sealing=OldApiSealer(key_id))
+    )
+    accepted = api.create(demo_settings(smtp, password=CANARY), headers=ASYNC)
+    waiting = worker.sqs.receive_message(QueueUrl=worker.source.queue_url, VisibilityTimeout=0)["Messages"]
+    assert "encryptedKey" in waiting[0]["Body"]
+    if not legacy_layer:  # the worker without the legacy envelopes layer (OpenLegacyEnvelopes off)
+        monkeypatch.setitem(sys.modules, "cryptography.hazmat.primitives.ciphers.aead", None)
+    attempts = smtp.auth_attempts
+
+    # When the new worker takes it
+    with captured_logs() as debug_logs:
+        assert worker.deliver() == (1, [])  # acknowledged either way: no retry, never the DLQ
+
+    # Then with the layer the check ran with the password (the server refused the canary); without it the
+    # check ended at once with a stable code naming the field, unopened, nothing dialled
+    report = api.get(accepted.json["checkId"]).json
+    codes = [(finding["code"], finding["field"]) for finding in report["findings"]]
+    if legacy_layer:
+        assert codes == [("AUTH_FAILED", "password")]
+        assert smtp.auth_attempts == attempts + 1
+    else:
+        assert report["status"] == "failed"
+        assert codes == [("SEALED_SECRET_FORMAT_RETIRED", "password")]
+        assert "handshake" not in report or report["handshake"] is None
+        assert smtp.auth_attempts == attempts
+    assert (
+        worker.sqs.receive_message(QueueUrl=worker.source.queue_url, VisibilityTimeout=0).get("Messages")
+        is None
+    )
+    logs = service_logs.getvalue() + debug_logs.getvalue()
+    for marker in (CANARY, CANARY[3:-3], *base64_runs(CANARY)):
+        assert marker not in logs
 
 
 def test_without_the_preference_the_api_checks_synchronously_as_before(

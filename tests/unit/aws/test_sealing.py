@@ -7,22 +7,23 @@ from __future__ import annotations
 import base64
 import io
 import logging
-import os
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from moto import mock_aws
 from pydantic import ValidationError
 
 from smtp_preflight.async_checks.running import SealedSecret
-from smtp_preflight.aws.sealing import SealingError, SecretSealer, encryption_context
+from smtp_preflight.aws.sealing import SealingError, SecretSealer
+from tests.support.old_api_sealing import OldApiSealer
 
 CHECK = "01KAAAAAAAAAAAAAAAAAAAAAAA"
 OTHER_CHECK = "01KBBBBBBBBBBBBBBBBBBBBBBB"
 SECRET = "Sealed-Canary-ä-1234"
+LEGACY_MODULE = "cryptography.hazmat.primitives.ciphers.aead"
 
 
 class CountingKms:
@@ -49,18 +50,7 @@ def kms() -> Iterator[Kms]:
 
 
 def old_api_envelope(kms: Any, key: str, secret: str, *, tenant: str, check_id: str) -> SealedSecret:
-    """What the API before KMS `Encrypt` sealing queued (its code, kept here as the message format)."""
-    data_key = kms.generate_data_key(
-        KeyId=key, KeySpec="AES_256", EncryptionContext=encryption_context(tenant, check_id)
-    )
-    nonce = os.urandom(12)
-    ciphertext = AESGCM(data_key["Plaintext"]).encrypt(nonce, secret.encode(), check_id.encode())
-    message = {
-        "encryptedKey": base64.b64encode(data_key["CiphertextBlob"]).decode(),
-        "nonce": base64.b64encode(nonce).decode(),
-        "ciphertext": base64.b64encode(ciphertext).decode(),
-    }
-    return SealedSecret.model_validate(message)  # as the worker parses the queued JSON
+    return OldApiSealer(key, client=kms).seal(secret, tenant=tenant, check_id=check_id)
 
 
 def test_a_secret_is_sealed_with_one_encrypt_and_opened_with_one_decrypt(kms: Kms) -> None:
@@ -102,6 +92,32 @@ def test_an_old_envelope_whose_ciphertext_was_swapped_is_refused(kms: Kms) -> No
 
     with pytest.raises(SealingError, match="does not belong"):
         sealer.open(swapped, tenant="acme", check_id=CHECK)
+
+
+def without_the_legacy_layer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process as a function without the legacy envelopes layer: the AES-GCM module the envelope
+    path imports cannot be imported (only it: moto's KMS itself needs other parts of `cryptography`)."""
+    monkeypatch.setitem(sys.modules, LEGACY_MODULE, None)
+
+
+def test_without_the_legacy_layer_only_an_old_envelope_is_declined_before_any_kms_call(
+    kms: Kms, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given both formats, and a function without the legacy envelopes layer
+    client, key = kms
+    sealer = SecretSealer(key, client=client)
+    current = sealer.seal(SECRET, tenant="acme", check_id=CHECK)
+    old = old_api_envelope(client, key, SECRET, tenant="acme", check_id=CHECK)
+    assert sealer.opens(current)  # with the layer: both
+    assert sealer.opens(old)
+    without_the_legacy_layer(monkeypatch)
+    client.calls.clear()
+
+    # Then the old envelope is declined without asking KMS, and today's format still opens
+    assert sealer.opens(old) is False
+    assert client.calls == []
+    assert sealer.opens(current) is True
+    assert sealer.open(current, tenant="acme", check_id=CHECK) == SECRET
 
 
 def test_the_largest_secret_kms_encrypt_takes_is_sealed(kms: Kms) -> None:

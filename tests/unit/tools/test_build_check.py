@@ -12,16 +12,25 @@ from tools.build_check import problems
 ARM64_WHEEL = "Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: cp313-cp313-manylinux2014_aarch64\n"
 
 
+ABI3_WHEEL = "Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: cp311-abi3-manylinux_2_34_aarch64\n"
+
+
+def _layer(site: Path, package: str, dist: str, wheel: str, native: str) -> None:
+    (site / package).mkdir(parents=True)
+    (site / package / "__init__.py").write_text("")
+    (site / f"{dist}-2.0.dist-info").mkdir()
+    (site / f"{dist}-2.0.dist-info" / "WHEEL").write_text(wheel)
+    (site / dist).mkdir(exist_ok=True)
+    (site / dist / f"_{dist}.{native}.so").write_bytes(b"")
+
+
 def _built(tmp_path: Path, wheel: str = ARM64_WHEEL, native: str = "cpython-313-aarch64-linux-gnu") -> Path:
     site = tmp_path / "SmtpPreflightLayer" / "python"
-    (site / "smtp_preflight").mkdir(parents=True)
-    (site / "smtp_preflight" / "__init__.py").write_text("")
-    (site / "pydantic_core-2.0.dist-info").mkdir()
-    (site / "pydantic_core-2.0.dist-info" / "WHEEL").write_text(wheel)
-    (site / "pydantic_core").mkdir()
-    (site / "pydantic_core" / f"_pydantic_core.{native}.so").write_bytes(b"")
+    _layer(site, "smtp_preflight", "pydantic_core", wheel, native)
     (site / "idna-3.0.dist-info").mkdir()
     (site / "idna-3.0.dist-info" / "WHEEL").write_text("Root-Is-Purelib: true\nTag: py3-none-any\n")
+    _layer(tmp_path / "LegacyEnvelopesLayer" / "python", "cryptography", "cryptography", ABI3_WHEEL, "abi3")
+    _layer(tmp_path / "DetailedTracingLayer" / "python", "aws_xray_sdk", "wrapt", ARM64_WHEEL, native)
     for logical_id, resource in load_template()["Resources"].items():
         if resource["Type"] == "AWS::Serverless::Function":
             module = resource["Properties"]["Handler"].rpartition(".")[0]
@@ -48,11 +57,29 @@ def test_a_wheel_for_this_machine_is_caught(tmp_path: Path) -> None:
     assert any("a native module for another platform" in p for p in found)
 
 
+@pytest.mark.parametrize("package", ["cryptography", "aws_xray_sdk"])
+def test_a_package_of_a_conditional_layer_in_the_shared_layer_is_caught(tmp_path: Path, package: str) -> None:
+    build = _built(tmp_path)
+    (build / "SmtpPreflightLayer" / "python" / package).mkdir()
+
+    assert any(f"holds {package}" in problem for problem in problems(build, TEMPLATE))
+
+
+def test_a_wrong_platform_wheel_in_the_legacy_layer_is_caught(tmp_path: Path) -> None:
+    build = _built(tmp_path)
+    wheel = build / "LegacyEnvelopesLayer" / "python" / "cryptography-2.0.dist-info" / "WHEEL"
+    wheel.write_text("Root-Is-Purelib: false\nTag: cp311-abi3-manylinux_2_28_x86_64\n")
+
+    assert any("cryptography-2.0.dist-info: built for" in problem for problem in problems(build, TEMPLATE))
+
+
 @pytest.mark.parametrize(
     ("missing", "complaint"),
     [
         ("SmtpPreflightLayer/python/smtp_preflight/__init__.py", "smtp_preflight package is missing"),
         ("CheckApiFunction/check_api/app.py", "CheckApiFunction:"),
+        ("LegacyEnvelopesLayer/python/cryptography/__init__.py", "cryptography package is missing"),
+        ("DetailedTracingLayer/python/aws_xray_sdk/__init__.py", "aws_xray_sdk package is missing"),
     ],
 )
 def test_missing_code_is_caught(tmp_path: Path, missing: str, complaint: str) -> None:

@@ -11,8 +11,10 @@ field; docs/performance.md says why): no data key, no AES in our code, no `crypt
 
 APIs before this one sealed an envelope (a `GenerateDataKey` data key, AES-GCM with the check id as
 associated data). During a gradual deployment an old API may still queue such messages, so the worker
-still opens them (`_open_envelope`, with `cryptography` imported only then); they expire one
-`START_WITHIN_SECONDS` after the last old API stops, and the next release drops that path and the wheel.
+still opens them (`_open_envelope`), with `cryptography` imported only then. That wheel is not in the
+shared layer: the template attaches the small `layers/legacy_envelopes` layer to the worker alone, while
+`OpenLegacyEnvelopes` is on (docs/deploy.md). Without it `opens` says no before any KMS call, and the
+worker ends that check with `SEALED_SECRET_FORMAT_RETIRED` (the user sends it again), never a retry.
 
 When the check ends the message is deleted, and the worker refuses to open a sealed secret whose check
 is no longer running (finished, lost or deleted) or whose `startBy` has passed, so a redelivery or a DLQ
@@ -62,6 +64,10 @@ class SecretSealer:
             raise SealingError("KMS Encrypt failed") from exc
         return SealedSecret(kms_ciphertext=_b64(sealed["CiphertextBlob"]))
 
+    def opens(self, sealed: SealedSecret) -> bool:
+        """Whether this function can open `sealed`'s format: an envelope needs the legacy layer."""
+        return not sealed.is_envelope or envelopes_supported()
+
     def open(self, sealed: SealedSecret, *, tenant: str, check_id: str) -> str:
         blob = sealed.encrypted_key if sealed.is_envelope else sealed.kms_ciphertext
         try:
@@ -75,6 +81,16 @@ class SecretSealer:
         if sealed.is_envelope:
             plain = _open_envelope(plain, sealed, check_id)
         return bytes(plain).decode()
+
+
+def envelopes_supported() -> bool:
+    """Whether `cryptography` (the legacy envelopes layer) is importable here; imported only when asked,
+    which is only when an old envelope arrives, never at cold start."""
+    try:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _open_envelope(data_key: bytes, sealed: SealedSecret, check_id: str) -> bytes:

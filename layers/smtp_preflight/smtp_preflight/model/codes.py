@@ -89,6 +89,10 @@ SPECS: dict[str, FindingSpec] = {
     "CHECK_LOST": FindingSpec(E, SERVICE, None, retryable=True),
     # an asynchronous check the abuse limits refused when the worker was about to dial (nothing was sent)
     "CHECK_RATE_LIMITED": FindingSpec(E, USER, None, retryable=True),
+    # an asynchronous check whose secret an API before KMS Encrypt sealing sealed, reaching a worker without
+    # the legacy envelopes layer (OpenLegacyEnvelopes off): ended unopened, nothing dialled; sent again,
+    # it is sealed the new way. The field is the secret's (oauthToken for XOAUTH2)
+    "SEALED_SECRET_FORMAT_RETIRED": FindingSpec(E, SERVICE, Field.PASSWORD, retryable=True),
     # --- handshake: network ---
     "HOST_NOT_FOUND": FindingSpec(E, USER, Field.HOST),  # NXDOMAIN or NODATA: the name is not there
     "DNS_TEMPORARY_FAILURE": FindingSpec(E, SERVICE, None, retryable=True),  # SERVFAIL, refusal, silence

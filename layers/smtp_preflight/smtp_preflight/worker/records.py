@@ -78,6 +78,7 @@ class Outcome(StrEnum):
     SKIPPED_ENDED = "skipped_ended"  # an asynchronous check that finished, was deleted or declared lost
     LOST = "lost"  # an asynchronous check that arrived after its start window: stored as CHECK_LOST
     REFUSED = "refused"  # an asynchronous check over an abuse limit: stored as CHECK_RATE_LIMITED
+    RETIRED_SEAL = "retired_seal"  # sealed in a format no longer opened: SEALED_SECRET_FORMAT_RETIRED
     DEFERRED = "deferred"  # refused by a limit: sent back to the queue with a delay (aws.deferral)
     RECHECKED = "rechecked"  # a watched record checked again (see `status_changed`)
     POSTPONED = "postponed"  # a re-check over an abuse limit: nothing dialled, due again when it allows
