@@ -140,12 +140,14 @@ def run(*, repeats: int = 7, delay: float = 0.025) -> tuple[list[Figure], list[s
             }
             ours = trips["smtp-preflight"]
             note = f"one-way delay {delay * 1000:.0f} ms; medians of {repeats}"
-            if not message:
-                figures.append(
-                    Figure("round trips", f"{dialogue}, protocol minimum 5.5", ours, "RT", target=5.6,
-                           target_on="value", note=note,
-                           extra={"stages_ms": _stages(clients["smtp-preflight"])})
-                )  # fmt: skip
+            # the protocol's minimum: banner 1/2, EHLO, STARTTLS, TLS 1.3, EHLO, AUTH PLAIN with its initial
+            # response; with a message, MAIL + RCPT + DATA in one flight (PIPELINING) and the message after
+            # the 354 (aiosmtpd offers no CHUNKING, whose BDAT could join that flight)
+            minimum, target = (7.5, 7.6) if message else (5.5, 5.6)
+            figures.append(
+                Figure("round trips", f"{dialogue}, protocol minimum {minimum}", ours, "RT", target=target,
+                       target_on="value", note=note, extra={"stages_ms": _stages(clients["smtp-preflight"])})
+            )  # fmt: skip
             for baseline in ("smtplib", "swaks"):
                 if baseline in trips:
                     figures.append(

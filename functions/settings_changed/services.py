@@ -2,6 +2,7 @@
 
 from smtp_preflight.async_checks.lost_checks import CheckNotRunning
 from smtp_preflight.aws.checking import build_checking
+from smtp_preflight.aws.clients import client as aws_client
 from smtp_preflight.aws.deferral import RecordDeferral
 from smtp_preflight.aws.events import CompletionPublisher
 from smtp_preflight.aws.live_progress import ProgressWriter
@@ -30,6 +31,11 @@ secret_hash = checking.secret_hash
 
 deferral = RecordDeferral()
 
+# the clients every settings record calls, created during init rather than by its first record (and, with
+# SnapStart, before the snapshot: `aws.snapstart` forgets them after a restore and they are made again)
+for service in ("dynamodb", "secretsmanager", "events"):
+    aws_client(service)
+
 
 def progress_writer(tenant: str, check_id: str) -> ProgressWriter:
     return ProgressWriter(store, tenant=tenant, check_id=check_id)
@@ -37,6 +43,7 @@ def progress_writer(tenant: str, check_id: str) -> ProgressWriter:
 
 ledger = VersionLedger(ENVIRONMENT.table_name, retention_days=ENVIRONMENT.retention_days)
 credentials = CredentialsReader(ENVIRONMENT.secrets_prefix, max_age=ENVIRONMENT.secrets_max_age)
+credentials.provider  # noqa: B018 - its Parameters provider, made at init too (forgotten after a restore)
 publisher = CompletionPublisher(ENVIRONMENT.event_bus_name)
 change_service = SettingsChangeService(
     checks=check_service,

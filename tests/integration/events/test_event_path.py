@@ -80,6 +80,31 @@ def test_a_duplicate_delivery_runs_no_second_handshake(saas: Saas) -> None:
     assert first["detail"]["version"] == 1
 
 
+def test_a_version_already_checked_is_a_duplicate_even_when_its_secret_is_gone(
+    saas: Saas, service_logs: io.StringIO
+) -> None:
+    """The secret is read while the version is claimed (two calls at once): a refused claim decides, and a
+    secret that cannot be read any more fails nothing."""
+    # Given version 1 was checked, and then the SaaS deleted the secret
+    saas.publish(saas.settings(1, credentialsSecretId="smtp-preflight/acme/short-lived"))
+    saas.put_secret("smtp-preflight/acme/short-lived")
+    assert saas.deliver() == (1, [])
+    saas.secrets.delete_secret(SecretId="smtp-preflight/acme/short-lived", ForceDeleteWithoutRecovery=True)
+    from functions.settings_changed import services
+
+    services.credentials.clear_cache()  # not from the worker's short cache: read anew, and not found
+
+    # When the same version is delivered again
+    saas.publish(saas.settings(1, credentialsSecretId="smtp-preflight/acme/short-lived"))
+    assert saas.deliver() == (1, [])
+
+    # Then it is a duplicate, not a SECRET_NOT_FOUND failure
+    lines = map(json.loads, service_logs.getvalue().splitlines())
+    assert [line["outcome"] for line in lines if "outcome" in line] == ["checked", "duplicate"]
+    assert "SECRET_NOT_FOUND" not in service_logs.getvalue()
+    assert saas.smtp.auth_attempts == 1
+
+
 def test_an_older_version_arriving_late_is_skipped_with_a_reason(
     saas: Saas, service_logs: io.StringIO
 ) -> None:

@@ -451,3 +451,36 @@ def _not_sent() -> Any:
     from smtp_preflight.limits import LoginOutcome
 
     return LoginOutcome.NOT_SENT
+
+
+def test_a_watch_that_could_not_start_starts_on_the_redelivery_without_a_second_handshake(
+    watching: Watching, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The watch's baseline is written beside the completion event, after the version is marked checked:
+    if it fails, the version stays unpublished and the redelivery writes both again from the stored report."""
+    # Given the watch store fails once
+    real_start = WatchStore.start
+    calls = {"n": 0}
+
+    def failing_once(self: WatchStore, *args: Any, **kwargs: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            from smtp_preflight.aws.check_store import StoreError
+
+            raise StoreError("DynamoDB update_item (watch) failed")
+        real_start(self, *args, **kwargs)
+
+    monkeypatch.setattr(WatchStore, "start", failing_once)
+    watching.saas.publish(watching.saas.settings(1))
+
+    # When the record fails and SQS delivers it again
+    assert len(watching.saas.deliver()[1]) == 1
+    assert watching.saas.deliver() == (1, [])
+
+    # Then one handshake, its report watched, and the completion announced (again, on the redelivery)
+    assert watching.saas.smtp.auth_attempts == 1
+    [report] = watching.history()
+    watch = watching.watch()
+    assert watch is not None
+    assert watch["lastCheckId"] == report["checkId"]
+    assert {c["detail"]["checkId"] for c in watching.saas.completions()} == {report["checkId"]}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,11 @@ DEFAULT_RETENTION_DAYS = 90
 MAX_QUERY_ROUNDS = 5  # expired items are filtered after Limit: top a page up, but boundedly
 MAX_LIST_LIMIT = 1000
 BATCH_WRITE_ITEMS = 25  # DynamoDB's BatchWriteItem maximum
+
+
+# the settings record's LATEST is written in one of these while the report's own write runs (two independent
+# round trips at once); one per concurrent record the worker may run, as botocore's connection pool
+_LATEST_WRITES = ThreadPoolExecutor(max_workers=32, thread_name_prefix="latest")
 
 
 class StoreError(StoreFailed):
@@ -107,12 +113,24 @@ class CheckStore:
             {**report.model_dump(), "settings_id": settings_id, "trigger": trigger}
         )
         item = self._report_item(tenant, prefix, resource)
-        if replace_running:
+        if replace_running:  # LATEST only once the report has replaced its running item
             self._conditional("put_item", Item=item, **_WHILE_RUNNING)
-        else:
+            if settings_id is not None:
+                self._put_latest(prefix, settings_id, item)
+            return resource
+        # LATEST is a copy of the report item, not a pointer to it: both written at once
+        latest = (
+            None
+            if settings_id is None
+            else _LATEST_WRITES.submit(self._put_latest, prefix, settings_id, item)
+        )
+        try:
             self._call("put_item", TableName=self.table_name, Item=item)
-        if settings_id is not None:
-            self._put_latest(prefix, settings_id, item)
+        finally:
+            if latest is not None:
+                wait([latest])
+        if latest is not None:
+            latest.result()  # raises its StoreError
         return resource
 
     def start_check(self, tenant: str, running: RunningCheck) -> None:

@@ -40,7 +40,7 @@ from enum import StrEnum
 from smtp_preflight.guard import parse_ip_literal
 from smtp_preflight.model.findings import Finding, make_finding
 from smtp_preflight.release import ReleaseFacts
-from smtp_preflight.rules.distance import edit_distance
+from smtp_preflight.rules.distance import within_edits
 from smtp_preflight.rules.typos import CONFUSABLES, display_host, suggest_host
 
 
@@ -258,7 +258,8 @@ def _slipped(folded: str, brand: Brand) -> bool:
         return False
     name = brand.name.replace("-", "")
     allowed = brand.slips if len(name) >= 8 else min(brand.slips, 1)
-    return 0 < edit_distance(folded, fold(name)) <= allowed
+    folded_name = fold(name)
+    return folded != folded_name and within_edits(folded, folded_name, allowed)
 
 
 def _noise(folded: str) -> bool:

@@ -18,7 +18,7 @@ from smtp_preflight.model.codes import Severity
 from smtp_preflight.model.report import ProviderId, ProviderRef
 from smtp_preflight.wording import i18n
 
-from .distance import SLIP_DISTANCE, edit_distance
+from .distance import SLIP_DISTANCE, within_edits
 from .mailbox_providers import by_submission_host
 
 
@@ -149,7 +149,7 @@ def lookup_host(host: str) -> HostEntry | None:
 
 
 def _near(host: str, canonical: str) -> bool:
-    return edit_distance(host, canonical) <= SLIP_DISTANCE
+    return within_edits(host, canonical, SLIP_DISTANCE)
 
 
 def provider_ref(provider: ProviderId, locale: str = i18n.DEFAULT_LOCALE) -> ProviderRef:

@@ -17,7 +17,7 @@ import idna
 
 from smtp_preflight.model.report import ProviderId, ProviderRef
 
-from .distance import SLIP_DISTANCE, edit_distance
+from .distance import SLIP_DISTANCE, within_edits
 from .providers import HostEntry, HostKind, lookup_host, provider_ref
 
 TYPO_DISTANCE = 2  # edits between a whole host and a known sending host that still count as a slip
@@ -60,7 +60,7 @@ def suggest_host(host: str) -> str | None:
     """The host the user probably meant, or None when `host` is fine or not close to a known one."""
     entry = lookup_host(host)
     if entry is not None:
-        near = entry.kind is HostKind.OTHER and edit_distance(host, entry.canonical_host) <= SLIP_DISTANCE
+        near = entry.kind is HostKind.OTHER and within_edits(host, entry.canonical_host, SLIP_DISTANCE)
         return entry.canonical_host if near else None
     folded = _fold(host)
     if folded != host and lookup_host(folded) is not None:
@@ -72,10 +72,10 @@ def suggest_host(host: str) -> str | None:
     if domain in LEGITIMATE_LOOKALIKES:
         return None
     for provider_domain, canonical in PROVIDER_DOMAINS.items():
-        if edit_distance(domain, provider_domain) <= 1:
+        if within_edits(domain, provider_domain, 1):
             return canonical
     for known in KNOWN_SENDING_HOSTS:
-        if edit_distance(folded, known) <= TYPO_DISTANCE:
+        if within_edits(folded, known, TYPO_DISTANCE):
             return known
     return None
 

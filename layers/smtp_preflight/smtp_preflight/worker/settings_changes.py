@@ -54,6 +54,7 @@ from .settings_events import (
     SETTINGS_CHANGED,
     SETTINGS_DELETED,
     CheckCompleted,
+    Credentials,
     CredentialsSource,
     EventEnvelope,
     SettingsChanged,
@@ -175,17 +176,21 @@ class SettingsChangeService:
 
     async def settings_changed(self, detail: SettingsChanged, *, deadline: float) -> RecordResult:
         lease = max(deadline - time.monotonic(), 0.0) + LEASE_MARGIN_SECONDS
-        claimed = await asyncio.to_thread(
+        # the claim and the secret are independent calls: both at once (a secret read for a version that
+        # turns out to be skipped is dropped unused; an id outside the prefix is refused before any call)
+        claiming = asyncio.to_thread(
             self.ledger.claim, detail.tenant_id, detail.settings_id, detail.version, lease_seconds=lease
         )
+        claimed, credentials = await asyncio.gather(
+            claiming, self._read_secret(detail), return_exceptions=True
+        )
+        if isinstance(claimed, BaseException):
+            raise claimed
         if not isinstance(claimed, Claim):
             return await self._refused(detail, claimed)
         try:
-            secret_id, credentials = detail.secret_to_read, None
-            if secret_id is not None:  # a connection-only check reads no secret at all
-                credentials = await asyncio.to_thread(
-                    self.credentials.read, secret_id, tenant_id=detail.tenant_id
-                )
+            if isinstance(credentials, BaseException):
+                raise credentials
             settings = detail.to_settings(credentials, timeout=self.check_timeout)
             try:
                 resource = await self.checks.check_and_store(
@@ -200,8 +205,6 @@ class SettingsChangeService:
                 raise RecordFailed(
                     FailureReason.RATE_LIMITED, explanation, retry_after=exc.retry_after
                 ) from None
-            if self.watches is not None:  # this report is the watch's new baseline (before the ledger moves)
-                await asyncio.to_thread(self.watches.start, detail, resource)
         except BaseException:
             self.ledger.release(claimed)  # at once (even when cancelled): the next delivery may check
             raise
@@ -216,6 +219,13 @@ class SettingsChangeService:
             )
         await self._publish(detail, resource)
         return _result(Outcome.CHECKED, detail, resource)
+
+    async def _read_secret(self, detail: SettingsChanged) -> Credentials | None:
+        """The mailbox's credentials, or None for a connection-only check (it reads no secret at all)."""
+        secret_id = detail.secret_to_read
+        if secret_id is None:
+            return None
+        return await asyncio.to_thread(self.credentials.read, secret_id, tenant_id=detail.tenant_id)
 
     async def _refused(self, detail: SettingsChanged, state: VersionState) -> RecordResult:
         decision = decide(state, detail.version, time.time())
@@ -243,10 +253,18 @@ class SettingsChangeService:
         )
 
     async def _publish(self, detail: SettingsChanged, resource: CheckResource) -> None:
+        """Announce the version's report and make it the watch's baseline, at once (independent calls),
+        then mark the version published: only once both are done, so a delivery that failed in either
+        leaves the version `checked` and the next one does both again (each is idempotent)."""
         completed = CheckCompleted.of(
             resource, tenant_id=detail.tenant_id, settings_id=detail.settings_id, version=detail.version
         )
-        await asyncio.to_thread(self.completions.publish, completed)
+        steps = [asyncio.to_thread(self.completions.publish, completed)]
+        if self.watches is not None:
+            steps.append(asyncio.to_thread(self.watches.start, detail, resource))
+        for outcome in await asyncio.gather(*steps, return_exceptions=True):
+            if isinstance(outcome, BaseException):
+                raise outcome
         await asyncio.to_thread(
             self.ledger.mark_published, detail.tenant_id, detail.settings_id, detail.version
         )
