@@ -16,12 +16,13 @@
 - Item keys and secret hashes are HMACs under the deployment key (`aws.deployment_key`): the table never
   holds a customer's address or secret, and one mailbox is one item whichever tenant checks it.
 
-Two round trips per admission and two per settlement, whatever the number of items: one consistent
-`BatchGetItem` of every item concerned, then one `TransactWriteItems` of all the changes, each slot item
-on its version and the counter on its limit. All or nothing: a refused admission leaves no lease or count
-to give back, and a lost race (a version moved meanwhile) reads and decides again. The limits are judged
-in a fixed order on what was read (concurrency, then the tenant's minute, then the mailbox's budgets), so
-a request over two limits is always told the same one.
+An admission is two round trips, whatever the number of items: one consistent `BatchGetItem` of every
+item concerned, then one `TransactWriteItems` of all its changes, each slot item on its version and the
+counter on its limit. All or nothing: a refused admission leaves no lease or count to give back, and a
+lost race (a version moved meanwhile) reads and decides again. The limits are judged in a fixed order on
+what was read (concurrency, then the tenant's minute, then the mailbox's budgets), so a request over two
+limits is always told the same one. Settling needs no such atomicity: each item is read and written back
+on its own, all of them at once (and `CheckService` does it while the report is stored).
 
 Any DynamoDB failure is `LimitsUnavailable` (the check does not run); giving slots back never raises.
 """
@@ -31,6 +32,7 @@ from __future__ import annotations
 import logging
 import math
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -269,12 +271,18 @@ class DynamoDbGate:
         return changes
 
     def _finish(self, lease: _Slot, login: _MailboxLogin | None, outcome: LoginOutcome) -> None:
-        """Give the lease back and settle the login slots, in one transaction; never raises (what it
-        would have kept lapses by itself)."""
+        """Give the lease back and settle the login slots, each item on its own and all at once (no
+        transaction: each settles by itself, and a transaction would only add latency); never raises."""
         changes = {_id(lease.key): (lease.key, _settler(lease.slot_id, None))}
         if login is not None:
             changes.update(self._login_changes(login, outcome))
-        self._change(list(changes.values()))
+        first, *others = changes.values()
+        threads = [threading.Thread(target=self._change, args=change) for change in others]
+        for thread in threads:
+            thread.start()
+        self._change(*first)
+        for thread in threads:
+            thread.join()
 
     # ----- the per-minute counter -------------------------------------------------------------------
     def count_check(self, tenant: str) -> None:
@@ -354,19 +362,21 @@ class DynamoDbGate:
             }
         return {"Put": put}
 
-    def _change(self, changes: list[tuple[Key, SlotChange]]) -> None:
-        """Apply each change to its slot item, all in one transaction; never raises."""
+    def _change(self, key: Key, change: SlotChange) -> None:
+        """Apply `change` to a slot item (read consistently, written back if nobody wrote in between,
+        a lost race read again); never raises: what it would have kept lapses by itself."""
         try:
             for race in range(MAX_SETTLE_RACES):
-                now = self._clock()
-                items = self._read([key for key, _ in changes])
-                writes = [self._slot_write(key, items[_id(key)], change, now) for key, change in changes]
+                item = self._read([key])[_id(key)]
+                put = self._slot_write(key, item, change, self._clock())["Put"]
                 try:
-                    self._transact(writes)
+                    self.client.put_item(**put)
                     return
-                except _Race:
-                    _back_off(race)
-        except (LimitsUnavailable, LimitExceeded):
+                except ClientError as exc:
+                    if not _conditional_failure(exc):
+                        raise LimitsUnavailable("a limit item could not be written") from exc
+                _back_off(race)
+        except (LimitsUnavailable, LimitExceeded, BotoCoreError, ClientError):
             pass
         logger.warning("could not settle a limit slot (it lapses by itself)")
 
@@ -375,6 +385,10 @@ class DynamoDbGate:
         found: Items = {_id(key): None for key in keys}
         pending: list[Key] = keys
         try:
+            if len(keys) == 1:
+                item = self.client.get_item(TableName=self.table_name, Key=keys[0], ConsistentRead=True)
+                found[_id(keys[0])] = item.get("Item")
+                return found
             for _ in range(MAX_WRITE_RACES):
                 response = self.client.batch_get_item(
                     RequestItems={self.table_name: {"Keys": pending, "ConsistentRead": True}}
