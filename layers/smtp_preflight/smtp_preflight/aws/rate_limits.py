@@ -29,6 +29,7 @@ Any DynamoDB failure is `LimitsUnavailable` (the check does not run); giving slo
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import random
@@ -64,6 +65,7 @@ RETRYABLE_REASONS = frozenset({"ConditionalCheckFailed", "TransactionConflict", 
 
 Key = dict[str, dict[str, str]]
 Items = dict[str, dict[str, Any] | None]  # items read, by `_id` of their key
+HOLDER_SEPARATOR = "."  # a worker's lease slot id: <holder>.<uuid>
 MAX_KNOWN_SECRETS = 8  # app passwords: a mailbox may have a few good secrets at once
 
 
@@ -112,7 +114,14 @@ class DynamoDbGate:
     (mailbox, secret) recognises a secret that logged in before (None: no secret is ever recognised).
     With `rechecks`, the per-minute count is the tenant's re-check budget (`RECHECKS#<minute>`,
     `max_rechecks_per_minute`) instead of its handshake rate; the concurrency leases and the mailboxes'
-    login slots are the same items either way."""
+    login slots are the same items either way.
+
+    With `share` (the worker's, `limits.worker_share`), the tenant's leases may be held by at most that
+    many execution environments at once (`TENANT_WORKER_SHARE`): an environment runs one invocation at a
+    time, and an invocation returns only when its slowest record ends, so environments holding a tenant's
+    leases are the worker invocations its checks hold. Each lease's slot id starts with its environment's
+    `holder` id (random, made at the first admission, so SnapStart-restored environments differ); records
+    of one batch share one. Still the same item and the same one write: no extra AWS call."""
 
     def __init__(
         self,
@@ -124,6 +133,8 @@ class DynamoDbGate:
         client: Any = None,
         clock: Callable[[], float] = time.time,
         rechecks: bool = False,
+        share: int | None = None,
+        holder: str | None = None,
     ) -> None:
         self.table_name = table_name
         self.limits = limits
@@ -136,6 +147,8 @@ class DynamoDbGate:
             if rechecks
             else ("HANDSHAKES", limits.max_handshakes_per_minute, Limit.TENANT_HANDSHAKE_RATE)
         )
+        self._share = share
+        self._holder = holder
 
     @property
     def client(self) -> Any:
@@ -156,7 +169,9 @@ class DynamoDbGate:
         lease_for = float(self.limits.lease_seconds)
         if lease_seconds is not None:
             lease_for = min(lease_for, max(0.0, lease_seconds) + self.limits.lease_grace_seconds)
-        lease = _Slot({PK: s(limits_pk(tenant)), SK: s(LEASES_SK)}, uuid.uuid4().hex)
+        holder = None if self._share is None else self.holder
+        lease_id = uuid.uuid4().hex if holder is None else f"{holder}{HOLDER_SEPARATOR}{uuid.uuid4().hex}"
+        lease = _Slot({PK: s(limits_pk(tenant)), SK: s(LEASES_SK)}, lease_id)
         minute = int(now // 60)
         counter = {PK: s(limits_pk(tenant)), SK: s(minute_sk(self._counter, minute))}
         keys = [lease.key, counter]
@@ -171,7 +186,7 @@ class DynamoDbGate:
             items = self._read(keys)
             writes = [
                 self._take(lease, items, now + lease_for, self.limits.max_concurrent_handshakes,
-                           Limit.TENANT_CONCURRENT_HANDSHAKES, now)
+                           Limit.TENANT_CONCURRENT_HANDSHAKES, now, holders=self._share)
             ]  # fmt: skip
             counted = int((items[_id(counter)] or {}).get("handshakes", {}).get("N", "0"))
             if counted >= self._per_minute:
@@ -190,6 +205,11 @@ class DynamoDbGate:
                 continue
             return _DynamoDbAdmission(self, lease, login)
         raise LimitsUnavailable("too many concurrent updates of a limit item")
+
+    @property
+    def holder(self) -> str:
+        """This execution environment's id in its lease slots (see the class), unless one was given."""
+        return self._holder or _environment_holder()
 
     def _mailbox_key(self, mailbox: Mailbox) -> str:
         try:
@@ -321,13 +341,27 @@ class DynamoDbGate:
     # ----- slot items -------------------------------------------------------------------------------
 
     def _take(  # noqa: PLR0917 - one slot's whole rule
-        self, slot: _Slot, items: Items, until: float, capacity: int, limit: Limit, now: float
+        self,
+        slot: _Slot,
+        items: Items,
+        until: float,
+        capacity: int,
+        limit: Limit,
+        now: float,
+        holders: int | None = None,
     ) -> dict[str, Any]:
-        """The write that takes `slot` until `until`; `LimitExceeded` if `capacity` live slots are taken."""
+        """The write that takes `slot` until `until`; `LimitExceeded` if `capacity` live slots are taken,
+        or, with `holders`, if that many holders other than the slot's own hold slots (a holder that holds
+        one already may take more: it is held either way). A holder's slot id is `holder.uuid`."""
+        holder, separator, _ = slot.slot_id.partition(HOLDER_SEPARATOR)
 
         def take(state: _SlotState) -> _SlotState:
             if len(state.slots) >= capacity:
                 raise LimitExceeded(limit, min(state.slots.values()) - now)
+            if separator and holders is not None:
+                held = _holders(state.slots)  # holder -> when its last slot ends (it is free then)
+                if holder not in held and len(held) >= holders:
+                    raise LimitExceeded(Limit.TENANT_WORKER_SHARE, min(held.values()) - now)
             return _SlotState({**state.slots, slot.slot_id: until}, state.known)
 
         return self._slot_write(slot.key, items[_id(slot.key)], take, now)
@@ -443,6 +477,23 @@ def _live_state(item: dict[str, Any] | None, now: float) -> _SlotState:
         return {name: float(v["N"]) for name, v in stored.items() if float(v["N"]) > now}
 
     return _SlotState(live("slots"), live("known"))
+
+
+@functools.cache
+def _environment_holder() -> str:
+    """This process's holder id: made at its first admission, never at import, so that environments
+    SnapStart restores from one snapshot do not share it; every gate of the process uses it."""
+    return uuid.uuid4().hex[:12]
+
+
+def _holders(slots: dict[str, float]) -> dict[str, float]:
+    """The holders among slot ids (`holder.uuid`; plain ids have none), each with its last slot's end."""
+    held: dict[str, float] = {}
+    for slot_id, until in slots.items():
+        holder, separator, _ = slot_id.partition(HOLDER_SEPARATOR)
+        if separator:
+            held[holder] = max(until, held.get(holder, until))
+    return held
 
 
 def _add_slot(slot_id: str, until: float) -> SlotChange:
