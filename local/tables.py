@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]
 
+from local.moto_isolation import isolate_requests
+
 TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
 
 
@@ -89,5 +91,7 @@ def create_table(client: Any, table_name: str, properties: dict[str, Any]) -> No
 
 
 def create_checks_table(client: Any, table_name: str, path: Path = TEMPLATE) -> None:
-    """The service's one table (`ChecksTable` in template.yaml)."""
+    """The service's one table (`ChecksTable` in template.yaml), on a moto that isolates each request as
+    DynamoDB does (`moto_isolation.py`)."""
+    isolate_requests()
     create_table(client, table_name, table_definitions(path)["ChecksTable"])

@@ -1,7 +1,12 @@
 """The floor for the API's cold start: the same third-party pieces and the same kind of request, none
 of our code. A Powertools Logger, `APIGatewayHttpResolver` with validation and a pydantic body, one
 boto3 DynamoDB client, and an aiosmtplib STARTTLS + login against the server in the body, then one
-`put_item`: what any handler doing this job has to import and do."""
+`put_item`: what any handler doing this job has to import and do.
+
+The body declares a sender address as pydantic's `EmailStr`, which loads email-validator: the API takes
+one (`fromAddress`) and, as here, a username that is an address is one (the sender's domain names its
+provider), so email-validator is one of the third-party pieces this request needs. The floor left it out
+until the API stopped importing it at cold start and the request's own use of it showed (2026-12-05)."""
 
 import asyncio
 import json
@@ -15,7 +20,7 @@ import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, EmailStr, Field
 
 logger = Logger(service="floor")
 dynamodb = boto3.client("dynamodb")
@@ -30,6 +35,7 @@ class CheckRequest(BaseModel):
     username: str
     password: str
     settings_id: str | None = Field(default=None, alias="settingsId")
+    from_address: EmailStr | None = Field(default=None, alias="fromAddress")
 
 
 async def login(body: CheckRequest) -> str:

@@ -12,11 +12,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyPersistenceLayerError,
-    IdempotencyValidationError,
-)
 
 from smtp_preflight.async_checks.running import MAX_SEALED_SECRET_BYTES, SecretTooLargeToSeal
 from smtp_preflight.aws.deployment_key import KeyUnavailable
@@ -26,6 +21,7 @@ from smtp_preflight.checking.service import StoreFailed
 from smtp_preflight.limits import Limit, LimitExceeded, LimitsUnavailable
 from smtp_preflight.model.input_errors import PATTERN_DESCRIPTIONS, describe_error
 
+from .idempotency import KeyInProgress, KeyReused
 from .idempotency_key import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN
 from .schemas import ApiErrorCode, ErrorBody, ErrorDetail, FieldError, GatewayMessage
 
@@ -145,13 +141,13 @@ def register_error_handlers(resolver: APIGatewayHttpResolver) -> None:
     resolver.exception_handler(RequestValidationError)(_invalid_request)
     resolver.exception_handler(RequestUnsupportedContentType)(_unsupported_media_type)
     resolver.exception_handler(ApiError)(_api_error)
-    resolver.exception_handler(IdempotencyValidationError)(_idempotency_key_reused)
-    resolver.exception_handler(IdempotencyAlreadyInProgressError)(_idempotency_in_progress)
+    resolver.exception_handler(KeyReused)(_idempotency_key_reused)
+    resolver.exception_handler(KeyInProgress)(_idempotency_in_progress)
     resolver.exception_handler(LimitExceeded)(_limit_exceeded)
     resolver.exception_handler(SecretTooLargeToSeal)(_secret_too_large_to_seal)
     # SealingError: KMS could not seal an asynchronous check's secret; nothing was accepted
     resolver.exception_handler(
-        [StoreFailed, SealingError, IdempotencyPersistenceLayerError, LimitsUnavailable, KeyUnavailable]
+        [StoreFailed, SealingError, LimitsUnavailable, KeyUnavailable]  # idempotency records: StoreFailed
     )(_store_unavailable)
     resolver.exception_handler(Exception)(_internal_error)
     resolver.not_found(_not_found)
@@ -197,7 +193,7 @@ def _api_error(exc: ApiError) -> Response[Any]:
     return error_response(exc.status, exc.code, exc.message, exc.fields)
 
 
-def _idempotency_key_reused(_exc: IdempotencyValidationError) -> Response[Any]:
+def _idempotency_key_reused(_exc: KeyReused) -> Response[Any]:
     fields = [
         FieldError(
             location="header",
@@ -217,7 +213,7 @@ def _secret_too_large_to_seal(exc: SecretTooLargeToSeal) -> Response[Any]:
     return error_response(422, ApiErrorCode.VALIDATION_FAILED, "The request is invalid.", fields)
 
 
-def _idempotency_in_progress(_exc: IdempotencyAlreadyInProgressError) -> Response[Any]:
+def _idempotency_in_progress(_exc: KeyInProgress) -> Response[Any]:
     return error_response(
         409, ApiErrorCode.REQUEST_IN_PROGRESS, "A request with this Idempotency-Key is still running."
     )

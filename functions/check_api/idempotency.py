@@ -15,39 +15,54 @@ and an asynchronous create (422), and a replay answers the first acceptance (the
 
 from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
-from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from smtp_preflight.async_checks.running import RunningCheck
-from smtp_preflight.aws.idempotency import persistence_layer
+from smtp_preflight.checking.service import StoreFailed
 from smtp_preflight.model.report import CheckResource
 from smtp_preflight.model.settings import SmtpSettings
 
 from . import services
 from .env import ENVIRONMENT
 
+if TYPE_CHECKING:  # Powertools' idempotency is imported on the first request that sends a key (~15 ms)
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+    from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 KEY_PREFIX = "createCheck"  # explicit, so renaming or moving functions keeps stored records valid
+T = TypeVar("T")
 
 _replayed: ContextVar[bool] = ContextVar("idempotent_replay", default=False)
 
 
-def _mark_replay(response: Any, idempotent_data: DataRecord) -> Any:
+class KeyReused(Exception):
+    """The key was used before with other settings or another secret (422 IDEMPOTENCY_KEY_REUSED)."""
+
+
+class KeyInProgress(Exception):
+    """The first request with this key is still running (409 REQUEST_IN_PROGRESS)."""
+
+
+def _mark_replay(response: Any, idempotent_data: "DataRecord") -> Any:
     _replayed.set(True)
     return response
 
 
-idempotency_config = IdempotencyConfig(
-    event_key_jmespath="[tenant, key]",  # the tenant is always part of the key; never the body
-    payload_validation_jmespath="fingerprint",  # same key, different settings → 422
-    raise_on_no_idempotency_key=True,
-    expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
-    response_hook=_mark_replay,
-)
+@cache
+def idempotency_config() -> "IdempotencyConfig":
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+    return IdempotencyConfig(
+        event_key_jmespath="[tenant, key]",  # the tenant is always part of the key; never the body
+        payload_validation_jmespath="fingerprint",  # same key, different settings → 422
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
+        response_hook=_mark_replay,
+    )
 
 
 def request_fingerprint(
@@ -70,10 +85,8 @@ def run_once(
 ) -> tuple[CheckResource, bool]:
     """`work()`'s result, computed at most once per (tenant, key) within the TTL, and whether it was a
     replay of the first call's result."""
-    idempotency_config.register_lambda_context(lambda_context)
-    _replayed.set(False)
-    result = _once(request_key={"tenant": tenant, "key": key, "fingerprint": fingerprint}, work=work)
-    return result, _replayed.get()
+    request_key = {"tenant": tenant, "key": key, "fingerprint": fingerprint}
+    return _idempotent(_once(), work, request_key, lambda_context)
 
 
 def run_once_async(
@@ -85,10 +98,30 @@ def run_once_async(
     lambda_context: LambdaContext,
 ) -> tuple[RunningCheck, bool]:
     """`run_once` for an asynchronous create: the accepted check, at most once per (tenant, key)."""
-    idempotency_config.register_lambda_context(lambda_context)
-    _replayed.set(False)
     request_key = {"tenant": tenant, "key": key, "fingerprint": {**fingerprint, "respondAsync": True}}
-    result = _once_async(request_key=request_key, work=work)
+    return _idempotent(_once_async(), work, request_key, lambda_context)
+
+
+def _idempotent(
+    once: Callable[..., T], work: Callable[[], T], request_key: dict[str, Any], lambda_context: LambdaContext
+) -> tuple[T, bool]:
+    """Powertools' refusals as this API's: a reused key, a key in progress, records unavailable."""
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
+        IdempotencyValidationError,
+    )
+
+    idempotency_config().register_lambda_context(lambda_context)
+    _replayed.set(False)
+    try:
+        result = once(request_key=request_key, work=work)
+    except IdempotencyValidationError:
+        raise KeyReused() from None
+    except IdempotencyAlreadyInProgressError:
+        raise KeyInProgress() from None
+    except IdempotencyPersistenceLayerError as exc:
+        raise StoreFailed("the idempotency records are unavailable") from exc
     return result, _replayed.get()
 
 
@@ -101,20 +134,28 @@ def _run_async(*, request_key: dict[str, Any], work: Callable[[], RunningCheck])
     return work()
 
 
-_once = idempotent_function(
-    _run,
-    data_keyword_argument="request_key",
-    persistence_store=persistence_layer(ENVIRONMENT.table_name),
-    config=idempotency_config,
-    key_prefix=KEY_PREFIX,
-    output_serializer=PydanticSerializer,
-)
+@cache
+def _once() -> Callable[..., CheckResource]:
+    return _idempotent_function(_run)
 
-_once_async = idempotent_function(
-    _run_async,
-    data_keyword_argument="request_key",
-    persistence_store=persistence_layer(ENVIRONMENT.table_name),
-    config=idempotency_config,
-    key_prefix=KEY_PREFIX,
-    output_serializer=PydanticSerializer,
-)
+
+@cache
+def _once_async() -> Callable[..., RunningCheck]:
+    return _idempotent_function(_run_async)
+
+
+def _idempotent_function(function: Callable[..., T]) -> Callable[..., T]:
+    from aws_lambda_powertools.utilities.idempotency import idempotent_function
+    from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
+
+    from smtp_preflight.aws.idempotency import persistence_layer
+
+    wrapped: Callable[..., T] = idempotent_function(
+        function,
+        data_keyword_argument="request_key",
+        persistence_store=persistence_layer(ENVIRONMENT.table_name),
+        config=idempotency_config(),
+        key_prefix=KEY_PREFIX,
+        output_serializer=PydanticSerializer,
+    )
+    return wrapped

@@ -46,6 +46,8 @@ class CheckRequest(SmtpSettings):
 class CheckSummary(CamelModel):
     """A stored check without its handshake details (stages, TLS, transcript): what a list shows."""
 
+    model_config = ConfigDict(defer_build=True)  # built when first used: not on a create's cold start
+
     check_id: str
     status: Status
     scope: CheckScope = Field(description=SCOPE_DESCRIPTION)
@@ -71,12 +73,16 @@ class CheckPage(CamelModel):
     """One page of a tenant's checks, newest first. Pass `nextCursor` back as `cursor` for the next page.
     Items are full checks, or summaries with `view=summary`."""
 
+    model_config = ConfigDict(defer_build=True)
+
     items: list[CheckResource] | list[CheckSummary]
     next_cursor: str | None = None
 
 
 class ErasedChecks(CamelModel):
     """What an erasure removed. `complete` false: more remain (a very long history); send it again."""
+
+    model_config = ConfigDict(defer_build=True)
 
     deleted_count: int
     complete: bool
@@ -87,6 +93,8 @@ class WatchState(CamelModel):
     its verdict is announced as `SmtpCheckStatusChanged`. Records are watched once checked through the
     event path (`SmtpSettingsChanged`); deletion or erasing their history ends the watch."""
 
+    model_config = ConfigDict(defer_build=True)
+
     watched: bool = Field(description="Always true: a record that is not watched answers 404.")
     next_check_at: datetime = Field(description="When the next re-check is due (it may run a little later).")
     last_check_id: str = Field(description="The watch's last report: `GET /v1/smtp-checks/{checkId}`.")
@@ -95,6 +103,8 @@ class WatchState(CamelModel):
 
 
 class Health(CamelModel):
+    model_config = ConfigDict(defer_build=True)
+
     status: str = Field(examples=["ok"])
     version: str
 

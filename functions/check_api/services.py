@@ -3,12 +3,14 @@
 from smtp_preflight.async_checks.acceptor import CheckAcceptor
 from smtp_preflight.aws.check_queue import CheckQueue
 from smtp_preflight.aws.checking import build_checking
+from smtp_preflight.aws.clients import client as aws_client
 from smtp_preflight.aws.sealing import SecretSealer
 from smtp_preflight.aws.watch_store import WatchStore
 from smtp_preflight.watch.schedule import WatchSchedule
 
 from .env import ENVIRONMENT, LIMITS, POLICY
 
+aws_client("dynamodb")  # in the init phase (and a SnapStart snapshot, refreshed after a restore)
 checking = build_checking(ENVIRONMENT, limits=LIMITS, policy=POLICY)
 store, deployment_key, mailbox_hash = checking.store, checking.deployment_key, checking.mailbox_hash
 secret_hash = checking.secret_hash

@@ -56,6 +56,7 @@ def test_the_worker_may_do_only_what_it_needs() -> None:
     assert events["Resource"]["Fn::Sub"].endswith(":event-bus/${EventBusName}")
     table = grants["ReportsAndVersionLedger"]
     assert sorted(table["Action"]) == [  # DeleteItem: SmtpSettingsDeleted ends the record's watch
+        "dynamodb:BatchGetItem",  # the abuse limits' items, read together
         "dynamodb:DeleteItem",
         "dynamodb:GetItem",
         "dynamodb:PutItem",

@@ -26,6 +26,8 @@ _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
 def strip_controls(text: str) -> str:
     """Drop control, format, surrogate, private-use and unassigned characters; tabs and line or paragraph
     separators become spaces. Plain line breaks are dropped (callers split lines first)."""
+    if text.isascii() and text.isprintable():  # most server text: nothing to drop (the handshake's hot path)
+        return text
     out: list[str] = []
     for ch in text:
         if ch == "\t":

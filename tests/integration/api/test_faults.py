@@ -99,7 +99,7 @@ def test_throttling_is_retried_and_no_check_vanishes(
     smtp_api: Api, demo_smtp: DemoSmtpServer, faults: Faults
 ) -> None:
     # Given DynamoDB throttling a third of the writes and reads (botocore retries each up to 4 times)
-    faults.set(0.35, "PutItem", "UpdateItem", "GetItem")
+    faults.set(0.35, "PutItem", "UpdateItem", "GetItem", "BatchGetItem", "TransactWriteItems")
     ran = stored = reported_failed = 0
 
     # When 16 checks are posted, some with an Idempotency-Key
@@ -131,7 +131,8 @@ def test_throttling_is_retried_and_no_check_vanishes(
 
 
 @pytest.mark.parametrize("kind", ["throttle", "outage"])
-@pytest.mark.parametrize("operation", ["PutItem", "UpdateItem", "GetItem"])
+# what a create cannot do without: the report, the check count, the limits' read and their admission
+@pytest.mark.parametrize("operation", ["PutItem", "UpdateItem", "BatchGetItem", "TransactWriteItems"])
 def test_an_outage_is_503_with_retry_after_within_the_deadline(
     smtp_api: Api, demo_smtp: DemoSmtpServer, faults: Faults, operation: str, kind: str
 ) -> None:

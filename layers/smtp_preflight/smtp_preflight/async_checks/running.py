@@ -255,7 +255,7 @@ class SealedSecret(CamelModel):
     envelope that APIs before it wrote (`encryptedKey`, `nonce`, `ciphertext`: a KMS data key and AES-GCM),
     which a worker keeps opening while an old API may still queue it during a gradual deployment."""
 
-    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True, defer_build=True)
 
     kms_ciphertext: str | None = Field(
         None, min_length=1, max_length=8192, description="KMS Encrypt's ciphertext blob, base64"
@@ -297,7 +297,7 @@ def secret_field(settings: SmtpSettings) -> str:
 class CheckRequested(CamelModel):
     """`SmtpCheckRequested`'s detail: an asynchronous API check for the worker."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True, defer_build=True)
 
     tenant_id: Annotated[str, Field(pattern=ID_PATTERN)]
     check_id: Annotated[str, Field(min_length=26, max_length=26)]

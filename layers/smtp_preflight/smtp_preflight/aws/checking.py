@@ -15,6 +15,7 @@ from smtp_preflight.config.environment import FunctionEnvironment
 from smtp_preflight.config.policy import Policy
 from smtp_preflight.limits import AbuseLimits, CheckCounter, Mailbox
 
+from . import snapstart  # noqa: F401 - registers the after-restore hook in every function that checks
 from .check_store import DEFAULT_RETENTION_DAYS, CheckStore
 from .deployment_key import DeploymentKey
 from .observability import log_keys, record_check_metrics

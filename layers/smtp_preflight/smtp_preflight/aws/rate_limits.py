@@ -16,6 +16,14 @@
 - Item keys and secret hashes are HMACs under the deployment key (`aws.deployment_key`): the table never
   holds a customer's address or secret, and one mailbox is one item whichever tenant checks it.
 
+An admission is two round trips, whatever the number of items: one consistent `BatchGetItem` of every
+item concerned, then one `TransactWriteItems` of all its changes, each slot item on its version and the
+counter on its limit. All or nothing: a refused admission leaves no lease or count to give back, and a
+lost race (a version moved meanwhile) reads and decides again. The limits are judged in a fixed order on
+what was read (concurrency, then the tenant's minute, then the mailbox's budgets), so a request over two
+limits is always told the same one. Settling needs no such atomicity: each item is read and written back
+on its own, all of them at once (and `CheckService` does it while the report is stored).
+
 Any DynamoDB failure is `LimitsUnavailable` (the check does not run); giving slots back never raises.
 """
 
@@ -25,6 +33,7 @@ import functools
 import logging
 import math
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -52,8 +61,10 @@ MAX_WRITE_RACES = 16  # optimistic-lock retries before giving up (then LimitsUna
 MAX_SETTLE_RACES = 64  # giving a slot back tries harder: a slot left behind blocks until it lapses
 MAX_RACE_BACKOFF_SECONDS = 0.05
 TTL_GRACE_SECONDS = 300
+RETRYABLE_REASONS = frozenset({"ConditionalCheckFailed", "TransactionConflict", "ThrottlingError"})
 
 Key = dict[str, dict[str, str]]
+Items = dict[str, dict[str, Any] | None]  # items read, by `_id` of their key
 HOLDER_SEPARATOR = "."  # a worker's lease slot id: <holder>.<uuid>
 MAX_KNOWN_SECRETS = 8  # app passwords: a mailbox may have a few good secrets at once
 
@@ -88,6 +99,14 @@ class _MailboxLogin:
     tenant_slot: _Slot | None
     shared_slot: _Slot | None
     withheld: LimitExceeded | None = None  # the shared budget is full: no AUTH for this secret
+
+
+class _Race(Exception):
+    """A version moved between the read and the write: read and decide again."""
+
+
+class _CounterFull(Exception):
+    """The per-minute counter reached its limit between the read and the write."""
 
 
 class DynamoDbGate:
@@ -145,31 +164,47 @@ class DynamoDbGate:
         secret: SecretStr | None = None,
         lease_seconds: float | None = None,
     ) -> _DynamoDbAdmission:
+        """Lease, count and login slots in one transaction, decided on one consistent read of them all."""
         now = self._clock()
         lease_for = float(self.limits.lease_seconds)
         if lease_seconds is not None:
             lease_for = min(lease_for, max(0.0, lease_seconds) + self.limits.lease_grace_seconds)
-        lease = self._take_slot(
-            {PK: s(limits_pk(tenant)), SK: s(LEASES_SK)},
-            capacity=self.limits.max_concurrent_handshakes,
-            until=now + lease_for,
-            limit=Limit.TENANT_CONCURRENT_HANDSHAKES,
-            now=now,
-            holder=None if self._share is None else self.holder,
-            holders=self._share,
-        )
-        counted: Key | None = None
-        login: _MailboxLogin | None = None
-        try:
-            counted = self._count_handshake(tenant, now)
+        holder = None if self._share is None else self.holder
+        lease_id = uuid.uuid4().hex if holder is None else f"{holder}{HOLDER_SEPARATOR}{uuid.uuid4().hex}"
+        lease = _Slot({PK: s(limits_pk(tenant)), SK: s(LEASES_SK)}, lease_id)
+        minute = int(now // 60)
+        counter = {PK: s(limits_pk(tenant)), SK: s(minute_sk(self._counter, minute))}
+        keys = [lease.key, counter]
+        secret_mac: str | None = None
+        if mailbox is not None:
+            mailbox_key = self._mailbox_key(mailbox)
+            secret_mac = self._secret_key(mailbox, secret)
+            tenant_login = {PK: s(limits_pk(tenant)), SK: s(f"{LOGINS_SK}#{mailbox_key}")}
+            shared_login = {PK: s(mailbox_pk(mailbox_key)), SK: s(LOGINS_SK)}
+            keys += [tenant_login, shared_login]
+        for race in range(MAX_WRITE_RACES):
+            items = self._read(keys)
+            writes = [
+                self._take(lease, items, now + lease_for, self.limits.max_concurrent_handshakes,
+                           Limit.TENANT_CONCURRENT_HANDSHAKES, now, holders=self._share)
+            ]  # fmt: skip
+            counted = int((items[_id(counter)] or {}).get("handshakes", {}).get("N", "0"))
+            if counted >= self._per_minute:
+                raise LimitExceeded(self._rate_limit, (minute + 1) * 60 - now)
+            writes.append(self._count_write(counter, minute, self._per_minute))
+            login: _MailboxLogin | None = None
             if mailbox is not None:
-                login = self._take_login(tenant, mailbox, secret, now)
-        except BaseException:
-            if counted is not None:
-                self._uncount(counted)
-            self._settle(lease, until=None)
-            raise
-        return _DynamoDbAdmission(self, lease, login)
+                login, login_writes = self._take_login(tenant_login, shared_login, items, secret_mac, now)
+                writes += login_writes
+            try:
+                self._transact(writes, counter_at=1)
+            except _CounterFull:
+                raise LimitExceeded(self._rate_limit, (minute + 1) * 60 - now) from None
+            except _Race:
+                _back_off(race)
+                continue
+            return _DynamoDbAdmission(self, lease, login)
+        raise LimitsUnavailable("too many concurrent updates of a limit item")
 
     @property
     def holder(self) -> str:
@@ -193,47 +228,46 @@ class DynamoDbGate:
     # ----- failed logins: the tenant's budget, the mailbox's shared one, secrets known to work --------
 
     def _take_login(
-        self, tenant: str, mailbox: Mailbox, secret: SecretStr | None, now: float
-    ) -> _MailboxLogin:
-        mailbox_key = self._mailbox_key(mailbox)
-        secret_mac = self._secret_key(mailbox, secret)
-        tenant_key = {PK: s(limits_pk(tenant)), SK: s(f"{LOGINS_SK}#{mailbox_key}")}
-        shared_key = {PK: s(mailbox_pk(mailbox_key)), SK: s(LOGINS_SK)}
-        if secret_mac is not None and secret_mac in self._live(shared_key, now).known:
-            return _MailboxLogin(tenant_key, shared_key, secret_mac, True, None, None)
+        self, tenant_key: Key, shared_key: Key, items: Items, secret_mac: str | None, now: float
+    ) -> tuple[_MailboxLogin, list[dict[str, Any]]]:
+        """The login part of an admission, and its writes (none for a known secret)."""
+        if secret_mac is not None and secret_mac in _live_state(items[_id(shared_key)], now).known:
+            return _MailboxLogin(tenant_key, shared_key, secret_mac, True, None, None), []
         window_end = now + self.limits.failed_login_window_seconds
-        tenant_slot = self._take_slot(
-            tenant_key,
-            capacity=self.limits.max_failed_logins,
-            until=window_end,
-            limit=Limit.MAILBOX_FAILED_LOGINS,
-            now=now,
-        )
+        tenant_slot = _Slot(tenant_key, uuid.uuid4().hex)
+        writes = [
+            self._take(tenant_slot, items, window_end, self.limits.max_failed_logins,
+                       Limit.MAILBOX_FAILED_LOGINS, now)
+        ]  # fmt: skip
+        taken = _Slot(shared_key, uuid.uuid4().hex)
+        shared_slot: _Slot | None = taken
+        withheld = None
         try:
-            shared_slot: _Slot | None = self._take_slot(
-                shared_key,
-                capacity=self.limits.max_failed_logins_per_mailbox,
-                until=window_end,
-                limit=Limit.MAILBOX_FAILED_LOGINS,
-                now=now,
-            )
-            withheld = None
+            writes.append(
+                self._take(taken, items, window_end,
+                           self.limits.max_failed_logins_per_mailbox, Limit.MAILBOX_FAILED_LOGINS, now)
+            )  # fmt: skip
         except LimitExceeded as full:  # others' failures: the check runs, the secret stays here
             shared_slot, withheld = None, full
-        except BaseException:
-            self._settle(tenant_slot, until=None)
-            raise
-        return _MailboxLogin(tenant_key, shared_key, secret_mac, False, tenant_slot, shared_slot, withheld)
+        login = _MailboxLogin(tenant_key, shared_key, secret_mac, False, tenant_slot, shared_slot, withheld)
+        return login, writes
 
-    def _settle_login(self, login: _MailboxLogin, outcome: LoginOutcome) -> None:
+    def _login_changes(
+        self, login: _MailboxLogin, outcome: LoginOutcome
+    ) -> dict[str, tuple[Key, SlotChange]]:
+        """How settling a login changes the tenant's and the mailbox's items."""
         now = self._clock()
         window_end = now + self.limits.failed_login_window_seconds
         refused = outcome is LoginOutcome.REFUSED
         secret_mac = login.secret_mac
+        changes: dict[str, tuple[Key, SlotChange]] = {}
         if login.tenant_slot is not None:
-            self._settle(login.tenant_slot, until=window_end if refused else None)
+            changes[_id(login.tenant_key)] = (
+                login.tenant_key,
+                _settler(login.tenant_slot.slot_id, window_end if refused else None),
+            )
         elif login.known and refused:  # a known secret refused: its failure still counts for the tenant
-            self._change(login.tenant_key, _add_slot(uuid.uuid4().hex, window_end))
+            changes[_id(login.tenant_key)] = (login.tenant_key, _add_slot(uuid.uuid4().hex, window_end))
 
         def shared(state: _SlotState) -> _SlotState:
             slots = dict(state.slots)
@@ -253,161 +287,188 @@ class DynamoDbGate:
             return _SlotState(slots, known)
 
         if login.shared_slot is not None or (secret_mac is not None and outcome is not LoginOutcome.NOT_SENT):
-            self._change(login.shared_key, shared)
+            changes[_id(login.shared_key)] = (login.shared_key, shared)
+        return changes
+
+    def _finish(self, lease: _Slot, login: _MailboxLogin | None, outcome: LoginOutcome) -> None:
+        """Give the lease back and settle the login slots, each item on its own and all at once (no
+        transaction: each settles by itself, and a transaction would only add latency); never raises."""
+        changes = {_id(lease.key): (lease.key, _settler(lease.slot_id, None))}
+        if login is not None:
+            changes.update(self._login_changes(login, outcome))
+        first, *others = changes.values()
+        threads = [threading.Thread(target=self._change, args=change) for change in others]
+        for thread in threads:
+            thread.start()
+        self._change(*first)
+        for thread in threads:
+            thread.join()
 
     # ----- the per-minute counter -------------------------------------------------------------------
     def count_check(self, tenant: str) -> None:
         """`limits.CheckCounter`: one check asked for, in the tenant's minute."""
-        self._count_in_minute(
-            tenant,
-            self._clock(),
-            counter="CHECKS",
-            maximum=self.limits.max_checks_per_minute,
-            limit=Limit.TENANT_CHECK_RATE,
-        )
-
-    def _count_handshake(self, tenant: str, now: float) -> Key:
-        return self._count_in_minute(
-            tenant, now, counter=self._counter, maximum=self._per_minute, limit=self._rate_limit
-        )
-
-    def _count_in_minute(self, tenant: str, now: float, *, counter: str, maximum: int, limit: Limit) -> Key:
+        now = self._clock()
         minute = int(now // 60)
-        key = {PK: s(limits_pk(tenant)), SK: s(minute_sk(counter, minute))}
+        key = {PK: s(limits_pk(tenant)), SK: s(minute_sk("CHECKS", minute))}
         try:
             self.client.update_item(
-                TableName=self.table_name,
-                Key=key,
-                UpdateExpression="ADD #n :one SET #ttl = :ttl",
-                ConditionExpression="attribute_not_exists(#n) OR #n < :max",
-                ExpressionAttributeNames={"#n": "handshakes", "#ttl": TTL_ATTRIBUTE},
-                ExpressionAttributeValues={
+                **self._count_write(key, minute, self.limits.max_checks_per_minute)["Update"]
+            )
+        except ClientError as exc:
+            if _conditional_failure(exc):
+                raise LimitExceeded(Limit.TENANT_CHECK_RATE, (minute + 1) * 60 - now) from None
+            raise LimitsUnavailable("a per-minute counter could not be updated") from exc
+        except BotoCoreError as exc:
+            raise LimitsUnavailable("a per-minute counter could not be updated") from exc
+
+    def _count_write(self, key: Key, minute: int, maximum: int) -> dict[str, Any]:
+        """One more in the minute's counter, on the condition that it stays within `maximum`."""
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": key,
+                "UpdateExpression": "ADD #n :one SET #ttl = :ttl",
+                "ConditionExpression": "attribute_not_exists(#n) OR #n < :max",
+                "ExpressionAttributeNames": {"#n": "handshakes", "#ttl": TTL_ATTRIBUTE},
+                "ExpressionAttributeValues": {
                     ":one": {"N": "1"},
                     ":max": {"N": str(maximum)},
                     ":ttl": {"N": str((minute + 1) * 60 + TTL_GRACE_SECONDS)},
                 },
-            )
-        except ClientError as exc:
-            if _conditional_failure(exc):
-                raise LimitExceeded(limit, (minute + 1) * 60 - now) from None
-            raise LimitsUnavailable("a per-minute counter could not be updated") from exc
-        except BotoCoreError as exc:
-            raise LimitsUnavailable("a per-minute counter could not be updated") from exc
-        return key
-
-    def _uncount(self, key: Key) -> None:
-        try:
-            self.client.update_item(
-                TableName=self.table_name,
-                Key=key,
-                UpdateExpression="ADD #n :minus",
-                ExpressionAttributeNames={"#n": "handshakes"},
-                ExpressionAttributeValues={":minus": {"N": "-1"}},
-            )
-        except (ClientError, BotoCoreError):
-            logger.warning("could not give back a handshake count (it lapses with its minute)")
+            }
+        }
 
     # ----- slot items -------------------------------------------------------------------------------
 
-    def _take_slot(
+    def _take(  # noqa: PLR0917 - one slot's whole rule
         self,
-        key: Key,
-        *,
-        capacity: int,
+        slot: _Slot,
+        items: Items,
         until: float,
+        capacity: int,
         limit: Limit,
         now: float,
-        holder: str | None = None,
         holders: int | None = None,
-    ) -> _Slot:
-        """One slot of `capacity`; with `holder`, also at most `holders` distinct holders (a holder that
-        holds a slot already may take more: it is held either way)."""
-        slot_id = uuid.uuid4().hex if holder is None else f"{holder}{HOLDER_SEPARATOR}{uuid.uuid4().hex}"
+    ) -> dict[str, Any]:
+        """The write that takes `slot` until `until`; `LimitExceeded` if `capacity` live slots are taken,
+        or, with `holders`, if that many holders other than the slot's own hold slots (a holder that holds
+        one already may take more: it is held either way). A holder's slot id is `holder.uuid`."""
+        holder, separator, _ = slot.slot_id.partition(HOLDER_SEPARATOR)
 
         def take(state: _SlotState) -> _SlotState:
             if len(state.slots) >= capacity:
                 raise LimitExceeded(limit, min(state.slots.values()) - now)
-            if holder is not None and holders is not None:
+            if separator and holders is not None:
                 held = _holders(state.slots)  # holder -> when its last slot ends (it is free then)
                 if holder not in held and len(held) >= holders:
                     raise LimitExceeded(Limit.TENANT_WORKER_SHARE, min(held.values()) - now)
-            return _SlotState({**state.slots, slot_id: until}, state.known)
+            return _SlotState({**state.slots, slot.slot_id: until}, state.known)
 
-        self._update_slots(key, take, now)
-        return _Slot(key, slot_id)
+        return self._slot_write(slot.key, items[_id(slot.key)], take, now)
 
-    def _settle(self, slot: _Slot, *, until: float | None) -> None:
-        """Give a slot back (`until` None) or keep it until `until`; never raises."""
-
-        def settle(state: _SlotState) -> _SlotState:
-            rest = {slot_id: end for slot_id, end in state.slots.items() if slot_id != slot.slot_id}
-            return _SlotState(rest if until is None else {**rest, slot.slot_id: until}, state.known)
-
-        self._change(slot.key, settle)
-
-    def _change(self, key: Key, change: SlotChange) -> None:
-        """Apply `change` to a slot item; never raises (what it would have kept lapses by itself)."""
-        try:
-            self._update_slots(key, change, self._clock(), races=MAX_SETTLE_RACES)
-        except (LimitsUnavailable, LimitExceeded):
-            logger.warning("could not settle a limit slot (it lapses by itself)")
-
-    def _live(self, key: Key, now: float) -> _SlotState:
-        return _live_state(self._read(key), now)
-
-    def _update_slots(self, key: Key, change: SlotChange, now: float, races: int = MAX_WRITE_RACES) -> None:
-        """Read the slots (consistently), apply `change` to the live ones, write them back on the condition
-        that nobody wrote in between; retry a lost race a few times."""
-        for race in range(races):
-            item = self._read(key)
-            version = int(item["version"]["N"]) if item else 0
-            state = change(_live_state(item, now))
-            expires = math.ceil(max([*state.slots.values(), *state.known.values()], default=now))
-            new_item = {
-                **key,
-                "slots": {"M": {slot_id: {"N": repr(end)} for slot_id, end in state.slots.items()}},
-                "version": {"N": str(version + 1)},
-                TTL_ATTRIBUTE: {"N": str(expires + TTL_GRACE_SECONDS)},
-            }
-            if state.known:
-                new_item["known"] = {"M": {mac: {"N": repr(end)} for mac, end in state.known.items()}}
-            if self._write_if_unchanged(new_item, None if item is None else version):
-                return
-            backoff = min(MAX_RACE_BACKOFF_SECONDS, 0.002 * 2**race)
-            time.sleep(random.uniform(0, backoff))  # noqa: S311 - jitter, not security
-        raise LimitsUnavailable("too many concurrent updates of a limit item")
-
-    def _read(self, key: Key) -> dict[str, Any] | None:
-        try:
-            item: dict[str, Any] | None = self.client.get_item(
-                TableName=self.table_name, Key=key, ConsistentRead=True
-            ).get("Item")
-        except (ClientError, BotoCoreError) as exc:
-            raise LimitsUnavailable("a limit item could not be read") from exc
-        return item
-
-    def _write_if_unchanged(self, item: dict[str, Any], version: int | None) -> bool:
-        """Put `item` if the stored one still has `version` (None: if there is none); False on a race."""
-        if version is None:
-            condition: dict[str, Any] = {
+    def _slot_write(
+        self, key: Key, item: dict[str, Any] | None, change: SlotChange, now: float
+    ) -> dict[str, Any]:
+        """The put of `change` applied to the item's live slots, on the condition that its version is
+        still the one read (or that there is still none)."""
+        version = int(item["version"]["N"]) if item else 0
+        state = change(_live_state(item, now))
+        expires = math.ceil(max([*state.slots.values(), *state.known.values()], default=now))
+        new_item = {
+            **key,
+            "slots": {"M": {slot_id: {"N": repr(end)} for slot_id, end in state.slots.items()}},
+            "version": {"N": str(version + 1)},
+            TTL_ATTRIBUTE: {"N": str(expires + TTL_GRACE_SECONDS)},
+        }
+        if state.known:
+            new_item["known"] = {"M": {mac: {"N": repr(end)} for mac, end in state.known.items()}}
+        put: dict[str, Any] = {"TableName": self.table_name, "Item": new_item}
+        if item is None:
+            put |= {
                 "ConditionExpression": "attribute_not_exists(#pk)",
                 "ExpressionAttributeNames": {"#pk": PK},
             }
         else:
-            condition = {
+            put |= {
                 "ConditionExpression": "#version = :version",
                 "ExpressionAttributeNames": {"#version": "version"},
                 "ExpressionAttributeValues": {":version": {"N": str(version)}},
             }
+        return {"Put": put}
+
+    def _change(self, key: Key, change: SlotChange) -> None:
+        """Apply `change` to a slot item (read consistently, written back if nobody wrote in between,
+        a lost race read again); never raises: what it would have kept lapses by itself."""
         try:
-            self.client.put_item(TableName=self.table_name, Item=item, **condition)
+            for race in range(MAX_SETTLE_RACES):
+                item = self._read([key])[_id(key)]
+                put = self._slot_write(key, item, change, self._clock())["Put"]
+                try:
+                    self.client.put_item(**put)
+                    return
+                except ClientError as exc:
+                    if not _conditional_failure(exc):
+                        raise LimitsUnavailable("a limit item could not be written") from exc
+                _back_off(race)
+        except (LimitsUnavailable, LimitExceeded, BotoCoreError, ClientError):
+            pass
+        logger.warning("could not settle a limit slot (it lapses by itself)")
+
+    def _read(self, keys: list[Key]) -> Items:
+        """The items (consistently read) by `_id` of their key; None for an absent one."""
+        found: Items = {_id(key): None for key in keys}
+        pending: list[Key] = keys
+        try:
+            if len(keys) == 1:
+                item = self.client.get_item(TableName=self.table_name, Key=keys[0], ConsistentRead=True)
+                found[_id(keys[0])] = item.get("Item")
+                return found
+            for _ in range(MAX_WRITE_RACES):
+                response = self.client.batch_get_item(
+                    RequestItems={self.table_name: {"Keys": pending, "ConsistentRead": True}}
+                )
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    found[_id(item)] = item
+                pending = response.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
+                if not pending:
+                    return found
+        except (ClientError, BotoCoreError) as exc:
+            raise LimitsUnavailable("a limit item could not be read") from exc
+        raise LimitsUnavailable("the limit items could not all be read")
+
+    def _transact(self, writes: list[dict[str, Any]], *, counter_at: int | None = None) -> None:
+        """Write all or nothing. `_Race` when a slot item's version moved (or DynamoDB asks to try again),
+        `_CounterFull` when only the counter at index `counter_at` refused."""
+        try:
+            self.client.transact_write_items(TransactItems=writes)
         except ClientError as exc:
-            if _conditional_failure(exc):
-                return False
-            raise LimitsUnavailable("a limit item could not be written") from exc
+            error = exc.response.get("Error", {}).get("Code")
+            if error == "TransactionConflictException":
+                raise _Race() from None
+            if error != "TransactionCanceledException":
+                raise LimitsUnavailable("the limit items could not be written") from exc
+            reasons = [reason.get("Code", "None") for reason in exc.response.get("CancellationReasons", [])]
+            failed = {index for index, code in enumerate(reasons) if code not in ("None", None)}
+            if not failed or any(reasons[index] not in RETRYABLE_REASONS for index in failed):
+                raise LimitsUnavailable("the limit items could not be written") from exc
+            if (
+                counter_at is not None
+                and failed == {counter_at}
+                and reasons[counter_at] == "ConditionalCheckFailed"
+            ):
+                raise _CounterFull() from None
+            raise _Race() from None
         except BotoCoreError as exc:
-            raise LimitsUnavailable("a limit item could not be written") from exc
-        return True
+            raise LimitsUnavailable("the limit items could not be written") from exc
+
+
+def _id(key_or_item: dict[str, Any]) -> str:
+    return f"{key_or_item[PK]['S']}\n{key_or_item[SK]['S']}"
+
+
+def _back_off(race: int) -> None:
+    backoff = min(MAX_RACE_BACKOFF_SECONDS, 0.002 * 2**race)
+    time.sleep(random.uniform(0, backoff))  # noqa: S311 - jitter, not security
 
 
 def _live_state(item: dict[str, Any] | None, now: float) -> _SlotState:
@@ -442,6 +503,16 @@ def _add_slot(slot_id: str, until: float) -> SlotChange:
     return add
 
 
+def _settler(slot_id: str, until: float | None) -> SlotChange:
+    """Give a slot back (`until` None) or keep it until `until`."""
+
+    def settle(state: _SlotState) -> _SlotState:
+        rest = {other: end for other, end in state.slots.items() if other != slot_id}
+        return _SlotState(rest if until is None else {**rest, slot_id: until}, state.known)
+
+    return settle
+
+
 class _DynamoDbAdmission:
     def __init__(self, gate: DynamoDbGate, lease: _Slot, login: _MailboxLogin | None) -> None:
         self._gate = gate
@@ -457,6 +528,4 @@ class _DynamoDbAdmission:
         if self._finished:
             return
         self._finished = True
-        if self._login is not None:
-            self._gate._settle_login(self._login, login)
-        self._gate._settle(self._lease, until=None)
+        self._gate._finish(self._lease, self._login, login)

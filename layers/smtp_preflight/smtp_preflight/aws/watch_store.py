@@ -28,16 +28,17 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from smtp_preflight.model.report import CheckResource
-from smtp_preflight.watch.drift import watched_report
-from smtp_preflight.watch.planner import DueRecord
 from smtp_preflight.watch.schedule import RecheckDue, Watch, WatchedReport, WatchSchedule
-from smtp_preflight.worker.rechecks import RecheckClaim
-from smtp_preflight.worker.settings_events import SettingsChanged
+
+if TYPE_CHECKING:  # the worker's and the planner's: imported where used, off the API's cold start
+    from smtp_preflight.watch.planner import DueRecord
+    from smtp_preflight.worker.rechecks import RecheckClaim
+    from smtp_preflight.worker.settings_events import SettingsChanged
 
 from .check_store import StoreError
 from .clients import client as aws_client
@@ -90,6 +91,8 @@ class WatchStore:
     def start(self, detail: SettingsChanged, resource: CheckResource, *, next_check_at: int) -> None:
         """Watch `detail`'s version with `resource` as its baseline (never over a newer version)."""
         settings = detail.model_dump(mode="json", by_alias=True, exclude=SECRET_FIELDS, exclude_none=True)
+        from smtp_preflight.watch.drift import watched_report
+
         last = watched_report(resource)
         self._update(
             self._key(detail.tenant_id, detail.settings_id),
@@ -141,6 +144,9 @@ class WatchStore:
             raise StoreError("DynamoDB update_item (watch claim) failed") from exc
         except BotoCoreError as exc:
             raise StoreError("DynamoDB update_item (watch claim) failed") from exc
+        from smtp_preflight.worker.rechecks import RecheckClaim
+        from smtp_preflight.worker.settings_events import SettingsChanged
+
         item = response["Attributes"]
         previous = item.get("lastDueAt", {}).get("N")
         return RecheckClaim(
@@ -172,6 +178,8 @@ class WatchStore:
     def keep(self, claim: RecheckClaim, resource: CheckResource, *, next_check_at: int) -> None:
         """The re-check's report is the watch's last, and its next moment is set (unless the watch moved
         on to another version or ended meanwhile)."""
+        from smtp_preflight.watch.drift import watched_report
+
         last = watched_report(resource)
         watch = claim.watch
         self._update(
@@ -241,6 +249,8 @@ class WatchStore:
 
     def due(self, bucket: int, before: int) -> list[DueRecord]:
         """The records of one bucket due before `before` (epoch seconds), through the index only."""
+        from smtp_preflight.watch.planner import DueRecord
+
         found: list[DueRecord] = []
         params: dict[str, Any] = {
             "TableName": self.table_name,

@@ -19,16 +19,16 @@ from smtp_preflight.rules import evaluate_rules
 
 PROBE_EVENT_KEY = "smtpPreflightProbe"  # never a key of an API Gateway event
 PROBE_TENANT = "smtp-preflight:deployment-probe"
-PROBE_SETTINGS = SmtpSettings.model_validate(
-    {
-        "host": "smtp.gmial.com",  # a slip of Google's host
-        "port": 25,  # blocked for submission
-        "security": "none",  # no TLS
-        "username": "probe@example.com",
-        "password": "not-a-secret",
-        "fromAddress": "probe@example.com",
-    }
-)
+PROBE_SETTINGS = {
+    "host": "smtp.gmial.com",  # a slip of Google's host
+    "port": 25,  # blocked for submission
+    "security": "none",  # no TLS
+    "username": "probe@example.com",
+    "password": "not-a-secret",
+    "fromAddress": "probe@example.com",
+}
+"""Validated when the probe runs, not at import: the sender address would load `email-validator` on
+every cold start of the API."""
 EXPECTED_CODES = ("HOST_TYPO_SUSPECTED", "TLS_REQUIRED", "PORT_25_BLOCKED")
 
 
@@ -49,4 +49,5 @@ def is_probe(event: dict[str, Any]) -> bool:
 
 
 def run_probe(policy: Policy | None = None) -> ProbeResult:
-    return ProbeResult(tuple(finding.code for finding in evaluate_rules(PROBE_SETTINGS, policy or Policy())))
+    settings = SmtpSettings.model_validate(PROBE_SETTINGS)
+    return ProbeResult(tuple(finding.code for finding in evaluate_rules(settings, policy or Policy())))

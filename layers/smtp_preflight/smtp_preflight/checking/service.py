@@ -122,43 +122,53 @@ class CheckService:
         settings record and the check (its id is chosen here, before anything runs). `trigger` is stored
         with the report."""
         check_id = running_check_id or new_check_id()
+        settling: list[asyncio.Future[None]] = []  # the admission's end, written with the report
         with self.log_keys(tenantId=tenant, settingsId=settings_id, checkId=check_id):
-            report = await check_settings(
-                settings,
-                deadline=deadline,
-                policy=self.policy,
-                admission=self._admission(tenant, deadline),
-                observer=observer,
-                check_id=check_id,
-                release_checks=self.release_checks,
-            )
-            self.on_finished(report)
-            logger.info(
-                "check finished",
-                extra={
-                    "checkId": report.check_id,
-                    "settingsId": settings_id,
-                    "status": report.status.value,
-                    "provider": report.provider.id.value,
-                    "findingCodes": [finding.code for finding in report.findings],
-                    "durationMs": report.duration_ms,
-                },
-            )
-            # the store is synchronous (boto3): off the event loop, so concurrent checks keep talking SMTP
-            store = functools.partial(self.store.put_check, trigger=trigger)
-            if running_check_id is not None:  # in place of the running item, or not at all
-                store = functools.partial(self.store.put_check, replace_running=True, trigger=trigger)
-            storing = _in_thread(store, tenant, report, settings_id)
-            if answer_by is None:
-                return await storing
             try:
-                return await asyncio.wait_for(storing, timeout=max(0.0, answer_by - time.monotonic()))
-            except TimeoutError:
-                # the write may still land later: then the check is both stored and reported failed, and a
-                # retry with the same Idempotency-Key runs it again; it is never silently lost
-                raise StoreFailed("the report could not be stored in time") from None
+                report = await check_settings(
+                    settings,
+                    deadline=deadline,
+                    policy=self.policy,
+                    admission=self._admission(tenant, deadline, settling),
+                    observer=observer,
+                    check_id=check_id,
+                    release_checks=self.release_checks,
+                )
+                self.on_finished(report)
+                logger.info(
+                    "check finished",
+                    extra={
+                        "checkId": report.check_id,
+                        "settingsId": settings_id,
+                        "status": report.status.value,
+                        "provider": report.provider.id.value,
+                        "findingCodes": [finding.code for finding in report.findings],
+                        "durationMs": report.duration_ms,
+                    },
+                )
+                # the store is synchronous (boto3): off the event loop, so concurrent checks keep talking SMTP
+                store = functools.partial(self.store.put_check, trigger=trigger)
+                if running_check_id is not None:  # in place of the running item, or not at all
+                    store = functools.partial(self.store.put_check, replace_running=True, trigger=trigger)
+                storing = _in_thread(store, tenant, report, settings_id)
+                if answer_by is None:
+                    return await storing
+                try:
+                    return await asyncio.wait_for(storing, timeout=max(0.0, answer_by - time.monotonic()))
+                except TimeoutError:
+                    # the write may still land later: then the check is both stored and reported failed, and a
+                    # retry with the same Idempotency-Key runs it again; it is never silently lost
+                    raise StoreFailed("the report could not be stored in time") from None
+            finally:  # the limits' items are settled before the answer, whatever happened
+                for settled in settling:
+                    await asyncio.shield(settled)
 
-    def _admission(self, tenant: str, deadline: float) -> Admission | None:
+    def _admission(
+        self, tenant: str, deadline: float, settling: list[asyncio.Future[None]]
+    ) -> Admission | None:
+        """The gate's admission around the handshake. Its end (the lease given back, the login slots
+        settled) starts when the handshake ends and joins `settling`: written while the report is built
+        and stored, awaited before the check returns."""
         gate = self.gate
         if gate is None:
             return None
@@ -181,7 +191,7 @@ class CheckService:
             try:
                 yield login
             finally:
-                await asyncio.shield(asyncio.to_thread(admission.finish, login.outcome))
+                settling.append(_in_thread(admission.finish, login.outcome))
 
         return admitted
 

@@ -19,9 +19,6 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 from xml.etree.ElementTree import Element
 
-from defusedxml import ElementTree
-from defusedxml.common import DefusedXmlException
-
 from smtp_preflight.config.policy import Policy
 from smtp_preflight.guard import (
     DnsTemporaryFailure,
@@ -175,6 +172,9 @@ def autoconfig_urls(domain: str, email: str, ispdb: str = ISPDB_URL) -> tuple[st
 
 def parse_autoconfig(document: bytes, email: str) -> OutgoingServer | None:
     """The first usable `<outgoingServer type="smtp">` of a config-v1.1 document, placeholders filled."""
+    from defusedxml import ElementTree  # ~10 ms: on first use, not on the API's cold start
+    from defusedxml.common import DefusedXmlException
+
     try:
         root = ElementTree.fromstring(document, forbid_dtd=True)
     except (ElementTree.ParseError, DefusedXmlException, ValueError):

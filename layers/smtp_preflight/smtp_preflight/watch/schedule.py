@@ -130,7 +130,7 @@ def _whole(env: Mapping[str, str], name: str, default: int) -> int:
 class WatchedReport(CamelModel):
     """What a re-check is compared with: the previous watched report, in brief."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     check_id: str
     status: Status
@@ -140,7 +140,7 @@ class WatchedReport(CamelModel):
 class Watch(CamelModel):
     """One watched settings record, as stored (no secret: the settings name their secret by id)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     tenant_id: str
     settings_id: str
@@ -156,7 +156,9 @@ class RecheckDue(CamelModel):
     which moment it was due at (a delivery of the same moment twice checks once)."""
 
     # our own message (the planner's): built by name in Python, read by its camelCase aliases from JSON
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True, validate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, hide_input_in_errors=True, validate_by_name=True, defer_build=True
+    )
 
     tenant_id: Annotated[str, Field(pattern=ID_PATTERN)]
     settings_id: Annotated[str, Field(pattern=ID_PATTERN)]
