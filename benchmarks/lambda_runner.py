@@ -1,7 +1,8 @@
 """One cold start, as Lambda's Python runtime does it: put the function's code folder on `sys.path`,
 import the handler's module, call the handler once with the event and a context. Run as a script in a
 fresh process: `python lambda_runner.py CODE_DIR MODULE.FUNCTION EVENT_FILE`. Prints one JSON line:
-seconds to import, seconds to serve, peak RSS (MB) and the response's status (or batch failures).
+seconds to import, seconds to serve, peak RSS (MB), the response's status (or batch failures) and the
+monotonic moment the handler answered, so the parent can leave out the interpreter's exit.
 
 Deliberately imports nothing but the standard library before the handler.
 """
@@ -66,6 +67,7 @@ def main(code_dir: str, handler_path: str, event_file: str, timeout: str = "28")
         "cpu_s": time.process_time(),
         "maxrss_mb": peak_rss_mb(),
         "outcome": outcome,
+        "answered_at": served,  # CLOCK_MONOTONIC, system-wide on Linux: the parent reads it against its spawn
     }
     stdout = sys.__stdout__  # the real stdout, whatever the handler did to sys.stdout
     assert stdout is not None

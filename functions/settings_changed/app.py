@@ -13,6 +13,7 @@ Message bodies are never logged.
 """
 
 import asyncio
+import gc
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -147,3 +148,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     finally:
         aws_calls.shutdown(wait=False)  # threads of calls abandoned at the deadline finish on their own
     return response
+
+
+gc.freeze()  # what the init built is never walked again (see __init__.py)
+gc.enable()
