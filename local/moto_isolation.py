@@ -69,7 +69,7 @@ def _rolled_back_by_item(transact: Callable[..., Any]) -> Callable[..., Any]:
             saved = [_saved_item(self, item) for item in transact_items]
         except Exception:  # malformed: moto's own path answers it as DynamoDB would
             return transact(self, transact_items)
-        models.copy = _Copy(deepcopy_but_tables)  # type: ignore[assignment]
+        setattr(models, "copy", _Copy(deepcopy_but_tables))  # noqa: B010 - a module global, swapped
         try:
             return transact(self, transact_items)
         except Exception:
@@ -77,7 +77,7 @@ def _rolled_back_by_item(transact: Callable[..., Any]) -> Callable[..., Any]:
                 _put_back(table, hash_key, range_key, item)
             raise
         finally:
-            models.copy = copy
+            setattr(models, "copy", copy)  # noqa: B010
 
     return transact_write_items
 
