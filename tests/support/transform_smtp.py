@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import functools
+import os
 import ssl
 import threading
 import unicodedata
@@ -44,6 +45,13 @@ class Play:
 
 
 PLAYS = tuple(Play(transform, place) for transform in sorted(TRANSFORMS) for place in PLACES)
+BOUNDED_PLAYS = tuple(play for index, play in enumerate(PLAYS) if index % 4 in {1, 2})
+"""Each transform once, whole and spread in turn: what `make test` plays; `make fuzz` (FUZZ_EXAMPLES
+set) plays them all."""
+
+
+def plays_for_this_run() -> tuple[Play, ...]:
+    return PLAYS if os.environ.get("FUZZ_EXAMPLES") else BOUNDED_PLAYS
 
 
 def echo_of(secret: str, play: Play) -> str:
@@ -67,11 +75,11 @@ def _name(text: str) -> str:
 
 
 class TransformSmtpServer:
-    def __init__(self, directory: Path, plays: tuple[Play, ...] = PLAYS) -> None:
+    def __init__(self, directory: Path, plays: tuple[Play, ...] | None = None) -> None:
         self._ca = trustme.CA()
         self.ca_file = directory / "transform-ca.pem"
         self._ca.cert_pem.write_to_path(str(self.ca_file))
-        self.plays = plays
+        self.plays = plays_for_this_run() if plays is None else plays
         self.ports: dict[Play, int] = {}
         self.secret = ""
         self.auth_commands: Counter[Play] = Counter()
