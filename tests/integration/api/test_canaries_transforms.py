@@ -7,14 +7,20 @@ pieces of a spread echo do not add up to one either."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
+from local.event_path import create_event_path
+from local.functions import FakeLambdaContext
+from local.sqs_source import SqsEventSource
+from smtp_preflight.aws.check_queue import CheckQueue
 from smtp_preflight.config.policy import Policy
 from tests.integration.api.conftest import TABLE, Api, run_api_with_policy
 from tests.support.canary import (
@@ -34,6 +40,7 @@ from tests.support.transform_smtp import PLAYS, Play, TransformSmtpServer, echo_
 INVISIBLE_PASSWORD = "Pw\u200b-Lq7\u202eVz-\u00adRt4Nc"
 SHORT_PASSWORD = "k9#Tz2"  # under 8 characters: matched only whole
 SECRETS = (CANARY_PASSWORD, CANARY_TOKEN, INVISIBLE_PASSWORD)
+ASYNC = {"Prefer": "respond-async"}
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +142,90 @@ def test_the_search_finds_each_echo_the_server_plays() -> None:
             pieces = [f"ESMTP {piece}" for piece in thirds(echo)]
             assert spread_hits([pieces[0], "STARTTLS", pieces[1]], secret), (play.name, secret)
     assert hits(SHORT_PASSWORD, SHORT_PASSWORD)
+
+
+@pytest.fixture
+def async_queue(
+    hostile_api: Api, hostile: TransformSmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> SqsEventSource:
+    """Asynchronous checks: the API seals the secret onto moto's queue (template.yaml) with a KMS key,
+    and the worker function, dialling the hostile server too, runs them from it."""
+    from functions.check_api import services as api_services
+    from functions.settings_changed import services as worker_services
+
+    policy = api_services.check_service.policy  # the hostile server's, set by `hostile_api`
+    service = worker_services.change_service
+    checks = dataclasses.replace(service.checks, policy=policy)
+    monkeypatch.setattr(worker_services, "change_service", dataclasses.replace(service, checks=checks))
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    kms = boto3.client("kms", region_name="us-east-1")
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=api_services.check_acceptor.sealing.key_id, TargetKeyId=key)  # type: ignore[attr-defined]
+    path = create_event_path(
+        boto3.client("events", region_name="us-east-1"),
+        sqs,
+        environ={"EVENT_BUS_NAME": "saas-bus-test", "LOCAL_VISIBILITY_TIMEOUT": "0"},
+    )
+    acceptor = dataclasses.replace(api_services.check_acceptor, queue=CheckQueue(path.queue_url))
+    monkeypatch.setattr(api_services, "check_acceptor", acceptor)
+    return SqsEventSource(sqs, path.queue_url, path.queue_arn, wait_seconds=0)
+
+
+def test_asynchronous_checks_hold_no_transform_of_the_secret(  # noqa: PLR0917
+    hostile_api: Api,
+    hostile: TransformSmtpServer,
+    async_queue: SqsEventSource,
+    dynamodb: Any,
+    service_logs: io.StringIO,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The asynchronous path: the 202, the queued messages, the worker's events and answers, the stages
+    and report it stores, and every poll hold no transform of the secret."""
+    from functions.settings_changed import app
+
+    secret = CANARY_PASSWORD
+    hostile.arm(secret)
+    returned: list[str] = []
+    accepted: dict[str, str] = {}
+    for index, play in enumerate(hostile.plays):
+        tenant = f"async-{index}"
+        answer = hostile_api.create(settings_for(hostile, play, secret), tenant=tenant, headers=ASYNC)
+        assert answer.status == 202, (play.name, answer.raw_body)
+        returned += [answer.raw_body, json.dumps(answer.headers)]
+        accepted[answer.json["checkId"]] = tenant
+    queued = async_queue.sqs.receive_message(
+        QueueUrl=async_queue.queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0
+    ).get("Messages", [])
+    delivered: list[str] = []
+
+    def invoke(event: dict[str, Any]) -> Any:
+        delivered.append(json.dumps(event))
+        response = app.lambda_handler(event, FakeLambdaContext(timeout_seconds=60))
+        delivered.append(json.dumps(response))
+        return response
+
+    reports: list[dict[str, Any]] = []
+    for _ in range(3 * len(accepted)):  # bounded: ten messages a poll
+        if len(reports) == len(accepted):
+            break
+        async_queue.poll_once(invoke)
+        reports = [
+            answer.json
+            for check_id, tenant in accepted.items()
+            if (answer := hostile_api.get(check_id, tenant=tenant)).json["status"] != "running"
+        ]
+    assert len(reports) == len(accepted)
+    assert set(hostile.auth_commands) == set(hostile.plays)
+    out, err = capsys.readouterr()
+    stored = json.dumps(dynamodb.scan(TableName=TABLE)["Items"], ensure_ascii=False)
+
+    assert queued  # the messages were looked at as they waited
+    assert_clean(returned, secret, where="202 answers")
+    assert_clean([json.dumps(queued), *delivered], secret, where="queued messages, worker events")
+    assert_clean([as_text(report) for report in reports], secret, where="reports polled")
+    assert_clean([stored], secret, where="DynamoDB items")
+    assert_clean(service_logs.getvalue().splitlines(), secret, where="service logs")
+    assert_clean([out, err], secret, where="stdout/stderr (metrics)")
+    for report in reports:
+        assert_markers_whole(report)
+        assert not spread_hits(server_texts(report), secret)[:5], server_texts(report)
