@@ -22,6 +22,9 @@ from fixtures.demo_smtp import DEMO_PASSWORD, DEMO_USERNAME
 from tests.support.local_server import LocalRun, local_server
 from tests.support.pausing_smtp import PausingSmtpServer
 
+# the tests' own time, not `make run`'s start (bounded by START_TIMEOUT), which a busy machine stretches
+pytestmark = pytest.mark.timeout(60, func_only=True)
+
 # seconds a check against the silent server takes (BANNER_TIMEOUT); generous, because each request that
 # arrives meanwhile may need a cold start of its own on a busy machine
 SILENT_TIMEOUT = 10
