@@ -98,6 +98,7 @@ def assert_clean(texts: Iterable[str], secret: str, where: str) -> None:
 WITHHELD_MARK = "[server text withheld"
 REDACTED_MARK = "[redacted]"
 _REPLY_CODE = re.compile(r"^\d{3}[ -]")
+_NOTE = re.compile(r"\[?server text withheld[^\]]*\]?")
 
 
 def server_texts(report: dict[str, Any]) -> list[str]:
@@ -143,21 +144,24 @@ def assert_markers_whole(report: dict[str, Any]) -> None:
             assert not text[match.end() :].strip(" .)\"'"), text
 
 
-def spread_hits(texts: list[str], secret: str) -> list[tuple[str, int, int]]:
-    """(needle, i, j) for every canary needle (plain, base64 or transformed) cut in two pieces, each at
-    least a third of it (3 characters at least), one in `texts[i]` and one in `texts[j]` (i != j): the
-    pieces of a spread echo, however far apart they were shown and whatever stood between them."""
+def spread_hits(texts: list[str], secret: str, share: int = 3) -> list[tuple[str, int, int]]:
+    """(needle, i, j) for every canary needle (plain, base64 or transformed: a run of 6 characters of the
+    secret) cut in two pieces of at least 1/`share` of it (3 characters at least), one in `texts[i]` and
+    one in `texts[j]` (i != j): the pieces of a spread echo, however far apart they were shown and
+    whatever stood between them. `share=2` is the documented guarantee (3 of the secret's 6 characters
+    each, in their transformed length); the default 3 is stricter."""
     from tests.support.echo_transforms import transform_needles
 
     if len(secret) < RUN:
         return []  # a short secret counts only whole
     plain, encoded = needles(secret)
     folded, exact = transform_needles(secret)
+    texts = [_NOTE.sub("", text) for text in texts]  # the note's own words are no echo
     lowered = [text.lower() for text in texts]
     found: list[tuple[str, int, int]] = []
     for pool, views in ((plain | folded, lowered), (encoded | exact, texts)):
         for needle in pool:
-            least = max(3, len(needle) // 3)
+            least = max(3, len(needle) // share)
             for cut in range(least, len(needle) - least + 1):
                 left = [i for i, view in enumerate(views) if needle[:cut] in view]
                 right = [j for j, view in enumerate(views) if left and needle[cut:] in view]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,6 +22,7 @@ from tests.support.echo_transforms import TRANSFORMS
 
 USER = "alice@example.com"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "30")) * 4  # 120 in make test, 2,000 in make fuzz
+DISTINCT_FOR_SPREAD = 6  # distinct characters in the echoed fragment for the spread property
 
 
 secrets = st.text(
@@ -89,12 +91,16 @@ def test_no_echo_of_the_secret_survives(
 
     logged = [record.getMessage() for record in records]
     for text in [*texts, *logged]:
-        for form in visible_forms(text):
+        for form in visible_forms(text.replace(WITHHELD.strip("[]"), "")):  # the note's words are no echo
             assert echo.lower() not in form.lower(), (transform, where, text)
             assert fragment.lower() not in form.lower(), (transform, where, text)
     kept_lines_are_clean(texts)
-    if where == "banner, EHLO and certificate":  # the pieces shown apart do not add up to an echo
-        assert not spread_hits([*lines, *names], secret)[:3], (transform, texts)
+    if where == "banner, EHLO and certificate" and len(set(fragment)) >= DISTINCT_FOR_SPREAD:
+        # the pieces shown apart do not add up to an echo, as documented: 3 of the secret's characters
+        # each. Not for fragments of few distinct characters (`00-00001`): their pieces repeat, and the
+        # pieces of other runs (or of the separator the transform put between them) match by coincidence
+        shown = [re.sub(r"^\d{3}[ -]", "", line) for line in lines]  # what the server said, no reply codes
+        assert not spread_hits([*shown, *names], secret, share=2)[:3], (transform, texts)
 
 
 def test_pieces_shown_apart_are_withheld() -> None:
