@@ -28,6 +28,7 @@ PARAMETER_VARIABLES = {
     "MaxReceiveCount": "MAX_RECEIVE_COUNT",
     "WorkerBatchSize": "WORKER_BATCH_SIZE",
     "WorkerCheckConcurrency": "CHECK_CONCURRENCY",
+    "WorkerMaximumConcurrency": "WORKER_MAXIMUM_CONCURRENCY",
 }
 LOCAL_DEFAULTS = {"EventBusName": "smtp-preflight-local"}
 
@@ -53,6 +54,7 @@ class EventPath:
     max_receive_count: int
     visibility_timeout: int
     batch_size: int
+    maximum_concurrency: int = 1  # invocations the event source runs at once (ScalingConfig)
 
 
 def parameters(template: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -143,6 +145,9 @@ def create_event_path(
         max_receive_count=int(queue["RedrivePolicy"]["maxReceiveCount"]),
         visibility_timeout=int(env.get("LOCAL_VISIBILITY_TIMEOUT") or queue["VisibilityTimeout"]),
         batch_size=int(resolve(sqs_event.get("BatchSize", 10), refs, attributes)),
+        maximum_concurrency=int(
+            resolve((sqs_event.get("ScalingConfig") or {}).get("MaximumConcurrency", 1), refs, attributes)
+        ),
     )
 
 

@@ -34,7 +34,7 @@ from typing import Any
 from fixtures.demo_smtp import DEMO_PASSWORD, DemoSmtpServer
 from local.banner import EventsStarted, Started, banner
 from local.event_path import WORKER, EventPath, attach_listener, create_event_path
-from local.functions import LocalFunction, functions_from_template
+from local.functions import DEFAULT_CONCURRENCY, LocalFunction, functions_from_template
 from local.gateway import LOCAL_TENANT, LocalGateway, cors_from_template
 from local.http_server import make_http_server
 from local.publish_event import demo_secret_id, entry, settings_changed_detail
@@ -222,6 +222,9 @@ class LocalService:
         """Bus, rule, queue and DLQ from template.yaml; the demo mailbox's secret; a completions listener."""
         events, sqs = boto3.client("events"), boto3.client("sqs")
         self.event_path = create_event_path(events, sqs)
+        # as many pollers as the event source's MaximumConcurrency allows (and execution environments
+        # exist): the worker derives each tenant's share from it, as in the cloud
+        os.environ.setdefault("WORKER_MAXIMUM_CONCURRENCY", str(self.pollers))
         # asynchronous API checks: the worker's queue, their secrets sealed with a (moto) KMS key
         os.environ.setdefault("CHECK_QUEUE_URL", self.event_path.queue_url)
         os.environ.setdefault("CHECK_KEY_ID", _check_key(boto3.client("kms")))
@@ -237,6 +240,13 @@ class LocalService:
         except secrets.exceptions.ResourceExistsException:
             secrets.put_secret_value(SecretId=self.secret_id, SecretString=value)
 
+    @property
+    def pollers(self) -> int:
+        """Worker invocations at once: the template's MaximumConcurrency, at most LOCAL_CONCURRENCY."""
+        environments = int(os.environ.get("LOCAL_CONCURRENCY") or DEFAULT_CONCURRENCY)
+        wanted = self.event_path.maximum_concurrency if self.event_path is not None else 1
+        return max(1, min(wanted, environments))
+
     def _start_pollers(self, boto3: Any) -> None:
         """The worker's SQS event source, and a printer of the completion events on the bus."""
         if self.event_path is None or self.smtp is None or self.smtp.ca_file is None:
@@ -247,8 +257,14 @@ class LocalService:
         worker = self.functions[WORKER]
         completions_url = sqs.get_queue_url(QueueName=COMPLETIONS_QUEUE)["QueueUrl"]
         self.threads = [
-            threading.Thread(
-                target=source.run, args=(worker.invoke, self.stopping), name="sqs-source", daemon=True
+            *(
+                threading.Thread(
+                    target=source.run,
+                    args=(worker.invoke, self.stopping),
+                    name=f"sqs-source-{n}",
+                    daemon=True,
+                )
+                for n in range(self.pollers)
             ),
             threading.Thread(
                 target=_print_completions,

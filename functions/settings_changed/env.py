@@ -31,6 +31,14 @@ class WorkerEnvironment(CheckingEnvironment):
     check_concurrency: int = Field(
         10, alias="CHECK_CONCURRENCY", ge=1, le=100, description="Records of one batch checked at once."
     )
+    maximum_concurrency: int = Field(
+        5,
+        alias="WORKER_MAXIMUM_CONCURRENCY",
+        ge=1,
+        le=1000,
+        description="Invocations the queue runs at once (the event source's MaximumConcurrency): each "
+        "tenant's share of the worker is half of them (smtp_preflight.limits.worker_share).",
+    )
     check_timeout: float = Field(
         DEFAULT_TIMEOUT_SECONDS,
         alias="CHECK_TIMEOUT_SECONDS",

@@ -9,6 +9,7 @@ from smtp_preflight.aws.sealing import SealingError, SecretSealer
 from smtp_preflight.aws.secrets import CredentialsReader
 from smtp_preflight.aws.version_ledger import VersionLedger
 from smtp_preflight.aws.watch_store import WatchStore
+from smtp_preflight.limits import worker_share
 from smtp_preflight.worker.check_requests import CheckRequestService
 from smtp_preflight.worker.rechecks import WatchService
 from smtp_preflight.worker.settings_changes import SettingsChangeService
@@ -17,7 +18,12 @@ from .env import ENVIRONMENT, LIMITS, POLICY, SCHEDULE
 
 # one check service for both kinds of record (settings events and asynchronous API checks), built as
 # the API builds its own: the same policy, the same limits, the same mailbox hashes
-checking = build_checking(ENVIRONMENT, limits=LIMITS, policy=POLICY)
+checking = build_checking(
+    ENVIRONMENT,
+    limits=LIMITS,
+    policy=POLICY,
+    worker_share=worker_share(ENVIRONMENT.maximum_concurrency),  # no tenant holds the whole worker
+)
 store, mailbox_hash, check_service = checking.store, checking.mailbox_hash, checking.check_service
 secret_hash = checking.secret_hash
 
@@ -52,6 +58,7 @@ change_service = SettingsChangeService(
         states=store,
         secrets=SecretSealer(ENVIRONMENT.check_key_id),
         progress=progress_writer,
+        waits=store,
         not_running_errors=(CheckNotRunning,),
         sealing_errors=(SealingError,),
     ),

@@ -253,6 +253,41 @@ def test_concurrent_handshakes_per_tenant_and_leases_that_lapse(dynamodb: Any, c
         admission.finish(LoginOutcome.NOT_SENT)
 
 
+def worker_gate(dynamodb: Any, clock: Clock, holder: str) -> DynamoDbGate:
+    """The worker's gate in one execution environment (`holder`), with a share of 2 environments."""
+    limits = AbuseLimits(max_concurrent_handshakes=5, lease_seconds=90)
+    return DynamoDbGate(TABLE, limits, lambda _: "mac", client=dynamodb, clock=clock, share=2, holder=holder)
+
+
+def test_a_tenants_checks_hold_at_most_its_share_of_the_workers_environments(
+    dynamodb: Any, clock: Clock
+) -> None:
+    # Given the tenant's checks running in two execution environments (one of them runs two)
+    first, second, third = (worker_gate(dynamodb, clock, f"environment-{n}") for n in (1, 2, 3))
+    running = [first.admit("acme", None, lease_seconds=20), first.admit("acme", None, lease_seconds=20)]
+    running.append(second.admit("acme", None, lease_seconds=40))
+
+    # When a third environment gets one of its checks
+    with pytest.raises(LimitExceeded) as refused:
+        third.admit("acme", None)
+
+    # Then it waits for the tenant's share, until the first environment's checks all end (20 s + grace)
+    assert refused.value.limit is Limit.TENANT_WORKER_SHARE
+    assert refused.value.retry_after == 25
+    # while an environment that holds the tenant already may run more (it is held either way)
+    running.append(second.admit("acme", None))
+    # and another tenant, and the API (whose leases hold no worker environment), are admitted
+    third.admit("globex", None).finish(LoginOutcome.NOT_SENT)
+    make_gate(dynamodb, clock, AbuseLimits(max_concurrent_handshakes=5)).admit("acme", None).finish(
+        LoginOutcome.NOT_SENT
+    )
+
+    # When the first environment's checks end, the third environment's check is admitted
+    for admission in running[:2]:
+        admission.finish(LoginOutcome.NOT_SENT)
+    third.admit("acme", None).finish(LoginOutcome.NOT_SENT)
+
+
 @pytest.mark.parametrize("tenants", [1, 12])
 def test_racing_admissions_never_overfill_a_mailbox(dynamodb: Any, clock: Clock, tenants: int) -> None:
     gate = wide_gate(AtomicRequests(dynamodb), clock, max_failed_logins_per_mailbox=5)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smtp_preflight.limits import Mailbox, canonical_host, mailbox_address
+from smtp_preflight.limits import Mailbox, canonical_host, mailbox_address, worker_share
 from smtp_preflight.model.settings import SmtpSettings
 
 
@@ -83,3 +83,12 @@ def test_hosts_are_canonical(host: str, canonical: str) -> None:
 def test_a_plain_username_is_paired_with_the_host() -> None:
     assert mailbox("smtp.example.com", " Alice") == Mailbox(host="smtp.example.com", username="alice")
     assert mailbox("smtp.example.com", "alice") != mailbox("smtp.example.net", "alice")
+
+
+@pytest.mark.parametrize(
+    ("invocations", "share"), [(1, 1), (2, 1), (4, 2), (5, 2), (9, 4), (10, 5), (50, 25)]
+)
+def test_a_tenants_share_of_the_worker_is_half_its_invocations_and_at_least_one(
+    invocations: int, share: int
+) -> None:
+    assert worker_share(invocations) == share

@@ -300,7 +300,8 @@ def get_check(
     tenant = current_tenant(router)
     logger.append_keys(checkId=checkId)
     locale = response_locale(accept_language)
-    state = current_state(services.store, tenant, checkId, now=datetime.now(UTC))
+    now = datetime.now(UTC)
+    state = current_state(services.store, tenant, checkId, now=now)
     if state is None:  # absent, expired, or another tenant's: indistinguishable on purpose
         raise ApiError(404, ApiErrorCode.CHECK_NOT_FOUND, "No check with this id.")
     body = (
@@ -310,8 +311,8 @@ def get_check(
     )
     etag = entity_tag(body, locale)
     headers = {"ETag": etag, "Cache-Control": "no-cache", **language_headers(locale)}
-    if isinstance(state, RunningCheck):
-        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    if isinstance(state, RunningCheck):  # while it waits for a limit: about until the wait ends
+        headers["Retry-After"] = str(state.poll_after(now))
     if _matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)

@@ -21,7 +21,10 @@ Limits, checked before anything is dialled (defaults; the operator sets them wit
   too (each is stored), so one tenant cannot fill the table or the worker's queue (`CheckCounter`);
 - concurrent handshakes per tenant: 5 (`SMTP_PREFLIGHT_MAX_CONCURRENT_HANDSHAKES`); a lease ends at the
   check's own deadline plus `LEASE_GRACE_SECONDS` (a crashed invocation's lease lapses by itself), so the
-  earliest-ending running check says when a slot frees (`Retry-After`).
+  earliest-ending running check says when a slot frees (`Retry-After`). On the worker the same lease also
+  keeps the tenant to its share of the worker (`worker_share`): its checks may hold at most half of the
+  worker's invocations, so that one tenant's slow checks, each holding its whole invocation until it
+  ends, never hold every invocation (`TENANT_WORKER_SHARE`).
 
 What a mailbox is (`Mailbox.of`): not the host as typed. An e-mail username is the mailbox, normalised
 (`mailbox_address`: trimmed, case-folded, IDNA domain, the provider's own spellings folded); any other
@@ -70,6 +73,8 @@ class Limit(StrEnum):
     TENANT_RECHECK_RATE = "tenantRecheckRate"  # scheduled re-checks only (never an API answer)
     TENANT_CHECK_RATE = "tenantCheckRate"  # every check asked for, rules-only and asynchronous ones too
     TENANT_CONCURRENT_HANDSHAKES = "tenantConcurrentHandshakes"
+    # the worker only (never an API answer): the tenant's share of the worker's invocations is full
+    TENANT_WORKER_SHARE = "tenantWorkerShare"
 
 
 class LimitExceeded(Exception):
@@ -244,6 +249,15 @@ class LoginAttempt:
         if self.withheld is None:
             return None
         return make_finding("LOGIN_WITHHELD_FAILED_LOGINS", retry_after=self.withheld.retry_after)
+
+
+def worker_share(invocations: int) -> int:
+    """Worker invocations one tenant's checks may hold at once: half of those that run at once (Lambda's
+    `MaximumConcurrency`), at least 1. Counted in invocations, not records: an invocation returns when its
+    slowest record ends, so one slow check holds its whole batch, while several of a tenant's checks in
+    one batch hold only that one. Half, so that even two tenants flooding at once leave invocations free
+    for everyone else. (The tenant's concurrency limit still bounds its handshakes.)"""
+    return max(1, invocations // 2)
 
 
 class Admission(Protocol):

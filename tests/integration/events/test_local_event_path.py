@@ -25,9 +25,16 @@ WAIT_SECONDS = 20.0
 
 @pytest.fixture(scope="module")
 def local_run() -> Iterator[LocalRun]:
-    # LOG_FORMAT=json: the worker's structured log lines, which the DLQ test reads
+    # LOG_FORMAT=json: the worker's structured log lines, which the DLQ test reads; one poller: a 1 s
+    # visibility timeout is shorter than a check, so a second poller would receive a record still being
+    # checked (as Lambda would with such a timeout) and the DLQ test would count its receives twice
     with local_server(
-        {"LOCAL_VISIBILITY_TIMEOUT": "1", "MAX_RECEIVE_COUNT": "2", "LOG_FORMAT": "json"}
+        {
+            "LOCAL_VISIBILITY_TIMEOUT": "1",
+            "MAX_RECEIVE_COUNT": "2",
+            "LOG_FORMAT": "json",
+            "WORKER_MAXIMUM_CONCURRENCY": "1",
+        }
     ) as run:
         yield run
 

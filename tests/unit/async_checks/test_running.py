@@ -7,11 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 from smtp_preflight.async_checks.running import (
     LOST_MARGIN_SECONDS,
+    MAX_WAIT_SECONDS,
     START_WITHIN_SECONDS,
     LiveStages,
     Progress,
+    WaitReason,
     accept,
     lost_report,
+    waiting_for,
 )
 from smtp_preflight.model.localise import localise_report
 from smtp_preflight.model.report import ProviderId, ProviderRef, Stage, StageName
@@ -93,3 +96,64 @@ def test_a_lost_check_is_a_failed_report_with_check_lost_and_the_stages_it_got_t
         worded = localise_report(report, locale).findings[0]
         assert worded.message
         assert worded.advice
+
+
+def test_a_wait_moves_the_start_window_and_the_deadline_after_it_and_says_why() -> None:
+    # Given a check accepted now that must wait 5 minutes for its organisation's concurrency
+    now = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    running = accept(
+        SETTINGS, check_id="01KAAAAAAAAAAAAAAAAAAAAAAA", settings_id=None, provider=OTHER, now=now
+    )
+    until = now + timedelta(minutes=5)
+
+    # When the worker records the wait
+    waiting = running.with_progress(waiting_for(WaitReason.TENANT_CONCURRENT_HANDSHAKES, until, timeout=10))
+
+    # Then it says why and until when, and it is neither late nor lost past its first deadlines
+    assert waiting.waiting is not None
+    assert waiting.waiting.reason is WaitReason.TENANT_CONCURRENT_HANDSHAKES
+    assert waiting.waiting.until == until
+    assert waiting.start_by == until + timedelta(seconds=START_WITHIN_SECONDS)
+    assert waiting.finish_by == until + timedelta(seconds=START_WITHIN_SECONDS + 10 + LOST_MARGIN_SECONDS)
+    assert not waiting.lost(running.finish_by + timedelta(seconds=1))
+    assert running.start_by is not None
+    assert not waiting.late(running.start_by + timedelta(seconds=1), running.start_by)
+    assert waiting.lost(waiting.finish_by)
+    # and a client polls again in 30 s at most while it waits, every second once it runs
+    assert waiting.poll_after(now) == 30
+    assert waiting.poll_after(until - timedelta(seconds=4)) == 4
+    assert running.poll_after(now) == 1
+
+
+def test_a_started_check_counts_its_deadline_from_its_start_and_waits_no_more() -> None:
+    # Given a check that waited, and then started
+    now = datetime.now(UTC)
+    running = accept(
+        SETTINGS, check_id="01KAAAAAAAAAAAAAAAAAAAAAAA", settings_id=None, provider=OTHER, now=now
+    )
+    waited = running.with_progress(
+        waiting_for(WaitReason.TENANT_HANDSHAKE_RATE, now + timedelta(seconds=50), timeout=10)
+    )
+    sink = Sink()
+    live = LiveStages(sink, timeout=10)
+
+    # When its first stage starts
+    live.on_stage_started(StageName.RESOLVE)
+    started = waited.with_progress(sink.snapshots[0])
+
+    # Then the wait is over and the deadline is its start + its timeout + the margin
+    assert started.waiting is None
+    assert started.current_stage is not None
+    left = (started.finish_by - now).total_seconds()
+    assert 10 + LOST_MARGIN_SECONDS <= left <= 10 + LOST_MARGIN_SECONDS + 5
+    assert started.poll_after(now) == 1
+
+
+def test_a_check_must_end_only_when_its_wait_would_pass_the_longest_wait() -> None:
+    now = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    running = accept(
+        SETTINGS, check_id="01KAAAAAAAAAAAAAAAAAAAAAAA", settings_id=None, provider=OTHER, now=now
+    )
+
+    assert not running.must_end(now + timedelta(seconds=MAX_WAIT_SECONDS))
+    assert running.must_end(now + timedelta(seconds=MAX_WAIT_SECONDS + 1))

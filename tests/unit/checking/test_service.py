@@ -102,3 +102,45 @@ def test_a_failed_write_reaches_the_caller() -> None:
         service.check_and_store_sync(
             port_25_settings(), tenant="acme", settings_id=None, deadline=time.monotonic() + 5
         )
+
+
+class RefusingGate:
+    """Records the lease a check asks for, then refuses it (so nothing is dialled)."""
+
+    def __init__(self) -> None:
+        self.leases: list[float | None] = []
+
+    def admit(
+        self, tenant: str, mailbox: Any, *, secret: Any = None, lease_seconds: float | None = None
+    ) -> Any:
+        from smtp_preflight.limits import Limit, LimitExceeded
+
+        self.leases.append(lease_seconds)
+        raise LimitExceeded(Limit.TENANT_CONCURRENT_HANDSHAKES, 1)
+
+
+def test_a_checks_lease_lasts_no_longer_than_the_check_may_even_under_a_later_deadline() -> None:
+    # Given a worker's deadline (its invocation's) far beyond the check's own 12 s timeout
+    from smtp_preflight.limits import LimitExceeded
+
+    gate = RefusingGate()
+    service = CheckService(store=MemoryStore(), policy=Policy.from_env({}), gate=gate)
+    settings = SmtpSettings.model_validate(
+        {
+            "host": "smtp.example.com",
+            "port": 587,
+            "security": "starttls",
+            "username": "a@example.com",
+            "password": "Secret-Password-1",
+            "timeout": 12,
+        }
+    )
+
+    # When it asks for its concurrency lease
+    with pytest.raises(LimitExceeded):
+        asyncio.run(
+            service.check_and_store(settings, tenant="acme", settings_id=None, deadline=time.monotonic() + 55)
+        )
+
+    # Then the lease is bounded by the check's own timeout, so a waiting check hears when a slot frees
+    assert gate.leases == [12]

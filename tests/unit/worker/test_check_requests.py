@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 
 from smtp_preflight.async_checks.acceptor import CheckAcceptor
-from smtp_preflight.async_checks.running import CheckRequested, Progress, RunningCheck, SealedSecret
+from smtp_preflight.async_checks.running import (
+    MAX_WAIT_SECONDS,
+    CheckRequested,
+    Progress,
+    RunningCheck,
+    SealedSecret,
+)
 from smtp_preflight.checking.service import CheckService
 from smtp_preflight.config.policy import Policy
 from smtp_preflight.limits import Limit, LimitExceeded
@@ -52,6 +58,11 @@ class Store:
         self.running: dict[str, RunningCheck] = {}
         self.deleted: list[str] = []
         self.reports: list[CheckResource] = []
+
+    def record_progress(self, tenant: str, check_id: str, progress: Progress) -> None:
+        if check_id not in self.running:
+            raise LookupError("not running")
+        self.running[check_id] = self.running[check_id].with_progress(progress)
 
     def start_check(self, tenant: str, running: RunningCheck) -> None:
         self.running[running.check_id] = running
@@ -109,6 +120,7 @@ def worker(store: Store, sealing: Sealing) -> CheckRequestService:
         states=store,
         secrets=sealing,
         progress=lambda tenant, check_id: Sink(),
+        waits=store,
         not_running_errors=(LookupError,),
         sealing_errors=(KeyError,),
     )
@@ -153,13 +165,29 @@ def test_an_ended_check_is_acknowledged_without_opening_its_secret() -> None:
 def test_past_its_start_window_it_is_stored_as_lost_unopened() -> None:
     store, queue, sealing = Store(), Queue(), Sealing()
     request = accepted(store, queue, sealing)
-    late = request.model_copy(update={"start_by": datetime.now(UTC) - timedelta(seconds=1)})
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    late = request.model_copy(update={"start_by": past})
+    store.running[request.check_id] = store.running[request.check_id].model_copy(update={"start_by": past})
 
     result = handle(worker(store, sealing), late, store)
 
     assert result.outcome is Outcome.LOST
     assert sealing.opened == 0
     assert [finding.code for finding in store.reports[0].findings] == ["CHECK_LOST"]
+
+
+def test_a_check_whose_wait_moved_its_start_window_is_not_lost_when_its_message_start_by_passed() -> None:
+    # Given a check that waited for a limit (its own start window moved), redelivered with the old message
+    store, queue, sealing = Store(), Queue(), Sealing()
+    request = accepted(store, queue, sealing)
+    later = datetime.now(UTC) + timedelta(seconds=60)
+    store.running[request.check_id] = store.running[request.check_id].model_copy(update={"start_by": later})
+    old = request.model_copy(update={"start_by": datetime.now(UTC) - timedelta(seconds=1)})
+
+    result = handle(worker(store, sealing), old, store)
+
+    assert result.outcome is not Outcome.LOST
+    assert sealing.opened == 1
 
 
 def test_a_secret_kms_will_not_open_fails_the_record_for_a_retry_without_its_value() -> None:
@@ -174,18 +202,72 @@ def test_a_secret_kms_will_not_open_fails_the_record_for_a_retry_without_its_val
 
 
 class FullGate:
+    def __init__(self, limit: Limit = Limit.TENANT_HANDSHAKE_RATE, retry_after: float = 42) -> None:
+        self.limit = limit
+        self.retry_after = retry_after
+
     def admit(self, tenant: str, mailbox: Any, **_: Any) -> Any:
-        raise LimitExceeded(Limit.TENANT_HANDSHAKE_RATE, 42)
+        raise LimitExceeded(self.limit, self.retry_after)
 
 
-def test_over_an_abuse_limit_it_ends_as_a_failed_report_naming_the_limit_nothing_dialled() -> None:
-    store, queue = Store(), Queue()
-    request = accepted(store, queue, Sealing())
-    checks = CheckService(store=store, policy=Policy.from_env({}), gate=FullGate())
-
-    result = asyncio.run(
+def limited(store: Store, request: CheckRequested, gate: FullGate) -> Any:
+    checks = CheckService(store=store, policy=Policy.from_env({}), gate=gate)
+    return asyncio.run(
         worker(store, Sealing()).handle(request, checks=checks, check_timeout=20, deadline=1e12)
     )
+
+
+@pytest.mark.parametrize(
+    "limit", [Limit.TENANT_HANDSHAKE_RATE, Limit.TENANT_CONCURRENT_HANDSHAKES, Limit.TENANT_WORKER_SHARE]
+)
+def test_over_a_rate_or_concurrency_limit_it_waits_and_says_until_when_nothing_dialled(limit: Limit) -> None:
+    # Given an accepted check whose tenant is over a limit for 42 s
+    store, queue = Store(), Queue()
+    request = accepted(store, queue, Sealing())
+    before = store.running[request.check_id]
+
+    # When the worker gets it
+    with pytest.raises(RecordFailed) as failed:
+        limited(store, request, FullGate(limit, 42))
+
+    # Then the record asks to come back after the wait (the worker defers it), nothing is stored
+    assert failed.value.reason is FailureReason.RATE_LIMITED
+    assert failed.value.retry_after == 42
+    assert store.reports == []
+    # and the running check says why it waits and until about when; its deadlines moved after the wait
+    waiting = store.running[request.check_id]
+    assert waiting.waiting is not None
+    assert waiting.waiting.reason == limit.value
+    assert 41 <= (waiting.waiting.until - datetime.now(UTC)).total_seconds() <= 42
+    assert waiting.start_by is not None
+    assert before.start_by is not None
+    assert waiting.start_by - before.start_by >= timedelta(seconds=41)
+    assert waiting.finish_by - before.finish_by >= timedelta(seconds=41)
+    assert not waiting.lost(before.finish_by + timedelta(seconds=1))  # waiting is not dying
+    assert not waiting.late(before.start_by + timedelta(seconds=1), request.start_by)
+    assert waiting.poll_after(datetime.now(UTC)) == 30  # polls every 30 s at most while it waits
+
+
+def test_a_check_that_would_wait_past_the_longest_wait_ends_naming_the_limit_and_when_to_retry() -> None:
+    store, queue = Store(), Queue()
+    request = accepted(store, queue, Sealing())
+
+    result = limited(store, request, FullGate(Limit.TENANT_CONCURRENT_HANDSHAKES, MAX_WAIT_SECONDS + 1))
+
+    assert result.outcome is Outcome.REFUSED
+    [report] = store.reports
+    [finding] = report.findings
+    assert finding.code == "CHECK_RATE_LIMITED"
+    assert finding.params["limit"] == "tenantConcurrentHandshakes"
+    assert finding.params["retry_after"] == MAX_WAIT_SECONDS + 1
+    assert finding.actor.value == "user"
+
+
+def test_over_the_failed_login_budget_it_ends_at_once_naming_the_limit_nothing_dialled() -> None:
+    store, queue = Store(), Queue()
+    request = accepted(store, queue, Sealing())
+
+    result = limited(store, request, FullGate(Limit.MAILBOX_FAILED_LOGINS, 42))
 
     assert result.outcome is Outcome.REFUSED
     [report] = store.reports
@@ -193,5 +275,5 @@ def test_over_an_abuse_limit_it_ends_as_a_failed_report_naming_the_limit_nothing
     assert report.handshake is None
     [finding] = report.findings
     assert finding.code == "CHECK_RATE_LIMITED"
-    assert finding.params == {"limit": "tenantHandshakeRate", "retry_after": 42}
+    assert finding.params == {"limit": "mailboxFailedLogins", "retry_after": 42}
     assert finding.retryable

@@ -7,10 +7,8 @@ Everything AWS is behind the protocols below (`aws.check_store`, `aws.sealing`, 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Protocol
 
-from smtp_preflight.async_checks import running
 from smtp_preflight.async_checks.running import (
     MAX_SEALED_SECRET_BYTES,
     CheckRequested,
@@ -71,7 +69,7 @@ class CheckAcceptor:
             settings_id=settings_id,
             settings=request_fields(settings),
             sealed_secret=sealed,
-            start_by=running_check.created_at + timedelta(seconds=running.START_WITHIN_SECONDS),
+            start_by=running_check.start_by or running_check.created_at,
         )
         self.store.start_check(tenant, running_check)
         try:

@@ -1,9 +1,10 @@
 """An asynchronous check as it stands now: a running check past its `finishBy` has been lost.
 
 Every read of a check goes through `current_state`, so a check whose worker died (or whose message was
-lost) reads as a failed report with `CHECK_LOST` instead of `running` forever. The lost report is written
-once, in place of the running item; when the worker's own report or a concurrent reader won that race,
-theirs is read back, so every reader sees the same ending.
+lost) reads as a failed report with `CHECK_LOST` instead of `running` forever. `finishBy` counts from when
+the check may start: a wait for a limit moves it (`running.waiting_for`), so waiting is never "lost".
+The lost report is written once, in place of the running item; when the worker's own report or a
+concurrent reader won that race, theirs is read back, so every reader sees the same ending.
 """
 
 from __future__ import annotations

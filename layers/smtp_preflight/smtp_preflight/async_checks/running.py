@@ -11,15 +11,22 @@
   `detail-type`): ids and the settings' public fields, the secret only sealed (see `aws.sealing`).
 - A check that never finishes (worker crash, lost message) is never `running` forever: after
   `finish_by` it reads as a failed report with `CHECK_LOST` (`lost_report`), written once.
+- A check a limit holds back (its organisation's rate or concurrency, or its share of the worker) waits:
+  `waiting_for` records why and until about when (`Waiting`), and moves its deadlines with it, so that
+  waiting is never mistaken for dying; it ends `CHECK_RATE_LIMITED` only when the wait would pass
+  `MAX_WAIT_SECONDS` after acceptance (`must_end`).
 
-Timing: the worker must *start* the check by `start_by` (acceptance + `START_WITHIN_SECONDS`) or drop
-it; a started check ends by its own timeout; `finish_by` adds `LOST_MARGIN_SECONDS` for storing.
+Timing, always counted from when the check may start: a worker must *start* it by `start_by` (acceptance,
+or the end of its wait, + `START_WITHIN_SECONDS`) or drop it; once started it ends by its own timeout, so
+`finish_by` is its start + timeout + `LOST_MARGIN_SECONDS` (`LiveStages` writes that with its first stage).
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import ConfigDict, Field, model_validator
@@ -44,6 +51,8 @@ REQUEST_SOURCE = "smtp-preflight.api"
 START_WITHIN_SECONDS = 60.0  # from acceptance until a worker must have started the check
 LOST_MARGIN_SECONDS = 15.0  # after the check's own timeout: storing, clocks, a slow worker
 RETRY_AFTER_SECONDS = 1  # the polling hint while a check runs
+MAX_WAIT_SECONDS = 600.0  # the longest a queued check waits for a limit (from acceptance) before it ends
+MAX_POLL_AFTER_SECONDS = 30  # the polling hint while a check waits: never longer than this
 
 RUNNING: Literal["running"] = "running"
 
@@ -53,11 +62,29 @@ class StageInProgress(CamelModel):
     started_at: datetime
 
 
+class WaitReason(StrEnum):
+    """The limits a queued check waits for (named as `limits.Limit` names them)."""
+
+    TENANT_HANDSHAKE_RATE = "tenantHandshakeRate"  # the organisation's checks this minute
+    TENANT_CONCURRENT_HANDSHAKES = "tenantConcurrentHandshakes"  # its checks running at once
+    TENANT_WORKER_SHARE = "tenantWorkerShare"  # its share of the shared worker
+
+
+class Waiting(CamelModel):
+    """Why a queued check has not started, and about when a worker takes it up again."""
+
+    reason: WaitReason = Field(description="The limit it waits for.")
+    until: datetime = Field(description="About when a worker tries it again.")
+
+
 class Progress(CamelModel):
-    """What the worker writes while a check runs."""
+    """What the worker writes while a check runs, or while it waits (then also its moved deadlines)."""
 
     stages: list[Stage] = Field(default_factory=list)
     current_stage: StageInProgress | None = None
+    waiting: Waiting | None = None
+    start_by: datetime | None = None  # set: the check's deadlines move (a wait, or its start)
+    finish_by: datetime | None = None
 
 
 class RunningCheck(CamelModel):
@@ -75,16 +102,49 @@ class RunningCheck(CamelModel):
     current_stage: StageInProgress | None = Field(
         None, description="The stage in progress, if the handshake has begun one."
     )
+    waiting: Waiting | None = Field(
+        None,
+        description="Set while the check waits in the queue for a limit: why, and about until when. "
+        "Its `startBy` and `finishBy` move with the wait.",
+    )
     created_at: datetime
+    start_by: datetime | None = Field(
+        None, description="A worker starts the check by then (counted from when it may start)."
+    )
     finish_by: datetime = Field(
-        description="If no report exists by then, the check reads as failed with CHECK_LOST."
+        description="If no report exists by then, the check reads as failed with CHECK_LOST (counted "
+        "from when it may start: waiting for a limit never makes a check lost)."
     )
 
     def with_progress(self, progress: Progress) -> RunningCheck:
-        return self.model_copy(update={"stages": progress.stages, "current_stage": progress.current_stage})
+        update: dict[str, Any] = {
+            "stages": progress.stages,
+            "current_stage": progress.current_stage,
+            "waiting": progress.waiting,
+        }
+        if progress.start_by is not None:
+            update["start_by"] = progress.start_by
+        if progress.finish_by is not None:
+            update["finish_by"] = progress.finish_by
+        return self.model_copy(update=update)
 
     def lost(self, now: datetime) -> bool:
         return now >= self.finish_by
+
+    def late(self, now: datetime, start_by: datetime) -> bool:
+        """Past the later of the message's `start_by` and this check's own (moved by its waits)."""
+        return now > max(start_by, self.start_by or start_by)
+
+    def must_end(self, until: datetime) -> bool:
+        """A wait until `until` would pass the longest a queued check may wait."""
+        return until > self.created_at + timedelta(seconds=MAX_WAIT_SECONDS)
+
+    def poll_after(self, now: datetime) -> int:
+        """Seconds a client waits before polling again: 1 while it runs, about the wait while it waits."""
+        if self.waiting is None:
+            return RETRY_AFTER_SECONDS
+        left = math.ceil((self.waiting.until - now).total_seconds())
+        return max(RETRY_AFTER_SECONDS, min(MAX_POLL_AFTER_SECONDS, left))
 
 
 def accept(
@@ -97,7 +157,7 @@ def accept(
 ) -> RunningCheck:
     """The running check for settings accepted now; its timeout is what the worker will allow."""
     created = now or datetime.now(UTC)
-    finish_by = created + timedelta(seconds=START_WITHIN_SECONDS + settings.timeout + LOST_MARGIN_SECONDS)
+    start_by = created + timedelta(seconds=START_WITHIN_SECONDS)
     return RunningCheck(
         check_id=check_id,
         scope=settings.scope,
@@ -105,7 +165,18 @@ def accept(
         settings_id=settings_id,
         provider=provider,
         created_at=created,
-        finish_by=finish_by,
+        start_by=start_by,
+        finish_by=start_by + timedelta(seconds=settings.timeout + LOST_MARGIN_SECONDS),
+    )
+
+
+def waiting_for(reason: WaitReason, until: datetime, *, timeout: float) -> Progress:
+    """What a check that waits for a limit until `until` writes: why, and its deadlines moved after it."""
+    start_by = until + timedelta(seconds=START_WITHIN_SECONDS)
+    return Progress(
+        waiting=Waiting(reason=reason, until=until),
+        start_by=start_by,
+        finish_by=start_by + timedelta(seconds=timeout + LOST_MARGIN_SECONDS),
     )
 
 
@@ -143,18 +214,24 @@ class ProgressSink(Protocol):
 
 
 class LiveStages:
-    """A `StageObserver` that hands a `Progress` snapshot to `sink` as each stage starts."""
+    """A `StageObserver` that hands a `Progress` snapshot to `sink` as each stage starts. With `timeout`
+    (the check's own), each snapshot also says the check started: no wait any more, and `finishBy` its
+    start + timeout + margin, so the first stage write moves the deadline without a write of its own."""
 
-    def __init__(self, sink: ProgressSink) -> None:
+    def __init__(self, sink: ProgressSink, *, timeout: float | None = None) -> None:
         self._sink = sink
         self._finished: list[Stage] = []
         self._lock = threading.Lock()
+        self._finish_by: datetime | None = None
+        if timeout is not None:
+            self._finish_by = datetime.now(UTC) + timedelta(seconds=timeout + LOST_MARGIN_SECONDS)
 
     def on_stage_started(self, stage: StageName) -> None:
         with self._lock:
             snapshot = Progress(
                 stages=list(self._finished),
                 current_stage=StageInProgress(name=stage, started_at=datetime.now(UTC)),
+                finish_by=self._finish_by,
             )
         self._sink.record(snapshot)
 

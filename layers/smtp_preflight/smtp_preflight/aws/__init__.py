@@ -11,7 +11,8 @@ Public face:
 - `secrets.py`: credentials from Secrets Manager (Powertools Parameters, short cache, prefix enforced).
 - `events.py`: `SmtpCheckCompleted` and `SmtpCheckStatusChanged` to EventBridge.
 - `checking.py`: the check service as every function builds it (store, abuse-limit gate, metrics).
-- `check_queue.py`: asynchronous API checks onto the worker's SQS queue (`SmtpCheckRequested`).
+- `check_queue.py`: every message on the worker's SQS queue in one envelope with the tenant's group
+  (`event_body`, `queue_fields`), and asynchronous API checks onto it (`SmtpCheckRequested`).
 - `sealing.py`: a request's own secret sealed with KMS for exactly one asynchronous check.
 - `snapstart.py`: after a SnapStart restore, forget the snapshot's clients, credentials, caches and seeds.
 - `redaction.py`: botocore's DEBUG logs without the bodies that carry a secret (KMS, Secrets Manager).

@@ -1,10 +1,15 @@
-"""Asynchronous API checks to the worker's queue: the same SQS queue as the SaaS's settings events, in the
-same envelope (an EventBridge-shaped body whose `detail-type` is `SmtpCheckRequested`), so the worker's
-one parser dispatches it and the queue's retries, DLQ and concurrency apply alike.
+"""Messages on the worker's queue (`SettingsEventsQueue`), and the API's asynchronous checks onto it.
 
-The detail (`running.CheckRequested`) holds ids, the settings without any secret, and the secret only
-sealed for this one check (`aws.sealing`). A failed send is `StoreError`: the API answers 503 and the
-caller retries (with the same Idempotency-Key).
+Every message our code puts there, whatever sends it (the API's `SmtpCheckRequested` here, the planner's
+`SmtpRecheckDue` in `recheck_queue`, a deferred copy in `deferral`), is built by the two helpers below, so
+they cannot drift: `event_body` is the EventBridge-shaped envelope the SaaS's settings events arrive in
+(one parser in the worker dispatches them by `detail-type`), and `queue_fields` carries the tenant as
+`MessageGroupId` (SQS fair queues schedule tenants by it, so one tenant's backlog does not delay another's)
+and the message's delay.
+
+The detail of `SmtpCheckRequested` (`running.CheckRequested`) holds ids, the settings without any secret,
+and the secret only sealed for this one check (`aws.sealing`). A failed send is `StoreError`: the API
+answers 503 and the caller retries (with the same Idempotency-Key).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import BaseModel
 
 from smtp_preflight.async_checks.running import CHECK_REQUESTED, REQUEST_SOURCE, CheckRequested
 
@@ -21,16 +27,31 @@ from .check_store import StoreError
 from .clients import client as aws_client
 
 
-def message_body(request: CheckRequested) -> str:
+def event_body(detail_type: str, source: str, detail: BaseModel, *, event_id: str) -> str:
+    """An SQS body in the envelope the bus's rule delivers: `detail` as JSON under its aliases."""
     envelope = {
         "version": "0",
-        "id": request.check_id,
-        "detail-type": CHECK_REQUESTED,
-        "source": REQUEST_SOURCE,
+        "id": event_id,
+        "detail-type": detail_type,
+        "source": source,
         "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "detail": request.model_dump(mode="json", by_alias=True),
+        "detail": detail.model_dump(mode="json", by_alias=True),
     }
     return json.dumps(envelope, separators=(",", ":"))
+
+
+def queue_fields(*, tenant: str | None, delay_seconds: int | None = None) -> dict[str, Any]:
+    """The SendMessage (or batch entry) fields beside the body: the tenant's group, the delay."""
+    fields: dict[str, Any] = {}
+    if tenant:
+        fields["MessageGroupId"] = tenant  # SQS fair queues: no tenant starves another
+    if delay_seconds is not None:
+        fields["DelaySeconds"] = delay_seconds
+    return fields
+
+
+def message_body(request: CheckRequested) -> str:
+    return event_body(CHECK_REQUESTED, REQUEST_SOURCE, request, event_id=request.check_id)
 
 
 class CheckQueue:
@@ -47,7 +68,7 @@ class CheckQueue:
             self.client.send_message(
                 QueueUrl=self.queue_url,
                 MessageBody=message_body(request),
-                MessageGroupId=request.tenant_id,  # SQS fair queues: no tenant starves another
+                **queue_fields(tenant=request.tenant_id),
             )
         except (ClientError, BotoCoreError) as exc:
             raise StoreError("SQS send_message failed") from exc

@@ -52,7 +52,10 @@ class Checking:
     recheck_service: CheckService  # the same, counting the tenant's re-check budget (watch.py)
 
 
-def build_checking(environment: CheckingEnvironment, *, limits: AbuseLimits, policy: Policy) -> Checking:
+def build_checking(
+    environment: CheckingEnvironment, *, limits: AbuseLimits, policy: Policy, worker_share: int | None = None
+) -> Checking:
+    """`worker_share` (the worker only): the invocations one tenant's checks may hold at once on it."""
     table_name = environment.table_name
     deployment_key = DeploymentKey(environment.hmac_key_secret_arn)
     store = CheckStore(table_name, retention_days=environment.retention_days)
@@ -65,11 +68,13 @@ def build_checking(environment: CheckingEnvironment, *, limits: AbuseLimits, pol
         """A secret that logged in to this mailbox, recognisable without storing it (rate_limits.py)."""
         return deployment_key.mac("login-secret", mailbox.identity(), secret)
 
-    gate = DynamoDbGate(table_name, limits, mailbox_hash, secret_hash=secret_hash)
+    gate = DynamoDbGate(table_name, limits, mailbox_hash, secret_hash=secret_hash, share=worker_share)
     service = CheckService(
         store=store, policy=policy, on_finished=record_check_metrics, gate=gate, log_keys=log_keys
     )
-    recheck_gate = DynamoDbGate(table_name, limits, mailbox_hash, secret_hash=secret_hash, rechecks=True)
+    recheck_gate = DynamoDbGate(
+        table_name, limits, mailbox_hash, secret_hash=secret_hash, rechecks=True, share=worker_share
+    )
     return Checking(
         store=store,
         deployment_key=deployment_key,

@@ -5,7 +5,8 @@ a record that only waited for a limit would still move to the DLQ after `maxRece
 Instead the worker sends the same body again with `DelaySeconds` (at most 900, SQS's maximum) and lets
 the original be deleted (it is not reported as a batch item failure). A limit that lasts longer than
 900 s defers the record again when it comes back: repeated as needed, each copy with a fresh count.
-The copy carries the tenant as `MessageGroupId` (SQS fair queues). If the send fails, the caller reports
+The copy carries the tenant as `MessageGroupId` (SQS fair queues), with the same helper as every other
+message on the queue (`check_queue.queue_fields`). If the send fails, the caller reports
 the record failed instead, and SQS redelivers the original: never lost either way.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .check_queue import queue_fields
 from .clients import client as aws_client
 
 MAX_DELAY_SECONDS = 900  # SQS's DelaySeconds maximum
@@ -41,10 +43,11 @@ class RecordDeferral:
     def defer(self, queue_arn: str, body: str, retry_after: float, *, tenant: str | None) -> int:
         """Send `body` back to the queue named by `queue_arn`, visible after the delay; returns it."""
         delay = delay_for(retry_after)
-        fair = {"MessageGroupId": tenant} if tenant else {}
         try:
             self.client.send_message(
-                QueueUrl=self._queue_url(queue_arn), MessageBody=body, DelaySeconds=delay, **fair
+                QueueUrl=self._queue_url(queue_arn),
+                MessageBody=body,
+                **queue_fields(tenant=tenant, delay_seconds=delay),
             )
         except (ClientError, BotoCoreError, ValueError) as exc:
             raise DeferralFailed("the deferred copy could not be sent") from exc

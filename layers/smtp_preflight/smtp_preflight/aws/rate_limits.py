@@ -21,6 +21,7 @@ Any DynamoDB failure is `LimitsUnavailable` (the check does not run); giving slo
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import random
@@ -53,6 +54,7 @@ MAX_RACE_BACKOFF_SECONDS = 0.05
 TTL_GRACE_SECONDS = 300
 
 Key = dict[str, dict[str, str]]
+HOLDER_SEPARATOR = "."  # a worker's lease slot id: <holder>.<uuid>
 MAX_KNOWN_SECRETS = 8  # app passwords: a mailbox may have a few good secrets at once
 
 
@@ -93,7 +95,14 @@ class DynamoDbGate:
     (mailbox, secret) recognises a secret that logged in before (None: no secret is ever recognised).
     With `rechecks`, the per-minute count is the tenant's re-check budget (`RECHECKS#<minute>`,
     `max_rechecks_per_minute`) instead of its handshake rate; the concurrency leases and the mailboxes'
-    login slots are the same items either way."""
+    login slots are the same items either way.
+
+    With `share` (the worker's, `limits.worker_share`), the tenant's leases may be held by at most that
+    many execution environments at once (`TENANT_WORKER_SHARE`): an environment runs one invocation at a
+    time, and an invocation returns only when its slowest record ends, so environments holding a tenant's
+    leases are the worker invocations its checks hold. Each lease's slot id starts with its environment's
+    `holder` id (random, made at the first admission, so SnapStart-restored environments differ); records
+    of one batch share one. Still the same item and the same one write: no extra AWS call."""
 
     def __init__(
         self,
@@ -105,6 +114,8 @@ class DynamoDbGate:
         client: Any = None,
         clock: Callable[[], float] = time.time,
         rechecks: bool = False,
+        share: int | None = None,
+        holder: str | None = None,
     ) -> None:
         self.table_name = table_name
         self.limits = limits
@@ -117,6 +128,8 @@ class DynamoDbGate:
             if rechecks
             else ("HANDSHAKES", limits.max_handshakes_per_minute, Limit.TENANT_HANDSHAKE_RATE)
         )
+        self._share = share
+        self._holder = holder
 
     @property
     def client(self) -> Any:
@@ -142,6 +155,8 @@ class DynamoDbGate:
             until=now + lease_for,
             limit=Limit.TENANT_CONCURRENT_HANDSHAKES,
             now=now,
+            holder=None if self._share is None else self.holder,
+            holders=self._share,
         )
         counted: Key | None = None
         login: _MailboxLogin | None = None
@@ -155,6 +170,11 @@ class DynamoDbGate:
             self._settle(lease, until=None)
             raise
         return _DynamoDbAdmission(self, lease, login)
+
+    @property
+    def holder(self) -> str:
+        """This execution environment's id in its lease slots (see the class), unless one was given."""
+        return self._holder or _environment_holder()
 
     def _mailbox_key(self, mailbox: Mailbox) -> str:
         try:
@@ -289,12 +309,28 @@ class DynamoDbGate:
 
     # ----- slot items -------------------------------------------------------------------------------
 
-    def _take_slot(self, key: Key, *, capacity: int, until: float, limit: Limit, now: float) -> _Slot:
-        slot_id = uuid.uuid4().hex
+    def _take_slot(
+        self,
+        key: Key,
+        *,
+        capacity: int,
+        until: float,
+        limit: Limit,
+        now: float,
+        holder: str | None = None,
+        holders: int | None = None,
+    ) -> _Slot:
+        """One slot of `capacity`; with `holder`, also at most `holders` distinct holders (a holder that
+        holds a slot already may take more: it is held either way)."""
+        slot_id = uuid.uuid4().hex if holder is None else f"{holder}{HOLDER_SEPARATOR}{uuid.uuid4().hex}"
 
         def take(state: _SlotState) -> _SlotState:
             if len(state.slots) >= capacity:
                 raise LimitExceeded(limit, min(state.slots.values()) - now)
+            if holder is not None and holders is not None:
+                held = _holders(state.slots)  # holder -> when its last slot ends (it is free then)
+                if holder not in held and len(held) >= holders:
+                    raise LimitExceeded(Limit.TENANT_WORKER_SHARE, min(held.values()) - now)
             return _SlotState({**state.slots, slot_id: until}, state.known)
 
         self._update_slots(key, take, now)
@@ -380,6 +416,23 @@ def _live_state(item: dict[str, Any] | None, now: float) -> _SlotState:
         return {name: float(v["N"]) for name, v in stored.items() if float(v["N"]) > now}
 
     return _SlotState(live("slots"), live("known"))
+
+
+@functools.cache
+def _environment_holder() -> str:
+    """This process's holder id: made at its first admission, never at import, so that environments
+    SnapStart restores from one snapshot do not share it; every gate of the process uses it."""
+    return uuid.uuid4().hex[:12]
+
+
+def _holders(slots: dict[str, float]) -> dict[str, float]:
+    """The holders among slot ids (`holder.uuid`; plain ids have none), each with its last slot's end."""
+    held: dict[str, float] = {}
+    for slot_id, until in slots.items():
+        holder, separator, _ = slot_id.partition(HOLDER_SEPARATOR)
+        if separator:
+            held[holder] = max(until, held.get(holder, until))
+    return held
 
 
 def _add_slot(slot_id: str, until: float) -> SlotChange:

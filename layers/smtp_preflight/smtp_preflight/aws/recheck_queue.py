@@ -1,32 +1,24 @@
 """`SmtpRecheckDue` messages to the worker's queue (the same queue as settings events and asynchronous
-checks, in the same EventBridge-shaped envelope), each with its own `DelaySeconds`. The detail holds ids,
-a version and a due time: never a secret, never settings values."""
+checks, in the same envelope and with the tenant's `MessageGroupId`: `check_queue.event_body` and
+`queue_fields`), each with its own `DelaySeconds`. The detail holds ids, a version and a due time: never
+a secret, never settings values."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from smtp_preflight.watch.schedule import RECHECK_DUE, RECHECK_SOURCE, RecheckDue
 
+from .check_queue import event_body, queue_fields
 from .clients import client as aws_client
 
 
 def message_body(due: RecheckDue) -> str:
-    envelope = {
-        "version": "0",
-        "id": uuid.uuid4().hex,
-        "detail-type": RECHECK_DUE,
-        "source": RECHECK_SOURCE,
-        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "detail": due.model_dump(mode="json", by_alias=True),
-    }
-    return json.dumps(envelope, separators=(",", ":"))
+    return event_body(RECHECK_DUE, RECHECK_SOURCE, due, event_id=uuid.uuid4().hex)
 
 
 class RecheckSender:
@@ -44,7 +36,11 @@ class RecheckSender:
         if not batch:
             return []
         entries = [
-            {"Id": str(index), "MessageBody": message_body(due), "DelaySeconds": delay}
+            {
+                "Id": str(index),
+                "MessageBody": message_body(due),
+                **queue_fields(tenant=due.tenant_id, delay_seconds=delay),
+            }
             for index, (due, delay) in enumerate(batch)
         ]
         try:

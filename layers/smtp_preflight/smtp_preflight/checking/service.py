@@ -167,8 +167,11 @@ class CheckService:
         async def admitted(settings: SmtpSettings) -> AsyncIterator[LoginAttempt]:
             # the gate is synchronous (boto3): off the event loop, and bounded by the check's deadline
             remaining = max(0.0, deadline - time.monotonic())
+            # the lease lasts as long as this check may (its own timeout, if the caller's deadline is
+            # later: a worker's is its invocation's), so a waiting check hears when a slot really frees
+            lease = min(remaining, settings.timeout)
             admit = functools.partial(
-                gate.admit, tenant, Mailbox.of(settings), secret=settings.secret, lease_seconds=remaining
+                gate.admit, tenant, Mailbox.of(settings), secret=settings.secret, lease_seconds=lease
             )
             try:
                 admission = await asyncio.wait_for(_in_thread(admit), timeout=remaining)
