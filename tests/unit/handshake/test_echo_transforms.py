@@ -99,8 +99,8 @@ def test_no_echo_of_the_secret_survives(
         # the pieces shown apart do not add up to an echo, as documented: 3 of the secret's characters
         # each. Not for fragments of few distinct characters (`00-00001`): their pieces repeat, and the
         # pieces of other runs (or of the separator the transform put between them) match by coincidence
-        shown = [re.sub(r"^\d{3}[ -]", "", line) for line in lines]  # what the server said, no reply codes
-        assert not spread_hits([*shown, *names], secret, share=2)[:3], (transform, texts)
+        said = [re.sub(r"^\d{3}[ -]", "", line) for line in lines]  # what the server said, no reply codes
+        assert not spread_hits([*said, *names], secret, share=2)[:3], (transform, texts)
 
 
 def test_pieces_shown_apart_are_withheld() -> None:
