@@ -111,7 +111,8 @@ LOAD_REQUESTS ?= 1000
 fuzz: install
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) LOAD_REQUESTS=$(LOAD_REQUESTS) $(BIN)/pytest -p no:cacheprovider \
 		tests/integration/api/test_openapi_fuzz.py tests/integration/api/test_load.py \
-		tests/integration/api/test_canaries.py tests/unit/handshake/test_redaction.py \
+		tests/integration/api/test_canaries.py tests/integration/api/test_canaries_transforms.py \
+		tests/integration/events/test_worker_canaries.py tests/unit/handshake/test_redaction.py \
 		tests/unit/handshake/test_echo_transforms.py
 
 clean:

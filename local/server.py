@@ -90,6 +90,25 @@ def say(message: str = "") -> None:
     sys.stdout.flush()
 
 
+class AtomicDynamoDb:
+    """moto's server app, one DynamoDB request at a time, as DynamoDB makes each request atomic.
+
+    moto checks a ConditionExpression and writes the item in separate Python steps, and its server runs
+    each request in a thread of its own: two concurrent conditional writes could both pass a condition
+    DynamoDB lets only one pass (the limits would admit more than they allow). Other services' requests
+    (an SQS long poll) are not held back."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if not str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith("DynamoDB_"):
+            return self._app(environ, start_response)
+        with self._lock:
+            return list(self._app(environ, start_response))
+
+
 class StartError(Exception):
     """`make run` cannot start; the message is one line that names the variable to change."""
 
@@ -157,6 +176,9 @@ class LocalService:
             _ensure_free("MOTO_PORT", moto_port)
             self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
             self.moto.start()
+            wsgi = self.moto._server  # moto exposes no hook for its WSGI app
+            if wsgi is not None:
+                wsgi.app = AtomicDynamoDb(wsgi.app)
             host, port = self.moto.get_host_and_port()
             self.moto_endpoint = f"http://{host}:{port}"
             for service in MOTO_SERVICES:

@@ -20,6 +20,7 @@ from local.tables import create_checks_table
 from smtp_preflight.aws import clients
 from smtp_preflight.aws.rate_limits import DynamoDbGate
 from smtp_preflight.limits import AbuseLimits, Limit, LimitExceeded, LimitsUnavailable, LoginOutcome, Mailbox
+from tests.support.moto_atomic import AtomicRequests
 
 TABLE = "limits-test"
 LIMITS = AbuseLimits(
@@ -285,29 +286,6 @@ def test_a_tenants_checks_hold_at_most_its_share_of_the_workers_environments(
     for admission in running[:2]:
         admission.finish(LoginOutcome.NOT_SENT)
     third.admit("acme", None).finish(LoginOutcome.NOT_SENT)
-
-
-class AtomicRequests:
-    """The moto client with DynamoDB's own guarantee that one request is atomic.
-
-    moto checks a ConditionExpression and writes the item in separate Python steps, so two threads can
-    both pass a condition that DynamoDB lets only one pass (seen under load: 8 admitted for 5 slots).
-    A lock per request restores that per-request atomicity; the races between requests, which the gate
-    must survive with its conditional writes, stay as they are.
-    """
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-        self._lock = threading.Lock()
-
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(self._client, name)
-
-        def atomic(*args: Any, **kwargs: Any) -> Any:
-            with self._lock:
-                return method(*args, **kwargs)
-
-        return atomic
 
 
 @pytest.mark.parametrize("tenants", [1, 12])

@@ -45,6 +45,15 @@ def test_the_rule_matches_only_the_saas_settings_events() -> None:
     }
 
 
+def test_settings_events_reach_the_queue_with_their_tenant_as_message_group() -> None:
+    """SQS fair queues schedule a standard queue by MessageGroupId: EventBridge sets it per event from the
+    detail's tenant (a dynamic path parameter; a constant would put every tenant in one group)."""
+    [target] = props("SettingsChangedRule")["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["SettingsEventsQueue", "Arn"]}
+    assert target["SqsParameters"] == {"MessageGroupId": "$.detail.tenantId"}
+    assert "FifoQueue" not in props("SettingsEventsQueue")  # a standard queue: fair, not ordered
+
+
 def test_the_worker_may_do_only_what_it_needs() -> None:
     [policy] = props("SettingsChangedFunction")["Policies"]
     grants = {statement["Sid"]: statement for statement in policy["Statement"]}

@@ -6,6 +6,7 @@ stored. The CLI has no limits."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import ipaddress
 import sys
@@ -26,9 +27,11 @@ from smtp_preflight.limits import AbuseLimits, Limit, LimitExceeded
 from smtp_preflight.model.settings import SmtpSettings
 from tests.integration.api.conftest import TABLE, Api, run_api_with_policy
 from tests.support.dial_policy import LOOPBACK, dial_env, dial_policy
+from tests.support.moto_atomic import AtomicRequests
 from tests.support.smtp_servers import RawConnection, raw_server
 
 LOOPBACK_ONLY = (ipaddress.ip_network("127.0.0.0/8"),)
+DECISION_WAIT_SECONDS = 30.0  # the slow server waits at most this for the admissions it counts
 
 
 def with_limits(
@@ -148,12 +151,23 @@ def test_429_is_documented_with_retry_after(api: Api) -> None:
 
 
 def test_a_slow_server_cannot_take_more_than_five_handshakes_of_a_tenant(dynamodb: Any) -> None:
-    # Given a server that takes its time to greet, and eight checks of one tenant at once
+    # Given a server that greets only once all eight checks of one tenant are admitted or refused (not
+    # after a fixed pause: on a busy machine an admission may come later than any pause), and moto's
+    # client atomic per request, as DynamoDB is (the admissions run in threads)
+    checks = 8
     connections: list[float] = []
+    refusals: list[Limit] = []
+    all_decided = asyncio.Event()
+
+    def decided() -> None:
+        if len(connections) + len(refusals) >= checks:
+            all_decided.set()
 
     async def slow_greeting(conn: RawConnection) -> None:
         connections.append(time.monotonic())
-        await asyncio.sleep(0.8)
+        decided()
+        with contextlib.suppress(TimeoutError):  # bounded: a lost admission fails the counts below
+            await asyncio.wait_for(all_decided.wait(), DECISION_WAIT_SECONDS)
         await conn.send(b"421 4.3.2 busy, come back later\r\n")
 
     async def scenario() -> list[object]:
@@ -161,7 +175,9 @@ def test_a_slow_server_cannot_take_more_than_five_handshakes_of_a_tenant(dynamod
             service = CheckService(
                 store=CheckStore(TABLE),
                 policy=Policy(allowed_ports=frozenset({server.port}), allowed_networks=LOOPBACK_ONLY),
-                gate=DynamoDbGate(TABLE, AbuseLimits(), services.mailbox_hash),
+                gate=DynamoDbGate(
+                    TABLE, AbuseLimits(), services.mailbox_hash, client=AtomicRequests(dynamodb)
+                ),
             )
             slow = SmtpSettings.model_validate(
                 {
@@ -170,19 +186,21 @@ def test_a_slow_server_cannot_take_more_than_five_handshakes_of_a_tenant(dynamod
                     "security": "starttls",
                     "username": "slow@example.com",
                     "password": "pw",
-                    "timeout": 5,
+                    "timeout": 30,
                 }
             )
 
             async def one() -> object:
                 try:
                     return await service.check_and_store(
-                        slow, tenant="acme", settings_id=None, deadline=time.monotonic() + 5
+                        slow, tenant="acme", settings_id=None, deadline=time.monotonic() + 60
                     )
                 except LimitExceeded as exc:
+                    refusals.append(exc.limit)
+                    decided()
                     return exc.limit
 
-            first = await asyncio.gather(*(one() for _ in range(8)))
+            first = await asyncio.gather(*(one() for _ in range(checks)))
             later = await one()  # the leases were given back
             return [*first, later]
 

@@ -10,6 +10,7 @@ import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,9 +25,14 @@ from tests.support.canary import (
     CANARY_TOKEN,
     CANARY_TOKENS,
     as_text,
+    assert_clean,
+    assert_markers_whole,
     assert_no_canary,
+    server_texts,
+    spread_hits,
 )
 from tests.support.echo_smtp import ECHOES, EchoSmtpServer
+from tests.support.transform_smtp import TransformSmtpServer
 
 INVISIBLE_PASSWORD = "CANARY\u200e-Wq\u0085Zt\u202eHv-Pw7"
 
@@ -117,3 +123,88 @@ def test_the_event_path_holds_no_canary(
     assert_no_canary(texts(service_logs.getvalue()), secret, where="worker logs")
     assert_no_canary([*texts(out), err], secret, where="stdout/stderr (metrics)")
     assert_no_canary([as_text(response) for response in saas.responses], secret, where="batch responses")
+
+
+@pytest.fixture(scope="module")
+def transform_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TransformSmtpServer]:
+    server = TransformSmtpServer(Path(tmp_path_factory.mktemp("transforms")))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def transform_worker(
+    saas: Saas, transform_server: TransformSmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> Saas:
+    """The worker dials the hostile server's listeners (one per transform and place)."""
+    from functions.settings_changed import services
+
+    policy = Policy.from_env(
+        {
+            "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8",
+            "SMTP_PREFLIGHT_ALLOWED_PORTS": ",".join(map(str, transform_server.ports.values())),
+            "SMTP_PREFLIGHT_CA_FILE": str(transform_server.ca_file),
+        }
+    )
+    service = services.change_service
+    checks = dataclasses.replace(service.checks, policy=policy)
+    monkeypatch.setattr(services, "change_service", dataclasses.replace(service, checks=checks))
+    return saas
+
+
+@pytest.mark.parametrize("secret", [CANARY_PASSWORD, INVISIBLE_PASSWORD], ids=["password", "invisible"])
+def test_the_event_path_holds_no_transform_of_the_secret(
+    transform_worker: Saas,
+    transform_server: TransformSmtpServer,
+    service_logs: io.StringIO,
+    capsys: pytest.CaptureFixture[str],
+    secret: str,
+) -> None:
+    """Every transform, whole and spread, through EventBridge, SQS and the worker: the completion
+    events, the SQS events as delivered, the stored items, the logs and metrics hold no trace of it, no
+    marker sits inside a kept line, and the pieces of a spread echo were not shown apart."""
+    saas, server = transform_worker, transform_server
+    server.arm(secret)
+    details = []
+    for index, play in enumerate(server.plays):
+        tenant = f"tenant-{index}"  # one tenant (and mailbox) per play: no limit holds one back
+        secret_id = f"smtp-preflight/{tenant}/settings-1"
+        saas.put_secret(secret_id, {"password": secret})
+        details.append(
+            saas.settings(
+                1,
+                tenantId=tenant,
+                settingsId=f"s-{index}",
+                host="127.0.0.1",
+                port=server.port_of(play),
+                username=f"play{index}@example.com",
+                credentialsSecretId=secret_id,
+            )
+        )
+    for start in range(0, len(details), 10):  # PutEvents takes 10 entries at most
+        saas.publish(*details[start : start + 10])
+    completions: list[dict[str, Any]] = []
+    for _ in range(2 * len(details)):  # bounded: records over a limit come back when a slot frees
+        if len(completions) == len(details):
+            break
+        saas.undelay()
+        saas.deliver()
+        completions += saas.completions()
+
+    assert len(completions) == len(details)
+    assert set(server.auth_commands) == set(server.plays)  # every listener saw the secret
+    out, err = capsys.readouterr()
+    assert_clean([as_text(event) for event in completions], secret, where="completion events")
+    assert_clean(saas.delivered, secret, where="SQS events as delivered")
+    assert_clean(texts(saas.items()), secret, where="DynamoDB items")
+    assert_clean(service_logs.getvalue().splitlines(), secret, where="worker logs")
+    assert_clean([out, err], secret, where="stdout/stderr (metrics)")
+    assert_clean([as_text(response) for response in saas.responses], secret, where="batch responses")
+    assert not saas.dead_letters()
+    reports = [json.loads(item["report"]["S"]) for item in json.loads(saas.items()) if "report" in item]
+    assert len(reports) >= len(details)
+    for report in reports:
+        assert_markers_whole(report)
+        assert server_texts(report)  # the server's side is shown where it did not echo
+        assert not spread_hits(server_texts(report), secret)[:3], server_texts(report)

@@ -23,7 +23,9 @@ What counts as a piece (`Redactor`):
   fullwidth letters read as ASCII) and case-folded; the same with everything but letters and digits
   dropped (separators, whitespace, `%`); and, for base64, as it is with whitespace dropped.
 A reply whose lines each look clean but hold an echo across them, and texts of one handshake that do the
-same together (`spread_over`), are withheld as well.
+same together (`spread_over`), are withheld as well: texts that join into an echo, and texts that hold
+the two parts of one piece (`MIN_CHAIN_PIECE_CHARS` at least each), however far apart they are shown and
+whatever stands between them (a banner ending `CANAR`, an EHLO line `Y-Zx9`).
 
 Withholding costs a diagnosis only when the server echoed the credentials, which is itself the news; each
 time, a warning is logged (`CREDENTIALS_ECHOED`) for the operators' alarm. AUTH payloads from our side are
@@ -71,6 +73,7 @@ MIN_FRAGMENT_SECRET_CHARS = 8  # shorter secrets are matched only whole
 FRAGMENT_CHARS = 6  # a run this long of a longer secret counts as an echo
 ENCODED_RUN_CHARS = 8  # base64 / base32 characters (6 / 5 bytes of the secret)
 MAX_REMEMBERED_TEXTS = 512  # answers a Redactor keeps (a check's replies are far fewer)
+MIN_CHAIN_PIECE_CHARS = 3  # each part of a piece split over two texts
 MIN_ENCODED_CORE_CHARS = 4  # the encoding of a 1- or 2-byte secret is 2-3 letters: not distinguishable
 
 _WHITESPACE = re.compile(r"\s+")
@@ -148,9 +151,11 @@ class Redactor:
         # never a withholding (each still counted and logged).
         self._leaks: dict[str, bool] = {}
         self._spread: dict[tuple[str, ...], set[int]] = {}
+        self._halves: list[dict[int, dict[str, set[str]]]] | None = None
+        self._whole = True  # a short secret counts only whole: never in halves
         if not secret:
             return
-        whole = len(strip_controls(secret)) < MIN_FRAGMENT_SECRET_CHARS
+        whole = self._whole = len(strip_controls(secret)) < MIN_FRAGMENT_SECRET_CHARS
         plain = None if whole else FRAGMENT_CHARS
         hexed = None if whole else 2 * FRAGMENT_CHARS
         encoded = None if whole else ENCODED_RUN_CHARS
@@ -226,6 +231,7 @@ class Redactor:
             for start, end in self._found_in(_KIND.get(key, 0), joined):
                 if len(spanned := set(owners[start:end])) > 1:
                     touched |= spanned
+        touched |= self._halves_apart(per_text)
         owners = [index for index, views in enumerate(per_text) for _ in views["folded"]]
         joined = "".join(views["folded"] for views in per_text)
         for step in SEPARATOR_STRIDES:
@@ -233,6 +239,50 @@ class Redactor:
                 for start, end in self._found_in(0, joined[offset::step]):
                     if len(spanned := set(owners[offset::step][start:end])) > 1:
                         touched |= spanned
+        return touched
+
+    def _split_needles(self) -> list[dict[int, dict[str, set[str]]]]:
+        """Per kind of view: {length of a first piece: {first piece: its second pieces}}, for every cut of
+        every needle into two pieces of `MIN_CHAIN_PIECE_CHARS` or more (built once)."""
+        if self._halves is None:
+            self._halves = [{} for _ in self._needles]
+            for kind, needles in enumerate(self._needles):
+                for size, runs in needles.items():
+                    for cut in range(MIN_CHAIN_PIECE_CHARS, size - MIN_CHAIN_PIECE_CHARS + 1):
+                        if self._whole:
+                            break  # a short secret counts only whole
+                        firsts = self._halves[kind].setdefault(cut, {})
+                        for run in runs:
+                            firsts.setdefault(run[:cut], set()).add(run[cut:])
+        return self._halves
+
+    def _halves_apart(self, per_text: list[dict[ViewKey, str]]) -> set[int]:
+        """Indexes of texts that hold the first piece of a needle while another holds the rest of it: an
+        echo cut up and shown apart, with anything between the pieces. Each text is read in every view;
+        the strides of one step count together, as each text's pieces may start at any offset."""
+        families: dict[str, list[list[str]]] = {}  # per family of views: per text, its views
+        for text_views in per_text:
+            grouped: dict[str, list[str]] = {}
+            for key, view in text_views.items():
+                family = key.rpartition(":")[0] if key.startswith("stride:") else key
+                grouped.setdefault(family, []).append(view)
+            for family, views in grouped.items():
+                families.setdefault(family, []).append(views)
+        touched: set[int] = set()
+        for family, per_text_views in families.items():
+            for cut, firsts in self._split_needles()[_KIND.get(family, 0)].items():
+                for index, views in enumerate(per_text_views):
+                    for view in views:
+                        for start in range(len(view) - cut + 1):
+                            seconds = firsts.get(view[start : start + cut])
+                            if not seconds:
+                                continue
+                            holders = {
+                                other
+                                for other, others in enumerate(per_text_views)
+                                if other != index and any(rest in text for rest in seconds for text in others)
+                            }
+                            touched |= {index, *holders} if holders else set()
         return touched
 
     def withheld(self) -> str:
