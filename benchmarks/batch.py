@@ -3,6 +3,14 @@
 a fresh process each (the handler imported as Lambda does; the import is not counted). Wall time to
 serve the batch and peak RSS, interleaved; the one-record batch is the baseline.
 
+Judged is the batch the product gets as deployed: `DEPLOYED_BATCH` records (the template's
+`WorkerBatchSize`, default and maximum 10 — SQS's limit without a batching window — all run at once,
+`WorkerCheckConcurrency` 10), against 1.5x one record. 100 records in one invocation never happen as
+deployed, so that figure is shown, not judged: it measures how the worker's CPU per record and the
+local moto server (all calls of a batch, on the same cores) add up, which is worth watching but is not
+a promise the product makes. A traffic burst reaches the worker as more concurrent invocations of 10
+(`WorkerMaximumConcurrency`), each with its own CPU.
+
 A real batch spans tenants, so the judged batches do too: every record is its own settings record,
 mailbox and secret, and the records are spread over tenants `RECORDS_PER_TENANT` at a time, within each
 tenant's fair share (5 concurrent handshakes, 5 logins in flight per mailbox), so each record is
@@ -30,6 +38,7 @@ from benchmarks.harness import Figure, interleave, median
 
 ONE_WAY_DELAY = 0.05  # 100 ms round trips
 SECRET_PREFIX = "smtp-preflight/bench/"  # noqa: S105 - a name prefix
+DEPLOYED_BATCH = 10  # template.yaml: WorkerBatchSize (default = maximum) and WorkerCheckConcurrency
 RECORDS_PER_TENANT = 2  # records of one tenant in a judged batch: within its 5 concurrent handshakes
 QUEUE = "smtp-preflight-bench"
 _runs = itertools.count()
@@ -135,8 +144,9 @@ def run(
         rss = median([r["maxrss_mb"] for r in results[size]])
         figures.append(
             Figure("batch", f"settings_changed: {size} record(s), 100 ms RTT", wall, "s", baseline=one,
-                   baseline_name="1 record", target=1.5 if size == max(sizes) and size > 1 else None,
-                   note=f"medians of {repeats}; import not counted",
+                   baseline_name="1 record", target=1.5 if size == DEPLOYED_BATCH else None,
+                   note=f"medians of {repeats}; import not counted"
+                   + ("" if size <= DEPLOYED_BATCH else "; not judged: batches are at most 10 as deployed"),
                    extra={"peak_rss_mb": rss, "rss_growth_mb": rss - rss_one,
                           "serve_cpu_s": median([r["serve_cpu_s"] for r in results[size]])})
         )  # fmt: skip

@@ -361,3 +361,37 @@ def test_the_wait_for_a_concurrent_slot_is_when_the_earliest_running_check_must_
 
     clock.now += 15  # that check's lease lapsed even though nobody gave it back
     gate.admit("acme", None, lease_seconds=20).finish(LoginOutcome.NOT_SENT)
+
+
+class TransactionsInFlight:
+    """moto's DynamoDB, except that the first `conflicts` plain writes meet a transaction in flight on
+    their item, as DynamoDB answers then (moto runs one request at a time, so it never does)."""
+
+    def __init__(self, dynamodb: Any, conflicts: int) -> None:
+        self._dynamodb = dynamodb
+        self.conflicts = conflicts
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._dynamodb, name)
+
+    def put_item(self, **put: Any) -> Any:
+        if self.conflicts > 0:
+            self.conflicts -= 1
+            error = {"Code": "TransactionConflictException", "Message": "Transaction is ongoing for the item"}
+            raise ClientError({"Error": error}, "PutItem")
+        return self._dynamodb.put_item(**put)
+
+
+def test_a_lease_is_given_back_even_when_its_item_is_in_another_records_transaction(
+    dynamodb: Any, clock: Clock
+) -> None:
+    client = TransactionsInFlight(dynamodb, conflicts=0)
+    limits = AbuseLimits(max_concurrent_handshakes=1, lease_seconds=90)
+    gate = DynamoDbGate(TABLE, limits, lambda _: "mac", client=client, clock=clock)
+    admission = gate.admit("acme", None)
+    client.conflicts = 3  # another record of the tenant is being admitted while this one settles
+
+    admission.finish(LoginOutcome.NOT_SENT)
+
+    assert client.conflicts == 0
+    gate.admit("acme", None)  # the only lease came back: not left to lapse in 90 s

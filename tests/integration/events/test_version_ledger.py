@@ -113,3 +113,29 @@ def test_a_released_claim_can_be_taken_at_once(ledger: Ledger) -> None:
 
     assert isinstance(ledger.claim(1, lease_seconds=600), Claim)
     assert not ledger.store.mark_checked(claim, "LATE")  # the old claim lost its right to advance
+
+
+class LostAnswers:
+    """moto's DynamoDB where the answer to each update is lost once: the write lands, and the call is
+    sent again (as botocore retries after a read timeout), so the caller sees the second answer."""
+
+    def __init__(self, dynamodb: Any) -> None:
+        self._dynamodb = dynamodb
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._dynamodb, name)
+
+    def update_item(self, **update: Any) -> Any:
+        self._dynamodb.update_item(**update)  # landed; its answer never arrived
+        return self._dynamodb.update_item(**update)
+
+
+def test_a_claim_sent_again_after_its_answer_was_lost_is_still_ours(table: Any) -> None:
+    store = VersionLedger(TABLE, retention_days=90, client=LostAnswers(table), clock=lambda: NOW)
+    tenant = f"t-{uuid.uuid4().hex[:12]}"
+
+    claimed = store.claim(tenant, "s1", 1, lease_seconds=60)
+
+    assert isinstance(claimed, Claim)  # not refused by itself as "another delivery is checking"
+    again = VersionLedger(TABLE, retention_days=90, client=table, clock=lambda: NOW)
+    assert not isinstance(again.claim(tenant, "s1", 1, lease_seconds=60), Claim)  # another delivery's is

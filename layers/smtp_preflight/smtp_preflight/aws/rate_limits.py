@@ -22,7 +22,11 @@ counter on its limit. All or nothing: a refused admission leaves no lease or cou
 lost race (a version moved meanwhile) reads and decides again. The limits are judged in a fixed order on
 what was read (concurrency, then the tenant's minute, then the mailbox's budgets), so a request over two
 limits is always told the same one. Settling needs no such atomicity: each item is read and written back
-on its own, all of them at once (and `CheckService` does it while the report is stored).
+on its own, all of them at once (and `CheckService` does it while the report is stored). Records of one
+tenant (or one mailbox) in a worker batch race for the same items: a moved version, a transaction
+cancelled for a conflict, or a plain write refused because another record's transaction holds the item
+are all lost races, read and decided again after a jittered back-off; never a failed record or a lease
+left to lapse.
 
 Any DynamoDB failure is `LimitsUnavailable` (the check does not run); giving slots back never raises.
 """
@@ -71,6 +75,15 @@ MAX_KNOWN_SECRETS = 8  # app passwords: a mailbox may have a few good secrets at
 
 def _conditional_failure(exc: ClientError) -> bool:
     return bool(exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
+
+
+# A plain write to an item that a transaction is writing right now (another record's admission of the
+# same tenant or mailbox): DynamoDB refuses it, and it is a lost race like a moved version, not a failure.
+RACED_WRITE_ERRORS = frozenset({"ConditionalCheckFailedException", "TransactionConflictException"})
+
+
+def _raced(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") in RACED_WRITE_ERRORS
 
 
 @dataclass(slots=True)
@@ -407,7 +420,7 @@ class DynamoDbGate:
                     self.client.put_item(**put)
                     return
                 except ClientError as exc:
-                    if not _conditional_failure(exc):
+                    if not _raced(exc):
                         raise LimitsUnavailable("a limit item could not be written") from exc
                 _back_off(race)
         except (LimitsUnavailable, LimitExceeded, BotoCoreError, ClientError):

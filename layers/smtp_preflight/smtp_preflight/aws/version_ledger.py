@@ -86,6 +86,9 @@ class VersionLedger:
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == CONDITION_FAILED:
+                if _claimed_by(exc.response.get("Item"), version, attempt):
+                    # botocore retried a claim whose first try landed (its answer was lost): ours
+                    return Claim(tenant, settings_id, version, attempt)
                 refused_by = self._state(exc.response.get("Item")) or self.read(tenant, settings_id)
                 return refused_by or VersionState()
             raise RecordFailed(FailureReason.STORE_FAILED, "DynamoDB update_item (claim) failed") from exc
@@ -217,3 +220,14 @@ class VersionLedger:
             check_id=item.get("checkId", {}).get("S"),
             deleted="deletedAt" in item,
         )
+
+
+def _claimed_by(item: dict[str, Any] | None, version: int, attempt: str) -> bool:
+    """The refusing record is this very claim: same version, still checking, under our attempt id."""
+    if not item:
+        return False
+    return bool(
+        item.get("attempt", {}).get("S") == attempt
+        and item.get("version", {}).get("N") == str(version)
+        and item.get("phase", {}).get("S") == Phase.CHECKING.value
+    )

@@ -72,6 +72,7 @@ MAX_TRANSCRIPT_LINES = 80
 MIN_FRAGMENT_SECRET_CHARS = 8  # shorter secrets are matched only whole
 FRAGMENT_CHARS = 6  # a run this long of a longer secret counts as an echo
 ENCODED_RUN_CHARS = 8  # base64 / base32 characters (6 / 5 bytes of the secret)
+MAX_REMEMBERED_TEXTS = 512  # answers a Redactor keeps (a check's replies are far fewer)
 MIN_CHAIN_PIECE_CHARS = 3  # each part of a piece split over two texts
 MIN_ENCODED_CORE_CHARS = 4  # the encoding of a 1- or 2-byte secret is 2-3 letters: not distinguishable
 
@@ -145,6 +146,11 @@ class Redactor:
         # needles per view (folded, alnum, squeezed), by length
         self._needles: tuple[dict[int, set[str]], ...] = ({}, {}, {})
         self.echoes = 0  # texts withheld so far (the check's signal for operators)
+        # Answers already found, for this check only: one reply is asked about by the transcript, the
+        # reply builder and the findings (the same text up to four times); only the scan is saved,
+        # never a withholding (each still counted and logged).
+        self._leaks: dict[str, bool] = {}
+        self._spread: dict[tuple[str, ...], set[int]] = {}
         self._halves: list[dict[int, dict[str, set[str]]]] | None = None
         self._whole = True  # a short secret counts only whole: never in halves
         if not secret:
@@ -190,15 +196,28 @@ class Redactor:
         """True if `text` holds any piece or transform of the secret, in any view."""
         if not self.active:
             return False
-        return any(
-            next(iter(self._found_in(_KIND.get(key, 0), view)), None) for key, view in _views(text).items()
-        )
+        known = self._leaks.get(text)
+        if known is None:
+            views = _views(text).items()
+            known = any(next(iter(self._found_in(_KIND.get(key, 0), view)), None) for key, view in views)
+            if len(self._leaks) < MAX_REMEMBERED_TEXTS:
+                self._leaks[text] = known
+        return known
 
     def spread_over(self, texts: Sequence[str]) -> set[int]:
         """Indexes of the texts that together hold a piece of the secret across their borders (an echo
         split over reply lines, or over the banner, EHLO reply and certificate fields)."""
         if not self.active or len(texts) < 2:
             return set()
+        asked = tuple(texts)
+        known = self._spread.get(asked)
+        if known is None:
+            known = self._spread_over(asked)
+            if len(self._spread) < MAX_REMEMBERED_TEXTS:
+                self._spread[asked] = known
+        return set(known)
+
+    def _spread_over(self, texts: Sequence[str]) -> set[int]:
         separators = _separators("".join(_folded(text) for text in texts))
         per_text = [_views(text, separators) for text in texts]
         touched: set[int] = set()
