@@ -133,7 +133,7 @@ def write_results(
     kept_from = None
     if keep and path.exists():
         previous = json.loads(path.read_text())
-        # a benchmark's rows may carry a qualifier ("planner (100,000 watched)"): match the name it starts with
+        # rows may carry a qualifier ("planner (100,000 watched)"): match the name they start with
         kept = [figure for figure in previous["figures"] if figure["benchmark"].split(" (")[0] in keep]
         kept_from = previous.get("keptFrom") or previous["createdAt"]
         notes = [note for note in previous.get("notes", []) if not note.startswith(("size:",))] + list(notes)

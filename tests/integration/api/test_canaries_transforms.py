@@ -199,7 +199,9 @@ def test_asynchronous_checks_hold_no_transform_of_the_secret(  # noqa: PLR0917
     delivered: list[str] = []
 
     def invoke(event: dict[str, Any]) -> Any:
-        delivered.append(json.dumps(event))
+        # without SQS's receipt handles: random letters in which a run of a secret can turn up by chance
+        records = [{**record, "receiptHandle": ""} for record in event.get("Records", [])]
+        delivered.append(json.dumps({**event, "Records": records}))
         response = app.lambda_handler(event, FakeLambdaContext(timeout_seconds=60))
         delivered.append(json.dumps(response))
         return response
