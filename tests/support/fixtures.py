@@ -1,5 +1,5 @@
 """pytest plugin: fixtures every test package shares (the test CA and its server contexts, the demo SMTP
-server, the hostile echo server of the canary tests, and the service's log lines)."""
+server, the hostile echo and transform servers of the canary tests, and the service's log lines)."""
 
 import io
 import logging
@@ -12,6 +12,7 @@ from fixtures.demo_smtp import DemoSmtpServer
 from tests.support.echo_smtp import EchoSmtpServer
 from tests.support.serving import serving
 from tests.support.smtp_servers import Pki, make_pki
+from tests.support.transform_smtp import TransformSmtpServer
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +32,14 @@ def demo_smtp() -> Iterator[DemoSmtpServer]:
 def echo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EchoSmtpServer]:
     """The SMTP server that echoes the secret it is sent back in every way (tests/support/echo_smtp.py)."""
     with serving(EchoSmtpServer(Path(tmp_path_factory.mktemp("echo")))) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def transform_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TransformSmtpServer]:
+    """The SMTP server that echoes the secret under every transform, one listener per play
+    (tests/support/transform_smtp.py)."""
+    with serving(TransformSmtpServer(Path(tmp_path_factory.mktemp("transforms")))) as server:
         yield server
 
 

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import trustme
 
+from smtp_preflight.config.policy import Policy
+from tests.support.dial_policy import LOOPBACK_V4
 from tests.support.echo_transforms import TRANSFORMS
 
 PLACES = ("each", "spread")
@@ -123,6 +125,16 @@ class TransformSmtpServer:
 
     def port_of(self, play: Play) -> int:
         return self.ports[play]
+
+    def dial_policy(self) -> Policy:
+        """The policy that lets a check dial every listener (loopback, their ports, their CA)."""
+        return Policy.from_env(
+            {
+                "SMTP_PREFLIGHT_ALLOWED_NETWORKS": LOOPBACK_V4,
+                "SMTP_PREFLIGHT_ALLOWED_PORTS": ",".join(str(port) for port in self.ports.values()),
+                "SMTP_PREFLIGHT_CA_FILE": str(self.ca_file),
+            }
+        )
 
     async def _session(self, play: Play, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -21,7 +19,6 @@ from local.event_path import create_event_path
 from local.functions import FakeLambdaContext
 from local.sqs_source import SqsEventSource
 from smtp_preflight.aws.check_queue import CheckQueue
-from smtp_preflight.config.policy import Policy
 from tests.integration.api.conftest import TABLE, Api, run_api_with_policy
 from tests.support.canary import (
     CANARY_PASSWORD,
@@ -43,24 +40,9 @@ SECRETS = (CANARY_PASSWORD, CANARY_TOKEN, INVISIBLE_PASSWORD)
 ASYNC = {"Prefer": "respond-async"}
 
 
-@pytest.fixture(scope="module")
-def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TransformSmtpServer]:
-    server = TransformSmtpServer(Path(tmp_path_factory.mktemp("transforms")))
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def hostile_api(api: Api, hostile: TransformSmtpServer, monkeypatch: pytest.MonkeyPatch) -> Api:
-    policy = Policy.from_env(
-        {
-            "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8",
-            "SMTP_PREFLIGHT_ALLOWED_PORTS": ",".join(str(port) for port in hostile.ports.values()),
-            "SMTP_PREFLIGHT_CA_FILE": str(hostile.ca_file),
-        }
-    )
-    run_api_with_policy(monkeypatch, policy)
+def hostile_api(api: Api, transform_server: TransformSmtpServer, monkeypatch: pytest.MonkeyPatch) -> Api:
+    run_api_with_policy(monkeypatch, transform_server.dial_policy())
     return api
 
 
@@ -97,13 +79,13 @@ def run_plays(api: Api, server: TransformSmtpServer, secret: str) -> tuple[list[
 @pytest.mark.parametrize("secret", SECRETS, ids=["password", "token", "invisible"])
 def test_no_transform_of_the_secret_is_returned_stored_or_logged(  # noqa: PLR0917
     hostile_api: Api,
-    hostile: TransformSmtpServer,
+    transform_server: TransformSmtpServer,
     dynamodb: Any,
     service_logs: io.StringIO,
     capsys: pytest.CaptureFixture[str],
     secret: str,
 ) -> None:
-    reports, returned = run_plays(hostile_api, hostile, secret)
+    reports, returned = run_plays(hostile_api, transform_server, secret)
     out, err = capsys.readouterr()
     stored = json.dumps(dynamodb.scan(TableName=TABLE)["Items"], ensure_ascii=False)
 
@@ -121,12 +103,14 @@ def test_no_transform_of_the_secret_is_returned_stored_or_logged(  # noqa: PLR09
 
 
 def test_a_short_secret_echoed_whole_is_withheld(
-    hostile_api: Api, hostile: TransformSmtpServer, service_logs: io.StringIO
+    hostile_api: Api, transform_server: TransformSmtpServer, service_logs: io.StringIO
 ) -> None:
-    plays = [play for play in hostile.plays if play.transform == "as it is"]
-    hostile.arm(SHORT_PASSWORD)
+    plays = [play for play in transform_server.plays if play.transform == "as it is"]
+    transform_server.arm(SHORT_PASSWORD)
     for index, play in enumerate(plays):
-        response = hostile_api.create(settings_for(hostile, play, SHORT_PASSWORD), tenant=f"short-{index}")
+        response = hostile_api.create(
+            settings_for(transform_server, play, SHORT_PASSWORD), tenant=f"short-{index}"
+        )
         assert response.status == 201, response.raw_body
         assert not hits(response.raw_body, SHORT_PASSWORD), (play.name, response.raw_body)
         assert_markers_whole(response.json)
@@ -146,14 +130,14 @@ def test_the_search_finds_each_echo_the_server_plays() -> None:
 
 @pytest.fixture
 def async_queue(
-    hostile_api: Api, hostile: TransformSmtpServer, monkeypatch: pytest.MonkeyPatch
+    hostile_api: Api, transform_server: TransformSmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> SqsEventSource:
     """Asynchronous checks: the API seals the secret onto moto's queue (template.yaml) with a KMS key,
-    and the worker function, dialling the hostile server too, runs them from it."""
+    and the worker function, dialling the transform_server server too, runs them from it."""
     from functions.check_api import services as api_services
     from functions.settings_changed import services as worker_services
 
-    policy = api_services.check_service.policy  # the hostile server's, set by `hostile_api`
+    policy = api_services.check_service.policy  # the transform_server server's, set by `hostile_api`
     service = worker_services.change_service
     checks = dataclasses.replace(service.checks, policy=policy)
     monkeypatch.setattr(worker_services, "change_service", dataclasses.replace(service, checks=checks))
@@ -173,7 +157,7 @@ def async_queue(
 
 def test_asynchronous_checks_hold_no_transform_of_the_secret(  # noqa: PLR0917
     hostile_api: Api,
-    hostile: TransformSmtpServer,
+    transform_server: TransformSmtpServer,
     async_queue: SqsEventSource,
     dynamodb: Any,
     service_logs: io.StringIO,
@@ -184,12 +168,14 @@ def test_asynchronous_checks_hold_no_transform_of_the_secret(  # noqa: PLR0917
     from functions.settings_changed import app
 
     secret = CANARY_PASSWORD
-    hostile.arm(secret)
+    transform_server.arm(secret)
     returned: list[str] = []
     accepted: dict[str, str] = {}
-    for index, play in enumerate(hostile.plays):
+    for index, play in enumerate(transform_server.plays):
         tenant = f"async-{index}"
-        answer = hostile_api.create(settings_for(hostile, play, secret), tenant=tenant, headers=ASYNC)
+        answer = hostile_api.create(
+            settings_for(transform_server, play, secret), tenant=tenant, headers=ASYNC
+        )
         assert answer.status == 202, (play.name, answer.raw_body)
         returned += [answer.raw_body, json.dumps(answer.headers)]
         accepted[answer.json["checkId"]] = tenant
@@ -217,7 +203,7 @@ def test_asynchronous_checks_hold_no_transform_of_the_secret(  # noqa: PLR0917
             if (answer := hostile_api.get(check_id, tenant=tenant)).json["status"] != "running"
         ]
     assert len(reports) == len(accepted)
-    assert set(hostile.auth_commands) == set(hostile.plays)
+    assert set(transform_server.auth_commands) == set(transform_server.plays)
     out, err = capsys.readouterr()
     stored = json.dumps(dynamodb.scan(TableName=TABLE)["Items"], ensure_ascii=False)
 

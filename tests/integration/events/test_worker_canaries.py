@@ -8,14 +8,11 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from smtp_preflight.aws.rate_limits import DynamoDbGate
-from smtp_preflight.config.policy import Policy
 from smtp_preflight.limits import AbuseLimits
 from tests.integration.api.conftest import TABLE
 from tests.integration.events.conftest import Saas
@@ -30,19 +27,13 @@ from tests.support.canary import (
     assert_no_canary,
     server_texts,
     spread_hits,
+    texts_of,
 )
+from tests.support.dial_policy import dial_policy
 from tests.support.echo_smtp import ECHOES, EchoSmtpServer
 from tests.support.transform_smtp import TransformSmtpServer
 
 INVISIBLE_PASSWORD = "CANARY\u200e-Wq\u0085Zt\u202eHv-Pw7"
-
-
-@pytest.fixture(scope="module")
-def echo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EchoSmtpServer]:
-    server = EchoSmtpServer(Path(tmp_path_factory.mktemp("echo")))
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -50,28 +41,12 @@ def echo_worker(saas: Saas, echo_server: EchoSmtpServer, monkeypatch: pytest.Mon
     """The worker dials the echo server, with one failed login per mailbox allowed."""
     from functions.settings_changed import services
 
-    policy = Policy.from_env(
-        {
-            "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8",
-            "SMTP_PREFLIGHT_ALLOWED_PORTS": str(echo_server.port),
-            "SMTP_PREFLIGHT_CA_FILE": str(echo_server.ca_file),
-        }
-    )
+    policy = dial_policy(echo_server)
     gate = DynamoDbGate(TABLE, AbuseLimits(max_failed_logins=1), services.mailbox_hash)
     service = services.change_service
     checks = dataclasses.replace(service.checks, policy=policy, gate=gate)
     monkeypatch.setattr(services, "change_service", dataclasses.replace(service, checks=checks))
     return saas
-
-
-def texts(raw: str) -> list[str]:
-    found = [raw]
-    for line in raw.splitlines():
-        try:
-            found.append(as_text(json.loads(line)))
-        except ValueError:
-            found.append(line)
-    return found
 
 
 @pytest.mark.parametrize("secret", [CANARY_PASSWORD, CANARY_TOKEN, CANARY_JWT, INVISIBLE_PASSWORD])
@@ -119,18 +94,10 @@ def test_the_event_path_holds_no_canary(
     assert_no_canary([as_text(event) for event in completions], secret, where="completion events")
     assert_no_canary([as_text(letter) for letter in letters], secret, where="DLQ")
     assert_no_canary(saas.delivered, secret, where="SQS events as delivered")
-    assert_no_canary(texts(saas.items()), secret, where="DynamoDB items")
-    assert_no_canary(texts(service_logs.getvalue()), secret, where="worker logs")
-    assert_no_canary([*texts(out), err], secret, where="stdout/stderr (metrics)")
+    assert_no_canary(texts_of(saas.items()), secret, where="DynamoDB items")
+    assert_no_canary(texts_of(service_logs.getvalue()), secret, where="worker logs")
+    assert_no_canary([*texts_of(out), err], secret, where="stdout/stderr (metrics)")
     assert_no_canary([as_text(response) for response in saas.responses], secret, where="batch responses")
-
-
-@pytest.fixture(scope="module")
-def transform_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TransformSmtpServer]:
-    server = TransformSmtpServer(Path(tmp_path_factory.mktemp("transforms")))
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -140,13 +107,7 @@ def transform_worker(
     """The worker dials the hostile server's listeners (one per transform and place)."""
     from functions.settings_changed import services
 
-    policy = Policy.from_env(
-        {
-            "SMTP_PREFLIGHT_ALLOWED_NETWORKS": "127.0.0.0/8",
-            "SMTP_PREFLIGHT_ALLOWED_PORTS": ",".join(map(str, transform_server.ports.values())),
-            "SMTP_PREFLIGHT_CA_FILE": str(transform_server.ca_file),
-        }
-    )
+    policy = transform_server.dial_policy()
     service = services.change_service
     checks = dataclasses.replace(service.checks, policy=policy)
     monkeypatch.setattr(services, "change_service", dataclasses.replace(service, checks=checks))
@@ -197,7 +158,7 @@ def test_the_event_path_holds_no_transform_of_the_secret(
     out, err = capsys.readouterr()
     assert_clean([as_text(event) for event in completions], secret, where="completion events")
     assert_clean(saas.delivered, secret, where="SQS events as delivered")
-    assert_clean(texts(saas.items()), secret, where="DynamoDB items")
+    assert_clean(texts_of(saas.items()), secret, where="DynamoDB items")
     assert_clean(service_logs.getvalue().splitlines(), secret, where="worker logs")
     assert_clean([out, err], secret, where="stdout/stderr (metrics)")
     assert_clean([as_text(response) for response in saas.responses], secret, where="batch responses")
