@@ -13,6 +13,7 @@ from pydantic import Field
 from smtp_preflight.checking.service import CheckService
 from smtp_preflight.config.environment import FunctionEnvironment
 from smtp_preflight.config.policy import Policy
+from smtp_preflight.handshake.tls import prepare_client_context
 from smtp_preflight.limits import AbuseLimits, CheckCounter, Mailbox
 
 from . import snapstart  # noqa: F401 - registers the after-restore hook in every function that checks
@@ -57,6 +58,7 @@ def build_checking(
     environment: CheckingEnvironment, *, limits: AbuseLimits, policy: Policy, worker_share: int | None = None
 ) -> Checking:
     """`worker_share` (the worker only): the invocations one tenant's checks may hold at once on it."""
+    prepare_client_context(policy)  # the trust roots load in a thread while the init goes on
     table_name = environment.table_name
     deployment_key = DeploymentKey(environment.hmac_key_secret_arn)
     store = CheckStore(table_name, retention_days=environment.retention_days)

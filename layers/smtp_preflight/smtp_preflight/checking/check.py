@@ -38,8 +38,8 @@ from smtp_preflight.rules.mailbox_providers import MailboxProvider
 from smtp_preflight.rules.mismatch import (
     hosting_by_catalogue,
     hosting_by_mx,
+    judged_domain,
     provider_mismatch,
-    sender_domain,
 )
 from smtp_preflight.rules.providers import provider_ref
 from smtp_preflight.rules.retirement import basic_auth_after_retirement
@@ -88,7 +88,7 @@ async def check_settings(
     if not dialling:  # the gate before AUTH will not be reached: the token is read all the same
         findings += token_findings(settings)
     host_entry = recognise_host(settings.host)
-    domain = sender_domain(settings)
+    domain = judged_domain(settings, host_entry)
     hosting: MailboxProvider | None = hosting_by_catalogue(domain)
     lookup: asyncio.Task[MailboxProvider | None] | None = None
     if connect and hosting is None and host_entry is not None and domain is not None:
@@ -103,10 +103,13 @@ async def check_settings(
     handshake: Handshake | None = None
     handshake_findings: list[Finding] = []
     if dialling:
-        admitted = admission(settings) if admission is not None else nullcontext(LoginAttempt())
         from smtp_preflight.handshake import (
             perform_handshake,  # imported only to connect: `--no-connect` starts faster
         )
+        from smtp_preflight.handshake.tls import prepare_client_context
+
+        prepare_client_context(policy)  # made while the limits and the first round trips are awaited
+        admitted = admission(settings) if admission is not None else nullcontext(LoginAttempt())
 
         try:
             async with admitted as login:
@@ -127,7 +130,7 @@ async def check_settings(
         handshake_findings = outcome.findings
     if lookup is not None:
         hosting = await lookup  # bounded by its own timeout; never raises
-    findings += provider_mismatch(settings, host_entry, hosting) + handshake_findings
+    findings += provider_mismatch(settings, host_entry, hosting, domain) + handshake_findings
     findings += basic_auth_after_retirement(settings, handshake_findings, policy.clock())
 
     return Report(

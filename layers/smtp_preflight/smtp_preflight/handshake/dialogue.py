@@ -175,7 +175,6 @@ class _Dialogue:
         self.redact = Redactor(secret, settings.username)
         self.transcript = Transcript(self.redact)
         self.context = Context(settings.host, settings.port, settings.security, self.redact)
-        self.tls_context = client_context(policy)
         self.findings: list[Finding] = []
         self.stages: list[Stage] = []
         self.attempts: list[AddressAttempt] = []
@@ -189,6 +188,12 @@ class _Dialogue:
         self.challenge: Challenge | None = None  # the server's XOAUTH2 error challenge, decoded
         self._stage: StageName = S.RESOLVE
         self._stage_started: float | None = None
+
+    @property
+    def tls_context(self) -> ssl.SSLContext:
+        """Asked for only when TLS starts: a context still being made (`prepare_client_context`) has had
+        the connection's first round trips to finish."""
+        return client_context(self.policy)
 
     # --- running ---------------------------------------------------------------------------------------
     async def run(self) -> HandshakeOutcome:
@@ -259,7 +264,9 @@ class _Dialogue:
             return
         mechanism = await self._authenticate(connection, extensions)
         self.findings.append(self._success("LOGIN_ACCEPTED", mechanism=mechanism))
-        sender, recipient = self.settings.sender, self.settings.test_recipient
+        recipient = self.settings.test_recipient
+        # the sender is worked out only for a message: validating it loads email-validator
+        sender = self.settings.sender if recipient is not None else None
         if recipient is not None and sender is not None:
             await self._send_test_message(connection, sender, recipient)
             accepted = self._success("MESSAGE_ACCEPTED", sender=sender, recipient=recipient)

@@ -1,18 +1,20 @@
 """How we verify a server's TLS, and what we report about the session and its certificate.
 
-One verifying client context per check: the system's trust roots plus the operator's extra CA files
-(`Policy.ca_files`, for test CAs and the local demo), TLS 1.2 or newer, chain and host name checked.
+One verifying client context per policy (so per process): the system's trust roots plus the operator's
+extra CA files (`Policy.ca_files`, for test CAs and the local demo), TLS 1.2 or newer, chain and host
+name checked.
 The host name the customer typed is the SNI name and the name checked against the certificate, while
 the socket is connected to the address the guard approved.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import ssl
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,9 +47,59 @@ _NAME_KEYS = {
 }
 
 
-@functools.lru_cache(maxsize=8)
+MAX_CONTEXTS = 8  # one per policy; a process has one, tests a few at a time
+
+
 def client_context(policy: Policy) -> ssl.SSLContext:
     """A context that verifies chain and host name, trusts `policy.ca_files` too, and refuses < TLS 1.2.
+
+    Made once per policy and reused for every connection (warm Lambda invocations, batch checks): loading
+    the system's trust roots costs ~20 ms. If `prepare_client_context` started it already, this waits
+    for that one instead of making a second.
+    """
+    return _made(policy, in_background=False).result()
+
+
+def prepare_client_context(policy: Policy) -> None:
+    """Start making `policy`'s context in a thread, so that its ~20 ms pass while the caller does other
+    work: the rest of a function's init, or a check's first network waits (the abuse limits, DNS,
+    connect, banner, EHLO). OpenSSL loads the trust roots without holding the GIL. A no-op once it is
+    made or being made."""
+    _made(policy, in_background=True)
+
+
+_contexts: dict[Policy, Future[ssl.SSLContext]] = {}
+_contexts_lock = threading.Lock()
+
+
+def _made(policy: Policy, *, in_background: bool) -> Future[ssl.SSLContext]:
+    """The context's future; the first caller makes it (here or in a thread), later ones share it."""
+    with _contexts_lock:
+        made = _contexts.get(policy)
+        if made is not None:
+            return made
+        made = _contexts[policy] = Future()
+        while len(_contexts) > MAX_CONTEXTS:
+            del _contexts[next(iter(_contexts))]
+    if in_background:
+        threading.Thread(target=_make_into, args=(made, policy), name="tls-context", daemon=True).start()
+    else:
+        _make_into(made, policy)
+    return made
+
+
+def _make_into(made: Future[ssl.SSLContext], policy: Policy) -> None:
+    try:
+        made.set_result(_new_context(policy))
+    except BaseException as exc:  # the waiting check raises it (and the next one tries again)
+        with _contexts_lock:
+            if _contexts.get(policy) is made:
+                del _contexts[policy]
+        made.set_exception(exc)
+
+
+def _new_context(policy: Policy) -> ssl.SSLContext:
+    """`policy`'s verifying context.
 
     `Policy.from_env` refused CA files that do not load; one that went away since is logged and skipped
     rather than failing the check.
@@ -55,9 +107,6 @@ def client_context(policy: Policy) -> ssl.SSLContext:
     Python 3.13 turns on OpenSSL's strict RFC 5280 profile checks by default; mail clients do not use
     them, so we clear the flag: the verdict then matches what senders experience and does not depend
     on the Lambda runtime's Python version. Chain, expiry and host name are still verified.
-
-    Cached per policy: loading the system's trust roots costs ~20 ms, and a context is safely reused
-    for every connection (warm Lambda invocations, batch checks).
     """
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
     context.verify_flags &= ~ssl.VERIFY_X509_STRICT
