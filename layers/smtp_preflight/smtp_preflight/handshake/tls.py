@@ -82,7 +82,8 @@ def _made(policy: Policy, *, in_background: bool) -> Future[ssl.SSLContext]:
         while len(_contexts) > MAX_CONTEXTS:
             del _contexts[next(iter(_contexts))]
     if in_background:
-        threading.Thread(target=_make_into, args=(made, policy), name="tls-context", daemon=True).start()
+        # not a daemon: the interpreter waits for it at exit rather than freeing OpenSSL under it
+        threading.Thread(target=_make_into, args=(made, policy), name="tls-context").start()
     else:
         _make_into(made, policy)
     return made
