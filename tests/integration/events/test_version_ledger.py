@@ -90,19 +90,48 @@ def test_claim_agrees_with_decide(ledger: Ledger, state: VersionState, version: 
         assert decide(claimed, version, NOW) is expected
 
 
-def test_a_claimed_version_goes_checked_then_published(ledger: Ledger) -> None:
+def test_a_claimed_version_is_published_in_one_write(ledger: Ledger) -> None:
     claim = ledger.claim(1)
     assert isinstance(claim, Claim)
 
     refused = ledger.claim(1)
     assert isinstance(refused, VersionState)
     assert decide(refused, 1, NOW) is Decision.IN_PROGRESS
-    assert ledger.store.mark_checked(claim, "CHECK1")
-    assert decide(ledger.state(), 1, NOW) is Decision.PUBLISH_ONLY
-    ledger.store.mark_published(ledger.tenant, "s1", 1)
-    assert decide(ledger.state(), 1, NOW) is Decision.DUPLICATE
+    assert ledger.store.mark_published(claim, "CHECK1")
+    state = ledger.state()
+    assert state is not None
+    assert (state.phase, state.check_id) == (Phase.PUBLISHED, "CHECK1")
+    assert decide(state, 1, NOW) is Decision.DUPLICATE
     ledger.store.record_deleted(ledger.tenant, "s1")
     assert decide(ledger.state(), 2, NOW) is Decision.SKIP_DELETED
+
+
+def test_a_version_whose_event_failed_goes_checked_then_republished(ledger: Ledger) -> None:
+    claim = ledger.claim(1)
+    assert isinstance(claim, Claim)
+
+    assert ledger.store.mark_checked(claim, "CHECK1")
+    assert decide(ledger.state(), 1, NOW) is Decision.PUBLISH_ONLY
+    ledger.store.mark_republished(ledger.tenant, "s1", 1)
+    assert decide(ledger.state(), 1, NOW) is Decision.DUPLICATE
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        VersionState(version=1, phase=Phase.CHECKING, lease_until=NOW + 60),  # claimed again: not ours
+        VersionState(version=2, phase=Phase.CHECKED, check_id="C2"),  # a newer version moved on
+        VersionState(version=1, phase=Phase.PUBLISHED, check_id="C1"),  # another delivery republished it
+    ],
+)
+def test_a_republished_mark_changes_only_a_checked_record_of_its_version(
+    ledger: Ledger, state: VersionState
+) -> None:
+    ledger.seed(state)
+
+    ledger.store.mark_republished(ledger.tenant, "s1", 1)
+
+    assert ledger.state() == state
 
 
 def test_a_released_claim_can_be_taken_at_once(ledger: Ledger) -> None:
@@ -111,8 +140,14 @@ def test_a_released_claim_can_be_taken_at_once(ledger: Ledger) -> None:
 
     ledger.store.release(claim)
 
-    assert isinstance(ledger.claim(1, lease_seconds=600), Claim)
-    assert not ledger.store.mark_checked(claim, "LATE")  # the old claim lost its right to advance
+    again = ledger.claim(1, lease_seconds=600)
+    assert isinstance(again, Claim)
+    # the old claim lost its right to advance, either way
+    assert not ledger.store.mark_published(claim, "LATE")
+    assert not ledger.store.mark_checked(claim, "LATE")
+    state = ledger.state()
+    assert state is not None
+    assert (state.phase, state.check_id) == (Phase.CHECKING, None)
 
 
 class LostAnswers:
@@ -137,5 +172,6 @@ def test_a_claim_sent_again_after_its_answer_was_lost_is_still_ours(table: Any) 
     claimed = store.claim(tenant, "s1", 1, lease_seconds=60)
 
     assert isinstance(claimed, Claim)  # not refused by itself as "another delivery is checking"
+    assert store.mark_published(claimed, "CHECK1")  # nor its final write by its own first try
     again = VersionLedger(TABLE, retention_days=90, client=table, clock=lambda: NOW)
     assert not isinstance(again.claim(tenant, "s1", 1, lease_seconds=60), Claim)  # another delivery's is

@@ -456,8 +456,8 @@ def _not_sent() -> Any:
 def test_a_watch_that_could_not_start_starts_on_the_redelivery_without_a_second_handshake(
     watching: Watching, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The watch's baseline is written beside the completion event, after the version is marked checked:
-    if it fails, the version stays unpublished and the redelivery writes both again from the stored report."""
+    """The watch's baseline is written beside the completion event, before the version is marked published:
+    if it fails, the version is left checked and the redelivery writes both again from the stored report."""
     # Given the watch store fails once
     real_start = WatchStore.start
     calls = {"n": 0}

@@ -2,6 +2,10 @@
 table (layout in `keys.py`), changed only by conditional writes so that concurrent deliveries of the same
 or of different versions agree on who checks what (the rule is `settings_versions.decide`).
 
+A claimed version (`checking`) becomes `published` in one write once its report is stored and its
+completion event is out; it is left `checked` (with its check id) only when the event could not go out, so
+that the next delivery publishes the stored report again without a second handshake.
+
 The item holds no secret: versions, a phase, a lease, a check id, timestamps.
 """
 
@@ -96,12 +100,19 @@ class VersionLedger:
             raise RecordFailed(FailureReason.STORE_FAILED, "DynamoDB update_item (claim) failed") from exc
         return Claim(tenant, settings_id, version, attempt)
 
+    def mark_published(self, claim: Claim, check_id: str) -> bool:
+        """The report is stored and its completion event is out: the version is done, in one write.
+        False if another delivery took the claim over meanwhile."""
+        return self._advance(claim, Phase.PUBLISHED, check_id=check_id)
+
     def mark_checked(self, claim: Claim, check_id: str) -> bool:
-        """The report is stored; False if another delivery took the claim over meanwhile."""
+        """The report is stored but its completion event may not be out: the next delivery publishes it
+        again without a handshake. False if another delivery took the claim over meanwhile."""
         return self._advance(claim, Phase.CHECKED, check_id=check_id)
 
-    def mark_published(self, tenant: str, settings_id: str, version: int) -> None:
-        """The completion event of `version` is out (no-op if a newer version moved on already)."""
+    def mark_republished(self, tenant: str, settings_id: str, version: int) -> None:
+        """The completion event of `version`'s stored report is out again (no-op unless `version` is still
+        the record's and `checked`: a newer version moved on, or another delivery published it)."""
         try:
             self.client.update_item(
                 TableName=self.table_name,
@@ -202,9 +213,9 @@ class VersionLedger:
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == CONDITION_FAILED:
                 return False
-            raise RecordFailed(FailureReason.STORE_FAILED, "DynamoDB update_item (checked) failed") from exc
+            raise RecordFailed(FailureReason.STORE_FAILED, f"DynamoDB update_item ({phase}) failed") from exc
         except BotoCoreError as exc:
-            raise RecordFailed(FailureReason.STORE_FAILED, "DynamoDB update_item (checked) failed") from exc
+            raise RecordFailed(FailureReason.STORE_FAILED, f"DynamoDB update_item ({phase}) failed") from exc
         return True
 
     @staticmethod

@@ -2,9 +2,11 @@
 `RecordFailed` naming the reason so that SQS retries the record (and finally moves it to the DLQ).
 
 - `SmtpSettingsChanged`: claim the version in the ledger (`settings_versions.decide` says what a refused
-  claim means), read the secret, check and store through the API's own `CheckService`, mark the version
-  checked, publish `SmtpCheckCompleted`, mark it published. A redelivery after a failed publish publishes
-  the stored report's result again without a second handshake.
+  claim means), read the secret, check and store through the API's own `CheckService`, publish
+  `SmtpCheckCompleted` (and begin the watch), then mark the version published with its check id in one
+  write. A failed publish marks it checked instead, so the redelivery publishes the stored report's result
+  again without a second handshake. A crash after the report is stored and before that write leaves the
+  claim to run out: the redelivery after the lease checks again (completion events are at-least-once).
 - `SmtpSettingsDeleted`: recorded in the ledger; later versions of that settings record are skipped.
 - `SmtpCheckRequested` (an asynchronous API check, `running.CheckRequested`): run by
   `check_requests.CheckRequestService` under the same budget, recording its stages as they happen.
@@ -72,8 +74,9 @@ class Ledger(Protocol):
     def claim(
         self, tenant: str, settings_id: str, version: int, *, lease_seconds: float
     ) -> Claim | VersionState: ...
+    def mark_published(self, claim: Claim, check_id: str) -> bool: ...
     def mark_checked(self, claim: Claim, check_id: str) -> bool: ...
-    def mark_published(self, tenant: str, settings_id: str, version: int) -> None: ...
+    def mark_republished(self, tenant: str, settings_id: str, version: int) -> None: ...
     def release(self, claim: Claim) -> None: ...
     def record_deleted(self, tenant: str, settings_id: str) -> None: ...
 
@@ -208,16 +211,15 @@ class SettingsChangeService:
         except BaseException:
             self.ledger.release(claimed)  # at once (even when cancelled): the next delivery may check
             raise
-        if not await asyncio.to_thread(self.ledger.mark_checked, claimed, resource.check_id):
-            logger.warning(
-                "claim taken over while checking",
-                extra={
-                    "tenantId": detail.tenant_id,
-                    "settingsId": detail.settings_id,
-                    "version": detail.version,
-                },
-            )
-        await self._publish(detail, resource)
+        try:
+            await self._announce(detail, resource)
+        except BaseException:  # left checked: the next delivery publishes the stored report again
+            mark_checked = asyncio.to_thread(self.ledger.mark_checked, claimed, resource.check_id)
+            if not await asyncio.shield(mark_checked):
+                _taken_over(detail)
+            raise
+        if not await asyncio.to_thread(self.ledger.mark_published, claimed, resource.check_id):
+            _taken_over(detail)  # our event is out all the same; the other delivery publishes its own
         return _result(Outcome.CHECKED, detail, resource)
 
     async def _read_secret(self, detail: SettingsChanged) -> Credentials | None:
@@ -237,7 +239,8 @@ class SettingsChangeService:
         if decision is Decision.PUBLISH_ONLY and state.check_id is not None:
             resource = await asyncio.to_thread(self.reports.get_check, tenant, state.check_id)
             if resource is not None:
-                await self._publish(detail, resource)
+                await self._announce(detail, resource)
+                await asyncio.to_thread(self.ledger.mark_republished, tenant, settings_id, detail.version)
                 return _result(Outcome.REPUBLISHED, detail, resource)
         outcome = {
             Decision.SKIP_DELETED: Outcome.SKIPPED_DELETED,
@@ -252,10 +255,10 @@ class SettingsChangeService:
             newest_version=state.version,
         )
 
-    async def _publish(self, detail: SettingsChanged, resource: CheckResource) -> None:
-        """Announce the version's report and make it the watch's baseline, at once (independent calls),
-        then mark the version published: only once both are done, so a delivery that failed in either
-        leaves the version `checked` and the next one does both again (each is idempotent)."""
+    async def _announce(self, detail: SettingsChanged, resource: CheckResource) -> None:
+        """Announce the version's report and make it the watch's baseline, at once (independent calls).
+        The caller marks the version published only once both are done, so a delivery that failed in
+        either leaves the version `checked` and the next one does both again (each is idempotent)."""
         completed = CheckCompleted.of(
             resource, tenant_id=detail.tenant_id, settings_id=detail.settings_id, version=detail.version
         )
@@ -265,9 +268,11 @@ class SettingsChangeService:
         for outcome in await asyncio.gather(*steps, return_exceptions=True):
             if isinstance(outcome, BaseException):
                 raise outcome
-        await asyncio.to_thread(
-            self.ledger.mark_published, detail.tenant_id, detail.settings_id, detail.version
-        )
+
+
+def _taken_over(detail: SettingsChanged) -> None:
+    extra = {"tenantId": detail.tenant_id, "settingsId": detail.settings_id, "version": detail.version}
+    logger.warning("claim taken over while checking", extra=extra)
 
 
 def _result(outcome: Outcome, detail: SettingsChanged, resource: CheckResource) -> RecordResult:

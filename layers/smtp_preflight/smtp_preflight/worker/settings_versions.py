@@ -36,8 +36,8 @@ from enum import StrEnum
 
 
 class Phase(StrEnum):
-    CHECKING = "checking"  # claimed by one delivery; the handshake may be running
-    CHECKED = "checked"  # the report is stored; the completion event may not be out yet
+    CHECKING = "checking"  # claimed by one delivery: its handshake, store or publish may be running
+    CHECKED = "checked"  # the report is stored; its completion event may not be out (a publish failed)
     PUBLISHED = "published"  # the completion event is out: nothing left to do for this version
 
 
@@ -54,7 +54,8 @@ class VersionState:
 
 @dataclass(frozen=True, slots=True)
 class Claim:
-    """One delivery owns the check of `version` until it marks it checked (or its lease runs out)."""
+    """One delivery owns the check of `version` until it marks it published (or checked, when its
+    completion event failed), or its lease runs out."""
 
     tenant: str
     settings_id: str
