@@ -70,8 +70,10 @@ def ledger_state() -> VersionState | None:
 
 
 def outcomes(logs: io.StringIO) -> list[str]:
+    """Each record's outcome, or its failure's reason, in order."""
     lines = [json.loads(line) for line in logs.getvalue().splitlines()]
-    return [line.get("outcome") or line.get("reason") for line in lines if line["message"].startswith("record")]
+    records = [line for line in lines if line["message"].startswith("record")]
+    return [line.get("outcome") or line["reason"] for line in records]
 
 
 def test_a_checked_version_takes_one_ledger_write_after_its_check(saas: Saas) -> None:
