@@ -21,9 +21,10 @@ item concerned, then one `TransactWriteItems` of all its changes, each slot item
 counter on its limit. All or nothing: a refused admission leaves no lease or count to give back, and a
 lost race (a version moved meanwhile) reads and decides again. The limits are judged in a fixed order on
 what was read (concurrency, then the tenant's minute, then the mailbox's budgets), so a request over two
-limits is always told the same one. Settling needs no such atomicity: each item is read and written back
-on its own, all of them at once (and `CheckService` does it while the report is stored). Records of one
-tenant (or one mailbox) in a worker batch race for the same items: a moved version, a transaction
+limits is always told the same one. Settling needs no such atomicity: each item is written back on its
+own, all of them at once (and `CheckService` does it while the report is stored), first on the version
+the admission left it at (no read: one round trip when nobody wrote it since), else read again. Records
+of one tenant (or one mailbox) in a worker batch race for the same items: a moved version, a transaction
 cancelled for a conflict, or a plain write refused because another record's transaction holds the item
 are all lost races, read and decided again after a jittered back-off; never a failed record or a lease
 left to lapse.
@@ -216,7 +217,7 @@ class DynamoDbGate:
             except _Race:
                 _back_off(race)
                 continue
-            return _DynamoDbAdmission(self, lease, login)
+            return _DynamoDbAdmission(self, lease, login, _as_written(items, writes))
         raise LimitsUnavailable("too many concurrent updates of a limit item")
 
     @property
@@ -303,13 +304,17 @@ class DynamoDbGate:
             changes[_id(login.shared_key)] = (login.shared_key, shared)
         return changes
 
-    def _finish(self, lease: _Slot, login: _MailboxLogin | None, outcome: LoginOutcome) -> None:
+    def _finish(
+        self, lease: _Slot, login: _MailboxLogin | None, outcome: LoginOutcome, admitted: Items
+    ) -> None:
         """Give the lease back and settle the login slots, each item on its own and all at once (no
-        transaction: each settles by itself, and a transaction would only add latency); never raises."""
+        transaction: each settles by itself, and a transaction would only add latency); never raises.
+        Each item is first written as if it were still as the admission left it (`admitted`), without
+        reading it again: when nobody wrote it since (the usual case) that is one round trip, not two."""
         changes = {_id(lease.key): (lease.key, _settler(lease.slot_id, None))}
         if login is not None:
             changes.update(self._login_changes(login, outcome))
-        first, *others = changes.values()
+        first, *others = [(key, change, admitted.get(_id(key))) for key, change in changes.values()]
         threads = [threading.Thread(target=self._change, args=change) for change in others]
         for thread in threads:
             thread.start()
@@ -409,12 +414,13 @@ class DynamoDbGate:
             }
         return {"Put": put}
 
-    def _change(self, key: Key, change: SlotChange) -> None:
-        """Apply `change` to a slot item (read consistently, written back if nobody wrote in between,
-        a lost race read again); never raises: what it would have kept lapses by itself."""
+    def _change(self, key: Key, change: SlotChange, assumed: dict[str, Any] | None = None) -> None:
+        """Apply `change` to a slot item: to `assumed` (the item as last seen) if given, else to the item
+        read consistently; written back on the condition that nobody wrote in between, a lost race read
+        again. Never raises: what it would have kept lapses by itself."""
         try:
             for race in range(MAX_SETTLE_RACES):
-                item = self._read([key])[_id(key)]
+                item = assumed if race == 0 and assumed is not None else self._read([key])[_id(key)]
                 put = self._slot_write(key, item, change, self._clock())["Put"]
                 try:
                     self.client.put_item(**put)
@@ -479,6 +485,16 @@ def _id(key_or_item: dict[str, Any]) -> str:
     return f"{key_or_item[PK]['S']}\n{key_or_item[SK]['S']}"
 
 
+def _as_written(items: Items, writes: list[dict[str, Any]]) -> Items:
+    """The items read, with those that `writes` put replaced by what was put."""
+    written = dict(items)
+    for write in writes:
+        if "Put" in write:
+            item = write["Put"]["Item"]
+            written[_id(item)] = item
+    return written
+
+
 def _back_off(race: int) -> None:
     backoff = min(MAX_RACE_BACKOFF_SECONDS, 0.002 * 2**race)
     time.sleep(random.uniform(0, backoff))  # noqa: S311 - jitter, not security
@@ -527,10 +543,11 @@ def _settler(slot_id: str, until: float | None) -> SlotChange:
 
 
 class _DynamoDbAdmission:
-    def __init__(self, gate: DynamoDbGate, lease: _Slot, login: _MailboxLogin | None) -> None:
+    def __init__(self, gate: DynamoDbGate, lease: _Slot, login: _MailboxLogin | None, items: Items) -> None:
         self._gate = gate
         self._lease = lease
         self._login = login
+        self._items = items  # the slot items as this admission read or wrote them
         self._finished = False
 
     @property
@@ -541,4 +558,4 @@ class _DynamoDbAdmission:
         if self._finished:
             return
         self._finished = True
-        self._gate._finish(self._lease, self._login, login)
+        self._gate._finish(self._lease, self._login, login, self._items)
