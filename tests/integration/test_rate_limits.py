@@ -411,17 +411,41 @@ def lease_slots(dynamodb: Any, tenant: str) -> dict[str, Any]:
     return dict(item["slots"]["M"])
 
 
-def test_settling_writes_each_item_once_without_reading_it_again(dynamodb: Any, clock: Clock) -> None:
-    gate = wide_gate(dynamodb, clock)
+def test_settling_writes_every_item_at_once_without_reading_them_again(dynamodb: Any, clock: Clock) -> None:
+    gate = wide_gate(dynamodb, clock, max_failed_logins=2)
     admission = gate.admit("acme", ALICE, secret=SecretStr("wrong"))
     made = calls_made(dynamodb)
 
     admission.finish(LoginOutcome.REFUSED)
 
-    # the lease given back, the tenant's and the mailbox's failed-login slots kept: three items, three puts
-    assert sorted(made) == ["PutItem", "PutItem", "PutItem"]
+    # the lease given back, the tenant's and the mailbox's failed-login slots kept: three items, one write
+    assert made == ["TransactWriteItems"]
     assert lease_slots(dynamodb, "acme") == {}
-    assert login(gate, "acme", "right", LoginOutcome.ACCEPTED) is None
+    assert login(gate, "acme", "wrong", LoginOutcome.REFUSED) is None
+    with pytest.raises(LimitExceeded) as locked:  # both failures were kept
+        gate.admit("acme", ALICE, secret=SecretStr("wrong"))
+    assert locked.value.limit is Limit.MAILBOX_FAILED_LOGINS
+
+
+def test_items_written_by_another_check_since_the_admission_are_settled_one_by_one(
+    dynamodb: Any, clock: Clock
+) -> None:
+    gate = wide_gate(dynamodb, clock, max_failed_logins=3)
+    first = gate.admit("acme", ALICE, secret=SecretStr("wrong"))
+    second = gate.admit("acme", ALICE, secret=SecretStr("other"))  # moved every item's version
+    made = calls_made(dynamodb)
+
+    first.finish(LoginOutcome.REFUSED)
+
+    assert made[0] == "TransactWriteItems"  # refused: versions moved
+    assert sorted(made[1:]) == ["GetItem"] * 3 + ["PutItem"] * 3
+    assert len(lease_slots(dynamodb, "acme")) == 1  # the second check's lease is still held
+    second.finish(LoginOutcome.REFUSED)
+    assert lease_slots(dynamodb, "acme") == {}
+    assert login(gate, "acme", "third", LoginOutcome.REFUSED) is None  # the last of three failures
+    with pytest.raises(LimitExceeded) as locked:  # both earlier failures counted: neither was lost
+        gate.admit("acme", ALICE, secret=SecretStr("fourth"))
+    assert locked.value.limit is Limit.MAILBOX_FAILED_LOGINS
 
 
 def test_an_item_written_by_another_check_since_the_admission_is_read_again_and_kept(

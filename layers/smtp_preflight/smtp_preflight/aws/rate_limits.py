@@ -21,9 +21,9 @@ item concerned, then one `TransactWriteItems` of all its changes, each slot item
 counter on its limit. All or nothing: a refused admission leaves no lease or count to give back, and a
 lost race (a version moved meanwhile) reads and decides again. The limits are judged in a fixed order on
 what was read (concurrency, then the tenant's minute, then the mailbox's budgets), so a request over two
-limits is always told the same one. Settling needs no such atomicity: each item is written back on its
-own, all of them at once (and `CheckService` does it while the report is stored), first on the version
-the admission left it at (no read: one round trip when nobody wrote it since), else read again. Records
+limits is always told the same one. Settling needs no atomicity, only to land (and `CheckService` does
+it while the report is stored): one write of every item on the version the admission left it at (no read
+again), and only if one moved meanwhile, each item read and written back on its own, all at once. Records
 of one tenant (or one mailbox) in a worker batch race for the same items: a moved version, a transaction
 cancelled for a conflict, or a plain write refused because another record's transaction holds the item
 are all lost races, read and decided again after a jittered back-off; never a failed record or a lease
@@ -307,20 +307,35 @@ class DynamoDbGate:
     def _finish(
         self, lease: _Slot, login: _MailboxLogin | None, outcome: LoginOutcome, admitted: Items
     ) -> None:
-        """Give the lease back and settle the login slots, each item on its own and all at once (no
-        transaction: each settles by itself, and a transaction would only add latency); never raises.
-        Each item is first written as if it were still as the admission left it (`admitted`), without
-        reading it again: when nobody wrote it since (the usual case) that is one round trip, not two."""
+        """Give the lease back and settle the login slots; never raises. All items in one write, on the
+        versions the admission left them at (`admitted`, no read again): when nobody wrote them since
+        (the usual case) that is one round trip, and one call's CPU on a small Lambda, not one per item.
+        If any moved meanwhile, each is then settled on its own (read, written back), all at once: a
+        settle needs no atomicity, only to land."""
         changes = {_id(lease.key): (lease.key, _settler(lease.slot_id, None))}
         if login is not None:
             changes.update(self._login_changes(login, outcome))
-        first, *others = [(key, change, admitted.get(_id(key))) for key, change in changes.values()]
-        threads = [threading.Thread(target=self._change, args=change) for change in others]
+        if self._settled_as_admitted(list(changes.values()), admitted):
+            return
+        threads = [threading.Thread(target=self._change, args=change) for change in changes.values()]
         for thread in threads:
             thread.start()
-        self._change(*first)
         for thread in threads:
             thread.join()
+
+    def _settled_as_admitted(self, changes: list[tuple[Key, SlotChange]], admitted: Items) -> bool:
+        """Apply every change to its item as the admission left it, in one conditional write; False if
+        that did not happen (an item moved since, or the write failed: settled one by one instead)."""
+        now = self._clock()
+        try:
+            writes = [self._slot_write(key, admitted.get(_id(key)), change, now) for key, change in changes]
+            if len(writes) == 1:
+                self.client.put_item(**writes[0]["Put"])
+            else:
+                self.client.transact_write_items(TransactItems=writes)
+        except (ClientError, BotoCoreError, LimitExceeded):
+            return False
+        return True
 
     # ----- the per-minute counter -------------------------------------------------------------------
     def count_check(self, tenant: str) -> None:
@@ -414,13 +429,12 @@ class DynamoDbGate:
             }
         return {"Put": put}
 
-    def _change(self, key: Key, change: SlotChange, assumed: dict[str, Any] | None = None) -> None:
-        """Apply `change` to a slot item: to `assumed` (the item as last seen) if given, else to the item
-        read consistently; written back on the condition that nobody wrote in between, a lost race read
-        again. Never raises: what it would have kept lapses by itself."""
+    def _change(self, key: Key, change: SlotChange) -> None:
+        """Apply `change` to a slot item (read consistently, written back if nobody wrote in between,
+        a lost race read again); never raises: what it would have kept lapses by itself."""
         try:
             for race in range(MAX_SETTLE_RACES):
-                item = assumed if race == 0 and assumed is not None else self._read([key])[_id(key)]
+                item = self._read([key])[_id(key)]
                 put = self._slot_write(key, item, change, self._clock())["Put"]
                 try:
                     self.client.put_item(**put)
