@@ -18,6 +18,7 @@ from pydantic import SecretStr
 
 from local.tables import create_checks_table
 from smtp_preflight.aws import clients
+from smtp_preflight.aws.keys import LEASES_SK, PK, SK, limits_pk
 from smtp_preflight.aws.rate_limits import DynamoDbGate
 from smtp_preflight.limits import AbuseLimits, Limit, LimitExceeded, LimitsUnavailable, LoginOutcome, Mailbox
 from tests.support.moto_atomic import AtomicRequests
@@ -395,3 +396,69 @@ def test_a_lease_is_given_back_even_when_its_item_is_in_another_records_transact
 
     assert client.conflicts == 0
     gate.admit("acme", None)  # the only lease came back: not left to lapse in 90 s
+
+
+def calls_made(dynamodb: Any) -> list[str]:
+    """The DynamoDB operations `dynamodb` sends from now on, in order."""
+    made: list[str] = []
+    dynamodb.meta.events.register("before-call.dynamodb.*", lambda model, **_: made.append(model.name))
+    return made
+
+
+def lease_slots(dynamodb: Any, tenant: str) -> dict[str, Any]:
+    key = {PK: {"S": limits_pk(tenant)}, SK: {"S": LEASES_SK}}
+    item = dynamodb.get_item(TableName=TABLE, Key=key, ConsistentRead=True)["Item"]
+    return dict(item["slots"]["M"])
+
+
+def test_settling_writes_every_item_at_once_without_reading_them_again(dynamodb: Any, clock: Clock) -> None:
+    gate = wide_gate(dynamodb, clock, max_failed_logins=2)
+    admission = gate.admit("acme", ALICE, secret=SecretStr("wrong"))
+    made = calls_made(dynamodb)
+
+    admission.finish(LoginOutcome.REFUSED)
+
+    # the lease given back, the tenant's and the mailbox's failed-login slots kept: three items, one write
+    assert made == ["TransactWriteItems"]
+    assert lease_slots(dynamodb, "acme") == {}
+    assert login(gate, "acme", "wrong", LoginOutcome.REFUSED) is None
+    with pytest.raises(LimitExceeded) as locked:  # both failures were kept
+        gate.admit("acme", ALICE, secret=SecretStr("wrong"))
+    assert locked.value.limit is Limit.MAILBOX_FAILED_LOGINS
+
+
+def test_items_written_by_another_check_since_the_admission_are_settled_one_by_one(
+    dynamodb: Any, clock: Clock
+) -> None:
+    gate = wide_gate(dynamodb, clock, max_failed_logins=3)
+    first = gate.admit("acme", ALICE, secret=SecretStr("wrong"))
+    second = gate.admit("acme", ALICE, secret=SecretStr("other"))  # moved every item's version
+    made = calls_made(dynamodb)
+
+    first.finish(LoginOutcome.REFUSED)
+
+    assert made[0] == "TransactWriteItems"  # refused: versions moved
+    assert sorted(made[1:]) == ["GetItem"] * 3 + ["PutItem"] * 3
+    assert len(lease_slots(dynamodb, "acme")) == 1  # the second check's lease is still held
+    second.finish(LoginOutcome.REFUSED)
+    assert lease_slots(dynamodb, "acme") == {}
+    assert login(gate, "acme", "third", LoginOutcome.REFUSED) is None  # the last of three failures
+    with pytest.raises(LimitExceeded) as locked:  # both earlier failures counted: neither was lost
+        gate.admit("acme", ALICE, secret=SecretStr("fourth"))
+    assert locked.value.limit is Limit.MAILBOX_FAILED_LOGINS
+
+
+def test_an_item_written_by_another_check_since_the_admission_is_read_again_and_kept(
+    dynamodb: Any, clock: Clock
+) -> None:
+    gate = wide_gate(dynamodb, clock)
+    first = gate.admit("acme", None)
+    second = gate.admit("acme", None)  # moved the lease item's version after the first admission
+    made = calls_made(dynamodb)
+
+    first.finish(LoginOutcome.NOT_SENT)
+
+    assert made == ["PutItem", "GetItem", "PutItem"]  # refused on the old version, then read and written
+    assert len(lease_slots(dynamodb, "acme")) == 1  # the second check's lease is still held
+    second.finish(LoginOutcome.NOT_SENT)
+    assert lease_slots(dynamodb, "acme") == {}

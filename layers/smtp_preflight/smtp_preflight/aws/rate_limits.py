@@ -21,9 +21,10 @@ item concerned, then one `TransactWriteItems` of all its changes, each slot item
 counter on its limit. All or nothing: a refused admission leaves no lease or count to give back, and a
 lost race (a version moved meanwhile) reads and decides again. The limits are judged in a fixed order on
 what was read (concurrency, then the tenant's minute, then the mailbox's budgets), so a request over two
-limits is always told the same one. Settling needs no such atomicity: each item is read and written back
-on its own, all of them at once (and `CheckService` does it while the report is stored). Records of one
-tenant (or one mailbox) in a worker batch race for the same items: a moved version, a transaction
+limits is always told the same one. Settling needs no atomicity, only to land (and `CheckService` does
+it while the report is stored): one write of every item on the version the admission left it at (no read
+again), and only if one moved meanwhile, each item read and written back on its own, all at once. Records
+of one tenant (or one mailbox) in a worker batch race for the same items: a moved version, a transaction
 cancelled for a conflict, or a plain write refused because another record's transaction holds the item
 are all lost races, read and decided again after a jittered back-off; never a failed record or a lease
 left to lapse.
@@ -216,7 +217,7 @@ class DynamoDbGate:
             except _Race:
                 _back_off(race)
                 continue
-            return _DynamoDbAdmission(self, lease, login)
+            return _DynamoDbAdmission(self, lease, login, _as_written(items, writes))
         raise LimitsUnavailable("too many concurrent updates of a limit item")
 
     @property
@@ -303,19 +304,38 @@ class DynamoDbGate:
             changes[_id(login.shared_key)] = (login.shared_key, shared)
         return changes
 
-    def _finish(self, lease: _Slot, login: _MailboxLogin | None, outcome: LoginOutcome) -> None:
-        """Give the lease back and settle the login slots, each item on its own and all at once (no
-        transaction: each settles by itself, and a transaction would only add latency); never raises."""
+    def _finish(
+        self, lease: _Slot, login: _MailboxLogin | None, outcome: LoginOutcome, admitted: Items
+    ) -> None:
+        """Give the lease back and settle the login slots; never raises. All items in one write, on the
+        versions the admission left them at (`admitted`, no read again): when nobody wrote them since
+        (the usual case) that is one round trip, and one call's CPU on a small Lambda, not one per item.
+        If any moved meanwhile, each is then settled on its own (read, written back), all at once: a
+        settle needs no atomicity, only to land."""
         changes = {_id(lease.key): (lease.key, _settler(lease.slot_id, None))}
         if login is not None:
             changes.update(self._login_changes(login, outcome))
-        first, *others = changes.values()
-        threads = [threading.Thread(target=self._change, args=change) for change in others]
+        if self._settled_as_admitted(list(changes.values()), admitted):
+            return
+        threads = [threading.Thread(target=self._change, args=change) for change in changes.values()]
         for thread in threads:
             thread.start()
-        self._change(*first)
         for thread in threads:
             thread.join()
+
+    def _settled_as_admitted(self, changes: list[tuple[Key, SlotChange]], admitted: Items) -> bool:
+        """Apply every change to its item as the admission left it, in one conditional write; False if
+        that did not happen (an item moved since, or the write failed: settled one by one instead)."""
+        now = self._clock()
+        try:
+            writes = [self._slot_write(key, admitted.get(_id(key)), change, now) for key, change in changes]
+            if len(writes) == 1:
+                self.client.put_item(**writes[0]["Put"])
+            else:
+                self.client.transact_write_items(TransactItems=writes)
+        except (ClientError, BotoCoreError, LimitExceeded):
+            return False
+        return True
 
     # ----- the per-minute counter -------------------------------------------------------------------
     def count_check(self, tenant: str) -> None:
@@ -479,6 +499,16 @@ def _id(key_or_item: dict[str, Any]) -> str:
     return f"{key_or_item[PK]['S']}\n{key_or_item[SK]['S']}"
 
 
+def _as_written(items: Items, writes: list[dict[str, Any]]) -> Items:
+    """The items read, with those that `writes` put replaced by what was put."""
+    written = dict(items)
+    for write in writes:
+        if "Put" in write:
+            item = write["Put"]["Item"]
+            written[_id(item)] = item
+    return written
+
+
 def _back_off(race: int) -> None:
     backoff = min(MAX_RACE_BACKOFF_SECONDS, 0.002 * 2**race)
     time.sleep(random.uniform(0, backoff))  # noqa: S311 - jitter, not security
@@ -527,10 +557,11 @@ def _settler(slot_id: str, until: float | None) -> SlotChange:
 
 
 class _DynamoDbAdmission:
-    def __init__(self, gate: DynamoDbGate, lease: _Slot, login: _MailboxLogin | None) -> None:
+    def __init__(self, gate: DynamoDbGate, lease: _Slot, login: _MailboxLogin | None, items: Items) -> None:
         self._gate = gate
         self._lease = lease
         self._login = login
+        self._items = items  # the slot items as this admission read or wrote them
         self._finished = False
 
     @property
@@ -541,4 +572,4 @@ class _DynamoDbAdmission:
         if self._finished:
             return
         self._finished = True
-        self._gate._finish(self._lease, self._login, login)
+        self._gate._finish(self._lease, self._login, login, self._items)

@@ -11,6 +11,8 @@ init created is then the same in all of them, and as old as the snapshot (up to 
 - `random`: seeded once at import, so every restored environment would draw the same sequence (the
   abuse limits' retry jitter would synchronise instead of spreading). Ids and keys use `os.urandom`
   and `secrets`, which the kernel serves fresh in each environment.
+Kept as snapshotted: the TLS client context (`handshake.tls`, made during init): trust roots and
+settings only, no key, session, connection or random state.
 
 `refresh_after_restore` forgets them all, and each is created again at its next use. It is registered with
 `snapshot_restore_py` (pinned in the layer; the runtime calls the hook only when restoring from a
