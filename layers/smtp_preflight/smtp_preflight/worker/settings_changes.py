@@ -4,9 +4,10 @@
 - `SmtpSettingsChanged`: claim the version in the ledger (`settings_versions.decide` says what a refused
   claim means), read the secret, check and store through the API's own `CheckService`, publish
   `SmtpCheckCompleted` (and begin the watch), then mark the version published with its check id in one
-  write. A failed publish marks it checked instead, so the redelivery publishes the stored report's result
-  again without a second handshake. A crash after the report is stored and before that write leaves the
-  claim to run out: the redelivery after the lease checks again (completion events are at-least-once).
+  write. A failed publish (or watch start) marks it checked instead, so the redelivery publishes the stored
+  report's result again without a second handshake. A crash after the report is stored and before that
+  write leaves the claim to run out: the redelivery after the lease checks again (completion events are
+  at-least-once).
 - `SmtpSettingsDeleted`: recorded in the ledger; later versions of that settings record are skipped.
 - `SmtpCheckRequested` (an asynchronous API check, `running.CheckRequested`): run by
   `check_requests.CheckRequestService` under the same budget, recording its stages as they happen.
