@@ -462,3 +462,22 @@ def test_an_item_written_by_another_check_since_the_admission_is_read_again_and_
     assert len(lease_slots(dynamodb, "acme")) == 1  # the second check's lease is still held
     second.finish(LoginOutcome.NOT_SENT)
     assert lease_slots(dynamodb, "acme") == {}
+
+
+def test_only_an_item_that_moved_since_the_admission_is_read_again(dynamodb: Any, clock: Clock) -> None:
+    gate = wide_gate(dynamodb, clock, max_failed_logins=2)
+    first = gate.admit("acme", ALICE, secret=SecretStr("wrong"))
+    other = gate.admit("acme", None)  # another check of the tenant: only the lease item moved
+    made = calls_made(dynamodb)
+
+    first.finish(LoginOutcome.REFUSED)
+
+    # the cancelled write, then the two login items on their admitted versions and the lease read again
+    assert made[0] == "TransactWriteItems"
+    assert sorted(made[1:]) == ["GetItem", "PutItem", "PutItem", "PutItem"]
+    assert len(lease_slots(dynamodb, "acme")) == 1  # the other check's lease is still held
+    other.finish(LoginOutcome.NOT_SENT)
+    assert login(gate, "acme", "wrong", LoginOutcome.REFUSED) is None
+    with pytest.raises(LimitExceeded) as locked:  # the first failure was kept: two now
+        gate.admit("acme", ALICE, secret=SecretStr("wrong"))
+    assert locked.value.limit is Limit.MAILBOX_FAILED_LOGINS

@@ -23,7 +23,7 @@ lost race (a version moved meanwhile) reads and decides again. The limits are ju
 what was read (concurrency, then the tenant's minute, then the mailbox's budgets), so a request over two
 limits is always told the same one. Settling needs no atomicity, only to land (and `CheckService` does
 it while the report is stored): one write of every item on the version the admission left it at (no read
-again), and only if one moved meanwhile, each item read and written back on its own, all at once. Records
+again), and only if one moved meanwhile, each item on its own, all at once (read again if it moved). Records
 of one tenant (or one mailbox) in a worker batch race for the same items: a moved version, a transaction
 cancelled for a conflict, or a plain write refused because another record's transaction holds the item
 are all lost races, read and decided again after a jittered back-off; never a failed record or a lease
@@ -310,22 +310,28 @@ class DynamoDbGate:
         """Give the lease back and settle the login slots; never raises. All items in one write, on the
         versions the admission left them at (`admitted`, no read again): when nobody wrote them since
         (the usual case) that is one round trip, and one call's CPU on a small Lambda, not one per item.
-        If any moved meanwhile, each is then settled on its own (read, written back), all at once: a
-        settle needs no atomicity, only to land."""
+        Otherwise each is settled on its own, all at once (a settle needs no atomicity, only to land):
+        an item that moved meanwhile (often the lease, which every check of the tenant writes) is read
+        and written back; the others are written on their admitted version first."""
         changes = {_id(lease.key): (lease.key, _settler(lease.slot_id, None))}
         if login is not None:
             changes.update(self._login_changes(login, outcome))
-        if self._settled_as_admitted(list(changes.values()), admitted):
+        assumed = self._settled_as_admitted(list(changes.values()), admitted)
+        if assumed is None:
             return
-        threads = [threading.Thread(target=self._change, args=change) for change in changes.values()]
+        threads = [
+            threading.Thread(target=self._change, args=(key, change, assumed.get(item_id)))
+            for item_id, (key, change) in changes.items()
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
 
-    def _settled_as_admitted(self, changes: list[tuple[Key, SlotChange]], admitted: Items) -> bool:
-        """Apply every change to its item as the admission left it, in one conditional write; False if
-        that did not happen (an item moved since, or the write failed: settled one by one instead)."""
+    def _settled_as_admitted(self, changes: list[tuple[Key, SlotChange]], admitted: Items) -> Items | None:
+        """Apply every change to its item as the admission left it, in one conditional write. None once
+        done; else the items still worth assuming (those whose version a cancelled write did not find
+        moved; none after any other failure)."""
         now = self._clock()
         try:
             writes = [self._slot_write(key, admitted.get(_id(key)), change, now) for key, change in changes]
@@ -333,9 +339,20 @@ class DynamoDbGate:
                 self.client.put_item(**writes[0]["Put"])
             else:
                 self.client.transact_write_items(TransactItems=writes)
-        except (ClientError, BotoCoreError, LimitExceeded):
-            return False
-        return True
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                return {}
+            reasons = [reason.get("Code") for reason in exc.response.get("CancellationReasons", [])]
+            if len(reasons) != len(changes):
+                return {}
+            return {
+                _id(key): admitted.get(_id(key))
+                for (key, _change), reason in zip(changes, reasons, strict=True)
+                if reason in (None, "None")
+            }
+        except (BotoCoreError, LimitExceeded):
+            return {}
+        return None
 
     # ----- the per-minute counter -------------------------------------------------------------------
     def count_check(self, tenant: str) -> None:
@@ -429,12 +446,13 @@ class DynamoDbGate:
             }
         return {"Put": put}
 
-    def _change(self, key: Key, change: SlotChange) -> None:
-        """Apply `change` to a slot item (read consistently, written back if nobody wrote in between,
-        a lost race read again); never raises: what it would have kept lapses by itself."""
+    def _change(self, key: Key, change: SlotChange, assumed: dict[str, Any] | None = None) -> None:
+        """Apply `change` to a slot item: to `assumed` (the item as last seen) if given, else to the item
+        read consistently; written back on the condition that nobody wrote in between, a lost race read
+        again. Never raises: what it would have kept lapses by itself."""
         try:
             for race in range(MAX_SETTLE_RACES):
-                item = self._read([key])[_id(key)]
+                item = assumed if race == 0 and assumed is not None else self._read([key])[_id(key)]
                 put = self._slot_write(key, item, change, self._clock())["Put"]
                 try:
                     self.client.put_item(**put)
@@ -442,7 +460,8 @@ class DynamoDbGate:
                 except ClientError as exc:
                     if not _raced(exc):
                         raise LimitsUnavailable("a limit item could not be written") from exc
-                _back_off(race)
+                if race > 0 or assumed is None:
+                    _back_off(race)
         except (LimitsUnavailable, LimitExceeded, BotoCoreError, ClientError):
             pass
         logger.warning("could not settle a limit slot (it lapses by itself)")
