@@ -22,8 +22,9 @@ counter on its limit. All or nothing: a refused admission leaves no lease or cou
 lost race (a version moved meanwhile) reads and decides again. The limits are judged in a fixed order on
 what was read (concurrency, then the tenant's minute, then the mailbox's budgets), so a request over two
 limits is always told the same one. Settling needs no atomicity, only to land (and `CheckService` does
-it while the report is stored): one write of every item on the version the admission left it at (no read
-again), and only if one moved meanwhile, each item on its own, all at once (read again if it moved). Records
+it while the report is stored): one write of every item, the lease's slot removed whatever its item
+holds now, the login items on the versions the admission left them at (no read again); only if one of
+those moved meanwhile, each item on its own, all at once (a moved one read again). Records
 of one tenant (or one mailbox) in a worker batch race for the same items: a moved version, a transaction
 cancelled for a conflict, or a plain write refused because another record's transaction holds the item
 are all lost races, read and decided again after a jittered back-off; never a failed record or a lease
@@ -307,19 +308,20 @@ class DynamoDbGate:
     def _finish(
         self, lease: _Slot, login: _MailboxLogin | None, outcome: LoginOutcome, admitted: Items
     ) -> None:
-        """Give the lease back and settle the login slots; never raises. All items in one write, on the
-        versions the admission left them at (`admitted`, no read again): when nobody wrote them since
-        (the usual case) that is one round trip, and one call's CPU on a small Lambda, not one per item.
-        Otherwise each is settled on its own, all at once (a settle needs no atomicity, only to land):
-        an item that moved meanwhile (often the lease, which every check of the tenant writes) is read
-        and written back; the others are written on their admitted version first."""
-        changes = {_id(lease.key): (lease.key, _settler(lease.slot_id, None))}
-        if login is not None:
-            changes.update(self._login_changes(login, outcome))
-        assumed = self._settled_as_admitted(list(changes.values()), admitted)
+        """Give the lease back and settle the login slots; never raises. All items in one write: the
+        lease's slot removed whatever else its item holds now (every check of the tenant writes that
+        item, so its version is the one most likely to have moved), the login items on the versions the
+        admission left them at (`admitted`, no read again). When nobody wrote those since (the usual
+        case) that is one round trip, and one call's CPU on a small Lambda, not one per item. Otherwise
+        each is settled on its own, all at once (a settle needs no atomicity, only to land): a login item
+        that moved meanwhile is read and written back, the others written on their admitted version."""
+        release = self._release_write(lease)
+        changes = dict(self._login_changes(login, outcome)) if login is not None else {}
+        assumed = self._settled_as_admitted(release, list(changes.values()), admitted)
         if assumed is None:
             return
-        threads = [
+        threads = [threading.Thread(target=self._release, args=(release,))]
+        threads += [
             threading.Thread(target=self._change, args=(key, change, assumed.get(item_id)))
             for item_id, (key, change) in changes.items()
         ]
@@ -328,26 +330,67 @@ class DynamoDbGate:
         for thread in threads:
             thread.join()
 
-    def _settled_as_admitted(self, changes: list[tuple[Key, SlotChange]], admitted: Items) -> Items | None:
-        """Apply every change to its item as the admission left it, in one conditional write. None once
-        done; else the items still worth assuming (those whose version a cancelled write did not find
-        moved; none after any other failure)."""
+    def _release_write(self, lease: _Slot) -> dict[str, Any]:
+        """The lease's slot removed from its item, which moves to a new version (so that an admission
+        that read it before decides again), with no condition on the version it had: nothing another
+        check wrote is lost, and two releases never race. An item gone already (its TTL) is left gone."""
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": lease.key,
+                "UpdateExpression": "REMOVE #slots.#slot ADD #version :one",
+                "ConditionExpression": "attribute_exists(#pk)",
+                "ExpressionAttributeNames": {
+                    "#slots": "slots",
+                    "#slot": lease.slot_id,
+                    "#version": "version",
+                    "#pk": PK,
+                },
+                "ExpressionAttributeValues": {":one": {"N": "1"}},
+            }
+        }
+
+    def _release(self, release: dict[str, Any]) -> None:
+        """The lease given back on its own (after the joint write did not happen); never raises."""
+        for race in range(MAX_SETTLE_RACES):
+            try:
+                self.client.update_item(**release["Update"])
+                return
+            except ClientError as exc:
+                if _conditional_failure(exc):
+                    return  # the item is gone: there is no slot to give back
+                if not _raced(exc):
+                    break
+            except BotoCoreError:
+                break
+            _back_off(race)
+        logger.warning("could not settle a limit slot (it lapses by itself)")
+
+    def _settled_as_admitted(
+        self, release: dict[str, Any], changes: list[tuple[Key, SlotChange]], admitted: Items
+    ) -> Items | None:
+        """The lease's release and every login change on its item as the admission left it, in one write.
+        None once done; else the login items still worth assuming (those whose version a cancelled write
+        did not find moved; none after any other failure)."""
         now = self._clock()
         try:
-            writes = [self._slot_write(key, admitted.get(_id(key)), change, now) for key, change in changes]
+            writes = [release]
+            writes += [self._slot_write(key, admitted.get(_id(key)), change, now) for key, change in changes]
             if len(writes) == 1:
-                self.client.put_item(**writes[0]["Put"])
+                self.client.update_item(**release["Update"])
             else:
                 self.client.transact_write_items(TransactItems=writes)
         except ClientError as exc:
+            if len(changes) == 0 and _conditional_failure(exc):
+                return None  # the lease's item is gone: nothing to give back
             if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                 return {}
             reasons = [reason.get("Code") for reason in exc.response.get("CancellationReasons", [])]
-            if len(reasons) != len(changes):
+            if len(reasons) != len(changes) + 1:
                 return {}
             return {
                 _id(key): admitted.get(_id(key))
-                for (key, _change), reason in zip(changes, reasons, strict=True)
+                for (key, _change), reason in zip(changes, reasons[1:], strict=True)
                 if reason in (None, "None")
             }
         except (BotoCoreError, LimitExceeded):
