@@ -7,7 +7,7 @@ import dataclasses
 import hashlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -518,3 +518,40 @@ def test_a_lease_whose_item_is_gone_is_not_written_back(
 
     assert "Item" not in dynamodb.get_item(TableName=TABLE, Key=key, ConsistentRead=True)
     assert "could not settle" not in caplog.text
+
+
+class AnotherCheckFirst:
+    """moto's DynamoDB, except that right before this gate's first admission write, `other` admits
+    another check of the same tenant (it wins the race for the lease item)."""
+
+    def __init__(self, dynamodb: Any, other: Callable[[], Any]) -> None:
+        self._dynamodb = dynamodb
+        self._other: Callable[[], Any] | None = other
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._dynamodb, name)
+
+    def transact_write_items(self, **transaction: Any) -> Any:
+        if self._other is not None:
+            other, self._other = self._other, None
+            other()
+        return self._dynamodb.transact_write_items(**transaction)
+
+
+def test_an_admission_that_lost_a_race_decides_again_on_what_the_refusal_returned(
+    dynamodb: Any, clock: Clock
+) -> None:
+    limits = AbuseLimits(max_concurrent_handshakes=2, lease_seconds=90)
+    rival = make_gate(dynamodb, clock, limits)
+    client = AnotherCheckFirst(dynamodb, lambda: rival.admit("acme", None))
+    gate = DynamoDbGate(TABLE, limits, lambda _: "mac", client=client, clock=clock)
+    made = calls_made(dynamodb)
+
+    gate.admit("acme", None)
+
+    # read, refused (the rival's lease moved the item), written again on the item the refusal returned
+    assert made == ["BatchGetItem", "BatchGetItem", "TransactWriteItems", "TransactWriteItems",
+                    "TransactWriteItems"]  # fmt: skip
+    assert len(lease_slots(dynamodb, "acme")) == 2
+    with pytest.raises(LimitExceeded):  # both leases count: neither write lost the other's
+        rival.admit("acme", None)

@@ -117,7 +117,12 @@ class _MailboxLogin:
 
 
 class _Race(Exception):
-    """A version moved between the read and the write: read and decide again."""
+    """A version moved between the read and the write: decide again, on the items that refused as
+    DynamoDB returned them (`seen`), or on a new read when it did not return them all."""
+
+    def __init__(self, seen: Items | None = None) -> None:
+        super().__init__()
+        self.seen = seen
 
 
 class _CounterFull(Exception):
@@ -197,8 +202,9 @@ class DynamoDbGate:
             tenant_login = {PK: s(limits_pk(tenant)), SK: s(f"{LOGINS_SK}#{mailbox_key}")}
             shared_login = {PK: s(mailbox_pk(mailbox_key)), SK: s(LOGINS_SK)}
             keys += [tenant_login, shared_login]
+        seen: Items | None = None  # after a lost race: the items as the refusal returned them
         for race in range(MAX_WRITE_RACES):
-            items = self._read(keys)
+            items = self._read(keys) if seen is None else seen
             writes = [
                 self._take(lease, items, now + lease_for, self.limits.max_concurrent_handshakes,
                            Limit.TENANT_CONCURRENT_HANDSHAKES, now, holders=self._share)
@@ -215,7 +221,8 @@ class DynamoDbGate:
                 self._transact(writes, counter_at=1)
             except _CounterFull:
                 raise LimitExceeded(self._rate_limit, (minute + 1) * 60 - now) from None
-            except _Race:
+            except _Race as lost:
+                seen = None if lost.seen is None else {**items, **lost.seen}
                 _back_off(race)
                 continue
             return _DynamoDbAdmission(self, lease, login, _as_written(items, writes))
@@ -475,7 +482,12 @@ class DynamoDbGate:
         }
         if state.known:
             new_item["known"] = {"M": {mac: {"N": repr(end)} for mac, end in state.known.items()}}
-        put: dict[str, Any] = {"TableName": self.table_name, "Item": new_item}
+        # a refused write returns the item as it is now: the next decision needs no read
+        put: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Item": new_item,
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
         if item is None:
             put |= {
                 "ConditionExpression": "attribute_not_exists(#pk)",
@@ -542,7 +554,8 @@ class DynamoDbGate:
                 raise _Race() from None
             if error != "TransactionCanceledException":
                 raise LimitsUnavailable("the limit items could not be written") from exc
-            reasons = [reason.get("Code", "None") for reason in exc.response.get("CancellationReasons", [])]
+            cancelled = exc.response.get("CancellationReasons", [])
+            reasons = [reason.get("Code", "None") for reason in cancelled]
             failed = {index for index, code in enumerate(reasons) if code not in ("None", None)}
             if not failed or any(reasons[index] not in RETRYABLE_REASONS for index in failed):
                 raise LimitsUnavailable("the limit items could not be written") from exc
@@ -552,6 +565,9 @@ class DynamoDbGate:
                 and reasons[counter_at] == "ConditionalCheckFailed"
             ):
                 raise _CounterFull() from None
+            returned = [cancelled[index].get("Item") for index in failed]
+            if all(returned) and all(reasons[index] == "ConditionalCheckFailed" for index in failed):
+                raise _Race({_id(item): item for item in returned if item}) from None
             raise _Race() from None
         except BotoCoreError as exc:
             raise LimitsUnavailable("the limit items could not be written") from exc
