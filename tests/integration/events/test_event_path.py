@@ -330,18 +330,22 @@ def test_a_throttled_store_fails_the_record_and_the_retry_checks_it(
     from smtp_preflight.aws import clients
 
     dynamodb = clients.client("dynamodb")
-    real_put_item = dynamodb.put_item
+    real_transact = dynamodb.transact_write_items
     calls = {"reports": 0}
 
     def throttled(**kwargs):  # type: ignore[no-untyped-def]
-        if kwargs["Item"]["sk"]["S"] == "REPORT":
+        # the report (with its settings record's LATEST copy) is one transaction
+        if any(
+            write.get("Put", {}).get("Item", {}).get("sk") == {"S": "REPORT"}
+            for write in kwargs["TransactItems"]
+        ):
             calls["reports"] += 1
             if calls["reports"] == 1:
                 error = {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}
-                raise ClientError(error, "PutItem")
-        return real_put_item(**kwargs)
+                raise ClientError(error, "TransactWriteItems")
+        return real_transact(**kwargs)
 
-    monkeypatch.setattr(dynamodb, "put_item", throttled)
+    monkeypatch.setattr(dynamodb, "transact_write_items", throttled)
     saas.publish(saas.settings(1))
 
     # When the record fails, and SQS delivers it again

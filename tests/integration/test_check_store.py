@@ -1,0 +1,89 @@
+"""The check store on DynamoDB (moto): a report and its settings record's `LATEST` copy in one write, and
+an older check finishing late stored without replacing the newer `LATEST`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local.tables import create_checks_table
+from smtp_preflight.aws import clients
+from smtp_preflight.aws.check_store import CheckStore
+from smtp_preflight.model.findings import Status
+from smtp_preflight.model.identifiers import new_check_id
+from smtp_preflight.model.report import Report
+from smtp_preflight.rules import identify_provider
+
+TABLE = "store-test"
+NOW = 1_800_000_000.0
+
+
+@pytest.fixture
+def dynamodb() -> Iterator[Any]:
+    with mock_aws():
+        clients.client.cache_clear()
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_checks_table(client, TABLE)
+        yield client
+        clients.client.cache_clear()
+
+
+def report(at: float, status: Status = Status.PASSED) -> Report:
+    return Report(
+        check_id=new_check_id(at),
+        status=status,
+        settings={"host": "smtp.example.com"},
+        provider=identify_provider("smtp.example.com"),
+        findings=[],
+        handshake=None,
+        duration_ms=1,
+        created_at=datetime.fromtimestamp(at, UTC),
+    )
+
+
+def calls_made(dynamodb: Any) -> list[str]:
+    made: list[str] = []
+    dynamodb.meta.events.register("before-call.dynamodb.*", lambda model, **_: made.append(model.name))
+    return made
+
+
+def test_a_report_and_its_latest_copy_are_one_write(dynamodb: Any) -> None:
+    store = CheckStore(TABLE, client=dynamodb, clock=lambda: NOW)
+    made = calls_made(dynamodb)
+
+    stored = store.put_check("acme", report(NOW), "s1")
+
+    assert made == ["TransactWriteItems"]
+    assert store.get_check("acme", stored.check_id) == stored
+    latest = store.latest_check("acme", "s1")
+    assert latest is not None
+    assert latest.check_id == stored.check_id
+
+
+def test_an_older_check_finishing_late_is_stored_and_leaves_the_newer_latest(dynamodb: Any) -> None:
+    store = CheckStore(TABLE, client=dynamodb, clock=lambda: NOW)
+    newer = store.put_check("acme", report(NOW), "s1")
+    made = calls_made(dynamodb)
+
+    older = store.put_check("acme", report(NOW - 60, Status.FAILED), "s1")
+
+    assert made == ["TransactWriteItems", "PutItem"]  # LATEST refused alone: the report written alone
+    assert store.get_check("acme", older.check_id) == older
+    latest = store.latest_check("acme", "s1")
+    assert latest is not None
+    assert latest.check_id == newer.check_id
+
+
+def test_a_report_of_no_settings_record_is_one_put(dynamodb: Any) -> None:
+    store = CheckStore(TABLE, client=dynamodb, clock=lambda: NOW)
+    made = calls_made(dynamodb)
+
+    stored = store.put_check("acme", report(NOW))
+
+    assert made == ["PutItem"]
+    assert store.get_check("acme", stored.check_id) == stored
