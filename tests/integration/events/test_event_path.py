@@ -330,22 +330,18 @@ def test_a_throttled_store_fails_the_record_and_the_retry_checks_it(
     from smtp_preflight.aws import clients
 
     dynamodb = clients.client("dynamodb")
-    real_transact = dynamodb.transact_write_items
+    real_put_item = dynamodb.put_item
     calls = {"reports": 0}
 
     def throttled(**kwargs):  # type: ignore[no-untyped-def]
-        # the report (with its settings record's LATEST copy) is one transaction
-        if any(
-            write.get("Put", {}).get("Item", {}).get("sk") == {"S": "REPORT"}
-            for write in kwargs["TransactItems"]
-        ):
+        if kwargs["Item"]["sk"]["S"] == "REPORT":
             calls["reports"] += 1
             if calls["reports"] == 1:
                 error = {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}
-                raise ClientError(error, "TransactWriteItems")
-        return real_transact(**kwargs)
+                raise ClientError(error, "PutItem")
+        return real_put_item(**kwargs)
 
-    monkeypatch.setattr(dynamodb, "transact_write_items", throttled)
+    monkeypatch.setattr(dynamodb, "put_item", throttled)
     saas.publish(saas.settings(1))
 
     # When the record fails, and SQS delivers it again

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,12 +51,9 @@ MAX_LIST_LIMIT = 1000
 BATCH_WRITE_ITEMS = 25  # DynamoDB's BatchWriteItem maximum
 
 
-def _only_latest_refused(exc: ClientError) -> bool:
-    """The report-and-LATEST write was cancelled by LATEST's condition alone (a newer check is LATEST)."""
-    if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-        return False
-    reasons = [reason.get("Code", "None") for reason in exc.response.get("CancellationReasons", [])]
-    return reasons == ["None", "ConditionalCheckFailed"]
+# the settings record's LATEST is written in one of these while the report's own write runs (two independent
+# round trips at once); one per concurrent record the worker may run, as botocore's connection pool
+_LATEST_WRITES = ThreadPoolExecutor(max_workers=32, thread_name_prefix="latest")
 
 
 class StoreError(StoreFailed):
@@ -120,22 +118,19 @@ class CheckStore:
             if settings_id is not None:
                 self._put_latest(prefix, settings_id, item)
             return resource
-        if settings_id is None:
-            self._call("put_item", TableName=self.table_name, Item=item)
-            return resource
-        # LATEST is a copy of the report item, not a pointer to it: both in one write (one round trip,
-        # one call's CPU); when a newer check is LATEST already, only that part refuses, and the report
-        # is written alone
-        report_put = {"TableName": self.table_name, "Item": item}
-        latest_put = self._latest_put(prefix, settings_id, item)
+        # LATEST is a copy of the report item, not a pointer to it: both written at once
+        latest = (
+            None
+            if settings_id is None
+            else _LATEST_WRITES.submit(self._put_latest, prefix, settings_id, item)
+        )
         try:
-            self.client.transact_write_items(TransactItems=[{"Put": report_put}, {"Put": latest_put}])
-        except ClientError as exc:
-            if not _only_latest_refused(exc):
-                raise StoreError("DynamoDB transact_write_items (report and LATEST) failed") from exc
-            self._call("put_item", **report_put)
-        except BotoCoreError as exc:
-            raise StoreError("DynamoDB transact_write_items (report and LATEST) failed") from exc
+            self._call("put_item", TableName=self.table_name, Item=item)
+        finally:
+            if latest is not None:
+                wait([latest])
+        if latest is not None:
+            latest.result()  # raises its StoreError
         return resource
 
     def start_check(self, tenant: str, running: RunningCheck) -> None:
@@ -210,8 +205,7 @@ class CheckStore:
             item["settingsId"] = s(resource.settings_id)
         return item
 
-    def _latest_put(self, prefix: str, settings_id: str, report_item: dict[str, Any]) -> dict[str, Any]:
-        """The put of the settings record's LATEST copy of `report_item`, unless a newer check is it."""
+    def _put_latest(self, prefix: str, settings_id: str, report_item: dict[str, Any]) -> None:
         latest = {
             key: value
             for key, value in report_item.items()
@@ -219,18 +213,15 @@ class CheckStore:
         }
         latest[PK] = s(settings_pk(prefix, settings_id))
         latest[SK] = s(LATEST_SK)
-        return {
-            "TableName": self.table_name,
-            "Item": latest,
-            # check ids are ULIDs: an older check finishing late must not replace a newer result
-            "ConditionExpression": "attribute_not_exists(#pk) OR #checkId <= :checkId",
-            "ExpressionAttributeNames": {"#pk": PK, "#checkId": "checkId"},
-            "ExpressionAttributeValues": {":checkId": latest["checkId"]},
-        }
-
-    def _put_latest(self, prefix: str, settings_id: str, report_item: dict[str, Any]) -> None:
         try:
-            self.client.put_item(**self._latest_put(prefix, settings_id, report_item))
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=latest,
+                # check ids are ULIDs: an older check finishing late must not replace a newer result
+                ConditionExpression="attribute_not_exists(#pk) OR #checkId <= :checkId",
+                ExpressionAttributeNames={"#pk": PK, "#checkId": "checkId"},
+                ExpressionAttributeValues={":checkId": latest["checkId"]},
+            )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 return  # a newer check is already the latest: nothing to do
