@@ -8,17 +8,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from local.tables import create_checks_table
-from smtp_preflight.aws import clients
 from smtp_preflight.aws.check_store import CheckStore
 from smtp_preflight.model.findings import Status
 from smtp_preflight.model.identifiers import new_check_id
 from smtp_preflight.model.report import Report
 from smtp_preflight.rules import identify_provider
+from tests.support.moto_tables import calls_made, checks_table
 
 TABLE = "store-test"
 NOW = 1_800_000_000.0
@@ -26,12 +23,8 @@ NOW = 1_800_000_000.0
 
 @pytest.fixture
 def dynamodb() -> Iterator[Any]:
-    with mock_aws():
-        clients.client.cache_clear()
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        create_checks_table(client, TABLE)
+    with checks_table(TABLE) as client:
         yield client
-        clients.client.cache_clear()
 
 
 def report(at: float, status: Status = Status.PASSED) -> Report:
@@ -45,12 +38,6 @@ def report(at: float, status: Status = Status.PASSED) -> Report:
         duration_ms=1,
         created_at=datetime.fromtimestamp(at, UTC),
     )
-
-
-def calls_made(dynamodb: Any) -> list[str]:
-    made: list[str] = []
-    dynamodb.meta.events.register("before-call.dynamodb.*", lambda model, **_: made.append(model.name))
-    return made
 
 
 def test_a_report_and_its_latest_copy_are_two_puts(dynamodb: Any) -> None:

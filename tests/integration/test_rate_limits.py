@@ -10,18 +10,15 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 from pydantic import SecretStr
 
-from local.tables import create_checks_table
-from smtp_preflight.aws import clients
 from smtp_preflight.aws.keys import LEASES_SK, PK, SK, limits_pk
 from smtp_preflight.aws.rate_limits import DynamoDbGate
 from smtp_preflight.limits import AbuseLimits, Limit, LimitExceeded, LimitsUnavailable, LoginOutcome, Mailbox
 from tests.support.moto_atomic import AtomicRequests
+from tests.support.moto_tables import calls_made, checks_table
 
 TABLE = "limits-test"
 LIMITS = AbuseLimits(
@@ -44,12 +41,8 @@ class Clock:
 
 @pytest.fixture
 def dynamodb() -> Iterator[Any]:
-    with mock_aws():
-        clients.client.cache_clear()
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        create_checks_table(client, TABLE)
+    with checks_table(TABLE) as client:
         yield client
-        clients.client.cache_clear()
 
 
 @pytest.fixture
@@ -403,13 +396,6 @@ def test_a_lease_is_given_back_even_when_its_item_is_in_another_records_transact
 
     assert client.conflicts == 0
     gate.admit("acme", None)  # the only lease came back: not left to lapse in 90 s
-
-
-def calls_made(dynamodb: Any) -> list[str]:
-    """The DynamoDB operations `dynamodb` sends from now on, in order."""
-    made: list[str] = []
-    dynamodb.meta.events.register("before-call.dynamodb.*", lambda model, **_: made.append(model.name))
-    return made
 
 
 def lease_slots(dynamodb: Any, tenant: str) -> dict[str, Any]:
