@@ -59,6 +59,11 @@ class RequestLog:
             if self._capture not in handler.filters:
                 handler.addFilter(self._capture)
 
+    def uninstall(self) -> None:
+        """Stop capturing: the handlers print their JSON lines again (a test's log, at its end)."""
+        for handler in powertools_handlers():
+            handler.removeFilter(self._capture)
+
     def replay(self, records: list[dict[str, object]]) -> None:
         """Records an execution environment captured during one invocation (`local.functions`), handled as
         if logged here: in the request being answered, or on a line of their own (the event worker)."""

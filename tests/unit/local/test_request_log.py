@@ -6,7 +6,7 @@ import io
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
@@ -28,17 +28,32 @@ def handler_logger() -> Iterator[tuple[logging.Logger, io.StringIO]]:
     logger.removeHandler(handler)
 
 
+@pytest.fixture
+def installed() -> Iterator[Callable[[RequestLog], RequestLog]]:
+    """Installs a test's request log, and takes it off the process's Powertools handlers at the test's
+    end: left on, it would swallow the INFO lines later tests read from the service's logger."""
+    logs: list[RequestLog] = []
+
+    def install(log: RequestLog) -> RequestLog:
+        log.install()
+        logs.append(log)
+        return log
+
+    yield install
+    for log in logs:
+        log.uninstall()
+
+
 def _finished(logger: logging.Logger) -> None:
     extra = {"status": "failed", "findingCodes": ["AUTH_FAILED"], "checkId": "01M8"}
     logger.info("check finished", extra=extra)
 
 
 def test_text_lines_say_method_path_status_duration_and_the_check(
-    handler_logger: tuple[logging.Logger, io.StringIO],
+    handler_logger: tuple[logging.Logger, io.StringIO], installed: Callable[[RequestLog], RequestLog]
 ) -> None:
     logger, json_out = handler_logger
-    log = RequestLog(format="text", stream=io.StringIO())
-    log.install()
+    log = installed(RequestLog(format="text", stream=io.StringIO()))
 
     with log.request("POST", "/v1/smtp-checks?x=1", "127.0.0.1") as entry:
         _finished(logger)
@@ -55,11 +70,12 @@ def test_text_lines_say_method_path_status_duration_and_the_check(
     "hostile", ["\x1b[2J\x1b]0;owned\x07", "\x07\x07", "\u202eevil", "\x9b31m", "a\rb\nc", "\x00"]
 )
 def test_text_lines_escape_what_a_terminal_would_act_on(
-    handler_logger: tuple[logging.Logger, io.StringIO], hostile: str
+    handler_logger: tuple[logging.Logger, io.StringIO],
+    installed: Callable[[RequestLog], RequestLog],
+    hostile: str,
 ) -> None:
     logger, _ = handler_logger
-    log = RequestLog(format="text", stream=io.StringIO())
-    log.install()
+    log = installed(RequestLog(format="text", stream=io.StringIO()))
 
     with log.request("POST", f"/v1/smtp-checks/{hostile}?q={hostile}", "127.0.0.1") as entry:
         logger.warning("odd %s", hostile)
@@ -72,12 +88,11 @@ def test_text_lines_escape_what_a_terminal_would_act_on(
 
 
 def test_json_keeps_the_handlers_lines_and_adds_an_access_record(
-    handler_logger: tuple[logging.Logger, io.StringIO],
+    handler_logger: tuple[logging.Logger, io.StringIO], installed: Callable[[RequestLog], RequestLog]
 ) -> None:
     logger, json_out = handler_logger
     access = io.StringIO()
-    log = RequestLog(format="json", stream=io.StringIO(), json_stream=access)
-    log.install()
+    log = installed(RequestLog(format="json", stream=io.StringIO(), json_stream=access))
 
     with log.request("GET", "/v1/smtp-checks", "127.0.0.1") as entry:
         _finished(logger)
