@@ -5,6 +5,7 @@ providers and our adapters' providers are gone, and `random` draws another seque
 
 from __future__ import annotations
 
+import importlib
 import random
 from collections.abc import Iterator
 
@@ -13,6 +14,7 @@ import pytest
 import snapshot_restore_py
 from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
 from moto import mock_aws
+from pydantic import BaseModel, ConfigDict
 
 from smtp_preflight.aws import snapstart
 from smtp_preflight.aws.clients import client as aws_client
@@ -21,6 +23,12 @@ from smtp_preflight.aws.idempotency import persistence_layer
 from smtp_preflight.aws.secrets import CredentialsReader
 
 KEY_SECRET = "smtp-preflight/test-hmac-key"
+
+
+def snapshot() -> None:
+    """What the runtime does before taking a snapshot: each registered hook, in registration order."""
+    for hook, args, kwargs in snapshot_restore_py.get_before_snapshot():
+        hook(*args, **kwargs)
 
 
 def restore() -> None:
@@ -101,3 +109,41 @@ def test_an_adapter_that_no_longer_exists_is_not_kept_alive_for_the_hook(aws: No
     del reader
 
     restore()  # nothing to forget for it, and no error
+
+
+DEFERRED_MODELS_IN = (  # the modules that hold the functions' deferred models
+    "smtp_preflight.async_checks.running",
+    "smtp_preflight.config.environment",
+    "smtp_preflight.watch.drift",
+    "smtp_preflight.watch.schedule",
+    "smtp_preflight.worker.settings_events",
+)
+
+
+def _models() -> list[type[BaseModel]]:
+    found: list[type[BaseModel]] = []
+    pending = list(BaseModel.__subclasses__())
+    while pending:
+        model = pending.pop()
+        if model not in found:
+            found.append(model)
+            pending.extend(model.__subclasses__())
+    return found
+
+
+def test_before_a_snapshot_every_deferred_model_is_built() -> None:
+    for module in DEFERRED_MODELS_IN:
+        importlib.import_module(module)
+
+    class Deferred(BaseModel):  # one that no other test can have built already
+        model_config = ConfigDict(defer_build=True)
+        name: str
+
+    assert not Deferred.__pydantic_complete__
+
+    snapshot()
+
+    assert Deferred.__pydantic_complete__
+    ours = [model for model in _models() if model.__module__.startswith("smtp_preflight.")]
+    assert [model.__name__ for model in ours if not model.__pydantic_complete__] == []
+    assert Deferred.model_validate({"name": "built"}).name == "built"

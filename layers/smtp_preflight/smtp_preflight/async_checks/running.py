@@ -58,7 +58,15 @@ MAX_POLL_AFTER_SECONDS = 30  # the polling hint while a check waits: never longe
 RUNNING: Literal["running"] = "running"
 
 
+# The running check's models (and the two messages below) are built on first use (`defer_build`): a worker
+# serving settings events, or an API serving synchronous checks, never builds them; SnapStart builds every
+# deferred model before its snapshot (`aws.snapstart`).
+DEFERRED = ConfigDict(defer_build=True)
+
+
 class StageInProgress(CamelModel):
+    model_config = DEFERRED
+
     name: StageName
     started_at: datetime
 
@@ -74,12 +82,16 @@ class WaitReason(StrEnum):
 class Waiting(CamelModel):
     """Why a queued check has not started, and about when a worker takes it up again."""
 
+    model_config = DEFERRED
+
     reason: WaitReason = Field(description="The limit it waits for.")
     until: datetime = Field(description="About when a worker tries it again.")
 
 
 class Progress(CamelModel):
     """What the worker writes while a check runs, or while it waits (then also its moved deadlines)."""
+
+    model_config = DEFERRED
 
     stages: list[Stage] = Field(default_factory=list)
     current_stage: StageInProgress | None = None
@@ -90,6 +102,8 @@ class Progress(CamelModel):
 
 class RunningCheck(CamelModel):
     """A check accepted and not finished yet (`status: "running"`)."""
+
+    model_config = DEFERRED
 
     check_id: str
     status: Literal["running"] = RUNNING

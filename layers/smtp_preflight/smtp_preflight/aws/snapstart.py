@@ -14,6 +14,10 @@ init created is then the same in all of them, and as old as the snapshot (up to 
 Kept as snapshotted: the TLS client context (`handshake.tls`, made during init): trust roots and
 settings only, no key, session, connection or random state.
 
+Before the snapshot, `complete_deferred_models` builds the pydantic models whose build a cold start defers
+to their first use (`defer_build`: those that most records never use): in the snapshot they cost nothing,
+and a restored environment never builds one on a request's path.
+
 `refresh_after_restore` forgets them all, and each is created again at its next use. It is registered with
 `snapshot_restore_py` (pinned in the layer; the runtime calls the hook only when restoring from a
 snapshot, so without SnapStart it never runs). Adapters that keep their own provider or client register
@@ -29,7 +33,8 @@ from collections.abc import Callable
 
 import boto3
 from aws_lambda_powertools.utilities import parameters
-from snapshot_restore_py import register_after_restore
+from pydantic import BaseModel
+from snapshot_restore_py import register_after_restore, register_before_snapshot
 
 from .clients import client as aws_client
 
@@ -58,6 +63,20 @@ def refresh_after_restore() -> None:
             forget()
 
 
+def complete_deferred_models() -> None:
+    """Build every model class still deferred (generic ones are built per parametrisation, not here)."""
+    pending: list[type[BaseModel]] = list(BaseModel.__subclasses__())
+    seen: set[type[BaseModel]] = set()
+    while pending:
+        model = pending.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        pending.extend(model.__subclasses__())
+        if not model.__pydantic_complete__ and not model.__pydantic_generic_metadata__["parameters"]:
+            model.model_rebuild()
+
+
 def _new_default_session() -> None:
     """boto3's default session anew (its credential chain resolved the snapshot's credentials), keeping
     the old one's data loader: the service models it already parsed are the same in every environment,
@@ -69,4 +88,5 @@ def _new_default_session() -> None:
         boto3.DEFAULT_SESSION._session.register_component("data_loader", loader)
 
 
+register_before_snapshot(complete_deferred_models)
 register_after_restore(refresh_after_restore)

@@ -28,9 +28,10 @@ CommaSeparated = Annotated[tuple[str, ...], BeforeValidator(_comma_separated)]
 
 
 class FunctionEnvironment(BaseModel):
-    """Base of the per-function models: aliases are the variable names; other variables are ignored."""
+    """Base of the per-function models: aliases are the variable names; other variables are ignored.
+    Each is built when first read (`defer_build`): a function builds its own, never the bases."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=False)
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=False, defer_build=True)
 
 
 EnvironmentModel = TypeVar("EnvironmentModel", bound=FunctionEnvironment)

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from pydantic import ConfigDict
+
 from smtp_preflight.model.codes import Severity
 from smtp_preflight.model.findings import Finding, Status
 from smtp_preflight.model.report import CamelModel, CheckResource
@@ -47,6 +49,8 @@ def has_changed(previous: WatchedReport, current: WatchedReport) -> bool:
 class CheckStatusChanged(CamelModel):
     """`SmtpCheckStatusChanged`'s detail (source `smtp-preflight`): a re-check whose verdict differs from
     the previous watched report of the same settings record. Fetch either with `GET /v1/smtp-checks/{id}`."""
+
+    model_config = ConfigDict(defer_build=True)  # built at the first change, not on every cold start
 
     tenant_id: str
     settings_id: str

@@ -135,7 +135,12 @@ class SettingsDeleted(CamelModel):
     """`SmtpSettingsDeleted`'s detail."""
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, hide_input_in_errors=True, validate_by_name=False, validate_by_alias=True
+        extra="forbid",
+        frozen=True,
+        hide_input_in_errors=True,
+        validate_by_name=False,
+        validate_by_alias=True,
+        defer_build=True,  # built at the first deletion, not on every cold start
     )
 
     tenant_id: EntityId
