@@ -284,13 +284,17 @@ def test_a_tenants_checks_hold_at_most_its_share_of_the_workers_environments(
 
 @pytest.mark.parametrize("tenants", [1, 12])
 def test_racing_admissions_never_overfill_a_mailbox(dynamodb: Any, clock: Clock, tenants: int) -> None:
-    gate = wide_gate(AtomicRequests(dynamodb), clock, max_failed_logins_per_mailbox=5)
+    # a gate each, as separate environments: within one, a tenant's admissions take turns and never race
+    atomic = AtomicRequests(dynamodb)
+    gates = [wide_gate(atomic, clock, max_failed_logins_per_mailbox=5) for _ in range(12)]
     cleared: list[object] = []  # admitted with AUTH allowed
     lock = threading.Lock()
 
     def attempt(index: int) -> None:
         try:
-            admission = gate.admit(f"tenant-{index % tenants}", ALICE, secret=SecretStr(f"guess-{index}"))
+            admission = gates[index].admit(
+                f"tenant-{index % tenants}", ALICE, secret=SecretStr(f"guess-{index}")
+            )
         except (LimitExceeded, LimitsUnavailable):
             return
         if admission.withheld is None:
@@ -541,3 +545,29 @@ def test_an_admission_that_lost_a_race_decides_again_on_what_the_refusal_returne
     assert len(lease_slots(dynamodb, "acme")) == 2
     with pytest.raises(LimitExceeded):  # both leases count: neither write lost the other's
         rival.admit("acme", None)
+
+
+def test_one_tenants_admissions_in_one_process_take_turns_instead_of_racing(
+    dynamodb: Any, clock: Clock
+) -> None:
+    gate = wide_gate(AtomicRequests(dynamodb), clock)
+    made = calls_made(dynamodb)
+    start = threading.Barrier(8)
+    admitted: list[object] = []
+
+    def attempt(index: int) -> None:
+        mailbox = Mailbox(host="smtp.example.com", username="u" * (index + 1))  # a key each (by length)
+        start.wait()
+        admitted.append(gate.admit("acme", mailbox, secret=SecretStr(f"secret-{index}")))
+
+    threads = [threading.Thread(target=attempt, args=(index,)) for index in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(admitted) == 8
+    assert len(lease_slots(dynamodb, "acme")) == 8
+    # each read what the one before it wrote: no write refused, no second read
+    assert made.count("BatchGetItem") == 8
+    assert made.count("TransactWriteItems") == 8
