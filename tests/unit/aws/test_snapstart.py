@@ -120,17 +120,6 @@ DEFERRED_MODELS_IN = (  # the modules that hold the functions' deferred models
 )
 
 
-def _models() -> list[type[BaseModel]]:
-    found: list[type[BaseModel]] = []
-    pending = list(BaseModel.__subclasses__())
-    while pending:
-        model = pending.pop()
-        if model not in found:
-            found.append(model)
-            pending.extend(model.__subclasses__())
-    return found
-
-
 def test_before_a_snapshot_every_deferred_model_is_built() -> None:
     for module in DEFERRED_MODELS_IN:
         importlib.import_module(module)
@@ -144,6 +133,6 @@ def test_before_a_snapshot_every_deferred_model_is_built() -> None:
     snapshot()
 
     assert Deferred.__pydantic_complete__
-    ours = [model for model in _models() if model.__module__.startswith("smtp_preflight.")]
+    ours = [model for model in snapstart.model_classes() if model.__module__.startswith("smtp_preflight.")]
     assert [model.__name__ for model in ours if not model.__pydantic_complete__] == []
     assert Deferred.model_validate({"name": "built"}).name == "built"

@@ -65,16 +65,21 @@ def refresh_after_restore() -> None:
 
 def complete_deferred_models() -> None:
     """Build every model class still deferred (generic ones are built per parametrisation, not here)."""
-    pending: list[type[BaseModel]] = list(BaseModel.__subclasses__())
-    seen: set[type[BaseModel]] = set()
-    while pending:
-        model = pending.pop()
-        if model in seen:
-            continue
-        seen.add(model)
-        pending.extend(model.__subclasses__())
+    for model in model_classes():
         if not model.__pydantic_complete__ and not model.__pydantic_generic_metadata__["parameters"]:
             model.model_rebuild()
+
+
+def model_classes() -> list[type[BaseModel]]:
+    """Every pydantic model class defined in this process so far (subclasses of subclasses too)."""
+    found: dict[type[BaseModel], None] = {}
+    pending = list(BaseModel.__subclasses__())
+    while pending:
+        model = pending.pop()
+        if model not in found:
+            found[model] = None
+            pending.extend(model.__subclasses__())
+    return list(found)
 
 
 def _new_default_session() -> None:
