@@ -1,5 +1,6 @@
-"""Name resolution as deployed, driven by a real DNS server: NXDOMAIN and NODATA are the user's to fix;
-SERVFAIL, a refusal and silence are an outage (ours to retry), through libc's getaddrinfo for the
+"""Name resolution as deployed, driven by a real DNS server: NXDOMAIN and NODATA are the user's to fix
+(except for a provider's published server name, which exists: then the resolver is wrong); SERVFAIL, a
+refusal and silence are an outage (ours to retry), through libc's getaddrinfo for the
 handshake and dnspython for MX lookups; /etc/hosts still answers. Runs in a private network and mount
 namespace (`tests/support/dns_namespace.py`), so it needs `unshare` with root (CI runs as root)."""
 
@@ -60,6 +61,18 @@ def test_the_handshake_tells_a_missing_name_from_a_failing_resolver(
     got = (finding["code"], finding["actor"], finding["retryable"], finding["field"])
     assert (*got, finding["params"]["dnsAnswer"]) == expected
     assert finding["params"]["stage"] == "resolve"
+
+
+@pytest.mark.parametrize(
+    ("name", "answer"), [("nxdomain", "NXDOMAIN"), ("nodata", "NODATA"), ("asTyped", "NXDOMAIN")]
+)
+def test_a_resolver_that_denies_a_providers_published_name_is_wrong_not_the_user(
+    outcomes: dict[str, Any], name: str, answer: str
+) -> None:
+    finding = outcomes["published"][name]
+
+    got = (finding["code"], finding["actor"], finding["retryable"], finding["field"])
+    assert (*got, finding["params"]["dnsAnswer"]) == ("DNS_DENIES_KNOWN_HOST", "service", True, None, answer)
 
 
 @pytest.mark.parametrize(

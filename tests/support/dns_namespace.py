@@ -36,10 +36,20 @@ RESOLV_CONF = "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP, MS_BIND = 0x8913, 0x8914, 0x1, 4096
 
 
+PUBLISHED = {  # providers' published server names, as a wrong or filtering resolver answers them
+    "nxdomain": "smtp.gmail.com",  # not in the zone: NXDOMAIN
+    "nodata": "smtp.mail.yahoo.com",  # in the zone without an address: NODATA
+    "asTyped": "SMTP.Office365.com.",  # as a user may type it: the check normalises it first
+}
+
+
 def zone() -> Zone:
     """One name per outcome: an address, NODATA, SERVFAIL, REFUSED, silence; anything else NXDOMAIN."""
     return Zone(
-        mx={f"nodata.{DOMAIN}": [(10, f"mx.{DOMAIN}")]},  # a name with MX records but no address
+        mx={  # names with MX records but no address
+            f"nodata.{DOMAIN}": [(10, f"mx.{DOMAIN}")],
+            PUBLISHED["nodata"]: [(10, f"mx.{DOMAIN}")],
+        },
         a={f"smtp.{DOMAIN}": ["192.0.2.25"]},  # and one with an address but no MX records
         failing={f"servfail.{DOMAIN}": "SERVFAIL", f"refused.{DOMAIN}": "REFUSED"},
         silent={f"silent.{DOMAIN}"},
@@ -83,6 +93,7 @@ async def scenarios() -> dict[str, Any]:
     hosts = [f"{name}.{DOMAIN}" for name in NAMES]
     mx_lookup = DnsMxLookup()  # the system's resolver: our resolv.conf
     handshakes = await asyncio.gather(*(resolve_stage(host) for host in hosts))
+    published = await asyncio.gather(*(resolve_stage(host) for host in PUBLISHED.values()))
     mx_hosts = [
         f"smtp.{DOMAIN}" if name == "nodata" else host for name, host in zip(NAMES, hosts, strict=True)
     ]
@@ -91,6 +102,7 @@ async def scenarios() -> dict[str, Any]:
     in_dns = await system_resolver(f"smtp.{DOMAIN}", 587)
     return {
         "handshake": dict(zip(NAMES, handshakes, strict=True)),
+        "published": dict(zip(PUBLISHED, published, strict=True)),
         "mx": {name: answer.failure for name, answer in zip(NAMES, mx, strict=True)},
         "hostsFile": [str(address) for address in pinned],
         "dns": [str(address) for address in in_dns],

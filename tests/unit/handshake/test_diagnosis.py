@@ -199,6 +199,40 @@ def test_a_name_that_is_not_there_is_the_users_an_outage_is_ours(
     assert finding.model_dump(mode="json", by_alias=True)["params"]["dnsAnswer"] == answer
 
 
+@pytest.mark.parametrize(
+    "host", ["smtp.gmail.com", "smtp.office365.com", "smtp-mail.outlook.com", "smtp.mail.yahoo.com"]
+)
+@pytest.mark.parametrize("answer", [DnsAnswer.NXDOMAIN, DnsAnswer.NODATA])
+def test_a_published_server_name_that_does_not_resolve_is_the_resolvers_fault(
+    host: str, answer: DnsAnswer
+) -> None:
+    finding = diagnose_error(S.RESOLVE, HostNotFound(host, answer), Context(host, 587, Security.STARTTLS))
+
+    assert (finding.code, finding.actor, finding.retryable, finding.field) == (
+        "DNS_DENIES_KNOWN_HOST",
+        "service",
+        True,
+        None,
+    )
+    assert finding.params["dns_answer"] == answer.value
+    assert "spelling" not in finding.advice
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "smtp.gmai1.com",  # a slip away from a published name: the user's to fix
+        "smtp.gmail.com.example.net",
+        "contoso-com.mail.protection.outlook.com",  # a tenant's MX name may truly not exist
+        "mail.example.com",
+    ],
+)
+def test_any_other_name_that_does_not_resolve_stays_the_users(host: str) -> None:
+    finding = diagnose_error(S.RESOLVE, HostNotFound(host), Context(host, 587, Security.STARTTLS))
+
+    assert (finding.code, finding.actor, finding.field) == ("HOST_NOT_FOUND", "user", "host")
+
+
 def test_not_tls_on_a_tls_port_is_a_mode_mismatch() -> None:
     tls_context = Context("smtp.example.com", 465, Security.TLS)
 

@@ -23,7 +23,7 @@ from smtp_preflight.model.codes import SPECS, Actor
 from smtp_preflight.model.findings import Finding, ParamValue, make_finding
 from smtp_preflight.model.report import Reply, StageName
 from smtp_preflight.model.settings import Security
-from smtp_preflight.rules import mode_mismatch_params
+from smtp_preflight.rules import is_published_host, mode_mismatch_params
 
 from .connection import MalformedReply
 from .reply_rules import (
@@ -174,8 +174,8 @@ Classifier = Callable[[StageName, BaseException, Context], str | None]
 
 
 def _guard(stage: StageName, error: BaseException, context: Context) -> str | None:
-    if isinstance(error, HostNotFound):
-        return "HOST_NOT_FOUND"
+    if isinstance(error, HostNotFound):  # unless the name is one a provider publishes: then DNS is wrong
+        return "DNS_DENIES_KNOWN_HOST" if is_published_host(context.host) else "HOST_NOT_FOUND"
     if isinstance(error, DnsTemporaryFailure):
         return "DNS_TEMPORARY_FAILURE"
     if isinstance(error, HostNotPublic):

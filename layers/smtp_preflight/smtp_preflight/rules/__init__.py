@@ -16,7 +16,7 @@ AUTH, see `smtp_preflight.release`), `identify_provider`, `lookup_host`.
 """
 
 from .evaluate import RELEASE_CHECKS, evaluate_rules, mode_mismatch_params
-from .providers import HostKind, lookup_host
+from .providers import HostKind, is_published_host, lookup_host
 from .typos import identify_provider
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "HostKind",
     "evaluate_rules",
     "identify_provider",
+    "is_published_host",
     "lookup_host",
     "mode_mismatch_params",
 ]

@@ -19,7 +19,7 @@ from smtp_preflight.model.report import ProviderId, ProviderRef
 from smtp_preflight.wording import i18n
 
 from .distance import SLIP_DISTANCE, within_edits
-from .mailbox_providers import by_submission_host
+from .mailbox_providers import MAILBOX_PROVIDERS, by_submission_host
 
 
 class HostKind(StrEnum):
@@ -146,6 +146,19 @@ def lookup_host(host: str) -> HostEntry | None:
             codes = () if _near(host, canonical) else ("PROVIDER_HOST_NOT_SUBMISSION",)
             return HostEntry(_host(re.escape(host)), provider, HostKind.OTHER, codes, canonical)
     return None
+
+
+PUBLISHED_HOSTS = frozenset(
+    {entry.canonical_host for entry in CATALOGUE} | {p.submission.host for p in MAILBOX_PROVIDERS}
+)
+"""The server names providers publish for sending from an app: names that exist."""
+
+
+def is_published_host(host: str) -> bool:
+    """True for a normalised host that a provider publishes as its submission server. Such a name exists,
+    so a resolver that says it does not (NXDOMAIN, or no address) is wrong or filtered: a DNS problem on
+    the side of whoever runs the check, never the user's spelling."""
+    return host in PUBLISHED_HOSTS
 
 
 def _near(host: str, canonical: str) -> bool:
