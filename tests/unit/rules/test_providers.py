@@ -12,7 +12,7 @@ from smtp_preflight.model.report import ProviderId
 from smtp_preflight.model.settings import SmtpSettings
 from smtp_preflight.rules import evaluate_rules
 from smtp_preflight.rules.mailbox_providers import MAILBOX_PROVIDERS, by_address_domain, by_mx_host
-from smtp_preflight.rules.providers import PUBLISHED_HOSTS, is_published_host
+from smtp_preflight.rules.providers import CATALOGUE, CATALOGUE_NAMES, PUBLISHED_HOSTS, is_published_host
 from smtp_preflight.rules.typos import identify_provider, recognise_host
 
 M365, MX_365 = ProviderId.MICROSOFT365, "M365_MX_ENDPOINT_UNSUPPORTED"
@@ -140,11 +140,16 @@ def test_the_longest_mx_suffix_wins() -> None:
     assert by_mx_host("mx.evil-gmx.net") is None  # a suffix matches whole labels only
 
 
-def test_published_hosts_are_every_providers_submission_server_and_nothing_else() -> None:
+def test_published_hosts_are_the_providers_fixed_names_and_nothing_else() -> None:
     submission_hosts = {entry.submission.host for entry in MAILBOX_PROVIDERS}
 
     assert submission_hosts <= PUBLISHED_HOSTS
     assert {"smtp.gmail.com", "smtp.office365.com", "smtp-mail.outlook.com"} <= PUBLISHED_HOSTS
     assert all(is_published_host(host) for host in PUBLISHED_HOSTS)
-    for other in ("smtp-relay.gmail.com", "x.mail.protection.outlook.com", "smtp.gmai1.com", "gmail.com"):
+    for other in ("x.mail.protection.outlook.com", "smtp.gmai1.com", "gmail.com", "mail.example.com"):
         assert not is_published_host(other)
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE_NAMES))
+def test_every_other_catalogue_name_is_one_of_its_rows(name: str) -> None:
+    assert any(entry.pattern.match(name) for entry in CATALOGUE)

@@ -148,16 +148,32 @@ def lookup_host(host: str) -> HostEntry | None:
     return None
 
 
-PUBLISHED_HOSTS = frozenset(
-    {entry.canonical_host for entry in CATALOGUE} | {p.submission.host for p in MAILBOX_PROVIDERS}
+CATALOGUE_NAMES = frozenset(
+    {
+        "smtp.googlemail.com",
+        "smtp-relay.gmail.com",
+        "smtp.google.com",
+        "aspmx.l.google.com",
+        "outlook.office365.com",
+        "smtp.live.com",
+    }
 )
-"""The server names providers publish for sending from an app: names that exist."""
+"""The catalogue rows' other fixed names (each matches its row: a unit test says so); a tenant's MX name
+(`contoso-com.mail.protection.outlook.com`) is not among them: it exists only if the tenant does."""
+
+PUBLISHED_HOSTS = frozenset(
+    {entry.canonical_host for entry in CATALOGUE}
+    | {provider.submission.host for provider in MAILBOX_PROVIDERS}
+    | CATALOGUE_NAMES
+)
+"""The server names providers publish (for apps, and the relays and MX hosts people pick by mistake):
+names that exist."""
 
 
 def is_published_host(host: str) -> bool:
-    """True for a normalised host that a provider publishes as its submission server. Such a name exists,
-    so a resolver that says it does not (NXDOMAIN, or no address) is wrong or filtered: a DNS problem on
-    the side of whoever runs the check, never the user's spelling."""
+    """True for a normalised host that a provider publishes. Such a name exists, so a resolver that says
+    it does not (NXDOMAIN, or no address) is wrong or filtered: a DNS problem where the check runs, never
+    the user's spelling."""
     return host in PUBLISHED_HOSTS
 
 
