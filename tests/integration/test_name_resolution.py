@@ -6,14 +6,24 @@ namespace (`tests/support/dns_namespace.py`), so it needs `unshare` with root (C
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from smtp_preflight.config.policy import Policy
+from smtp_preflight.guard import IPAddress
+from smtp_preflight.handshake import perform_handshake
+from smtp_preflight.model.findings import Finding
+from smtp_preflight.model.settings import SmtpSettings
+from smtp_preflight.rules import RESOLVER_CHECK_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMESPACE_SECONDS = 30  # the silent resolver costs about 3 s; the rest answers at once
@@ -87,6 +97,47 @@ def test_a_resolver_that_denies_a_providers_published_name_is_wrong_not_the_user
 )
 def test_mx_lookups_tell_them_apart_too(outcomes: dict[str, Any], name: str, answer: str) -> None:
     assert outcomes["mx"][name] == answer
+
+
+class NxdomainResolver:
+    """A resolver that answers NXDOMAIN for every name (a broken or walled-garden DNS), counting lookups."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    async def __call__(self, host: str, port: int) -> list[IPAddress]:
+        self.asked.append(host)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+
+def resolve_stage_through(resolver: NxdomainResolver, host: str) -> Finding:
+    settings = SmtpSettings.model_validate(
+        {"host": host, "port": 587, "security": "starttls", "username": "ada@example.com", "password": "x"}
+    )
+    outcome = asyncio.run(
+        perform_handshake(settings, policy=Policy(), deadline=time.monotonic() + 8, resolver=resolver)
+    )
+    return outcome.findings[0]
+
+
+def test_a_resolver_that_denies_every_name_is_not_believed_for_any() -> None:
+    resolver = NxdomainResolver()
+
+    finding = resolve_stage_through(resolver, "mail.contoso-it.example.net")
+
+    assert (finding.code, finding.actor, finding.retryable) == ("DNS_TEMPORARY_FAILURE", "service", True)
+    assert finding.params["dns_answer"] == "KNOWN_NAMES_FAIL"
+    assert "smtp.gmail.com" in finding.message  # it names what it could not find either
+    assert resolver.asked == ["mail.contoso-it.example.net", *RESOLVER_CHECK_NAMES]
+
+
+def test_a_published_name_is_not_checked_against_the_others() -> None:
+    resolver = NxdomainResolver()
+
+    finding = resolve_stage_through(resolver, "smtp.office365.com")
+
+    assert finding.code == "DNS_DENIES_KNOWN_HOST"
+    assert resolver.asked == ["smtp.office365.com"]
 
 
 def test_the_hosts_file_still_answers(outcomes: dict[str, Any]) -> None:

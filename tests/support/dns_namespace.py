@@ -28,6 +28,7 @@ from smtp_preflight.discovery.mx import DnsMxLookup
 from smtp_preflight.guard.addresses import system_resolver
 from smtp_preflight.handshake import perform_handshake
 from smtp_preflight.model.settings import SmtpSettings
+from smtp_preflight.rules import RESOLVER_CHECK_NAMES
 from tests.support.dns_servers import Zone
 
 DOMAIN = "dns.example.test"
@@ -37,9 +38,9 @@ SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP, MS_BIND = 0x8913, 0x8914, 0x1, 4096
 
 
 PUBLISHED = {  # providers' published server names, as a wrong or filtering resolver answers them
-    "nxdomain": "smtp.gmail.com",  # not in the zone: NXDOMAIN
+    "nxdomain": "smtp.googlemail.com",  # not in the zone: NXDOMAIN
     "nodata": "smtp.mail.yahoo.com",  # in the zone without an address: NODATA
-    "asTyped": "SMTP.Office365.com.",  # as a user may type it: the check normalises it first
+    "asTyped": "SMTP.Live.COM.",  # as a user may type it: the check normalises it first
 }
 
 
@@ -50,7 +51,11 @@ def zone() -> Zone:
             f"nodata.{DOMAIN}": [(10, f"mx.{DOMAIN}")],
             PUBLISHED["nodata"]: [(10, f"mx.{DOMAIN}")],
         },
-        a={f"smtp.{DOMAIN}": ["192.0.2.25"]},  # and one with an address but no MX records
+        a={
+            f"smtp.{DOMAIN}": ["192.0.2.25"],  # and one with an address but no MX records
+            # the names the handshake asks after an NXDOMAIN, to judge the resolver: it finds them
+            **{name: ["192.0.2.80"] for name in RESOLVER_CHECK_NAMES},
+        },
         failing={f"servfail.{DOMAIN}": "SERVFAIL", f"refused.{DOMAIN}": "REFUSED"},
         silent={f"silent.{DOMAIN}"},
     )

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from smtp_preflight.config.policy import Policy
 from smtp_preflight.guard import (
+    DnsAnswer,
     DnsTemporaryFailure,
     HostNotFound,
     HostNotPublic,
@@ -317,6 +318,75 @@ def test_a_name_with_one_private_address_is_refused_whole() -> None:
         resolve("rebind.example.com", 587, stub)
     assert (caught.value.address, caught.value.reason) == ("10.0.0.5", guard.PRIVATE)
     assert str(caught.value) == "rebind.example.com is not a public internet address (private network)"
+
+
+KNOWN = ("known-a.example.net", "known-b.example.net")  # names that exist, as the handshake passes them
+NXDOMAIN = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+
+class DenyingResolver(StubResolver):
+    """NXDOMAIN for every name but those it has answers for; `hang` for the names it never answers."""
+
+    def __init__(self, answers: dict[str, list[str]] | None = None, hang: frozenset[str] = frozenset()):
+        super().__init__(answers)
+        self.hang = hang
+
+    async def __call__(self, host: str, port: int) -> list[IPAddress]:
+        self.calls.append((host, port))
+        if host in self.hang:
+            await asyncio.sleep(60)
+        if host not in self.answers:
+            raise NXDOMAIN
+        return [ipaddress.ip_address(text) for text in self.answers[host]]
+
+
+def resolve_checked(host: str, stub: StubResolver) -> list[IPAddress]:
+    return asyncio.run(resolve_public(host, 587, DEFAULT, resolver=stub, known_names=KNOWN))
+
+
+def test_an_nxdomain_stands_when_the_resolver_finds_one_name_known_to_exist() -> None:
+    stub = DenyingResolver({"known-b.example.net": ["192.0.2.1"]})  # the other one filtered
+
+    with pytest.raises(HostNotFound) as caught:
+        resolve_checked("nowhere.example.com", stub)
+
+    assert caught.value.answer is DnsAnswer.NXDOMAIN
+    assert [host for host, _ in stub.calls] == ["nowhere.example.com", *KNOWN]
+
+
+@pytest.mark.parametrize(
+    "hang", [frozenset(), frozenset(KNOWN), frozenset(KNOWN[:1])], ids=["nxdomain", "silent", "mixed"]
+)
+def test_a_resolver_that_finds_no_name_known_to_exist_is_not_believed(
+    hang: frozenset[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(guard, "KNOWN_NAME_SECONDS", 0.05)
+
+    with pytest.raises(DnsTemporaryFailure) as caught:
+        resolve_checked("nowhere.example.com", DenyingResolver(hang=hang))
+
+    assert caught.value.answer is DnsAnswer.KNOWN_NAMES_FAIL
+    assert caught.value.host == "nowhere.example.com"
+
+
+@pytest.mark.parametrize(
+    ("stub", "raised"),
+    [
+        (DenyingResolver({"smtp.example.com": ["142.250.102.108"]}), None),
+        (
+            StubResolver(error=socket.gaierror(socket.EAI_FAIL, "Non-recoverable failure")),
+            DnsTemporaryFailure,
+        ),
+    ],
+    ids=["resolves", "outage"],
+)
+def test_names_known_to_exist_are_asked_only_after_an_nxdomain(
+    stub: StubResolver, raised: type[Exception] | None
+) -> None:
+    with pytest.raises(raised) if raised else contextlib.nullcontext():
+        resolve_checked("smtp.example.com", stub)
+
+    assert [host for host, _ in stub.calls] == ["smtp.example.com"]
 
 
 @pytest.mark.parametrize(

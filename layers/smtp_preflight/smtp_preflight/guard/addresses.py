@@ -37,7 +37,7 @@ import asyncio
 import ipaddress
 import os
 import socket
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
@@ -70,6 +70,7 @@ __all__ = [
 
 Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
 ApprovalListener = Callable[[IPAddress, int], None]
+KNOWN_NAME_SECONDS = 1.0  # the look at names known to exist, after an NXDOMAIN: only to judge the resolver
 
 # --- reasons (interpolated into "{host} is not a public internet address ({reason})") -----------------
 METADATA = "cloud metadata service"
@@ -395,17 +396,30 @@ async def system_resolver(host: str, port: int) -> list[IPAddress]:
 
 
 async def resolve_public(
-    host: str, port: int, policy: Policy, *, resolver: Resolver | None = None
+    host: str,
+    port: int,
+    policy: Policy,
+    *,
+    resolver: Resolver | None = None,
+    known_names: Sequence[str] = (),
 ) -> list[IPAddress]:
     """Resolve `host` once and return its addresses if every one of them may be dialled.
 
     Raises PortNotAllowed (before any lookup), HostNotFound (the name is not there), DnsTemporaryFailure
     (the resolver failed: nothing to fix), or HostNotPublic for the first refused address. Connect only
-    to the returned addresses, in order; use `host` only for SNI/certificates.
+    to the returned addresses, in order; use `host` only for SNI/certificates. `known_names` exist: when
+    `host` does not resolve, the same resolver is asked for them, and if it resolves none of them either,
+    its NXDOMAIN is not the user's (DnsTemporaryFailure, `KNOWN_NAMES_FAIL`).
     """
     if port not in policy.allowed_ports:
         raise PortNotAllowed(port, policy.allowed_ports)
-    addresses = await _resolve_once(host, port, resolver or system_resolver)
+    lookup = resolver or system_resolver
+    try:
+        addresses = await _resolve_once(host, port, lookup)
+    except HostNotFound as missing:
+        if known_names and not await _resolves_any(known_names, port, lookup):
+            raise DnsTemporaryFailure(host, DnsAnswer.KNOWN_NAMES_FAIL) from missing
+        raise
     for address in addresses:
         reason = address_verdict(address, policy)
         if reason is not None:
@@ -431,6 +445,21 @@ def addresses_to_try(addresses: list[IPAddress], policy: Policy) -> tuple[list[I
         else:
             skipped.append(address)
     return tried, skipped
+
+
+async def _resolves_any(names: Sequence[str], port: int, resolver: Resolver) -> bool:
+    """True once any of `names` resolves (each asked at once, within `KNOWN_NAME_SECONDS`): the resolver
+    finds names that exist, so its NXDOMAIN for another is believed. Only asked after an NXDOMAIN; the
+    addresses are never dialled."""
+
+    async def resolves(name: str) -> bool:
+        try:
+            async with asyncio.timeout(KNOWN_NAME_SECONDS):
+                return bool(await _resolve_once(name, port, resolver))
+        except (HostNotFound, DnsTemporaryFailure, OSError):  # TimeoutError is an OSError
+            return False
+
+    return any(await asyncio.gather(*(resolves(name) for name in names)))
 
 
 async def _resolve_once(host: str, port: int, resolver: Resolver) -> list[IPAddress]:

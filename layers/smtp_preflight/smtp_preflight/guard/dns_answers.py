@@ -3,7 +3,9 @@
 NXDOMAIN (no such name) and NODATA (the name exists, without that kind of record) mean the settings
 name something that is not there. SERVFAIL, a refusal, a timeout or no reachable resolver say nothing
 about the name: an outage, ours or the resolver's, that a later check survives; they are never blamed
-on the user (`DnsTemporaryFailure`, code DNS_TEMPORARY_FAILURE).
+on the user (`DnsTemporaryFailure`, code DNS_TEMPORARY_FAILURE). Nor is an NXDOMAIN from a resolver that
+resolves no name known to exist either (`KNOWN_NAMES_FAIL`: one that answers NXDOMAIN for everything,
+or a filter that blocks all but a few names): its word on the user's name is worth nothing.
 
 libc's `getaddrinfo` (which reads /etc/hosts and the system's resolver settings, as deployed) tells
 EAI_NONAME and EAI_NODATA apart from EAI_AGAIN, but EAI_AGAIN covers SERVFAIL, REFUSED and silence
@@ -27,6 +29,7 @@ class DnsAnswer(StrEnum):
     TIMEOUT = "TIMEOUT"  # no answer in time
     REFUSED = "REFUSED"  # the resolver refused to answer us
     NO_RESOLVER = "NO_RESOLVER"  # no resolver configured or reachable
+    KNOWN_NAMES_FAIL = "KNOWN_NAMES_FAIL"  # it said NXDOMAIN, and resolves no name known to exist either
 
 
 NOT_FOUND = frozenset({DnsAnswer.NXDOMAIN, DnsAnswer.NODATA})

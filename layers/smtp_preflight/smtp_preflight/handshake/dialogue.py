@@ -63,7 +63,7 @@ from smtp_preflight.model.report import (
 from smtp_preflight.model.settings import AuthMethod, Security, SmtpSettings
 from smtp_preflight.oauth import Challenge, read_challenge, read_token, refusal_findings
 from smtp_preflight.release import ReleaseFacts, ReleaseGate
-from smtp_preflight.rules import RELEASE_CHECKS, lookup_host
+from smtp_preflight.rules import RELEASE_CHECKS, RESOLVER_CHECK_NAMES, is_published_host, lookup_host
 from smtp_preflight.safe_text import protocol_token
 
 from .connection import CLOSE_GRACE_SECONDS, MalformedReply, SmtpConnection, connect_socket
@@ -276,8 +276,11 @@ class _Dialogue:
     # --- stages ----------------------------------------------------------------------------------------
     async def _resolve(self) -> list[IPAddress]:
         self._begin(S.RESOLVE)
+        host = self.settings.host
+        # a published name's NXDOMAIN is the resolver's fault already; any other is checked against them
+        known = () if is_published_host(host) else RESOLVER_CHECK_NAMES
         addresses = await resolve_public(
-            self.settings.host, self.settings.port, self.policy, resolver=self.resolver
+            host, self.settings.port, self.policy, resolver=self.resolver, known_names=known
         )
         self._end(True, detail=", ".join(str(address) for address in addresses))
         return addresses

@@ -16,11 +16,12 @@ AUTH, see `smtp_preflight.release`), `identify_provider`, `lookup_host`.
 """
 
 from .evaluate import RELEASE_CHECKS, evaluate_rules, mode_mismatch_params
-from .providers import HostKind, is_published_host, lookup_host
+from .providers import RESOLVER_CHECK_NAMES, HostKind, is_published_host, lookup_host
 from .typos import identify_provider
 
 __all__ = [
     "RELEASE_CHECKS",
+    "RESOLVER_CHECK_NAMES",
     "HostKind",
     "evaluate_rules",
     "identify_provider",

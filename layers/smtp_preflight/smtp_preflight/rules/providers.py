@@ -170,6 +170,11 @@ PUBLISHED_HOSTS = frozenset(
 names that exist."""
 
 
+RESOLVER_CHECK_NAMES = ("smtp.gmail.com", "smtp.office365.com")
+"""Asked after an NXDOMAIN for any other name: a resolver that resolves neither (two providers, so a
+filter that blocks one of them is not taken for a broken resolver) is not believed."""
+
+
 def is_published_host(host: str) -> bool:
     """True for a normalised host that a provider publishes. Such a name exists, so a resolver that says
     it does not (NXDOMAIN, or no address) is wrong or filtered: a DNS problem where the check runs, never
