@@ -74,15 +74,22 @@ def test_the_handshake_tells_a_missing_name_from_a_failing_resolver(
 
 
 @pytest.mark.parametrize(
-    ("name", "answer"), [("nxdomain", "NXDOMAIN"), ("nodata", "NODATA"), ("asTyped", "NXDOMAIN")]
+    ("name", "answer"),
+    [("nxdomain", "NXDOMAIN"), ("nodata", "NODATA"), ("asTyped", "NXDOMAIN"), ("private", "NOT_PUBLIC")],
 )
-def test_a_resolver_that_denies_a_providers_published_name_is_wrong_not_the_user(
+def test_a_resolver_wrong_about_a_providers_published_name_is_not_the_users_fault(
     outcomes: dict[str, Any], name: str, answer: str
 ) -> None:
     finding = outcomes["published"][name]
 
     got = (finding["code"], finding["actor"], finding["retryable"], finding["field"])
-    assert (*got, finding["params"]["dnsAnswer"]) == ("DNS_DENIES_KNOWN_HOST", "service", True, None, answer)
+    assert (*got, finding["params"]["dnsAnswer"]) == (
+        "DNS_WRONG_FOR_KNOWN_HOST",
+        "service",
+        True,
+        None,
+        answer,
+    )
 
 
 @pytest.mark.parametrize(
@@ -136,7 +143,7 @@ def test_a_published_name_is_not_checked_against_the_others() -> None:
 
     finding = resolve_stage_through(resolver, "smtp.office365.com")
 
-    assert finding.code == "DNS_DENIES_KNOWN_HOST"
+    assert finding.code == "DNS_WRONG_FOR_KNOWN_HOST"
     assert resolver.asked == ["smtp.office365.com"]
 
 

@@ -52,7 +52,7 @@ def test_a_custom_domain_hosted_by_microsoft_365_is_found_through_its_mx(loopbac
     )
     finding = codes(report)["PROVIDER_MISMATCH"]
     assert finding.params["suggested_host"] == "smtp.office365.com"
-    assert "DNS_DENIES_KNOWN_HOST" in codes(report)  # the handshake ran too (smtp.gmail.com exists)
+    assert "DNS_WRONG_FOR_KNOWN_HOST" in codes(report)  # the handshake ran too (smtp.gmail.com exists)
 
 
 def test_the_same_provider_is_no_mismatch(loopback_dns: LoopbackDns) -> None:

@@ -41,6 +41,7 @@ PUBLISHED = {  # providers' published server names, as a wrong or filtering reso
     "nxdomain": "smtp.googlemail.com",  # not in the zone: NXDOMAIN
     "nodata": "smtp.mail.yahoo.com",  # in the zone without an address: NODATA
     "asTyped": "SMTP.Live.COM.",  # as a user may type it: the check normalises it first
+    "private": "smtp.zoho.com",  # rewritten to a private address (never dialled)
 }
 
 
@@ -55,6 +56,7 @@ def zone() -> Zone:
             f"smtp.{DOMAIN}": ["192.0.2.25"],  # and one with an address but no MX records
             # the names the handshake asks after an NXDOMAIN, to judge the resolver: it finds them
             **{name: ["192.0.2.80"] for name in RESOLVER_CHECK_NAMES},
+            PUBLISHED["private"]: ["10.0.0.5"],
         },
         failing={f"servfail.{DOMAIN}": "SERVFAIL", f"refused.{DOMAIN}": "REFUSED"},
         silent={f"silent.{DOMAIN}"},

@@ -209,13 +209,35 @@ def test_a_published_server_name_that_does_not_resolve_is_the_resolvers_fault(
     finding = diagnose_error(S.RESOLVE, HostNotFound(host, answer), Context(host, 587, Security.STARTTLS))
 
     assert (finding.code, finding.actor, finding.retryable, finding.field) == (
-        "DNS_DENIES_KNOWN_HOST",
+        "DNS_WRONG_FOR_KNOWN_HOST",
         "service",
         True,
         None,
     )
     assert finding.params["dns_answer"] == answer.value
     assert "spelling" not in finding.advice
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [("smtp.zoho.com", "DNS_WRONG_FOR_KNOWN_HOST"), ("rebind.example.com", "HOST_NOT_PUBLIC")],
+)
+def test_a_published_name_on_a_private_address_is_a_wrong_answer_any_other_name_is_refused(
+    host: str, expected: str
+) -> None:
+    error = HostNotPublic("10.0.0.5", "private network", host=host)
+
+    finding = diagnose_error(S.RESOLVE, error, Context(host, 587, Security.STARTTLS))
+
+    assert finding.code == expected
+    assert (finding.params["address"], finding.params["reason"]) == ("10.0.0.5", "private network")
+    if expected == "DNS_WRONG_FOR_KNOWN_HOST":
+        assert (finding.actor, finding.retryable, finding.params["dns_answer"]) == (
+            "service",
+            True,
+            "NOT_PUBLIC",
+        )
+        assert "not on the public internet" in finding.message
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,7 @@ class DnsAnswer(StrEnum):
     REFUSED = "REFUSED"  # the resolver refused to answer us
     NO_RESOLVER = "NO_RESOLVER"  # no resolver configured or reachable
     KNOWN_NAMES_FAIL = "KNOWN_NAMES_FAIL"  # it said NXDOMAIN, and resolves no name known to exist either
+    NOT_PUBLIC = "NOT_PUBLIC"  # an address off the public internet, for a name that is on it
 
 
 NOT_FOUND = frozenset({DnsAnswer.NXDOMAIN, DnsAnswer.NODATA})

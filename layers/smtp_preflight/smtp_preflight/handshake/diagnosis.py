@@ -175,11 +175,11 @@ Classifier = Callable[[StageName, BaseException, Context], str | None]
 
 def _guard(stage: StageName, error: BaseException, context: Context) -> str | None:
     if isinstance(error, HostNotFound):  # unless the name is one a provider publishes: then DNS is wrong
-        return "DNS_DENIES_KNOWN_HOST" if is_published_host(context.host) else "HOST_NOT_FOUND"
+        return "DNS_WRONG_FOR_KNOWN_HOST" if is_published_host(context.host) else "HOST_NOT_FOUND"
     if isinstance(error, DnsTemporaryFailure):
         return "DNS_TEMPORARY_FAILURE"
-    if isinstance(error, HostNotPublic):
-        return "HOST_NOT_PUBLIC"
+    if isinstance(error, HostNotPublic):  # a published name on a private address: DNS is wrong too
+        return "DNS_WRONG_FOR_KNOWN_HOST" if is_published_host(context.host) else "HOST_NOT_PUBLIC"
     if isinstance(error, PortNotAllowed):
         return "PORT_NOT_ALLOWED"
     return None
@@ -270,7 +270,10 @@ def diagnose_error(stage: StageName, error: BaseException, context: Context) -> 
     code = classify_error(stage, error, context)
     detail = describe_exception(error, context.redact)
     if isinstance(error, HostNotPublic):
-        return stage_finding(code, stage, context, detail=detail, reason=error.reason, address=error.address)
+        refused: dict[str, ParamValue] = {"detail": detail, "reason": error.reason, "address": error.address}
+        if code == "DNS_WRONG_FOR_KNOWN_HOST":
+            refused["dns_answer"] = DnsAnswer.NOT_PUBLIC.value
+        return make_finding(code, {**context.params(stage), **refused})
     if isinstance(error, PortNotAllowed):
         allowed = ", ".join(str(port) for port in sorted(error.allowed))
         return stage_finding(code, stage, context, detail=detail, allowed_ports=allowed)

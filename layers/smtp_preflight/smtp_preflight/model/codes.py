@@ -96,8 +96,9 @@ SPECS: dict[str, FindingSpec] = {
     # --- handshake: network ---
     "HOST_NOT_FOUND": FindingSpec(E, USER, Field.HOST),  # NXDOMAIN or NODATA: the name is not there
     "DNS_TEMPORARY_FAILURE": FindingSpec(E, SERVICE, None, retryable=True),  # SERVFAIL, refusal, silence
-    # NXDOMAIN or NODATA for a provider's published server name (smtp.gmail.com): the resolver is wrong
-    "DNS_DENIES_KNOWN_HOST": FindingSpec(E, SERVICE, None, retryable=True),
+    # NXDOMAIN, NODATA or a private address for a provider's published server name (smtp.gmail.com): the
+    # resolver is wrong, filtered or rewritten (a private address is still never dialled)
+    "DNS_WRONG_FOR_KNOWN_HOST": FindingSpec(E, SERVICE, None, retryable=True),
     "CONNECT_TIMEOUT": FindingSpec(E, USER, Field.HOST, retryable=True),
     "CONNECTION_REFUSED": FindingSpec(E, USER, Field.PORT),
     "NETWORK_UNREACHABLE": FindingSpec(E, SERVICE, Field.HOST, retryable=True),
