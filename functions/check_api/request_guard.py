@@ -1,7 +1,9 @@
-"""Refuse request bodies that are too large, not JSON, not UTF-8, nested too deeply or holding numbers
-too long to parse before the resolver parses them, so it and pydantic only ever see bounded UTF-8 text of
-bounded depth with numbers Python converts (30,000 nested arrays would exhaust the parser's recursion, and
-an integer of 4,301 digits hits CPython's conversion limit inside `json.loads`: each a 500 with a traceback).
+"""Refuse request bodies that are too large, not JSON, not UTF-8, nested too deeply, holding numbers too
+long to parse or a key given twice in one object, before the resolver parses them, so it and pydantic
+only ever see bounded UTF-8 text of bounded depth with numbers Python converts (30,000 nested arrays
+would exhaust the parser's recursion, and an integer of 4,301 digits hits CPython's conversion limit
+inside `json.loads`: each a 500 with a traceback) and one value per field (`json.loads` keeps the last
+of `{"host": "smtp.gmail.com", "host": "10.0.0.1"}` silently, where a proxy or a log may read the first).
 
 A refusal is answered here, outside the resolver, in the same `ErrorBody` shape (with CORS headers).
 """
@@ -71,9 +73,11 @@ def screen_body(event: dict[str, Any]) -> tuple[dict[str, Any], Refusal | None]:
         return event, TOO_LARGE
     if json_depth(text) > MAX_JSON_DEPTH:
         return event, TOO_DEEP
-    oversized = oversized_numbers(text)
+    oversized, repeated = read_body(text)
     if oversized:
         return event, _too_long(oversized)
+    if repeated:
+        return event, _repeated(repeated)
     return {
         **event,
         "headers": _as_plain_json(event.get("headers")),
@@ -96,31 +100,56 @@ def _bounded(convert: Any) -> Any:
     return parse
 
 
-def oversized_numbers(text: str) -> list[str | None]:
-    """The camelCase paths of numbers longer than `MAX_NUMBER_CHARS` characters (None: the whole body).
+class _Object(dict[str, Any]):
+    """A JSON object that remembers the keys it was given more than once."""
+
+    repeated: tuple[str, ...] = ()
+
+
+def _object(pairs: list[tuple[str, Any]]) -> _Object:
+    found = _Object(pairs)
+    if len(found) < len(pairs):
+        keys = [key for key, _ in pairs]
+        found.repeated = tuple(dict.fromkeys(key for index, key in enumerate(keys) if key in keys[:index]))
+    return found
+
+
+def read_body(text: str) -> tuple[list[str | None], list[str]]:
+    """The camelCase paths of numbers longer than `MAX_NUMBER_CHARS` characters (None: the whole body),
+    and of keys given more than once in their object.
 
     The body is parsed once here with bounded number conversion; text that is not JSON at all is left to
     the resolver, which answers it with its own 422.
     """
     try:
-        document = json.loads(text, parse_int=_bounded(int), parse_float=_bounded(float))
+        document = json.loads(
+            text, parse_int=_bounded(int), parse_float=_bounded(float), object_pairs_hook=_object
+        )
     except ValueError:
-        return []
-    found: list[str | None] = []
+        return [], []
+    oversized: list[str | None] = []
+    repeated: list[str] = []
     pending: list[tuple[str | None, Any]] = [(None, document)]
     while pending:
         path, value = pending.pop()
         if value is _OVERSIZED:
-            found.append(path)
-        elif isinstance(value, dict):
+            oversized.append(path)
+        elif isinstance(value, _Object):
+            repeated.extend(f"{path}.{key}" if path else key for key in value.repeated)
             pending.extend((f"{path}.{key}" if path else str(key), item) for key, item in value.items())
         elif isinstance(value, list):
             pending.extend((f"{path}[{index}]" if path else f"[{index}]", v) for index, v in enumerate(value))
-    return sorted(found, key=lambda path: path or "")
+    return sorted(oversized, key=lambda path: path or ""), sorted(repeated)
 
 
 def _too_long(paths: list[str | None]) -> Refusal:
     message = f"must be a number of at most {MAX_NUMBER_CHARS} characters"
+    fields = tuple(FieldError(location="body", field=path, message=message) for path in paths)
+    return Refusal(422, ApiErrorCode.VALIDATION_FAILED, "The request is invalid.", fields)
+
+
+def _repeated(paths: list[str]) -> Refusal:
+    message = "is given more than once: send each field once"
     fields = tuple(FieldError(location="body", field=path, message=message) for path in paths)
     return Refusal(422, ApiErrorCode.VALIDATION_FAILED, "The request is invalid.", fields)
 

@@ -102,6 +102,31 @@ def test_a_number_too_long_to_parse_is_422_naming_its_place(api: Api, raw_field:
 
 
 @pytest.mark.parametrize(
+    ("raw", "named"),
+    [
+        ('{"host": "smtp.gmail.com", "host": "10.0.0.1", "port": 587, "security": "starttls"}', ["host"]),
+        ('{"host": "a.example.com", "port": 587, "port": 25, "Port": 2525, "security": "tls"}', ["port"]),
+        ('{"host": "a.example.com", "x": {"k": 1, "k": 2}, "y": [{"k": 1, "k": 1}]}', ["x.k", "y[0].k"]),
+        (
+            '{"password": "one", "password": "two", "password": "three", "host": "a.example.com"}',
+            ["password"],
+        ),
+    ],
+)
+def test_a_key_given_twice_is_422_naming_it_and_nothing_is_checked(
+    api: Api, raw: str, named: list[str]
+) -> None:
+    response = api.invoke(make_event("POST", CHECKS, raw_body=raw))
+
+    assert response.status == 422, response.raw_body
+    assert response.json["error"]["code"] == "VALIDATION_FAILED"
+    assert sorted(error["field"] for error in response.json["error"]["fields"]) == named
+    assert "more than once" in response.json["error"]["fields"][0]["message"]
+    assert "two" not in response.raw_body  # values are never echoed
+    assert "10.0.0.1" not in response.raw_body
+
+
+@pytest.mark.parametrize(
     ("field", "value"),
     [
         ("port", "587"),
