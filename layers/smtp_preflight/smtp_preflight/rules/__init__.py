@@ -1,9 +1,11 @@
 """Provider knowledge and the rules that judge settings before anything is dialled.
 
 Public face: `evaluate_rules` (settings → findings, no network), `RELEASE_CHECKS` (asked right before
-AUTH, see `smtp_preflight.release`), `identify_provider`, `lookup_host`.
+AUTH, see `smtp_preflight.release`), `identify_provider`, `lookup_host`, and for judging a resolver's
+answers `is_published_host` and `RESOLVER_CHECK_NAMES` (names that exist).
 - `evaluate.py`: one function per rule (host, port and TLS mode, credentials, sender), in order.
-- `providers.py`: the catalogue of provider hosts and what kind of endpoint each is.
+- `providers.py`: the catalogue of provider hosts and what kind of endpoint each is; the names providers
+  publish.
 - `typos.py`: near-miss provider host names (slips inside a provider's own domain); recognising a host as
   typed.
 - `distance.py`: how many typing slips apart two host names are.
