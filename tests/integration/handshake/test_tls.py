@@ -4,17 +4,24 @@ mismatches in both directions, and STARTTLS injection. No credentials leave befo
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import socket
 import ssl
 import threading
+import time
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 
 import pytest
 import trustme
 
+from smtp_preflight.config.policy import Policy
+from smtp_preflight.guard import IPAddress
+from smtp_preflight.handshake import HandshakeOutcome, perform_handshake
 from tests.support.smtp_servers import (
     HOST,
     Pki,
@@ -59,6 +66,62 @@ def test_unverifiable_certificate_stops_before_auth(
     assert outcome.handshake.tls is None
     assert wire.auth_commands() == 0
     assert_nothing_leaked(outcome, wire)
+
+
+PROVIDER_HOST = "smtp.gmail.com"  # a published server: its own certificate verifies
+
+
+def _intercepting_context(shows: str, trusted: trustme.CA) -> ssl.SSLContext:
+    """What a TLS-inspecting proxy in front of the provider may show: a certificate from its own CA, one
+    for its own name, or an expired one."""
+    now = datetime.now(UTC)
+    if shows == "its own CA":
+        cert = trustme.CA().issue_cert(PROVIDER_HOST)
+    elif shows == "its own name":
+        cert = trusted.issue_cert("proxy.corp.example")
+    else:
+        cert = trusted.issue_cert(
+            PROVIDER_HOST, not_before=now - timedelta(days=9), not_after=now - timedelta(days=1)
+        )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(context)
+    return context
+
+
+@pytest.mark.parametrize("shows", ["its own CA", "its own name", "an expired one"])
+def test_a_published_servers_certificate_that_does_not_verify_was_intercepted(
+    tmp_path: Path, socket_guard: SocketGuard, shows: str
+) -> None:
+    trusted = trustme.CA()
+    ca_file = tmp_path / "ca.pem"
+    trusted.cert_pem.write_to_path(str(ca_file))
+
+    async def to_loopback(host: str, port: int) -> list[IPAddress]:
+        assert host == PROVIDER_HOST
+        return [ipaddress.ip_address("127.0.0.1")]
+
+    async def scenario() -> tuple[HandshakeOutcome, Wire]:
+        async with aiosmtpd_server(_intercepting_context(shows, trusted)) as running:
+            settings = make_settings(running.port, host=PROVIDER_HOST)
+            policy = Policy(
+                allowed_ports=frozenset({running.port}),
+                allowed_networks=(ipaddress.ip_network("127.0.0.0/8"),),
+                ca_files=(str(ca_file),),
+            )
+            deadline = time.monotonic() + 5
+            outcome = await perform_handshake(
+                settings, policy=policy, deadline=deadline, resolver=to_loopback
+            )
+            return outcome, running.wire
+
+    with socket_guard.armed():
+        outcome, wire = asyncio.run(scenario())
+
+    finding = outcome.findings[0]
+    assert (finding.code, finding.actor, finding.field) == ("TLS_INTERCEPTED", "service", None)
+    assert "smtp.gmail.com" in finding.message
+    assert wire.auth_commands() == 0  # nothing was sent
+    assert "auth" not in stage_names(outcome)
 
 
 def _tls10_only_context(ca: trustme.CA) -> ssl.SSLContext:

@@ -255,6 +255,25 @@ def test_any_other_name_that_does_not_resolve_stays_the_users(host: str) -> None
     assert (finding.code, finding.actor, finding.field) == ("HOST_NOT_FOUND", "user", "host")
 
 
+@pytest.mark.parametrize(
+    ("error", "elsewhere"),
+    [
+        (_cert_error(20, "unable to get local issuer certificate"), "CERT_UNTRUSTED"),
+        (_cert_error(62, "Hostname mismatch"), "CERT_HOSTNAME_MISMATCH"),
+        (_cert_error(10, "certificate has expired"), "CERT_EXPIRED"),
+    ],
+)
+def test_a_published_servers_certificate_failure_is_an_interception(
+    error: ssl.SSLCertVerificationError, elsewhere: str
+) -> None:
+    published = diagnose_error(S.TLS, error, Context("smtp.office365.com", 587, Security.STARTTLS))
+    other = diagnose_error(S.TLS, error, Context("mail.example.com", 587, Security.STARTTLS))
+
+    assert (published.code, published.actor, published.field) == ("TLS_INTERCEPTED", "service", None)
+    assert published.params["detail"] == other.params["detail"]  # what OpenSSL said, either way
+    assert other.code == elsewhere
+
+
 def test_not_tls_on_a_tls_port_is_a_mode_mismatch() -> None:
     tls_context = Context("smtp.example.com", 465, Security.TLS)
 

@@ -187,6 +187,8 @@ def _guard(stage: StageName, error: BaseException, context: Context) -> str | No
 
 def _certificate(stage: StageName, error: BaseException, context: Context) -> str | None:
     if isinstance(error, ssl.SSLCertVerificationError):
+        if is_published_host(context.host):  # the provider's own certificate verifies: another was shown
+            return "TLS_INTERCEPTED"
         return CERT_VERIFY_CODES.get(error.verify_code or 0, "CERT_UNTRUSTED")
     return None
 
