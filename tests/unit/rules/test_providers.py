@@ -12,7 +12,14 @@ from smtp_preflight.model.report import ProviderId
 from smtp_preflight.model.settings import SmtpSettings
 from smtp_preflight.rules import evaluate_rules
 from smtp_preflight.rules.mailbox_providers import MAILBOX_PROVIDERS, by_address_domain, by_mx_host
-from smtp_preflight.rules.providers import CATALOGUE, CATALOGUE_NAMES, PUBLISHED_HOSTS, is_published_host
+from smtp_preflight.rules.providers import (
+    CATALOGUE,
+    CATALOGUE_NAMES,
+    PUBLISHED_HOSTS,
+    SUBMISSION_HOSTS,
+    is_published_host,
+    is_submission_host,
+)
 from smtp_preflight.rules.typos import identify_provider, recognise_host
 
 M365, MX_365 = ProviderId.MICROSOFT365, "M365_MX_ENDPOINT_UNSUPPORTED"
@@ -153,3 +160,12 @@ def test_published_hosts_are_the_providers_fixed_names_and_nothing_else() -> Non
 @pytest.mark.parametrize("name", sorted(CATALOGUE_NAMES))
 def test_every_other_catalogue_name_is_one_of_its_rows(name: str) -> None:
     assert any(entry.pattern.match(name) for entry in CATALOGUE)
+
+
+def test_certificates_are_vouched_for_only_on_the_names_providers_document_for_apps() -> None:
+    assert SUBMISSION_HOSTS < PUBLISHED_HOSTS
+    assert is_submission_host("smtp.gmail.com")
+    assert is_submission_host("smtp.mail.yahoo.com")
+    for name in CATALOGUE_NAMES:  # relay, MX and legacy names: they exist, their certificates are not ours
+        assert is_published_host(name)
+        assert not is_submission_host(name)

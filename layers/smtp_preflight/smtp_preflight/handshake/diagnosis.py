@@ -23,7 +23,7 @@ from smtp_preflight.model.codes import SPECS, Actor
 from smtp_preflight.model.findings import Finding, ParamValue, make_finding
 from smtp_preflight.model.report import Reply, StageName
 from smtp_preflight.model.settings import Security
-from smtp_preflight.rules import is_published_host, mode_mismatch_params
+from smtp_preflight.rules import is_published_host, is_submission_host, mode_mismatch_params
 
 from .connection import MalformedReply
 from .reply_rules import (
@@ -187,7 +187,7 @@ def _guard(stage: StageName, error: BaseException, context: Context) -> str | No
 
 def _certificate(stage: StageName, error: BaseException, context: Context) -> str | None:
     if isinstance(error, ssl.SSLCertVerificationError):
-        if is_published_host(context.host):  # the provider's own certificate verifies: another was shown
+        if is_submission_host(context.host):  # the provider's own certificate verifies: another was shown
             return "TLS_INTERCEPTED"
         return CERT_VERIFY_CODES.get(error.verify_code or 0, "CERT_UNTRUSTED")
     return None

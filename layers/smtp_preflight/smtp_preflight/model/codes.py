@@ -116,7 +116,7 @@ SPECS: dict[str, FindingSpec] = {
     "CERT_HOSTNAME_MISMATCH": FindingSpec(E, USER, Field.HOST),
     "CERT_EXPIRED": FindingSpec(E, ADMIN, Field.HOST),
     "CERT_EXPIRING_SOON": FindingSpec(W, ADMIN, Field.HOST),
-    # a provider's published server whose certificate does not verify: the provider's does, so a
+    # a provider's documented submission server whose certificate does not verify: the provider's does, so a
     # TLS-inspecting proxy or a stale trust store where the check runs showed another (nothing was sent)
     "TLS_INTERCEPTED": FindingSpec(E, SERVICE, None),
     # --- handshake: AUTH ---

@@ -161,13 +161,16 @@ CATALOGUE_NAMES = frozenset(
 """The catalogue rows' other fixed names (each matches its row: a unit test says so); a tenant's MX name
 (`contoso-com.mail.protection.outlook.com`) is not among them: it exists only if the tenant does."""
 
-PUBLISHED_HOSTS = frozenset(
+SUBMISSION_HOSTS = frozenset(
     {entry.canonical_host for entry in CATALOGUE}
     | {provider.submission.host for provider in MAILBOX_PROVIDERS}
-    | CATALOGUE_NAMES
 )
+"""The server names providers document for apps: they exist, and their certificates are valid for them
+(every mail client verifies them)."""
+
+PUBLISHED_HOSTS = SUBMISSION_HOSTS | CATALOGUE_NAMES
 """The server names providers publish (for apps, and the relays and MX hosts people pick by mistake):
-names that exist."""
+names that exist. Whether an MX or legacy name's certificate names it is not ours to promise."""
 
 
 RESOLVER_CHECK_NAMES = ("smtp.gmail.com", "smtp.office365.com")
@@ -180,6 +183,12 @@ def is_published_host(host: str) -> bool:
     it does not (NXDOMAIN, or no address) is wrong or filtered: a DNS problem where the check runs, never
     the user's spelling."""
     return host in PUBLISHED_HOSTS
+
+
+def is_submission_host(host: str) -> bool:
+    """True for a normalised host that a provider documents for apps: its certificate verifies, so one
+    that does not was shown by something between the check and the provider."""
+    return host in SUBMISSION_HOSTS
 
 
 def _near(host: str, canonical: str) -> bool:
