@@ -106,6 +106,22 @@ def test_mx_lookups_tell_them_apart_too(outcomes: dict[str, Any], name: str, ans
     assert outcomes["mx"][name] == answer
 
 
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("smtp.gmail.com", ("KNOWN_HOST_UNREACHABLE", "service")),
+        ("smtp.dns.example.test", ("CONNECTION_REFUSED", "user")),
+    ],
+)
+def test_a_refused_connection_to_a_providers_documented_port_was_stopped_on_the_way(
+    outcomes: dict[str, Any], host: str, expected: tuple[str, str]
+) -> None:
+    finding = outcomes["refused"][host]  # nothing listens in the namespace: the kernel refuses
+
+    assert (finding["code"], finding["actor"]) == expected
+    assert finding["params"]["stage"] == "connect"
+
+
 class NxdomainResolver:
     """A resolver that answers NXDOMAIN for every name (a broken or walled-garden DNS), counting lookups."""
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import fcntl
+import ipaddress
 import json
 import socket
 import struct
@@ -25,6 +26,7 @@ from dnslib.server import DNSLogger, DNSServer
 
 from smtp_preflight.config.policy import Policy
 from smtp_preflight.discovery.mx import DnsMxLookup
+from smtp_preflight.guard import IPAddress
 from smtp_preflight.guard.addresses import system_resolver
 from smtp_preflight.handshake import perform_handshake
 from smtp_preflight.model.settings import SmtpSettings
@@ -96,6 +98,23 @@ async def resolve_stage(host: str) -> dict[str, Any]:
     return {key: dumped[key] for key in ("code", "actor", "retryable", "field", "params")}
 
 
+async def connect_stage(host: str) -> dict[str, Any]:
+    """The handshake's verdict when `host`:587 refuses the connection (nothing listens in this namespace)."""
+    settings = SmtpSettings.model_validate(
+        {"host": host, "port": 587, "security": "starttls", "username": "ada@example.com", "password": "x"}
+    )
+
+    async def loopback(name: str, port: int) -> list[IPAddress]:
+        return [ipaddress.ip_address("127.0.0.1")]
+
+    policy = Policy(allowed_ports=frozenset({587}), allowed_networks=(ipaddress.ip_network("127.0.0.0/8"),))
+    outcome = await perform_handshake(
+        settings, policy=policy, deadline=time.monotonic() + 8, resolver=loopback
+    )
+    dumped = outcome.findings[0].model_dump(mode="json", by_alias=True)
+    return {key: dumped[key] for key in ("code", "actor", "retryable", "field", "params")}
+
+
 async def scenarios() -> dict[str, Any]:
     hosts = [f"{name}.{DOMAIN}" for name in NAMES]
     mx_lookup = DnsMxLookup()  # the system's resolver: our resolv.conf
@@ -105,12 +124,14 @@ async def scenarios() -> dict[str, Any]:
         f"smtp.{DOMAIN}" if name == "nodata" else host for name, host in zip(NAMES, hosts, strict=True)
     ]
     mx = await asyncio.gather(*(mx_lookup(host, 1.5) for host in mx_hosts))
+    refused = {host: await connect_stage(host) for host in ("smtp.gmail.com", f"smtp.{DOMAIN}")}
     pinned = await system_resolver(HOSTS_FILE_NAME, 587)
     in_dns = await system_resolver(f"smtp.{DOMAIN}", 587)
     return {
         "handshake": dict(zip(NAMES, handshakes, strict=True)),
         "published": dict(zip(PUBLISHED, published, strict=True)),
         "mx": {name: answer.failure for name, answer in zip(NAMES, mx, strict=True)},
+        "refused": refused,
         "hostsFile": [str(address) for address in pinned],
         "dns": [str(address) for address in in_dns],
     }

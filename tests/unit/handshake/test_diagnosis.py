@@ -274,6 +274,41 @@ def test_a_published_servers_certificate_failure_is_an_interception(
     assert other.code == elsewhere
 
 
+REFUSED = ConnectionRefusedError(errno.ECONNREFUSED, "refused")
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "error", "expected"),
+    [
+        ("smtp.gmail.com", 587, TimeoutError(), "KNOWN_HOST_UNREACHABLE"),
+        ("smtp.gmail.com", 465, REFUSED, "KNOWN_HOST_UNREACHABLE"),
+        ("smtp.office365.com", 587, TimeoutError(), "KNOWN_HOST_UNREACHABLE"),
+        ("smtp.mail.yahoo.com", 465, REFUSED, "KNOWN_HOST_UNREACHABLE"),
+        ("smtp.office365.com", 465, TimeoutError(), "CONNECT_TIMEOUT"),  # not a port it documents
+        ("smtp.gmail.com", 2525, REFUSED, "CONNECTION_REFUSED"),
+        ("smtp-relay.gmail.com", 587, TimeoutError(), "CONNECT_TIMEOUT"),  # not a server for apps
+        ("mail.example.com", 587, TimeoutError(), "CONNECT_TIMEOUT"),
+        ("mail.example.com", 465, REFUSED, "CONNECTION_REFUSED"),
+    ],
+)
+def test_a_submission_server_unreached_on_its_documented_port_was_stopped_on_the_way(
+    host: str, port: int, error: OSError, expected: str
+) -> None:
+    finding = diagnose_error(S.CONNECT, error, Context(host, port, Security.STARTTLS))
+
+    assert finding.code == expected
+    if expected == "KNOWN_HOST_UNREACHABLE":
+        assert (finding.actor, finding.retryable, finding.field) == ("service", True, None)
+        assert f"port {port}" in finding.message
+
+
+def test_among_addresses_the_known_host_finding_outranks_an_unreachable_family() -> None:
+    unreachable = OSError(errno.ENETUNREACH, "Network is unreachable")
+    gmail = Context("smtp.gmail.com", 587, Security.STARTTLS)
+
+    assert best_connect_error([unreachable, TimeoutError()], gmail).__class__ is TimeoutError
+
+
 def test_not_tls_on_a_tls_port_is_a_mode_mismatch() -> None:
     tls_context = Context("smtp.example.com", 465, Security.TLS)
 

@@ -23,7 +23,7 @@ from smtp_preflight.model.codes import SPECS, Actor
 from smtp_preflight.model.findings import Finding, ParamValue, make_finding
 from smtp_preflight.model.report import Reply, StageName
 from smtp_preflight.model.settings import Security
-from smtp_preflight.rules import is_published_host, is_submission_host, mode_mismatch_params
+from smtp_preflight.rules import documented_ports, is_published_host, is_submission_host, mode_mismatch_params
 
 from .connection import MalformedReply
 from .reply_rules import (
@@ -167,7 +167,12 @@ NOT_TLS_REASONS = frozenset(
 UNREACHABLE_ERRNOS = frozenset(
     {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.ENETDOWN}
 )
-CONNECT_PRIORITY: tuple[str, ...] = ("CONNECTION_REFUSED", "CONNECT_TIMEOUT", "NETWORK_UNREACHABLE")
+CONNECT_PRIORITY: tuple[str, ...] = (
+    "CONNECTION_REFUSED",
+    "CONNECT_TIMEOUT",
+    "KNOWN_HOST_UNREACHABLE",
+    "NETWORK_UNREACHABLE",
+)
 """When every address failed, the most telling failure speaks (IPv6 is often merely unreachable)."""
 
 Classifier = Callable[[StageName, BaseException, Context], str | None]
@@ -220,18 +225,29 @@ def _closed(stage: StageName, error: BaseException, context: Context) -> str | N
 
 def _network(stage: StageName, error: BaseException, context: Context) -> str | None:
     if isinstance(error, ConnectionRefusedError):
-        return "CONNECTION_REFUSED"
+        return _not_connected("CONNECTION_REFUSED", context)
     if isinstance(error, TimeoutError):
         if stage is S.RESOLVE:
             return "DNS_TEMPORARY_FAILURE"  # the resolver was still silent when the deadline came
         if stage is S.TLS and context.security is Security.TLS:
             return "BANNER_TIMEOUT"  # TLS from the start: silence after connecting, as with no greeting
-        return {S.CONNECT: "CONNECT_TIMEOUT", S.BANNER: "BANNER_TIMEOUT"}.get(stage, "TIMEOUT")
+        if stage is S.CONNECT:
+            return _not_connected("CONNECT_TIMEOUT", context)
+        return {S.BANNER: "BANNER_TIMEOUT"}.get(stage, "TIMEOUT")
     if isinstance(error, OSError) and stage is S.CONNECT:
-        return "NETWORK_UNREACHABLE" if error.errno in UNREACHABLE_ERRNOS else "CONNECTION_REFUSED"
+        if error.errno in UNREACHABLE_ERRNOS:
+            return "NETWORK_UNREACHABLE"
+        return _not_connected("CONNECTION_REFUSED", context)
     if isinstance(error, OSError):
         return "SERVER_CLOSED"
     return None
+
+
+def _not_connected(code: str, context: Context) -> str:
+    """`code`, unless the host is a provider's submission server on a port it documents for apps: it
+    takes connections there, so a refusal or silence came from a firewall, a proxy or a network without
+    a route out where the check runs."""
+    return "KNOWN_HOST_UNREACHABLE" if context.port in documented_ports(context.host) else code
 
 
 CLASSIFIERS: tuple[Classifier, ...] = (_guard, _certificate, _tls, _protocol, _closed, _network)

@@ -102,6 +102,9 @@ SPECS: dict[str, FindingSpec] = {
     "CONNECT_TIMEOUT": FindingSpec(E, USER, Field.HOST, retryable=True),
     "CONNECTION_REFUSED": FindingSpec(E, USER, Field.PORT),
     "NETWORK_UNREACHABLE": FindingSpec(E, SERVICE, Field.HOST, retryable=True),
+    # a provider's submission server on a port it documents for apps refused or ignored the connection:
+    # stopped on the way (an outbound firewall, a proxy, a cloud network without NAT), not by the provider
+    "KNOWN_HOST_UNREACHABLE": FindingSpec(E, SERVICE, None, retryable=True),
     "BANNER_TIMEOUT": FindingSpec(E, USER, Field.PORT, retryable=True),
     "SERVER_REJECTED": FindingSpec(E, ADMIN, Field.HOST),
     "SERVER_CLOSED": FindingSpec(E, ADMIN, Field.HOST, retryable=True),

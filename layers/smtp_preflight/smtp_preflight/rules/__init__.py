@@ -2,7 +2,8 @@
 
 Public face: `evaluate_rules` (settings → findings, no network), `RELEASE_CHECKS` (asked right before
 AUTH, see `smtp_preflight.release`), `identify_provider`, `lookup_host`, and for judging a resolver's
-answers and certificates `is_published_host`, `is_submission_host` and `RESOLVER_CHECK_NAMES`.
+answers, certificates and connections `is_published_host`, `is_submission_host`, `documented_ports`
+and `RESOLVER_CHECK_NAMES`.
 - `evaluate.py`: one function per rule (host, port and TLS mode, credentials, sender), in order.
 - `providers.py`: the catalogue of provider hosts and what kind of endpoint each is; the names providers
   publish.
@@ -18,13 +19,21 @@ answers and certificates `is_published_host`, `is_submission_host` and `RESOLVER
 """
 
 from .evaluate import RELEASE_CHECKS, evaluate_rules, mode_mismatch_params
-from .providers import RESOLVER_CHECK_NAMES, HostKind, is_published_host, is_submission_host, lookup_host
+from .providers import (
+    RESOLVER_CHECK_NAMES,
+    HostKind,
+    documented_ports,
+    is_published_host,
+    is_submission_host,
+    lookup_host,
+)
 from .typos import identify_provider
 
 __all__ = [
     "RELEASE_CHECKS",
     "RESOLVER_CHECK_NAMES",
     "HostKind",
+    "documented_ports",
     "evaluate_rules",
     "identify_provider",
     "is_published_host",

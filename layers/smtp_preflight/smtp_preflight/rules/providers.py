@@ -191,6 +191,18 @@ def is_submission_host(host: str) -> bool:
     return host in SUBMISSION_HOSTS
 
 
+def documented_ports(host: str) -> tuple[int, ...]:
+    """The ports a provider documents for apps on its submission host `host` (none for any other host):
+    a connection there that fails was stopped on the way, not by the provider."""
+    if not is_submission_host(host):
+        return ()
+    entry = next((entry for entry in CATALOGUE if entry.pattern.match(host)), None)
+    if entry is not None:
+        return entry.login_ports
+    mailbox = by_submission_host(host)
+    return (mailbox.submission.port,) if mailbox is not None else ()
+
+
 def _near(host: str, canonical: str) -> bool:
     return within_edits(host, canonical, SLIP_DISTANCE)
 
