@@ -122,6 +122,15 @@ def test_a_refused_connection_to_a_providers_documented_port_was_stopped_on_the_
     assert finding["params"]["stage"] == "connect"
 
 
+def test_starttls_missing_from_a_providers_documented_port_was_stripped_on_the_way(
+    outcomes: dict[str, Any],
+) -> None:
+    finding = outcomes["stripped"]  # smtp.gmail.com:587 answered, without STARTTLS
+
+    assert (finding["code"], finding["actor"], finding["field"]) == ("STARTTLS_STRIPPED", "service", None)
+    assert "masked" not in finding["params"]
+
+
 class NxdomainResolver:
     """A resolver that answers NXDOMAIN for every name (a broken or walled-garden DNS), counting lookups."""
 

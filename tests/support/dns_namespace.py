@@ -98,14 +98,15 @@ async def resolve_stage(host: str) -> dict[str, Any]:
     return {key: dumped[key] for key in ("code", "actor", "retryable", "field", "params")}
 
 
-async def connect_stage(host: str) -> dict[str, Any]:
-    """The handshake's verdict when `host`:587 refuses the connection (nothing listens in this namespace)."""
+async def connect_stage(host: str, address: str = "127.0.0.1") -> dict[str, Any]:
+    """The handshake's verdict for `host`:587 at `address` (nothing listens at 127.0.0.1 in this namespace:
+    the connection is refused)."""
     settings = SmtpSettings.model_validate(
         {"host": host, "port": 587, "security": "starttls", "username": "ada@example.com", "password": "x"}
     )
 
     async def loopback(name: str, port: int) -> list[IPAddress]:
-        return [ipaddress.ip_address("127.0.0.1")]
+        return [ipaddress.ip_address(address)]
 
     policy = Policy(allowed_ports=frozenset({587}), allowed_networks=(ipaddress.ip_network("127.0.0.0/8"),))
     outcome = await perform_handshake(
@@ -113,6 +114,26 @@ async def connect_stage(host: str) -> dict[str, Any]:
     )
     dumped = outcome.findings[0].model_dump(mode="json", by_alias=True)
     return {key: dumped[key] for key in ("code", "actor", "retryable", "field", "params")}
+
+
+async def stripped_starttls() -> dict[str, Any]:
+    """smtp.gmail.com:587 behind a middlebox that drops STARTTLS from the EHLO reply (a server on
+    127.0.0.2:587 here: only root in this namespace may listen on 587)."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 smtp.gmail.com ESMTP\r\n")
+        while line := await reader.readline():
+            if line.upper().startswith(b"EHLO"):
+                writer.write(b"250-smtp.gmail.com at your service\r\n250-SIZE 35882577\r\n250 8BITMIME\r\n")
+            else:
+                writer.write(b"221 2.0.0 closing connection\r\n")
+                break
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.2", 587)
+    async with server:
+        return await connect_stage("smtp.gmail.com", address="127.0.0.2")
 
 
 async def scenarios() -> dict[str, Any]:
@@ -125,6 +146,7 @@ async def scenarios() -> dict[str, Any]:
     ]
     mx = await asyncio.gather(*(mx_lookup(host, 1.5) for host in mx_hosts))
     refused = {host: await connect_stage(host) for host in ("smtp.gmail.com", f"smtp.{DOMAIN}")}
+    stripped = await stripped_starttls()
     pinned = await system_resolver(HOSTS_FILE_NAME, 587)
     in_dns = await system_resolver(f"smtp.{DOMAIN}", 587)
     return {
@@ -132,6 +154,7 @@ async def scenarios() -> dict[str, Any]:
         "published": dict(zip(PUBLISHED, published, strict=True)),
         "mx": {name: answer.failure for name, answer in zip(NAMES, mx, strict=True)},
         "refused": refused,
+        "stripped": stripped,
         "hostsFile": [str(address) for address in pinned],
         "dns": [str(address) for address in in_dns],
     }

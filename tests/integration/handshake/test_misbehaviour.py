@@ -146,6 +146,23 @@ def test_no_starttls_means_no_credentials(pki: Pki, socket_guard: SocketGuard) -
     assert_nothing_leaked(outcome, wire)
 
 
+@pytest.mark.parametrize("masked", [b"XXXXXXXA", b"xxxxxxxa", b"XXXXXXXB"])
+def test_starttls_masked_by_a_firewalls_smtp_inspection_is_named(
+    pki: Pki, socket_guard: SocketGuard, masked: bytes
+) -> None:
+    # a Cisco ASA's "inspect esmtp" rewrites the keywords it does not pass: STARTTLS arrives as XXXXXXXA
+    ehlo = b"250-mail.example.test\r\n250-" + masked + b"\r\n250 AUTH PLAIN LOGIN\r\n"
+
+    outcome, wire, _ = _check(pki, socket_guard, submission_script(None, ehlo=ehlo))
+
+    assert codes(outcome) == ["STARTTLS_MASKED"]
+    finding = outcome.findings[0]
+    assert (finding.actor, finding.params["masked"]) == ("admin", masked.decode().upper())
+    assert "inspect esmtp" in finding.advice
+    assert wire.auth_commands() == 0
+    assert_nothing_leaked(outcome, wire)
+
+
 def test_refused_starttls_means_no_credentials(pki: Pki, socket_guard: SocketGuard) -> None:
     script = submission_script(
         pki.good, starttls_reply=b"454 4.7.0 TLS not available due to temporary reason\r\n"

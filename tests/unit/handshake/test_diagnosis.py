@@ -18,6 +18,7 @@ from smtp_preflight.handshake.diagnosis import (
     classify_error,
     diagnose_error,
     diagnose_reply,
+    missing_starttls,
     mode_mismatch,
 )
 from smtp_preflight.handshake.transcript import Redactor
@@ -309,6 +310,23 @@ def test_among_addresses_the_known_host_finding_outranks_an_unreachable_family()
     assert best_connect_error([unreachable, TimeoutError()], gmail).__class__ is TimeoutError
 
 
+@pytest.mark.parametrize(
+    ("host", "port", "extensions", "expected"),
+    [
+        ("smtp.gmail.com", 587, ["size", "8bitmime"], ("STARTTLS_STRIPPED", None)),
+        ("smtp.office365.com", 587, ["xxxxxxxa", "auth"], ("STARTTLS_STRIPPED", "XXXXXXXA")),
+        ("mail.example.com", 587, ["pipelining", "xxxxxxxa"], ("STARTTLS_MASKED", "XXXXXXXA")),
+        ("mail.example.com", 25, ["xxxxxxxb"], ("STARTTLS_MASKED", "XXXXXXXB")),
+        ("mail.example.com", 587, ["xxxx", "xxxxxxxxa", "auth"], ("STARTTLS_NOT_OFFERED", None)),
+        ("smtp.gmail.com", 2525, ["size"], ("STARTTLS_NOT_OFFERED", None)),  # not a port Google documents
+    ],
+)
+def test_a_missing_starttls_is_told_apart(
+    host: str, port: int, extensions: list[str], expected: tuple[str, str | None]
+) -> None:
+    assert missing_starttls(Context(host, port, Security.STARTTLS), extensions) == expected
+
+
 def test_not_tls_on_a_tls_port_is_a_mode_mismatch() -> None:
     tls_context = Context("smtp.example.com", 465, Security.TLS)
 
@@ -355,7 +373,7 @@ def test_every_handshake_code_renders_from_the_params_it_gets(code: str, locale:
     params = {**finding.params, "tls_version": "TLSv1.3", "mechanism": "PLAIN", "sender": "a@example.com"}
     params |= {"recipient": "b@example.com", "days_left": 3, "not_after": "2030-01-01"}
     params |= {"expected_mode": "tls", "chosen_mode": "starttls", "reason": "private network"}
-    params |= {"allowed_ports": "587", "dns_answer": "SERVFAIL"}
+    params |= {"allowed_ports": "587", "dns_answer": "SERVFAIL", "masked": "XXXXXXXA"}
 
     message, advice = render(code, params, locale=locale)
 

@@ -53,10 +53,10 @@ TERM_VALUES: dict[str, list[str]] = {
 # numbers and dates. Adding a placeholder means deciding which it is (a term goes in TERM_PARAMS).
 QUOTES = {
     "address", "allowed_ports", "check_id", "chosen_security", "days_left", "detail", "domain", "duration_ms",
-    "email", "expected_security", "from_address", "host", "issuer", "mechanisms", "mx_host", "names",
-    "not_after", "port", "recipient", "retry_after", "seconds", "security", "sender", "suggested_host",
-    "suggested_port", "suggested_security", "supported_port", "supported_security", "tls_version",
-    "username", "usual_port",
+    "email", "expected_security", "from_address", "host", "issuer", "masked", "mechanisms", "mx_host",
+    "names", "not_after", "port", "recipient", "retry_after", "seconds", "security", "sender",
+    "suggested_host", "suggested_port", "suggested_security", "supported_port", "supported_security",
+    "tls_version", "username", "usual_port",
     "auth", "confidence",  # the CLI fills these with catalogue words itself (auth.*, confidence.*)
     "field", "count",  # the settings page fills these: a field's label (page.*), a number
     # what a token's claims and a provider's OAuth answer said (metadata, never the token)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import errno
 import re
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from aiosmtplib import SMTPResponseException, SMTPServerDisconnected
@@ -241,6 +241,21 @@ def _network(stage: StageName, error: BaseException, context: Context) -> str | 
     if isinstance(error, OSError):
         return "SERVER_CLOSED"
     return None
+
+
+MASKED_STARTTLS = re.compile(r"x{7}[a-z]")
+"""STARTTLS's eight letters as an SMTP-inspecting firewall rewrites them (Cisco ASA/PIX: `XXXXXXXA`)."""
+
+
+def missing_starttls(context: Context, extensions: Iterable[str]) -> tuple[str, str | None]:
+    """The finding for an EHLO reply without STARTTLS, and the masked keyword if a firewall left one: a
+    provider's submission server on a port it documents offers STARTTLS, so it was removed on the way
+    (STARTTLS_STRIPPED, the checking side's); a masked keyword is a firewall's SMTP inspection in front of
+    the server (STARTTLS_MASKED, its admin's); otherwise the server offers none (STARTTLS_NOT_OFFERED)."""
+    masked = next((name.upper() for name in extensions if MASKED_STARTTLS.fullmatch(name.lower())), None)
+    if context.port in documented_ports(context.host):
+        return "STARTTLS_STRIPPED", masked
+    return ("STARTTLS_MASKED" if masked else "STARTTLS_NOT_OFFERED"), masked
 
 
 def _not_connected(code: str, context: Context) -> str:

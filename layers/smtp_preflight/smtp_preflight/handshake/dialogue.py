@@ -75,6 +75,7 @@ from .diagnosis import (
     describe_exception,
     diagnose_error,
     diagnose_reply,
+    missing_starttls,
     mode_mismatch,
     stage_finding,
 )
@@ -353,11 +354,14 @@ class _Dialogue:
         self._begin(S.STARTTLS)
         if "starttls" not in extensions:
             self._end(False, detail="the server did not advertise STARTTLS")
-            self.findings.append(
-                stage_finding(
-                    "STARTTLS_NOT_OFFERED", S.STARTTLS, self.context, detail=_advertised(extensions)
-                )
-            )
+            code, masked = missing_starttls(self.context, extensions)
+            params: dict[str, ParamValue] = {
+                **self.context.params(S.STARTTLS),
+                "detail": _advertised(extensions),
+            }
+            if masked is not None:
+                params["masked"] = masked
+            self.findings.append(make_finding(code, params))
             self.may_quit = True
             raise _Stop
 

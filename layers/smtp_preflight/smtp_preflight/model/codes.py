@@ -112,6 +112,10 @@ SPECS: dict[str, FindingSpec] = {
     "TIMEOUT": FindingSpec(E, SERVICE, None, retryable=True),
     # --- handshake: TLS ---
     "STARTTLS_NOT_OFFERED": FindingSpec(E, ADMIN, Field.SECURITY),
+    # a provider's submission server offers STARTTLS on its documented port: removed on the way
+    "STARTTLS_STRIPPED": FindingSpec(E, SERVICE, None),
+    # STARTTLS rewritten as XXXXXXXA: SMTP inspection on a firewall in front of the server
+    "STARTTLS_MASKED": FindingSpec(E, ADMIN, Field.HOST),
     "STARTTLS_FAILED": FindingSpec(E, ADMIN, Field.SECURITY),
     "TLS_HANDSHAKE_FAILED": FindingSpec(E, ADMIN, Field.SECURITY),
     "TLS_VERSION_TOO_OLD": FindingSpec(E, ADMIN, Field.HOST),
