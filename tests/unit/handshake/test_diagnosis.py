@@ -303,6 +303,21 @@ def test_a_submission_server_unreached_on_its_documented_port_was_stopped_on_the
         assert f"port {port}" in finding.message
 
 
+@pytest.mark.parametrize(
+    ("host", "port", "security", "stage", "expected"),
+    [
+        ("smtp.gmail.com", 587, Security.STARTTLS, S.BANNER, "KNOWN_HOST_UNREACHABLE"),
+        ("smtp.gmail.com", 465, Security.TLS, S.TLS, "KNOWN_HOST_UNREACHABLE"),  # implicit TLS: no greeting
+        ("smtp.gmail.com", 587, Security.STARTTLS, S.EHLO, "TIMEOUT"),  # it greeted: the server's pace
+        ("mail.example.com", 587, Security.STARTTLS, S.BANNER, "BANNER_TIMEOUT"),
+    ],
+)
+def test_a_submission_server_that_never_greets_on_its_documented_port_was_stopped_too(
+    host: str, port: int, security: Security, stage: StageName, expected: str
+) -> None:
+    assert diagnose_error(stage, TimeoutError(), Context(host, port, security)).code == expected
+
+
 def test_among_addresses_the_known_host_finding_outranks_an_unreachable_family() -> None:
     unreachable = OSError(errno.ENETUNREACH, "Network is unreachable")
     gmail = Context("smtp.gmail.com", 587, Security.STARTTLS)

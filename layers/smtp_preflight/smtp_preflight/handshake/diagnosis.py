@@ -230,10 +230,13 @@ def _network(stage: StageName, error: BaseException, context: Context) -> str | 
         if stage is S.RESOLVE:
             return "DNS_TEMPORARY_FAILURE"  # the resolver was still silent when the deadline came
         if stage is S.TLS and context.security is Security.TLS:
-            return "BANNER_TIMEOUT"  # TLS from the start: silence after connecting, as with no greeting
+            # TLS from the start: silence after connecting, as with no greeting
+            return _not_connected("BANNER_TIMEOUT", context)
         if stage is S.CONNECT:
             return _not_connected("CONNECT_TIMEOUT", context)
-        return {S.BANNER: "BANNER_TIMEOUT"}.get(stage, "TIMEOUT")
+        if stage is S.BANNER:
+            return _not_connected("BANNER_TIMEOUT", context)
+        return "TIMEOUT"
     if isinstance(error, OSError) and stage is S.CONNECT:
         if error.errno in UNREACHABLE_ERRNOS:
             return "NETWORK_UNREACHABLE"
@@ -260,8 +263,8 @@ def missing_starttls(context: Context, extensions: Iterable[str]) -> tuple[str, 
 
 def _not_connected(code: str, context: Context) -> str:
     """`code`, unless the host is a provider's submission server on a port it documents for apps: it
-    takes connections there, so a refusal or silence came from a firewall, a proxy or a network without
-    a route out where the check runs."""
+    takes connections and greets there, so a refusal or silence came from a firewall, a proxy or a
+    network without a route out where the check runs."""
     return "KNOWN_HOST_UNREACHABLE" if context.port in documented_ports(context.host) else code
 
 

@@ -102,7 +102,7 @@ SPECS: dict[str, FindingSpec] = {
     "CONNECT_TIMEOUT": FindingSpec(E, USER, Field.HOST, retryable=True),
     "CONNECTION_REFUSED": FindingSpec(E, USER, Field.PORT),
     "NETWORK_UNREACHABLE": FindingSpec(E, SERVICE, Field.HOST, retryable=True),
-    # a provider's submission server on a port it documents for apps refused or ignored the connection:
+    # a provider's submission server on a port it documents for apps refused, ignored or never greeted:
     # stopped on the way (an outbound firewall, a proxy, a cloud network without NAT), not by the provider
     "KNOWN_HOST_UNREACHABLE": FindingSpec(E, SERVICE, None, retryable=True),
     "BANNER_TIMEOUT": FindingSpec(E, USER, Field.PORT, retryable=True),
