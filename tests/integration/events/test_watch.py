@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import socket
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,9 +19,11 @@ from local.event_path import attach_listener
 from smtp_preflight.aws.rate_limits import DynamoDbGate
 from smtp_preflight.aws.recheck_queue import RecheckSender, message_body
 from smtp_preflight.aws.watch_store import WatchStore
+from smtp_preflight.guard import IPAddress, addresses
 from smtp_preflight.limits import AbuseLimits
 from smtp_preflight.watch.planner import PlanResult, WatchPlanner
 from smtp_preflight.watch.schedule import RecheckDue, WatchSchedule
+from smtp_preflight.worker.rechecks import INCONCLUSIVE_RETRY_SECONDS
 from tests.integration.api.conftest import TABLE, Api, run_api_with_policy
 from tests.integration.events.conftest import BUS, TENANT, Saas
 
@@ -231,6 +234,43 @@ def test_a_password_that_stops_working_is_announced_once_and_its_recovery_once_b
     assert recovered["detail"]["addedFindings"] == []
     assert recovered["detail"]["removedFindings"] == ["AUTH_FAILED"]
     assert watching.saas.completions() == []
+
+
+def test_a_recheck_that_fails_on_the_checking_side_announces_nothing_and_is_tried_again_soon(
+    watching: Watching, monkeypatch: pytest.MonkeyPatch, service_logs: io.StringIO
+) -> None:
+    # Given a watched record whose first check passed
+    checked_once(watching)
+    [baseline] = watching.history()
+
+    # When it is re-checked while the worker's resolver denies every name (ours broke, not the settings)
+    async def denies_everything(host: str, port: int) -> list[IPAddress]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    working = addresses.system_resolver
+    monkeypatch.setattr(addresses, "system_resolver", denies_everything)
+    due = watching.next_check_at()
+    watching.recheck_due()
+
+    # Then the report is in the history, but nothing is announced, the baseline stays, and it is due again
+    # within the hour
+    [inconclusive, _] = watching.history()
+    assert [finding["code"] for finding in inconclusive["findings"]] == ["DNS_TEMPORARY_FAILURE"]
+    assert watching.status_changes() == []
+    watch = watching.watch()
+    assert watch is not None
+    assert (watch["lastCheckId"], watch["lastStatus"]) == (baseline["checkId"], "passed")
+    assert watching.next_check_at() == int(watching.clock.now) + INCONCLUSIVE_RETRY_SECONDS
+    assert due < watching.next_check_at()
+    lines = [json.loads(line) for line in service_logs.getvalue().splitlines()]
+    [logged] = [line for line in lines if line.get("outcome") == "inconclusive"]
+    assert logged["checkingSide"] == ["DNS_TEMPORARY_FAILURE"]
+
+    # When the resolver works again and the record is re-checked, it passes: still no news
+    monkeypatch.setattr(addresses, "system_resolver", working)
+    watching.recheck_due()
+    assert watching.status_changes() == []
+    assert watching.history()[0]["status"] == "passed"
 
 
 def test_deleting_the_settings_ends_the_watch_and_skips_a_recheck_in_flight(

@@ -8,6 +8,7 @@ from smtp_preflight.model.findings import Status, make_finding
 from smtp_preflight.model.report import CheckResource, ProviderId, ProviderRef
 from smtp_preflight.watch.drift import (
     added_and_removed,
+    checking_side_failures,
     has_changed,
     status_change,
     watched_codes,
@@ -40,6 +41,9 @@ PARAMS: dict[str, dict[str, str | int]] = {
     "AUTH_FAILED": {"detail": "535 5.7.8 nope"},
     "LOGIN_ACCEPTED": {"host": "smtp.example.com", "tls_version": "TLSv1.3"},
     "CERT_EXPIRING_SOON": {"host": "smtp.example.com", "days_left": 13, "not_after": "2026-12-17"},
+    "DNS_TEMPORARY_FAILURE": {"host": "smtp.example.com", "dns_answer": "SERVFAIL", "detail": "-"},
+    "KNOWN_HOST_UNREACHABLE": {"host": "smtp.gmail.com", "port": 587, "detail": "no answer in time"},
+    "CONNECT_TIMEOUT": {"host": "smtp.example.com", "port": 587, "detail": "no answer in time"},
 }
 
 
@@ -103,3 +107,12 @@ def test_a_password_that_stops_working_is_announced_with_both_sides() -> None:
         "removedFindings": [],
         "createdAt": "2026-12-04T10:00:00Z",
     }
+
+
+def test_only_the_checking_sides_errors_make_a_recheck_inconclusive() -> None:
+    assert checking_side_failures(resource("c1", "DNS_TEMPORARY_FAILURE")) == ("DNS_TEMPORARY_FAILURE",)
+    assert checking_side_failures(resource("c2", "KNOWN_HOST_UNREACHABLE")) == ("KNOWN_HOST_UNREACHABLE",)
+    # the settings' own failures, and passing reports, are compared as ever
+    assert checking_side_failures(resource("c3", "CONNECT_TIMEOUT")) == ()
+    assert checking_side_failures(resource("c4", "AUTH_FAILED")) == ()
+    assert checking_side_failures(resource("c5", "LOGIN_ACCEPTED", "CERT_EXPIRING_SOON")) == ()

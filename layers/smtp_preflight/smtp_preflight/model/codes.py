@@ -171,3 +171,16 @@ SPECS: dict[str, FindingSpec] = {
     "MESSAGE_ACCEPTED": FindingSpec(I, USER, None),
     "CONNECTION_VERIFIED": FindingSpec(I, USER, None),
 }
+
+CHECKING_SIDE = frozenset(
+    {
+        "DNS_TEMPORARY_FAILURE",
+        "DNS_WRONG_FOR_KNOWN_HOST",
+        "NETWORK_UNREACHABLE",
+        "KNOWN_HOST_UNREACHABLE",
+        "STARTTLS_STRIPPED",
+        "TLS_INTERCEPTED",
+    }
+)
+"""Failures of the checking side (its resolver, its network, a middlebox on its way out), not of the
+settings: a check that ends in one says nothing about them (a watch's re-check is not compared)."""

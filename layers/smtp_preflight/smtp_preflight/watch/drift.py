@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ConfigDict
 
-from smtp_preflight.model.codes import Severity
+from smtp_preflight.model.codes import CHECKING_SIDE, Severity
 from smtp_preflight.model.findings import Finding, Status
 from smtp_preflight.model.report import CamelModel, CheckResource
 
@@ -32,6 +32,17 @@ def watched_codes(findings: Iterable[Finding]) -> tuple[str, ...]:
 def watched_report(resource: CheckResource) -> WatchedReport:
     return WatchedReport(
         check_id=resource.check_id, status=resource.status, codes=watched_codes(resource.findings)
+    )
+
+
+def checking_side_failures(resource: CheckResource) -> tuple[str, ...]:
+    """The report's errors that are the checking side's (`codes.CHECKING_SIDE`): a DNS outage or a blocked
+    network says nothing about the settings, so such a re-check is not compared (no drift is announced
+    for an outage of ours, nor its recovery)."""
+    return tuple(
+        finding.code
+        for finding in resource.findings
+        if finding.severity is Severity.ERROR and finding.code in CHECKING_SIDE
     )
 
 

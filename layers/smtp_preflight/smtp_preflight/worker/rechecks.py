@@ -12,8 +12,10 @@ A re-check (`WatchService.recheck`), in order:
 5. the watch keeps the new report and its next moment (a refused login waits a whole period).
 
 A re-check an abuse limit refuses dials nothing, is postponed to when the limit allows it (the watch's
-next moment), and is acknowledged: never a change, never a retry loop, never a dead letter. Any other
-failure gives the claim back and fails the record, so SQS delivers it again.
+next moment), and is acknowledged: never a change, never a retry loop, never a dead letter. A re-check
+that failed on the checking side (`codes.CHECKING_SIDE`: a DNS outage, a blocked network) is stored but
+not compared: the baseline stays, no change is announced, and it is due again within the hour. Any
+other failure gives the claim back and fails the record, so SQS delivers it again.
 """
 
 from __future__ import annotations
@@ -29,12 +31,14 @@ from smtp_preflight.checking.service import CheckService
 from smtp_preflight.limits import LimitExceeded
 from smtp_preflight.model.report import CheckResource, Trigger
 from smtp_preflight.model.settings import DEFAULT_TIMEOUT_SECONDS
-from smtp_preflight.watch.drift import CheckStatusChanged, status_change
+from smtp_preflight.watch.drift import CheckStatusChanged, checking_side_failures, status_change
 from smtp_preflight.watch.schedule import RecheckDue, Watch, WatchSchedule, login_refused
 
 from .records import FINISH_SECONDS, Outcome, RecordResult
 from .settings_events import CredentialsSource, SettingsChanged
 from .settings_versions import RecheckDecision, VersionState, decide_recheck
+
+INCONCLUSIVE_RETRY_SECONDS = 3600  # a re-check that failed on the checking side is tried again this soon
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +121,21 @@ class WatchService:
                 await asyncio.to_thread(self.watches.postpone, claim, until=until)
                 return RecordResult(
                     Outcome.POSTPONED, tenant, settings_id, version=due.version, limit=exc.limit.value
+                )
+            ours = checking_side_failures(resource)
+            if ours:  # stored in the history, but not compared: due again soon, the baseline unchanged
+                until = math.ceil(self.clock()) + min(
+                    INCONCLUSIVE_RETRY_SECONDS, self.schedule.period_seconds
+                )
+                await asyncio.to_thread(self.watches.postpone, claim, until=until)
+                return RecordResult(
+                    Outcome.INCONCLUSIVE,
+                    tenant,
+                    settings_id,
+                    version=due.version,
+                    check_id=resource.check_id,
+                    status=resource.status.value,
+                    checking_side=ours,
                 )
             changed = status_change(
                 claim.watch.last, resource, tenant_id=tenant, settings_id=settings_id, version=due.version

@@ -82,6 +82,7 @@ class Outcome(StrEnum):
     DEFERRED = "deferred"  # refused by a limit: sent back to the queue with a delay (aws.deferral)
     RECHECKED = "rechecked"  # a watched record checked again (see `status_changed`)
     POSTPONED = "postponed"  # a re-check over an abuse limit: nothing dialled, due again when it allows
+    INCONCLUSIVE = "inconclusive"  # a re-check that failed on the checking side: stored, not compared
     SKIPPED_UNWATCHED = "skipped_unwatched"  # a re-check of a record not (or no longer) watched
 
 
@@ -96,9 +97,10 @@ class RecordResult:
     newest_version: int | None = None
     status_changed: bool | None = None  # a re-check: whether it published SmtpCheckStatusChanged
     limit: str | None = None  # a postponed re-check: the limit that refused it
+    checking_side: tuple[str, ...] = ()  # an inconclusive re-check: the checking side's failures
 
     def log_fields(self) -> dict[str, Any]:
-        fields = {
+        fields: dict[str, Any] = {
             "outcome": self.outcome.value,
             "tenantId": self.tenant_id,
             "settingsId": self.settings_id,
@@ -111,6 +113,8 @@ class RecordResult:
             fields["statusChanged"] = self.status_changed
         if self.limit is not None:
             fields["limit"] = self.limit
+        if self.checking_side:
+            fields["checkingSide"] = list(self.checking_side)
         return fields
 
 
