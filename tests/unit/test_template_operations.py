@@ -73,6 +73,7 @@ def test_the_service_signals_the_issue_names_are_alarmed() -> None:
     assert alarmed("AWS/DynamoDB", "WriteThrottleEvents", "TableName", {"Ref": "ChecksTable"})
     assert alarmed("AWS/DynamoDB", "ReadThrottleEvents", "TableName", {"Ref": "ChecksTable"})
     assert alarmed("SmtpPreflight", "CredentialEchoes", "service", "smtp-preflight")
+    assert alarmed("SmtpPreflight", "CheckingSideFailures", "service", "smtp-preflight")
     limits = {
         dimensions["limit"]
         for alarm in ALARMS.values()

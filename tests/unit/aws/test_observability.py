@@ -11,7 +11,7 @@ import pytest
 
 from smtp_preflight.aws.observability import NoTracer, record_check_metrics, tracing_enabled
 from smtp_preflight.handshake.transcript import REDACTED, WITHHELD
-from smtp_preflight.model.findings import Status
+from smtp_preflight.model.findings import Status, make_finding
 from smtp_preflight.model.report import Handshake, Report, Stage, StageName, TranscriptLine
 from smtp_preflight.rules import identify_provider
 
@@ -56,6 +56,35 @@ def test_a_withheld_echo_is_counted_for_the_operators_alarm(
 
     assert "CredentialEchoes" not in quiet
     assert [json.loads(blob).get("CredentialEchoes") for blob in loud.splitlines()][-1] in ([1.0], 1.0)
+
+
+@pytest.mark.parametrize(
+    ("codes", "counted"),
+    [
+        (["DNS_TEMPORARY_FAILURE"], 1),
+        (["KNOWN_HOST_UNREACHABLE", "GMAIL_AUTH_REQUIREMENTS"], 1),
+        (["CONNECT_TIMEOUT"], 0),  # the settings' own failure
+        (["AUTH_FAILED"], 0),
+    ],
+)
+def test_a_check_failed_on_the_checking_side_is_counted_once_for_the_operators_alarm(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, codes: list[str], counted: int
+) -> None:
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    params = {
+        "host": "smtp.gmail.com",
+        "port": 587,
+        "stage": "connect",
+        "detail": "x",
+        "dns_answer": "SERVFAIL",
+    }
+    findings = [make_finding(code, params) for code in codes]
+    report = _report().model_copy(update={"findings": findings, "status": Status.FAILED})
+
+    record_check_metrics(report)
+
+    blobs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert sum(1 for blob in blobs if "CheckingSideFailures" in blob) == counted
 
 
 def test_metrics_disabled_prints_nothing(

@@ -26,6 +26,7 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
+from smtp_preflight.model.codes import CHECKING_SIDE
 from smtp_preflight.model.report import Report, StageName
 
 if TYPE_CHECKING:
@@ -125,17 +126,26 @@ def _put(name: str, value: float, unit: MetricUnit, **dimensions: str) -> None:
 
 def record_check_metrics(report: Report) -> None:
     """EMF metrics for one finished check: `Checks` by status and provider, `Findings` by code,
-    `StageDuration` by stage, `AuthFailures` by provider (a failed AUTH stage) and `CredentialEchoes`
-    (the server repeated part of the credentials: the redactor withheld its text and counted it in
-    `handshake.withheld_echoes`, the one signal; nothing here reads the texts again).
+    `StageDuration` by stage, `AuthFailures` by provider (a failed AUTH stage), `CheckingSideFailures`
+    (the check failed on our side: `codes.CHECKING_SIDE`, a DNS or network problem of ours) and
+    `CredentialEchoes` (the server repeated part of the credentials: the redactor withheld its text and
+    counted it in `handshake.withheld_echoes`, the one signal; nothing here reads the texts again).
 
     Each dimension set is its own EMF blob (`single_metric`), so per-code counts do not multiply the
     dimensions of the check counts.
     """
     provider = report.provider.id.value
     _count("Checks", status=report.status.value, provider=provider)
-    for code in sorted({finding.code for finding in report.findings}):
+    codes = sorted({finding.code for finding in report.findings})
+    for code in codes:
         _count("Findings", code=code)
+    ours = [code for code in codes if code in CHECKING_SIDE]
+    if ours:  # the checking side's DNS or network failed the check: one alarm for all of them
+        _count("CheckingSideFailures")
+        logger.warning(
+            "check failed on the checking side",
+            extra={"checkId": report.check_id, "provider": provider, "findingCodes": ours},
+        )
     handshake = report.handshake
     if handshake is None:
         return
