@@ -71,7 +71,7 @@ def test_a_check_failed_on_the_checking_side_is_counted_once_for_the_operators_a
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, codes: list[str], counted: int
 ) -> None:
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
-    params = {
+    params: dict[str, str | int] = {
         "host": "smtp.gmail.com",
         "port": 587,
         "stage": "connect",
