@@ -128,14 +128,8 @@ class WatchService:
                     INCONCLUSIVE_RETRY_SECONDS, self.schedule.period_seconds
                 )
                 await asyncio.to_thread(self.watches.postpone, claim, until=until)
-                return RecordResult(
-                    Outcome.INCONCLUSIVE,
-                    tenant,
-                    settings_id,
-                    version=due.version,
-                    check_id=resource.check_id,
-                    status=resource.status.value,
-                    checking_side=ours,
+                return RecordResult.of_report(
+                    Outcome.INCONCLUSIVE, tenant, settings_id, due.version, resource, checking_side=ours
                 )
             changed = status_change(
                 claim.watch.last, resource, tenant_id=tenant, settings_id=settings_id, version=due.version
@@ -150,14 +144,8 @@ class WatchService:
         except BaseException:
             await asyncio.shield(asyncio.to_thread(self.watches.release, claim))  # the next delivery may
             raise
-        return RecordResult(
-            Outcome.RECHECKED,
-            tenant,
-            settings_id,
-            version=due.version,
-            check_id=resource.check_id,
-            status=resource.status.value,
-            status_changed=changed is not None,
+        return RecordResult.of_report(
+            Outcome.RECHECKED, tenant, settings_id, due.version, resource, status_changed=changed is not None
         )
 
 

@@ -19,7 +19,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from smtp_preflight.model.report import CheckResource
 
 PREPARE_SECONDS = 2.0  # before the handshake: ledger claim and secret read
 FINISH_SECONDS = 3.0  # after it: store, ledger, publish
@@ -98,6 +101,30 @@ class RecordResult:
     status_changed: bool | None = None  # a re-check: whether it published SmtpCheckStatusChanged
     limit: str | None = None  # a postponed re-check: the limit that refused it
     checking_side: tuple[str, ...] = ()  # an inconclusive re-check: the checking side's failures
+
+    @classmethod
+    def of_report(
+        cls,
+        outcome: Outcome,
+        tenant_id: str,
+        settings_id: str,
+        version: int,
+        report: CheckResource,
+        *,
+        status_changed: bool | None = None,
+        checking_side: tuple[str, ...] = (),
+    ) -> RecordResult:
+        """A record that ended with a stored report: its id and status."""
+        return cls(
+            outcome,
+            tenant_id,
+            settings_id,
+            version=version,
+            check_id=report.check_id,
+            status=report.status.value,
+            status_changed=status_changed,
+            checking_side=checking_side,
+        )
 
     def log_fields(self) -> dict[str, Any]:
         fields: dict[str, Any] = {

@@ -277,11 +277,4 @@ def _taken_over(detail: SettingsChanged) -> None:
 
 
 def _result(outcome: Outcome, detail: SettingsChanged, resource: CheckResource) -> RecordResult:
-    return RecordResult(
-        outcome,
-        detail.tenant_id,
-        detail.settings_id,
-        version=detail.version,
-        check_id=resource.check_id,
-        status=resource.status.value,
-    )
+    return RecordResult.of_report(outcome, detail.tenant_id, detail.settings_id, detail.version, resource)
