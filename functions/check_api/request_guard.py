@@ -11,6 +11,7 @@ A refusal is answered here, outside the resolver, in the same `ErrorBody` shape 
 import base64
 import json
 import re
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from aws_lambda_powertools.event_handler import CORSConfig, content_types
@@ -143,13 +144,15 @@ def read_body(text: str) -> tuple[list[str | None], list[str]]:
 
 
 def _too_long(paths: list[str | None]) -> Refusal:
-    message = f"must be a number of at most {MAX_NUMBER_CHARS} characters"
-    fields = tuple(FieldError(location="body", field=path, message=message) for path in paths)
-    return Refusal(422, ApiErrorCode.VALIDATION_FAILED, "The request is invalid.", fields)
+    return _invalid(paths, f"must be a number of at most {MAX_NUMBER_CHARS} characters")
 
 
 def _repeated(paths: list[str]) -> Refusal:
-    message = "is given more than once: send each field once"
+    return _invalid(paths, "is given more than once: send each field once")
+
+
+def _invalid(paths: Sequence[str | None], message: str) -> Refusal:
+    """A 422 naming each body field at `paths` with the same `message`."""
     fields = tuple(FieldError(location="body", field=path, message=message) for path in paths)
     return Refusal(422, ApiErrorCode.VALIDATION_FAILED, "The request is invalid.", fields)
 

@@ -256,7 +256,7 @@ def missing_starttls(context: Context, extensions: Iterable[str]) -> tuple[str, 
     (STARTTLS_STRIPPED, the checking side's); a masked keyword is a firewall's SMTP inspection in front of
     the server (STARTTLS_MASKED, its admin's); otherwise the server offers none (STARTTLS_NOT_OFFERED)."""
     masked = next((name.upper() for name in extensions if MASKED_STARTTLS.fullmatch(name.lower())), None)
-    if context.port in documented_ports(context.host):
+    if _documented_port(context):
         return "STARTTLS_STRIPPED", masked
     return ("STARTTLS_MASKED" if masked else "STARTTLS_NOT_OFFERED"), masked
 
@@ -265,7 +265,12 @@ def _not_connected(code: str, context: Context) -> str:
     """`code`, unless the host is a provider's submission server on a port it documents for apps: it
     takes connections and greets there, so a refusal or silence came from a firewall, a proxy or a
     network without a route out where the check runs."""
-    return "KNOWN_HOST_UNREACHABLE" if context.port in documented_ports(context.host) else code
+    return "KNOWN_HOST_UNREACHABLE" if _documented_port(context) else code
+
+
+def _documented_port(context: Context) -> bool:
+    """The check dialled a provider's submission server on a port the provider documents for apps."""
+    return context.port in documented_ports(context.host)
 
 
 CLASSIFIERS: tuple[Classifier, ...] = (_guard, _certificate, _tls, _protocol, _closed, _network)

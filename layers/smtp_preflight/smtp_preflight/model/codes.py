@@ -51,6 +51,7 @@ class FindingSpec:
     actor: Actor
     field: Field | None
     retryable: bool = False
+    checking_side: bool = False  # the checking side's resolver, network or a middlebox, not the settings
 
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO  # noqa: E741
@@ -95,16 +96,17 @@ SPECS: dict[str, FindingSpec] = {
     "SEALED_SECRET_FORMAT_RETIRED": FindingSpec(E, SERVICE, Field.PASSWORD, retryable=True),
     # --- handshake: network ---
     "HOST_NOT_FOUND": FindingSpec(E, USER, Field.HOST),  # NXDOMAIN or NODATA: the name is not there
-    "DNS_TEMPORARY_FAILURE": FindingSpec(E, SERVICE, None, retryable=True),  # SERVFAIL, refusal, silence
+    # SERVFAIL, a refusal, silence
+    "DNS_TEMPORARY_FAILURE": FindingSpec(E, SERVICE, None, retryable=True, checking_side=True),
     # NXDOMAIN, NODATA or a private address for a provider's published server name (smtp.gmail.com): the
     # resolver is wrong, filtered or rewritten (a private address is still never dialled)
-    "DNS_WRONG_FOR_KNOWN_HOST": FindingSpec(E, SERVICE, None, retryable=True),
+    "DNS_WRONG_FOR_KNOWN_HOST": FindingSpec(E, SERVICE, None, retryable=True, checking_side=True),
     "CONNECT_TIMEOUT": FindingSpec(E, USER, Field.HOST, retryable=True),
     "CONNECTION_REFUSED": FindingSpec(E, USER, Field.PORT),
-    "NETWORK_UNREACHABLE": FindingSpec(E, SERVICE, Field.HOST, retryable=True),
+    "NETWORK_UNREACHABLE": FindingSpec(E, SERVICE, Field.HOST, retryable=True, checking_side=True),
     # a provider's submission server on a port it documents for apps refused, ignored or never greeted:
     # stopped on the way (an outbound firewall, a proxy, a cloud network without NAT), not by the provider
-    "KNOWN_HOST_UNREACHABLE": FindingSpec(E, SERVICE, None, retryable=True),
+    "KNOWN_HOST_UNREACHABLE": FindingSpec(E, SERVICE, None, retryable=True, checking_side=True),
     "BANNER_TIMEOUT": FindingSpec(E, USER, Field.PORT, retryable=True),
     "SERVER_REJECTED": FindingSpec(E, ADMIN, Field.HOST),
     "SERVER_CLOSED": FindingSpec(E, ADMIN, Field.HOST, retryable=True),
@@ -113,7 +115,7 @@ SPECS: dict[str, FindingSpec] = {
     # --- handshake: TLS ---
     "STARTTLS_NOT_OFFERED": FindingSpec(E, ADMIN, Field.SECURITY),
     # a provider's submission server offers STARTTLS on its documented port: removed on the way
-    "STARTTLS_STRIPPED": FindingSpec(E, SERVICE, None),
+    "STARTTLS_STRIPPED": FindingSpec(E, SERVICE, None, checking_side=True),
     # STARTTLS rewritten as XXXXXXXA: SMTP inspection on a firewall in front of the server
     "STARTTLS_MASKED": FindingSpec(E, ADMIN, Field.HOST),
     "STARTTLS_FAILED": FindingSpec(E, ADMIN, Field.SECURITY),
@@ -125,7 +127,7 @@ SPECS: dict[str, FindingSpec] = {
     "CERT_EXPIRING_SOON": FindingSpec(W, ADMIN, Field.HOST),
     # a provider's documented submission server whose certificate does not verify: the provider's does, so a
     # TLS-inspecting proxy or a stale trust store where the check runs showed another (nothing was sent)
-    "TLS_INTERCEPTED": FindingSpec(E, SERVICE, None),
+    "TLS_INTERCEPTED": FindingSpec(E, SERVICE, None, checking_side=True),
     # --- handshake: AUTH ---
     "AUTH_NOT_OFFERED": FindingSpec(E, USER, Field.HOST),
     "AUTH_MECHANISM_UNSUPPORTED": FindingSpec(E, USER, Field.AUTH_METHOD),
@@ -172,15 +174,6 @@ SPECS: dict[str, FindingSpec] = {
     "CONNECTION_VERIFIED": FindingSpec(I, USER, None),
 }
 
-CHECKING_SIDE = frozenset(
-    {
-        "DNS_TEMPORARY_FAILURE",
-        "DNS_WRONG_FOR_KNOWN_HOST",
-        "NETWORK_UNREACHABLE",
-        "KNOWN_HOST_UNREACHABLE",
-        "STARTTLS_STRIPPED",
-        "TLS_INTERCEPTED",
-    }
-)
+CHECKING_SIDE = frozenset(code for code, spec in SPECS.items() if spec.checking_side)
 """Failures of the checking side (its resolver, its network, a middlebox on its way out), not of the
 settings: a check that ends in one says nothing about them (a watch's re-check is not compared)."""

@@ -134,7 +134,7 @@ the provider's, but not one that accepts mail from apps (PROVIDER_HOST_NOT_SUBMI
 def lookup_host(host: str) -> HostEntry | None:
     """The catalogue row for a normalised host: a well-known host, a provider's submission host, or
     any other host under a provider's own domains."""
-    entry = next((entry for entry in CATALOGUE if entry.pattern.match(host)), None)
+    entry = _catalogue_row(host)
     if entry is not None:
         return entry
     mailbox = by_submission_host(host)
@@ -196,11 +196,15 @@ def documented_ports(host: str) -> tuple[int, ...]:
     a connection there that fails was stopped on the way, not by the provider."""
     if not is_submission_host(host):
         return ()
-    entry = next((entry for entry in CATALOGUE if entry.pattern.match(host)), None)
+    entry = _catalogue_row(host)  # not `lookup_host`: a mailbox provider documents its one port only
     if entry is not None:
         return entry.login_ports
     mailbox = by_submission_host(host)
     return (mailbox.submission.port,) if mailbox is not None else ()
+
+
+def _catalogue_row(host: str) -> HostEntry | None:
+    return next((entry for entry in CATALOGUE if entry.pattern.match(host)), None)
 
 
 def _near(host: str, canonical: str) -> bool:
